@@ -1,0 +1,61 @@
+"""One settings object for the whole process, read from KCXF_* environment variables and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything that differs between a laptop trial and a deployment; nothing else reads the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="KCXF_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="SQLite file, Chroma folder and stored files")
+    database_url: str | None = Field(default=None, description="SQLAlchemy async URL; unset: SQLite in data_dir")
+    chroma_url: str | None = Field(default=None, description="Chroma server URL; unset: embedded PersistentClient")
+    embedding: str = Field(
+        default="hashed-ngram",
+        description="hashed-ngram (offline default) | st:/path/to/sentence-transformers-model "
+        "| openai:MODEL (OpenAI-compatible endpoint from embedding_base_url)",
+    )
+    embedding_base_url: str | None = None
+    llm_model: str | None = Field(default=None, description="LangChain init_chat_model id; unset: no LLM")
+    llm_base_url: str | None = None
+    llm_timeout_s: float = 20.0
+    telegram_token: str | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    timezone: str = "Asia/Shanghai"
+    campaign_file: Path = PROJECT_ROOT / "config" / "campaign.yaml"
+    log_level: str = "WARNING"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises on an unknown zone, at start-up rather than at the first deadline check
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def db_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file under the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'kcxf.db').resolve()}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
