@@ -1,0 +1,35 @@
+"""Configuration: process settings, the campaign edition as data, and the clock."""
+
+from config.campaign import (
+    Award,
+    Campaign,
+    CampaignError,
+    Committee,
+    Dimension,
+    Group,
+    Localized,
+    Phase,
+    ProductCategory,
+    Track,
+    load_campaign,
+)
+from config.clock import Clock, FixedClock, SystemClock
+from config.settings import Settings
+
+__all__ = [
+    "Award",
+    "Campaign",
+    "CampaignError",
+    "Clock",
+    "Committee",
+    "Dimension",
+    "FixedClock",
+    "Group",
+    "Localized",
+    "Phase",
+    "ProductCategory",
+    "Settings",
+    "SystemClock",
+    "Track",
+    "load_campaign",
+]

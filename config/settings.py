@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,8 +25,10 @@ class Settings(BaseSettings):
         "| openai:MODEL (OpenAI-compatible endpoint from embedding_base_url)",
     )
     embedding_base_url: str | None = None
+    embedding_api_key: str | None = None
     llm_model: str | None = Field(default=None, description="LangChain init_chat_model id; unset: no LLM")
     llm_base_url: str | None = None
+    llm_api_key: str | None = None
     llm_timeout_s: float = 20.0
     telegram_token: str | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -38,7 +40,10 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises on an unknown zone, at start-up rather than at the first deadline check
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:  # refused at start-up, not at the first deadline check
+            raise ValueError(f"unknown timezone {value!r}") from exc
         return value
 
     @property
