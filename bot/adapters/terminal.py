@@ -1,0 +1,80 @@
+"""A local chat in the terminal: lines in, engine replies out through rich. Translation only."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+from bot.events import ChoiceIn, CommandIn, Event, TextIn
+from bot.replies import Choice, DocumentOut, Reply, TextOut
+from bot.users import UserRef
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bot.engine import Engine
+
+__all__ = ["CHANNEL", "run_terminal"]
+
+CHANNEL = "terminal"
+QUIT = "/quit"
+
+
+async def run_terminal(
+    engine: Engine,
+    *,
+    console: Console,
+    user_id: str = "terminal",
+    lang: str = "zh",
+    input_fn: Callable[[str], str] | None = None,
+    greet: bool = True,
+) -> None:
+    """Chat with the engine until EOF or /quit; a number picks from the choices last offered."""
+    read = input_fn or console.input
+    user = UserRef(channel=CHANNEL, external_id=user_id, lang_hint=lang)
+    console.print(Text(engine.texts.t("terminal.intro", lang), style="dim"))
+    choices: tuple[Choice, ...] = ()
+    if greet:  # as a chat app sends /start when a conversation is opened
+        choices = _show(console, await engine.handle(user, CommandIn("start")), engine=engine, lang=lang)
+    while True:
+        try:
+            # input() blocks, so it runs in a thread and the event loop stays free.
+            line = (await asyncio.to_thread(read, "> ")).strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if line == QUIT:
+            break
+        if not line:
+            continue
+        replies = await engine.handle(user, _event(line, choices))
+        choices = _show(console, replies, engine=engine, lang=lang)
+
+
+def _event(line: str, choices: tuple[Choice, ...]) -> Event:
+    if line.startswith("/"):
+        name, _, args = line[1:].partition(" ")
+        return CommandIn(name, args.strip())
+    if line.isdecimal() and 1 <= int(line) <= len(choices):
+        return ChoiceIn(choices[int(line) - 1].value)
+    return TextIn(line)
+
+
+def _show(console: Console, replies: list[Reply], *, engine: Engine, lang: str) -> tuple[Choice, ...]:
+    """Print replies and return the choices the last of them offers."""
+    offered: tuple[Choice, ...] = ()
+    for reply in replies:
+        match reply:
+            case TextOut(text=text, choices=choices):
+                console.print(Text(text, style="cyan"))
+                for number, choice in enumerate(choices, start=1):
+                    console.print(Text(f"  {number}. {choice.label}", style="bold"))
+                offered = choices
+            case DocumentOut(path=path, caption=caption):
+                console.print(Text(engine.texts.t("terminal.document", lang, path=str(path)), style="green"))
+                if caption:
+                    console.print(Text(caption, style="cyan"))
+                offered = ()
+    return offered

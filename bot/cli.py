@@ -1,0 +1,43 @@
+"""The `kcxf` command: chat in the terminal, ask a question, maintain the knowledge base."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+from rich.console import Console
+
+from bot.adapters.terminal import run_terminal
+from bot.runtime import Runtime
+from config.settings import Settings
+from knowledge import cli as kb_cli
+
+app = typer.Typer(help="kcxf-bot: the 科创先锋案例征集 assistant and intake bot.", no_args_is_help=True)
+app.add_typer(kb_cli.app, name="kb")
+app.command("ask")(kb_cli.ask)
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at INFO level to stderr.")) -> None:
+    """Configure logging once, for every subcommand."""
+    level = logging.INFO if verbose else getattr(logging, Settings().log_level.upper(), logging.WARNING)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def chat() -> None:
+    """Talk to the bot in this terminal, on the embedded defaults (SQLite, embedded Chroma, no LLM)."""
+    console = Console()
+    runtime = Runtime.open()
+    with console.status("正在准备知识库 Preparing the knowledge base…"):
+        runtime.knowledge  # noqa: B018 - build the index before the first question, not during it
+
+    async def session() -> None:
+        engine = await runtime.engine()
+        try:
+            await run_terminal(engine, console=console)
+        finally:
+            await runtime.close()
+
+    asyncio.run(session())

@@ -1,0 +1,219 @@
+"""The conversation engine: (user, event) -> replies, one committed transaction per event, any transport."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
+from bot.flows import Context, Flow
+from bot.language import DEFAULT_LANG, LANGS, Lang, is_lang
+from bot.replies import Choice, Reply, TextOut
+from bot.state import get_or_create_state
+from bot.users import UserRef, get_or_create_user
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from bot.texts import Texts
+    from config.campaign import Campaign
+    from config.clock import Clock
+    from config.settings import Settings
+    from knowledge.answer import Answerer
+
+__all__ = ["BUILTIN_COMMANDS", "LANG_CHOICE_PREFIX", "Engine"]
+
+log = logging.getLogger(__name__)
+
+BUILTIN_COMMANDS = frozenset({"start", "help", "lang", "cancel"})
+# Choice values starting with this belong to the engine; flows should prefix theirs with their own name.
+LANG_CHOICE_PREFIX = "lang:"
+# Two events of one user racing (a double tap, a second worker) end in a unique-key or version conflict;
+# the loser is simply run again on the winner's committed state.
+MAX_ATTEMPTS = 3
+
+
+class Engine:
+    """Turns one user's event into replies, with the conversation state stored and committed first."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        answerer: Answerer,
+        texts: Texts,
+        campaign: Campaign,
+        clock: Clock,
+        settings: Settings,
+        flows: Sequence[Flow] = (),
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.answerer = answerer
+        self.texts = texts
+        self.campaign = campaign
+        self.clock = clock
+        self.settings = settings
+        self._flows: dict[str, Flow] = {}
+        self._by_command: dict[str, Flow] = {}
+        for flow in flows:
+            self._register(flow)
+
+    def _register(self, flow: Flow) -> None:
+        if flow.name in self._flows:
+            raise ValueError(f"two flows are named {flow.name!r}")
+        self._flows[flow.name] = flow
+        for command in flow.commands:
+            name = _command_name(command)
+            if name in BUILTIN_COMMANDS:
+                raise ValueError(f"flow {flow.name!r} claims the built-in command /{name}")
+            if name in self._by_command:
+                other = self._by_command[name].name
+                raise ValueError(f"flows {other!r} and {flow.name!r} both claim /{name}")
+            self._by_command[name] = flow
+
+    @property
+    def flows(self) -> tuple[Flow, ...]:
+        """The registered flows."""
+        return tuple(self._flows.values())
+
+    async def handle(self, user_ref: UserRef, event: Event) -> list[Reply]:
+        """Process one event in one transaction and return the replies once it is committed."""
+        last_conflict: Exception | None = None
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await self._handle_once(user_ref, event)
+            except (IntegrityError, StaleDataError) as exc:
+                log.info("conflict for %s on %s (attempt %d): %s",
+                         user_ref, type(event).__name__, attempt, exc)
+                last_conflict = exc
+            except Exception:
+                log.exception("event %s from %s failed before dispatch", type(event).__name__, user_ref)
+                return [TextOut(self.texts.t("engine.error", _fallback_lang(user_ref)))]
+        log.error("giving up on %s from %s after %d conflicts: %s",
+                  type(event).__name__, user_ref, MAX_ATTEMPTS, last_conflict)
+        return [TextOut(self.texts.t("engine.error", _fallback_lang(user_ref)))]
+
+    async def _handle_once(self, user_ref: UserRef, event: Event) -> list[Reply]:
+        async with self.sessionmaker() as session:
+            user = await get_or_create_user(session, ref=user_ref)
+            state = await get_or_create_state(session, user=user)
+            # Read before dispatch: a rollback expires these objects and async code cannot lazy-load them.
+            user_id, lang, flow, step = user.id, user.lang, state.flow, state.step
+            kind = type(event).__name__
+            log.info("event %s from user %s (%s), flow=%s step=%s", kind, user_id, user_ref, flow, step)
+            ctx = Context(
+                session=session,
+                user=user,
+                state=state,
+                texts=self.texts,
+                answerer=self.answerer,
+                clock=self.clock,
+                campaign=self.campaign,
+                settings=self.settings,
+            )
+            try:
+                replies = await self._dispatch(ctx, event)
+                await session.commit()
+            except (IntegrityError, StaleDataError):
+                raise
+            except Exception:
+                await session.rollback()
+                log.exception("event %s from user %s (%s) failed in flow=%s step=%s; rolled back",
+                              kind, user_id, user_ref, flow, step)
+                return [TextOut(self.texts.t("engine.error", lang))]
+        return replies
+
+    async def _dispatch(self, ctx: Context, event: Event) -> list[Reply]:
+        if isinstance(event, CommandIn):
+            return await self._command(ctx, event)
+        if isinstance(event, ChoiceIn) and event.value.startswith(LANG_CHOICE_PREFIX):
+            lang = event.value.removeprefix(LANG_CHOICE_PREFIX)
+            return self._switch_lang(ctx, lang) if is_lang(lang) else self._stale(ctx, event)
+        flow = self._active_flow(ctx)
+        if flow is not None:
+            return await flow.handle(ctx, event)
+        match event:
+            case TextIn(text=text) if text.strip():
+                answer = await ctx.ask(text.strip())
+                return [TextOut(answer.answer)]
+            case TextIn():
+                return [TextOut(ctx.t("engine.hint"))]
+            case ChoiceIn():
+                return self._stale(ctx, event)
+            case FileIn():
+                return [TextOut(ctx.t("engine.file_unexpected"))]
+        raise TypeError(f"unsupported event {event!r}")
+
+    async def _command(self, ctx: Context, event: CommandIn) -> list[Reply]:
+        name = _command_name(event.name)
+        match name:
+            case "start":
+                return [TextOut(ctx.t(
+                    "engine.welcome",
+                    campaign=ctx.campaign.name.get(ctx.lang),
+                    deadline=ctx.campaign.deadline_display.get(ctx.lang),
+                ))]
+            case "help":
+                return [TextOut(ctx.t("engine.help", mailbox=ctx.campaign.committee.mailbox))]
+            case "lang":
+                arg = event.args.strip().lower()
+                if is_lang(arg):
+                    return self._switch_lang(ctx, arg)
+                buttons = tuple(
+                    Choice(ctx.t(f"engine.lang.{lang}"), f"{LANG_CHOICE_PREFIX}{lang}") for lang in LANGS
+                )
+                return [TextOut(ctx.t("engine.lang.prompt"), choices=buttons)]
+            case "cancel":
+                if ctx.state.flow is None:
+                    return [TextOut(ctx.t("engine.nothing_to_cancel"))]
+                log.info("user %s cancelled flow %s at step %s", ctx.user.id, ctx.state.flow, ctx.state.step)
+                ctx.finish()
+                return [TextOut(ctx.t("engine.cancelled"))]
+        flow = self._by_command.get(name)
+        if flow is None:
+            return [TextOut(ctx.t("engine.unknown_command", command=name))]
+        if ctx.state.flow is not None:
+            log.info("user %s leaves flow %s for %s", ctx.user.id, ctx.state.flow, flow.name)
+        ctx.finish()
+        ctx.state.flow = flow.name
+        return await flow.start(ctx)
+
+    def _active_flow(self, ctx: Context) -> Flow | None:
+        name = ctx.state.flow
+        if name is None:
+            return None
+        flow = self._flows.get(name)
+        if flow is None:
+            # A flow removed or renamed by a redeploy: drop the orphaned state rather than trap the user.
+            log.warning("user %s was in unknown flow %r (step %r); state cleared",
+                        ctx.user.id, name, ctx.state.step)
+            ctx.finish()
+        return flow
+
+    def _switch_lang(self, ctx: Context, lang: Lang) -> list[Reply]:
+        ctx.user.lang = lang
+        return [TextOut(ctx.t("engine.lang.switched"))]
+
+    def _stale(self, ctx: Context, event: ChoiceIn) -> list[Reply]:
+        log.info("stale choice %r from user %s", event.value, ctx.user.id)
+        return [TextOut(ctx.t("engine.stale_choice"))]
+
+    async def aclose(self) -> None:
+        """Release the database connections behind the sessionmaker."""
+        bind = self.sessionmaker.kw.get("bind")
+        if bind is not None:
+            await bind.dispose()
+
+
+def _command_name(raw: str) -> str:
+    """'/Apply@kcxf_bot' -> 'apply'."""
+    return raw.strip().lstrip("/").split("@", 1)[0].lower()
+
+
+def _fallback_lang(user_ref: UserRef) -> Lang:
+    hint = (user_ref.lang_hint or "").lower()[:2]
+    return hint if is_lang(hint) else DEFAULT_LANG

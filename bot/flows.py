@@ -1,0 +1,83 @@
+"""The extension point: a Flow is a multi-step conversation (an application form, say) the engine hosts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from bot.language import Lang, is_lang
+from knowledge.unanswered import log_unanswered
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.events import Event
+    from bot.replies import Reply
+    from bot.state import ConversationState
+    from bot.texts import Texts
+    from bot.users import User
+    from config.campaign import Campaign
+    from config.clock import Clock
+    from config.settings import Settings
+    from knowledge.answer import Answer, Answerer
+
+__all__ = ["Context", "Flow"]
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything a flow may use while handling one event, inside that event's transaction."""
+
+    session: AsyncSession
+    user: User
+    state: ConversationState
+    texts: Texts
+    answerer: Answerer
+    clock: Clock
+    campaign: Campaign
+    settings: Settings
+
+    @property
+    def lang(self) -> Lang:
+        """The user's language (follows a /lang switch made in this event)."""
+        lang = self.user.lang
+        return lang if is_lang(lang) else "zh"
+
+    def t(self, key: str, **vars: object) -> str:
+        """A user-facing text in the user's language."""
+        return self.texts.t(key, self.lang, **vars)
+
+    def finish(self) -> None:
+        """Leave the active flow: clear its name, step and data."""
+        self.state.flow = None
+        self.state.step = None
+        self.state.data = {}
+
+    async def ask(self, question: str) -> Answer:
+        """Answer a rules question (typed mid-form, say); a declined one is logged for the FAQ maintainers."""
+        answer = await self.answerer.answer(question)
+        if not answer.answered:
+            await log_unanswered(self.session, question=question, lang=answer.lang, channel=self.user.channel)
+        return answer
+
+
+class Flow(Protocol):
+    """A conversation the engine hosts; its position lives in ctx.state (flow, step, data), not in memory."""
+
+    @property
+    def name(self) -> str:
+        """Stable id stored in ConversationState.flow."""
+        ...
+
+    @property
+    def commands(self) -> frozenset[str]:
+        """Commands (without slash) that start this flow."""
+        ...
+
+    async def start(self, ctx: Context) -> list[Reply]:
+        """Begin: the engine has already set ctx.state.flow to this flow's name with empty step and data."""
+        ...
+
+    async def handle(self, ctx: Context, event: Event) -> list[Reply]:
+        """Take the next text, choice or file; call ctx.finish() to leave the flow."""
+        ...

@@ -1,0 +1,104 @@
+"""What one process needs, opened once from the settings: campaign, texts, knowledge base, database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+# Imported for their tables: create_schema builds what Base.metadata knows.
+import bot.state  # noqa: F401
+import bot.users  # noqa: F401
+import knowledge.unanswered as unanswered_log
+from bot.engine import Engine
+from bot.flows import Flow
+from bot.texts import Texts
+from config.campaign import Campaign, load_campaign
+from config.clock import SystemClock
+from config.settings import Settings
+from db.session import create_schema, make_engine, make_sessionmaker
+from knowledge.answer import Answer, Answerer, KnowledgeBase
+from knowledge.service import open_knowledge
+
+log = logging.getLogger(__name__)
+
+
+def campaign_terms(campaign: Campaign) -> list[str]:
+    """Names from the campaign data that the Chinese tokenizer must keep whole."""
+    names = [a.name.zh for a in campaign.awards] + [g.name.zh for g in campaign.groups]
+    names += [t.name.zh for t in campaign.tracks] + [e for t in campaign.tracks for e in t.examples]
+    names += [c.name.zh for c in campaign.product_categories] + [d.name.zh for d in campaign.dimensions]
+    # "年度科创园区" should also match a question saying just "科创园区"
+    names += [n.removeprefix("年度") for n in names if n.startswith("年度")]
+    return names
+
+
+@dataclass
+class Runtime:
+    """Opened once per process by the entry point and passed down."""
+
+    settings: Settings
+    campaign: Campaign
+    texts: Texts
+    _db: AsyncEngine | None = field(default=None, init=False)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Runtime:
+        """Load settings (environment, .env), the campaign file and the texts; fail early on bad config."""
+        settings = settings or Settings()
+        return cls(settings=settings, campaign=load_campaign(settings.campaign_file), texts=Texts.load())
+
+    @cached_property
+    def knowledge(self) -> KnowledgeBase:
+        """The answerer; the index is built on first use."""
+        return open_knowledge(self.settings, texts=self.texts, campaign=self.campaign,
+                              terms=campaign_terms(self.campaign))
+
+    @property
+    def index(self):  # type: ignore[no-untyped-def]
+        return self.knowledge.retriever.index
+
+    @property
+    def retriever(self):  # type: ignore[no-untyped-def]
+        return self.knowledge.retriever
+
+    async def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions on the configured database, schema created on first use."""
+        if self._db is None:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self._db = make_engine(self.settings.db_url)
+            await create_schema(self._db)
+        return make_sessionmaker(self._db)
+
+    async def engine(self, *, flows: Sequence[Flow] = (), answerer: Answerer | None = None) -> Engine:
+        """The conversation engine on this runtime's database, answering from its knowledge base."""
+        return Engine(
+            sessionmaker=await self.sessionmaker(),
+            answerer=answerer or self.knowledge,
+            texts=self.texts,
+            campaign=self.campaign,
+            clock=SystemClock(self.settings.tz),
+            settings=self.settings,
+            flows=flows,
+        )
+
+    async def ask_and_log(self, question: str, *, channel: str) -> Answer:
+        """Answer a question; a declined one goes to the maintainers' unanswered log."""
+        answer = await self.knowledge.answer(question)
+        if not answer.answered:
+            sessions = await self.sessionmaker()
+            async with sessions() as session, session.begin():
+                await unanswered_log.log_unanswered(session, question=question, lang=answer.lang, channel=channel)
+        return answer
+
+    async def unanswered(self, *, limit: int) -> list[unanswered_log.UnansweredQuestion]:
+        sessions = await self.sessionmaker()
+        async with sessions() as session:
+            return list(await unanswered_log.list_unanswered(session, limit=limit))
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.dispose()

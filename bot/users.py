@@ -1,0 +1,68 @@
+"""A person talking to the bot on one channel, and how adapters name them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String, UniqueConstraint, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.language import DEFAULT_LANG, is_lang
+from db.base import Base, UTCDateTime, utcnow
+
+__all__ = ["User", "UserRef", "get_or_create_user"]
+
+
+class User(Base):
+    """A chat user; display_name is whatever the channel shows and never counts as a real name."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        CheckConstraint("lang IN ('zh', 'en')", name="lang"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(256), default="")
+    lang: Mapped[str] = mapped_column(String(2), default=DEFAULT_LANG)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"User(id={self.id}, channel={self.channel!r}, external_id={self.external_id!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """Who sent an event, as the adapter knows them; lang_hint is the client's language, if it tells."""
+
+    channel: str
+    external_id: str
+    display_name: str = ""
+    lang_hint: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_id}"
+
+
+async def get_or_create_user(session: AsyncSession, *, ref: UserRef) -> User:
+    """The stored user for `ref`, or a new one (not yet flushed) speaking the hinted language or Chinese."""
+    user = await session.scalar(
+        select(User).where(User.channel == ref.channel, User.external_id == ref.external_id)
+    )
+    if user is None:
+        hint = (ref.lang_hint or "").lower()[:2]
+        user = User(
+            channel=ref.channel,
+            external_id=ref.external_id,
+            display_name=ref.display_name,
+            lang=hint if is_lang(hint) else DEFAULT_LANG,
+        )
+        session.add(user)
+    elif ref.display_name and ref.display_name != user.display_name:
+        user.display_name = ref.display_name
+    return user

@@ -1,0 +1,112 @@
+"""The terminal adapter driven by scripted input lines, its output recorded by rich."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from bot.adapters.terminal import run_terminal
+from bot.engine import Engine
+from bot.events import Event
+from bot.flows import Context
+from bot.language import Lang, detect_lang
+from bot.replies import DocumentOut, Reply, TextOut
+from knowledge.answer import Answer
+
+
+class OneAnswer:
+    """A real, minimal Answerer that knows one answer and declines everything else."""
+
+    async def answer(self, question: str, lang: Lang | None = None) -> Answer:
+        """Answer the deadline question, decline the rest."""
+        lang = lang or detect_lang(question)
+        if "deadline" in question:
+            return Answer(question=question, lang=lang, answered=True, answer="20 October, 24:00.", via="faq")
+        return Answer(question=question, lang=lang, answered=False, answer="Sorry, I can't say.", via="none")
+
+
+class FormFlow:
+    """Hands out a [generated] form as soon as it starts."""
+
+    name = "form"
+    commands = frozenset({"form"})
+
+    async def start(self, ctx: Context) -> list[Reply]:
+        ctx.finish()
+        return [DocumentOut(path=Path("/tmp/forms/申报表.docx"), file_name="申报表.docx", caption="Your form")]
+
+    async def handle(self, ctx: Context, event: Event) -> list[Reply]:
+        return [TextOut(f"got {event}")]
+
+
+def scripted(lines: Iterable[str]) -> tuple[Callable[[str], str], list[str]]:
+    """An input function that returns the lines in turn, then signals EOF; and the lines still unread."""
+    pending = list(lines)
+
+    def read(prompt: str) -> str:
+        if not pending:
+            raise EOFError
+        return pending.pop(0)
+
+    return read, pending
+
+
+@pytest.fixture
+def engine(sessionmaker, texts, campaign, clock, settings) -> Engine:
+    return Engine(sessionmaker=sessionmaker, answerer=OneAnswer(), texts=texts, campaign=campaign,
+                  clock=clock, settings=settings, flows=(FormFlow(),))
+
+
+def console() -> Console:
+    return Console(record=True, width=120, color_system=None)
+
+
+async def test_a_scripted_session(engine: Engine, campaign):
+    out = console()
+    read, left = scripted(["/lang", "2", "When is the deadline?", "Who judges?", "2", "/quit", "never read"])
+    await run_terminal(engine, console=out, input_fn=read, lang="zh")
+    text = out.export_text()
+
+    assert "终端对话" in text  # the intro, in the terminal's language
+    assert campaign.name.zh in text  # /start is sent on opening, as chat apps do
+    assert "请选择语言 / Choose your language\n  1. 中文\n  2. English\n" in text
+    assert "Switched to English." in text  # "2" picked the second button
+    assert "20 October, 24:00." in text
+    assert "Sorry, I can't say." in text
+    # Once a reply offers no buttons, a number is plain text for the engine, not a choice.
+    assert text.count("Switched to English.") == 1
+    assert left == ["never read"]
+
+
+async def test_eof_ends_the_session_and_documents_are_shown(engine: Engine):
+    out = console()
+    read, left = scripted(["", "/form"])
+    await run_terminal(engine, console=out, input_fn=read, lang="en", greet=False)
+    text = out.export_text()
+    assert "Terminal chat" in text
+    assert "[document] /tmp/forms/申报表.docx\nYour form\n" in text
+    assert "Hello" not in text  # greet=False: no /start
+    assert left == []
+
+
+async def test_numbers_out_of_range_are_text(engine: Engine):
+    out = console()
+    read, _ = scripted(["/lang", "3", "0"])
+    await run_terminal(engine, console=out, input_fn=read, lang="en", greet=False)
+    text = out.export_text()
+    assert text.count("Sorry, I can't say.") == 2
+    assert "Switched" not in text
+
+
+async def test_the_terminal_user_is_one_stable_user(engine: Engine):
+    for _ in range(2):
+        read, _ = scripted(["/lang en"])
+        await run_terminal(engine, console=console(), input_fn=read, user_id="me")
+    out = console()
+    read, _ = scripted([])
+    await run_terminal(engine, console=out, input_fn=read, user_id="me")
+    # The language chosen in an earlier session is remembered: the state lives in the engine's database.
+    assert "Hello! I'm the assistant" in out.export_text()

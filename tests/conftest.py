@@ -1,0 +1,59 @@
+"""Shared fixtures: settings in a temporary folder, a real SQLite database, the shipped texts and campaign."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+import bot.state  # noqa: F401  (registers the tables create_schema builds)
+import bot.users  # noqa: F401
+import knowledge.unanswered  # noqa: F401
+from bot.texts import Texts
+from config.campaign import Campaign, load_campaign
+from config.clock import FixedClock
+from config.settings import Settings
+from db.session import create_schema, make_engine, make_sessionmaker
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings isolated from the developer's .env and environment, with data under tmp_path."""
+    return Settings(_env_file=None, data_dir=tmp_path / "var", database_url=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def db_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An async engine on a fresh SQLite file under the settings' data folder, schema created."""
+    engine = make_engine(settings.db_url)
+    await create_schema(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(db_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the test database."""
+    return make_sessionmaker(db_engine)
+
+
+@pytest.fixture(scope="session")
+def texts() -> Texts:
+    """The shipped prompt texts."""
+    return Texts.load()
+
+
+@pytest.fixture(scope="session")
+def campaign() -> Campaign:
+    """The shipped campaign edition."""
+    return load_campaign(Settings(_env_file=None).campaign_file)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock standing inside the application window."""
+    return FixedClock(datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
