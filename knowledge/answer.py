@@ -1,0 +1,189 @@
+"""Answer a question: curated FAQ first, else an extractive answer from the best passages, else decline."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from pydantic import BaseModel
+
+from knowledge.scope import can_answer, outside_edition
+from knowledge.tokens import detect_lang
+
+if TYPE_CHECKING:
+    from knowledge.eligibility import Eligibility
+    from knowledge.generate import AnswerWriter
+    from knowledge.retrieve import Hit, Retriever
+
+Lang = Literal["zh", "en"]
+
+GUIDELINE_DOC = "guideline-2024"
+ZH_NUMERALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一")
+# "五·申报方式" or "V. How to Apply": a numbered top-level section of the guideline
+_SECTION_NO = re.compile(r"^(?:[一二三四五六七八九十]+·|[IVX]+\.\s)")
+
+
+class Source(BaseModel):
+    """A passage or FAQ entry an answer rests on."""
+
+    doc: str
+    section: str
+    title: str
+    score: float
+
+
+class Answer(BaseModel):
+    """What the bot says to a rules question, with where it comes from."""
+
+    question: str
+    lang: Lang
+    answered: bool
+    answer: str
+    sources: list[Source] = []
+    via: Literal["faq", "extractive", "llm", "none"]
+    latency_ms: float = 0.0
+
+
+class Answerer(Protocol):
+    """Anything that can answer a rules question (the engine depends on this, not on the pipeline)."""
+
+    async def answer(self, question: str, lang: Lang | None = None) -> Answer: ...
+
+
+class TextSource(Protocol):
+    """Where user-facing strings come from (prompts/*.yaml through bot.texts.Texts)."""
+
+    def t(self, key: str, lang: str, **vars: object) -> str: ...
+
+
+# Thresholds measured on knowledge/eval/qa.jsonl (bench/qa.py prints the pass rates they give).
+FAQ_CONFIDENCE = 0.42
+# A maintainer's answer matched this closely is used as written, even when it lacks the kind of fact asked for
+# ("有没有热线？" → "只接受邮件咨询").
+FAQ_TRUSTED = 0.7
+MIN_COVERAGE = 0.45
+
+_ZH_SENTENCE = re.compile(r"(?<=[。！？；])|\n")
+_EN_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(“\"])|\n")
+_MAX_CHARS = {"zh": 160, "en": 360}
+
+
+class KnowledgeBase:
+    """The Answerer of the running bot: FAQ, eligibility, extractive (or LLM) answer, or a polite decline."""
+
+    def __init__(
+        self,
+        *,
+        retriever: Retriever,
+        texts: TextSource,
+        eligibility: Eligibility,
+        mailbox: str,
+        writer: AnswerWriter | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.texts = texts
+        self.eligibility = eligibility
+        self.mailbox = mailbox
+        self.writer = writer
+        self._sections = _section_names(retriever)
+
+    async def answer(self, question: str, lang: Lang | None = None) -> Answer:
+        """Answer one question in the asker's language (detected unless given)."""
+        started = time.perf_counter()
+        lang = lang or detect_lang(question)
+        result = await self._answer(question.strip(), lang)
+        return result.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
+
+    async def _answer(self, question: str, lang: Lang) -> Answer:
+        if not question or outside_edition(question, lang=lang):
+            return self._decline(question, lang)
+        verdict = self.eligibility.assess(question, lang=lang)
+        if verdict is not None:
+            return Answer(question=question, lang=lang, answered=True, via="extractive",
+                          answer=verdict.text, sources=verdict.sources)
+        hit = self.retriever.faq(question, lang=lang)
+        if (hit and hit.confidence >= FAQ_CONFIDENCE and lang in hit.entry.answer
+                and (hit.confidence >= FAQ_TRUSTED or can_answer(question, hit.entry.answer[lang], lang=lang))):
+            section = self._section(hit.entry.section, lang)
+            text = f"{hit.entry.answer[lang]}\n\n{self._cite(section, lang)}"
+            source = Source(doc="faq", section=section, title=hit.question, score=round(hit.confidence, 4))
+            return Answer(question=question, lang=lang, answered=True, via="faq", answer=text, sources=[source])
+        hits = [h for h in self.retriever.passages(question, lang=lang)
+                if can_answer(question, h.chunk.plain_text, lang=lang)]
+        if not hits or max(h.coverage for h in hits) < MIN_COVERAGE:
+            return self._decline(question, lang, hits)
+        sources = [
+            Source(doc=h.chunk.doc, section=h.chunk.section, title=h.chunk.title, score=round(h.score, 5))
+            for h in hits
+        ]
+        if self.writer is not None:
+            written = await self.writer.write(question, lang=lang, passages=[h.chunk for h in hits])
+            if written is not None:
+                if not written:
+                    return self._decline(question, lang, hits)
+                text = f"{written}\n\n{self._cite(hits[0].chunk.section, lang)}"
+                return Answer(question=question, lang=lang, answered=True, via="llm", answer=text, sources=sources)
+        best, sentence = self._best_sentence(question, hits, lang)
+        text = f"{sentence}\n\n{self._cite(best.chunk.section, lang)}"
+        best_first = [s for s in sources if s.title == best.chunk.title and s.section == best.chunk.section][:1]
+        rest = [s for s in sources if s not in best_first]
+        return Answer(question=question, lang=lang, answered=True, via="extractive", answer=text,
+                      sources=best_first + rest)
+
+    def _best_sentence(self, question: str, hits: list[Hit], lang: Lang) -> tuple[Hit, str]:
+        """The sentence (or list item) that covers most of the question, from the best few passages."""
+        terms = self.retriever.tokenizer.terms(question, lang=lang)
+        top = hits[0].score
+        best: tuple[float, Hit, str] | None = None
+        for rank, hit in enumerate(hits[:3]):
+            for sentence in _sentences(hit.chunk.plain_text, lang):
+                s_tokens = set(self.retriever.tokenizer.tokens(f"{hit.chunk.title} {sentence}"))
+                overlap = sum(1 for term in terms if term.alternatives & s_tokens) / max(len(terms), 1)
+                score = overlap + 0.3 * hit.score / top - 0.05 * rank
+                if best is None or score > best[0]:
+                    best = (score, hit, sentence)
+        assert best is not None  # hits is non-empty and every chunk has text
+        _, hit, sentence = best
+        return hit, _trim(sentence, _MAX_CHARS[lang], lang)
+
+    def _decline(self, question: str, lang: Lang, hits: list[Hit] | None = None) -> Answer:
+        sources = [
+            Source(doc=h.chunk.doc, section=h.chunk.section, title=h.chunk.title, score=round(h.score, 5))
+            for h in (hits or [])[:3]
+        ]
+        text = self.texts.t("knowledge.decline", lang, mailbox=self.mailbox)
+        return Answer(question=question, lang=lang, answered=False, via="none", answer=text, sources=sources)
+
+    def _section(self, numeral: str, lang: str) -> str:
+        return self._sections.get((numeral, lang), numeral)
+
+    def _cite(self, section: str, lang: str) -> str:
+        return self.texts.t("knowledge.cite", lang, section=section)
+
+
+def _section_names(retriever: Retriever) -> dict[tuple[str, str], str]:
+    """Map (Chinese numeral, lang) to the section heading, aligning the translations by section order."""
+    ordered: dict[str, list[str]] = {}
+    for chunk in retriever.index.chunks():
+        if chunk.doc == GUIDELINE_DOC and chunk.section not in ordered.setdefault(chunk.lang, []):
+            ordered[chunk.lang].append(chunk.section)
+    out: dict[tuple[str, str], str] = {}
+    for lang, sections in ordered.items():
+        for n, section in enumerate(s for s in sections if _SECTION_NO.match(s)):
+            if n < len(ZH_NUMERALS):
+                out[(ZH_NUMERALS[n], lang)] = section
+    return out
+
+
+def _sentences(text: str, lang: str) -> list[str]:
+    splitter = _ZH_SENTENCE if lang == "zh" else _EN_SENTENCE
+    return [s.strip() for s in splitter.split(text) if s and len(s.strip()) > 1]
+
+
+def _trim(sentence: str, limit: int, lang: str) -> str:
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[:limit]
+    stop = max(cut.rfind(p) for p in ("，", "、", ",", ";", "；"))
+    return (cut[:stop] if stop > limit // 2 else cut) + ("……" if lang == "zh" else "…")

@@ -1,0 +1,99 @@
+"""Eligibility questions ("we make chips, which award can we enter?"): awards that fit, and the conditions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from config.campaign import Award, Campaign, Keywords
+from knowledge.answer import Source, TextSource
+from knowledge.tokens import normalize
+
+# Ways of asking "may we / which one" — language, not campaign data, so they live here.
+_INTENT = {
+    "zh": re.compile(
+        r"能报|可以报|能不能报|能否报|能参加|可以参加|能不能参加|能参与|能否参|适合报|适合哪|报哪|哪个奖|哪个榜|"
+        r"哪一类|哪类|哪个类|算哪|归到|归哪|收不收|有没有资格|有资格|能申报|可以申报|能不能申报|能报么|能报吗|符合.{0,4}(条件|要求)"
+    ),
+    "en": re.compile(
+        r"\b(eligible|eligibility|qualify|qualifies|in scope|within scope|which (award|category|list|track|prize)|"
+        r"what (award|category|list)|(can|could|may) (we|i|our \w+|my \w+) (apply|enter|join|take part|participate|"
+        r"submit|compete)|allowed to (apply|enter)|is there a (category|award) for)\b"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The eligibility answer and what it rests on."""
+
+    text: str
+    sources: list[Source]
+
+
+class Eligibility:
+    """Matches an entrant's self-description against the campaign's groups, awards and tracks."""
+
+    def __init__(self, *, campaign: Campaign, tokenizer: object, texts: TextSource) -> None:
+        self.campaign = campaign
+        self.texts = texts
+
+    def assess(self, question: str, *, lang: str) -> Verdict | None:
+        """A verdict when the question asks what the asker may enter; None for any other question."""
+        text = normalize(question)
+        if not _INTENT[lang].search(text) or any(
+            normalize(a.name.get(lang)) in text or normalize(a.name.zh) in text for a in self.campaign.awards
+        ):
+            return None
+        tracks = [t for t in self.campaign.tracks if _mentions(text, t.keywords, lang)]
+        groups = [g for g in self.campaign.groups if _mentions(text, g.keywords, lang)]
+        awards = [a for a in self.campaign.awards if _mentions(text, a.keywords, lang)]
+        if not (tracks or groups or awards):
+            return None
+        group_ids = {g.id for g in groups} | {a.group for a in awards}
+        if tracks and not group_ids:
+            group_ids = {"enterprise"} if "enterprise" in {g.id for g in self.campaign.groups} else set()
+        fitting = self._rank(awards, group_ids)
+        t = self.texts.t
+        lines = []
+        if tracks:
+            names = "、".join(tr.name.get(lang) for tr in tracks) if lang == "zh" else ", ".join(
+                tr.name.get(lang) for tr in tracks)
+            lines.append(t("knowledge.eligibility.track", lang, tracks=names))
+        if fitting:
+            sep = "、" if lang == "zh" else "; "
+            listed = sep.join(f"{a.name.get(lang)}（{self.campaign.group(a.group).name.get(lang)}）" if lang == "zh"
+                              else f"{a.name.get(lang)} ({self.campaign.group(a.group).name.get(lang)})"
+                              for a in fitting)
+            lines.append(t("knowledge.eligibility.awards", lang, awards=listed))
+            lines.append(t("knowledge.eligibility.about", lang, award=fitting[0].name.get(lang),
+                           summary=fitting[0].summary.get(lang)))
+        if "product" in group_ids:
+            # A product entrant's first question is whether the product's kind is collected at all.
+            sep = "、" if lang == "zh" else ", "
+            categories = sep.join(c.name.get(lang) for c in self.campaign.product_categories)
+            lines.append(t("knowledge.eligibility.categories", lang, categories=categories))
+        elif not tracks and group_ids & {"enterprise", "person"}:
+            sep = "、" if lang == "zh" else "; "
+            lines.append(t("knowledge.eligibility.scope", lang,
+                           tracks=sep.join(tr.name.get(lang) for tr in self.campaign.tracks)))
+        lines.append(t("knowledge.eligibility.conditions", lang, deadline=self.campaign.deadline_display.get(lang)))
+        lines.append(t("knowledge.eligibility.cite", lang))
+        sources = [Source(doc="campaign", section="awards", title=a.name.get(lang), score=1.0) for a in fitting[:3]]
+        return Verdict(text="\n".join(lines), sources=sources)
+
+    def _rank(self, named: list[Award], group_ids: set[str]) -> list[Award]:
+        """Awards of the matched groups, those the description points to most directly first."""
+        pool = [a for a in self.campaign.awards if a.group in group_ids]
+        return sorted(pool, key=lambda a: (a not in named, self.campaign.awards.index(a)))
+
+
+def _mentions(text: str, keywords: Keywords, lang: str) -> bool:
+    for word in (normalize(w) for w in (*keywords.get(lang), *(keywords.zh if lang == "en" else ()))):
+        if word.isascii():
+            # ASCII words need word boundaries: "ar" must not match "solar", "ai" not "email".
+            if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text):
+                return True
+        elif word in text:
+            return True
+    return False

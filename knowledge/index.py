@@ -1,0 +1,148 @@
+"""The Chroma index: passages of every document and the curated FAQ, embedded or on a Chroma server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.config import Settings as ChromaSettings
+
+from knowledge.chunk import Chunk, chunk_document
+from knowledge.faq import FaqEntry
+from knowledge.ingest import Document
+
+log = logging.getLogger(__name__)
+
+PASSAGES = "kcxf_passages"
+FAQ = "kcxf_faq"
+
+
+def connect(*, url: str | None, path: Path) -> ClientAPI:
+    """An embedded PersistentClient under the data folder, or an HttpClient when a server URL is set."""
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if url:
+        parsed = urlparse(url)
+        return chromadb.HttpClient(
+            host=parsed.hostname or "localhost",
+            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            ssl=parsed.scheme == "https",
+            settings=settings,
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+@dataclass(frozen=True)
+class IndexedDoc:
+    """A document as the index holds it."""
+
+    doc: str
+    lang: str
+    title: str
+    digest: str
+    chunks: int
+
+
+class KnowledgeIndex:
+    """Passages and FAQ variants in two Chroma collections sharing one embedding function."""
+
+    def __init__(self, client: ClientAPI, embedding: EmbeddingFunction[Documents]) -> None:
+        self.client = client
+        self.embedding = embedding
+        self.passages: Collection = client.get_or_create_collection(
+            PASSAGES, embedding_function=embedding, configuration={"hnsw": {"space": "cosine"}}
+        )
+        self.faq: Collection = client.get_or_create_collection(
+            FAQ, embedding_function=embedding, configuration={"hnsw": {"space": "cosine"}}
+        )
+
+    # -- documents ---------------------------------------------------------------------------------------
+    def documents(self) -> list[IndexedDoc]:
+        """Every indexed document, one row per (doc, language)."""
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for meta in self.passages.get(include=["metadatas"])["metadatas"] or []:
+            key = (str(meta["doc"]), str(meta["lang"]))
+            row = rows.setdefault(key, {"title": meta.get("doc_title", ""), "digest": meta["digest"], "n": 0})
+            row["n"] += 1
+        return [
+            IndexedDoc(doc=d, lang=lang, title=str(r["title"]), digest=str(r["digest"]), chunks=r["n"])
+            for (d, lang), r in sorted(rows.items())
+        ]
+
+    def upsert_document(self, document: Document) -> int | None:
+        """Index a document unless the same version is already there; returns the chunk count or None."""
+        current = {(d.doc, d.lang): d.digest for d in self.documents()}
+        if current.get((document.doc, document.lang)) == document.digest:
+            return None
+        self.passages.delete(where={"$and": [{"doc": document.doc}, {"lang": document.lang}]})
+        chunks = chunk_document(document)
+        if chunks:
+            self.passages.add(
+                ids=[c.id for c in chunks],
+                documents=[c.index_text for c in chunks],
+                metadatas=[{**c.metadata(digest=document.digest), "doc_title": document.title,
+                            "text": c.text} for c in chunks],
+            )
+        log.info("indexed %s (%s): %d chunks", document.doc, document.lang, len(chunks))
+        return len(chunks)
+
+    def remove_document(self, doc: str) -> int:
+        """Remove a document in every language; returns how many chunks went."""
+        ids = self.passages.get(where={"doc": doc}, include=[])["ids"]
+        if ids:
+            self.passages.delete(ids=ids)
+        return len(ids)
+
+    def chunks(self) -> list[Chunk]:
+        """All passages, for the lexical index that lives beside Chroma."""
+        got = self.passages.get(include=["metadatas"])
+        out = [
+            Chunk(id=i, doc=str(m["doc"]), lang=str(m["lang"]), section=str(m["section"]),
+                  title=str(m["title"]), text=str(m["text"]), position=int(m["position"]))
+            for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)
+        ]
+        return sorted(out, key=lambda c: (c.doc, c.lang, c.position))
+
+    # -- FAQ ---------------------------------------------------------------------------------------------
+    def faq_entries(self) -> list[FaqEntry]:
+        """The FAQ as stored (one Chroma record per question variant, regrouped by entry)."""
+        got = self.faq.get(include=["metadatas"])
+        entries: dict[str, FaqEntry] = {}
+        for meta in got["metadatas"] or []:
+            entry = entries.get(str(meta["faq_id"]))
+            if entry is None:
+                entry = entries[str(meta["faq_id"])] = FaqEntry.from_record(meta)
+            entry.questions.setdefault(str(meta["lang"]), []).append(str(meta["question"]))
+        for entry in entries.values():
+            for variants in entry.questions.values():
+                variants.sort()
+        return sorted(entries.values(), key=lambda e: e.id)
+
+    def put_faq(self, entries: Iterable[FaqEntry]) -> int:
+        """Add or replace FAQ entries (every variant re-embedded); returns the number of entries written."""
+        n = 0
+        for entry in entries:
+            self.delete_faq(entry.id)
+            records = entry.records()
+            self.faq.add(
+                ids=[r.id for r in records],
+                documents=[r.question for r in records],
+                metadatas=[r.metadata for r in records],
+            )
+            n += 1
+        return n
+
+    def delete_faq(self, faq_id: str) -> bool:
+        """Remove one FAQ entry; False when there was none."""
+        ids = self.faq.get(where={"faq_id": faq_id}, include=[])["ids"]
+        if ids:
+            self.faq.delete(ids=ids)
+        return bool(ids)

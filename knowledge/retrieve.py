@@ -1,0 +1,172 @@
+"""Hybrid retrieval: BM25 over segmented words beside Chroma's vector search, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import bm25s
+import numpy as np
+
+from knowledge.chunk import Chunk
+from knowledge.faq import FaqEntry
+from knowledge.index import KnowledgeIndex
+from knowledge.tokens import Term, Tokenizer
+
+RRF_K = 60  # the usual constant: ranks matter, raw scores of the two retrievers are not comparable
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with its fused score and the part of the question it covers."""
+
+    chunk: Chunk
+    score: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class FaqHit:
+    """The best FAQ entry for a question and how sure we are (0–1)."""
+
+    entry: FaqEntry
+    question: str
+    confidence: float
+
+
+@dataclass
+class _Lexical:
+    """One BM25 index with the token lists and document frequencies it was built from."""
+
+    tokens: list[list[str]]
+    bm25: bm25s.BM25 | None = None
+    df: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        for toks in self.tokens:
+            self.df.update(set(toks))
+        if any(self.tokens):
+            self.bm25 = bm25s.BM25()
+            self.bm25.index(self.tokens, show_progress=False)
+
+    def scores(self, query: list[str]) -> np.ndarray:
+        if self.bm25 is None or not query:
+            return np.zeros(len(self.tokens))
+        known = [t for t in query if t in self.df]
+        return self.bm25.get_scores(known) if known else np.zeros(len(self.tokens))
+
+    def idf(self, token: str) -> float:
+        # Words the corpus never uses get the highest weight: a question about them is probably off-topic.
+        n = len(self.tokens)
+        return math.log(1 + (n + 1) / (self.df.get(token, 0) + 0.5))
+
+
+class Retriever:
+    """Answers "which passages and which FAQ entry fit this question" for one language at a time."""
+
+    def __init__(self, index: KnowledgeIndex, tokenizer: Tokenizer) -> None:
+        self.index = index
+        self.tokenizer = tokenizer
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the in-memory lexical side from what Chroma holds (after ingest or an FAQ edit)."""
+        chunks = self.index.chunks()
+        self._chunks = {lang: [c for c in chunks if c.lang == lang] for lang in {c.lang for c in chunks}}
+        self._lex = {
+            lang: _Lexical([self.tokenizer.tokens(c.index_text) for c in cs]) for lang, cs in self._chunks.items()
+        }
+        self._vocab_cache: dict[str, set[str]] = {}
+        self._faq = {e.id: e for e in self.index.faq_entries()}
+        self._faq_variants: dict[str, list[tuple[str, str]]] = {}
+        for entry in self._faq.values():
+            for lang, variants in entry.questions.items():
+                self._faq_variants.setdefault(lang, []).extend((entry.id, q) for q in variants)
+        self._faq_vocab = {
+            (entry.id, lang): {
+                t for text in [*entry.questions.get(lang, []), entry.answer.get(lang, "")]
+                for t in self.tokenizer.tokens(text)
+            }
+            for entry in self._faq.values()
+            for lang in entry.questions
+        }
+        self._faq_lex = {
+            lang: _Lexical([self.tokenizer.tokens(q) for _, q in vs]) for lang, vs in self._faq_variants.items()
+        }
+
+    @property
+    def languages(self) -> set[str]:
+        return set(self._chunks)
+
+    def passages(self, question: str, *, lang: str, k: int = 5) -> list[Hit]:
+        """The k best passages in `lang`, fused from BM25 and vector rankings."""
+        chunks = self._chunks.get(lang, [])
+        if not chunks:
+            return []
+        lex = self._lex[lang]
+        terms = self.tokenizer.terms(question, lang=lang)
+        bm = lex.scores(sorted({alt for term in terms for alt in term.alternatives}))
+        pool = min(len(chunks), max(k * 4, 20))
+        fused: dict[int, float] = {}
+        for rank, i in enumerate(np.argsort(-bm)[:pool]):
+            if bm[i] > 0:
+                fused[int(i)] = fused.get(int(i), 0.0) + 1.0 / (RRF_K + rank)
+        position = {c.id: n for n, c in enumerate(chunks)}
+        got = self.index.passages.query(
+            query_texts=[question], n_results=pool, where={"lang": lang}, include=["distances"]
+        )
+        for rank, cid in enumerate(got["ids"][0]):
+            if cid in position:
+                fused[position[cid]] = fused.get(position[cid], 0.0) + 1.0 / (RRF_K + rank)
+        best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
+        return [
+            Hit(chunk=chunks[i], score=s, coverage=_coverage(terms, self._chunk_vocab(chunks[i]), lex)) for i, s in best
+        ]
+
+    def _chunk_vocab(self, chunk: Chunk) -> set[str]:
+        vocab = self._vocab_cache.get(chunk.id)
+        if vocab is None:
+            vocab = self._vocab_cache[chunk.id] = set(self.tokenizer.tokens(chunk.index_text))
+        return vocab
+
+    def faq(self, question: str, *, lang: str) -> FaqHit | None:
+        """The FAQ entry closest to the question, with a confidence in 0–1.
+
+        Confidence averages two views: the best cosine between the question and one of the entry's variants, and
+        how much of the question (IDF-weighted) the entry's variants and answer cover together, so a colloquial
+        paraphrase that shares words with different variants still counts.
+        """
+        variants = self._faq_variants.get(lang, [])
+        if not variants:
+            return None
+        terms = self.tokenizer.terms(question, lang=lang)
+        got = self.index.faq.query(
+            query_texts=[question], n_results=min(20, len(variants)), where={"lang": lang},
+            include=["metadatas", "distances"],
+        )
+        best_cos: dict[str, tuple[float, str]] = {}
+        for meta, dist in zip(got["metadatas"][0], got["distances"][0], strict=True):
+            faq_id, cos = str(meta["faq_id"]), 1.0 - float(dist)
+            if cos > best_cos.get(faq_id, (-1.0, ""))[0]:
+                best_cos[faq_id] = (cos, str(meta["question"]))
+        lex = self._faq_lex[lang]
+        bm = lex.scores(sorted({alt for term in terms for alt in term.alternatives}))
+        for i in np.argsort(-bm)[:10]:
+            if bm[i] > 0:
+                best_cos.setdefault(variants[int(i)][0], (0.0, variants[int(i)][1]))
+        best: FaqHit | None = None
+        for faq_id, (cos, variant) in best_cos.items():
+            coverage = _coverage(terms, self._faq_vocab[(faq_id, lang)], lex)
+            confidence = 0.5 * max(cos, 0.0) + 0.5 * coverage
+            if best is None or confidence > best.confidence:
+                best = FaqHit(entry=self._faq[faq_id], question=variant, confidence=confidence)
+        return best
+
+
+def _coverage(terms: Sequence[Term], vocab: set[str], lex: _Lexical) -> float:
+    """IDF-weighted share of the question's words found in `vocab`, directly or through a synonym."""
+    weights = [(lex.idf(term.token), bool(term.alternatives & vocab)) for term in terms]
+    total = sum(w for w, _ in weights)
+    return sum(w for w, found in weights if found) / total if total else 0.0

@@ -1,0 +1,84 @@
+"""Whether the retrieved passages can answer the question at all, beyond sharing its words.
+
+A question asking for a kind of fact (a phone number, an amount of money, a date) is only answered by a passage
+that contains that kind of fact; a question about another edition or about who will win is outside what this
+edition's guideline can say. These are checks on the passages' text, not answers: a document that does give a
+phone number makes phone questions answerable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    """A kind of fact a question asks for, and how to recognise it in a passage."""
+
+    name: str
+    asks: dict[str, re.Pattern[str]]
+    found: re.Pattern[str]
+
+
+_DATE = re.compile(
+    r"\d{1,2}\s*月|\d{1,2}\s*日|\d{4}\s*年|\d{1,2}\s*点|\d{1,2}:\d{2}|即日起|月底|月中|中旬|"
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b",
+    re.IGNORECASE,
+)
+
+ANSWER_TYPES = (
+    AnswerType(
+        "phone",
+        {"zh": re.compile(r"电话|手机号|热线|座机|致电|打过去|打给"),
+         "en": re.compile(r"\b(phone|telephone|hotline|call (you|them|the)|ring)\b", re.IGNORECASE)},
+        re.compile(r"(?<!\d)(\+?\d[\d\- ]{6,}\d)(?!\d)"),
+    ),
+    AnswerType(
+        "money",
+        {"zh": re.compile(r"奖金|多少钱|几万|几千|金额|现金|奖励多少|发多少"),
+         "en": re.compile(r"\b(prize money|cash|how much money|rmb|yuan|dollars?|bonus)\b", re.IGNORECASE)},
+        re.compile(r"\d[\d,.]*\s*(元|万元|亿元|万|亿|块)|[¥￥$]\s*\d|\b(rmb|cny|usd|yuan)\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        "names",
+        {"zh": re.compile(r"(评委|专家|评审|嘉宾|获奖者|得主).{0,8}(名单|都有谁|有哪些人|是谁|名字|叫什么)|具体都有谁"),
+         "en": re.compile(r"\bnames? of\b|\bwho (exactly|specifically)\b", re.IGNORECASE)},
+        re.compile(r"[\u4e00-\u9fff]{2,3}(教授|院士|博士|先生|女士)|\b(Prof|Dr|Mr|Ms|Mrs)\.? [A-Z][a-z]+"),
+    ),
+    AnswerType(
+        "date",
+        {"zh": re.compile(r"哪天|哪一天|几号|几月几|什么日子|具体日期|哪几天"),
+         "en": re.compile(r"\b(what|which|exact) (date|day)\b|\bwhen exactly\b", re.IGNORECASE)},
+        _DATE,
+    ),
+)
+
+# Another edition, or the outcome of this one: the guideline of this edition cannot say.
+_OTHER_EDITION = {
+    "zh": re.compile(r"(去年|往届|上届|历届|前几届|上一届|明年|下一届).{0,12}(获奖|得奖|上榜|入围|榜单|评选|奖)"),
+    "en": re.compile(
+        r"\b(last year|previous (year|edition)s?|past (editions?|winners)|next year)\b.{0,40}"
+        r"\b(win|won|winners?|finalists?|awards?|list)\b|\b(win|won|winners?)\b.{0,20}\blast year\b",
+        re.IGNORECASE,
+    ),
+}
+_PREDICTION = {
+    "zh": re.compile(r"(会不会|能不能|有没有希望|有希望|一定能|肯定能|稳).{0,6}(获奖|得奖|上榜|入围|评上|拿奖)"),
+    "en": re.compile(r"\bwill\b.{0,40}\b(win|be (selected|shortlisted))\b|\bchances? of winning\b", re.IGNORECASE),
+}
+
+
+def outside_edition(question: str, *, lang: str) -> bool:
+    """True for questions about another edition or predictions of this one's results."""
+    return bool(_OTHER_EDITION[lang].search(question) or _PREDICTION[lang].search(question))
+
+
+def asked_types(question: str, *, lang: str) -> list[AnswerType]:
+    """The kinds of fact the question asks for (often none)."""
+    return [t for t in ANSWER_TYPES if t.asks[lang].search(question)]
+
+
+def can_answer(question: str, passage: str, *, lang: str) -> bool:
+    """False when the question asks for a kind of fact the passage does not contain."""
+    return all(t.found.search(passage) for t in asked_types(question, lang=lang))

@@ -1,0 +1,57 @@
+"""Open the knowledge base for a process: connect the index, build it on first use, wire the answerer."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from config.settings import Settings
+from knowledge.answer import KnowledgeBase, TextSource
+from knowledge.eligibility import Eligibility
+from knowledge.embeddings import make_embedding
+from knowledge.faq import load_faq
+from knowledge.generate import AnswerWriter
+from knowledge.index import KnowledgeIndex, connect
+from knowledge.ingest import read_document
+from knowledge.retrieve import Retriever
+from knowledge.tokens import Tokenizer
+
+log = logging.getLogger(__name__)
+
+BUILTIN_DOCS = Path(__file__).with_name("docs")
+
+
+def open_index(settings: Settings) -> KnowledgeIndex:
+    """The Chroma index the settings name, with the configured embedding function."""
+    client = connect(url=settings.chroma_url, path=settings.chroma_dir)
+    embedding = make_embedding(
+        settings.embedding, base_url=settings.embedding_base_url, api_key=settings.embedding_api_key
+    )
+    return KnowledgeIndex(client, embedding)
+
+
+def ensure_builtin(index: KnowledgeIndex) -> None:
+    """Index the shipped guideline (again only if it changed) and seed the FAQ when the index has none."""
+    for path in sorted(BUILTIN_DOCS.glob("*.md")):
+        index.upsert_document(read_document(path))
+    if index.faq.count() == 0:
+        index.put_faq(load_faq())
+
+
+def open_knowledge(settings: Settings, *, texts: TextSource, campaign: object, terms: list[str]) -> KnowledgeBase:
+    """A ready KnowledgeBase: index built on first use, tokenizer dictionary extended with campaign terms."""
+    index = open_index(settings)
+    ensure_builtin(index)
+    tokenizer = Tokenizer(extra_terms=terms)
+    retriever = Retriever(index, tokenizer)
+    writer = None
+    if settings.llm_model:
+        writer = AnswerWriter(model=settings.llm_model, base_url=settings.llm_base_url,
+                              api_key=settings.llm_api_key, timeout_s=settings.llm_timeout_s)
+    return KnowledgeBase(
+        retriever=retriever,
+        texts=texts,
+        eligibility=Eligibility(campaign=campaign, tokenizer=tokenizer, texts=texts),  # type: ignore[arg-type]
+        mailbox=campaign.committee.mailbox,  # type: ignore[attr-defined]
+        writer=writer,
+    )

@@ -1,0 +1,167 @@
+"""Word segmentation for retrieval: jieba for Chinese, a Snowball stemmer for English."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import jieba
+import Stemmer
+import yaml
+
+TERMS_FILE = Path(__file__).with_name("terms.txt")
+SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.@][a-z0-9]+)*")
+_PUNCT_OR_SPACE = re.compile(r"^[\W_]+$")
+
+# Function words that carry no topic in a chat question; kept short on purpose, since over-eager stop lists
+# remove the very words ("哪些", "多少") some answers hinge on only for lexical ranking, never for display.
+ZH_STOP = frozenset(
+    "的 了 吗 呢 吧 啊 呀 嘛 哦 么 呗 哈 嗯 呃 诶 喂 是 在 和 与 及 或 我 我们 你 你们 您 他 她 它 他们 这 那 这个 那个 这些 那些 "
+    "就 都 也 还 又 要 会 能 可以 可 请问 请 问 一下 一个 个 有 没有 有没有 什么 什么样 怎么 怎么样 怎样 如何 咋 啥 哪 哪个 哪些 "
+    "哪儿 哪里 几 谁 为什么 是否 是不是 能不能 能否 可不可以 行不行 需要 需不需要 得 地 着 过 被 把 给 让 对 从 到 向 于 以 之 其 该 "
+    "各 等 等等 如果 的话 那么 然后 所以 但是 因为 想 想要 知道 告诉 一般 大概 具体 现在 目前 时候 啥时候 什么时候 东西 做 搞 弄 "
+    "去 来 里 好 下 上 刚 就是 还有 别的 其他 一些 有点 这样 那样 还是 或者 而且 应该 必须 一定 主要 已经 ta 您好 你好 谢谢".split()
+)
+EN_STOP = frozenset(
+    "a an the of to in on at for by with from and or but if then so is are was were be been being do does did "
+    "i we you he she it they me us my our your their this that these those there here what which who whom whose "
+    "when where why how can could should would will shall may might must have has had not no any some "
+    "please tell know about into as than too very just also get got want wanted need needs hi hello thanks "
+    "thank does doing done am let lets hey ok okay like actually really just kind sort stuff thing things "
+    "anything something all s re m d t ll ve don doesn isn aren won wouldn can't cant im i'm".split()
+)
+
+
+def is_han(char: str) -> bool:
+    """True for a CJK ideograph."""
+    return bool(_HAN.match(char))
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width digits and letters become ASCII) and lower case, so both scripts compare cleanly."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def detect_lang(text: str) -> Literal["zh", "en"]:
+    """'zh' when Chinese characters make up a meaningful share of the letters, else 'en'."""
+    # A Han character carries about as much as a two-letter word: a Chinese sentence with an English term
+    # stays Chinese, and a stray 汉字 in an English sentence does not make it Chinese.
+    han = sum(1 for c in text if is_han(c))
+    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    return "zh" if han and han * 2 >= latin else "en"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word of a question and the words that may stand for it in the documents (itself included)."""
+
+    token: str
+    alternatives: frozenset[str]
+
+
+class Tokenizer:
+    """Tokenizes either language; Chinese with a private jieba dictionary extended by the campaign's terms."""
+
+    def __init__(self, extra_terms: Iterable[str] = (), *, synonyms_file: Path = SYNONYMS_FILE) -> None:
+        self._extra_terms = [t.strip() for t in extra_terms if t.strip()]
+        self._synonyms_file = synonyms_file
+
+    @cached_property
+    def _synonyms(self) -> dict[str, dict[str, list[str]]]:
+        """Per language: a word entrants type → the documents' words for the same thing (knowledge/synonyms.yaml)."""
+        if not self._synonyms_file.exists():
+            return {}
+        raw = yaml.safe_load(self._synonyms_file.read_text(encoding="utf-8")) or {}
+        return {
+            lang: {normalize(str(k)): [str(v) for v in vs] for k, vs in (table or {}).items()}
+            for lang, table in raw.items()
+        }
+
+    def terms(self, question: str, *, lang: str) -> list[Term]:
+        """The question's words, each with the synonyms that count as the same word when matching."""
+        words = self.tokens(question)
+        extra: dict[str, set[str]] = {}
+        text = normalize(question)
+        for key, values in self._synonyms.get(lang, {}).items():
+            if _contains(text, key):
+                # The key's own tokens are the words the synonyms stand in for.
+                anchors = self.tokens(key) or [key]
+                for anchor in anchors:
+                    extra.setdefault(anchor, set()).update(t for v in values for t in self.tokens(v))
+        return [Term(w, frozenset({w, *extra.get(w, ())})) for w in dict.fromkeys(words)]
+
+    @cached_property
+    def _jieba(self) -> jieba.Tokenizer:
+        # A private instance: the global one would leak our dictionary into any other user of jieba.
+        jieba.setLogLevel(logging.WARNING)
+        seg = jieba.Tokenizer()
+        seg.initialize()
+        for term in [*_read_terms(TERMS_FILE), *self._extra_terms]:
+            # A high frequency makes jieba keep the term whole instead of splitting it into common words.
+            seg.add_word(term, freq=200_000)
+        return seg
+
+    @cached_property
+    def _stemmer(self) -> Stemmer.Stemmer:
+        return Stemmer.Stemmer("english")
+
+    def tokens(self, text: str, *, keep_stopwords: bool = False) -> list[str]:
+        """Index/query tokens: jieba search-mode words for Chinese runs, stemmed words for Latin runs."""
+        text = normalize(text)
+        out: list[str] = []
+        for word in self._jieba.lcut_for_search(text):
+            word = word.strip()
+            if not word or _PUNCT_OR_SPACE.match(word):
+                continue
+            if any(is_han(c) for c in word):
+                if keep_stopwords or word not in ZH_STOP:
+                    out.append(word)
+                    out.extend(self._long_subwords(word))
+                continue
+            for latin in _LATIN_WORD.findall(word):
+                if keep_stopwords or latin not in EN_STOP:
+                    out.append(self._stemmer.stemWord(latin))
+        return out
+
+    def _long_subwords(self, word: str) -> list[str]:
+        """Dictionary words of four or more characters inside a longer one.
+
+        jieba's search mode only yields the 2- and 3-character words inside a long word, so "年度新质生产力科创企业"
+        in a heading would never meet "新质生产力" in a question.
+        """
+        if len(word) <= 4:
+            return []
+        freq = self._jieba.FREQ
+        return [
+            word[i : i + size]
+            for size in range(4, len(word))
+            for i in range(len(word) - size + 1)
+            if freq.get(word[i : i + size])
+        ]
+
+    def words(self, text: str) -> list[str]:
+        """Plain segmentation (jieba default mode), for display-level work such as sentence scoring."""
+        return [w for w in self._jieba.lcut(normalize(text)) if w.strip() and not _PUNCT_OR_SPACE.match(w)]
+
+
+def _read_terms(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _contains(text: str, key: str) -> bool:
+    if key.isascii():
+        # ASCII keys need word boundaries: "ddl" must not match inside another word.
+        return re.search(rf"(?<![a-z0-9]){re.escape(key)}(?![a-z0-9])", text) is not None
+    return key in text
