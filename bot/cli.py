@@ -23,6 +23,8 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at INF
     """Configure logging once, for every subcommand."""
     level = logging.INFO if verbose else getattr(logging, Settings().log_level.upper(), logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # bm25s sets its own logger to DEBUG when imported; bring it back under the level chosen here.
+    logging.getLogger("bm25s").setLevel(max(level, logging.INFO))
 
 
 @app.command()

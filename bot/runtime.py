@@ -100,5 +100,7 @@ class Runtime:
             return list(await unanswered_log.list_unanswered(session, limit=limit))
 
     async def close(self) -> None:
+        """Release database connections (a later call to sessionmaker() opens new ones)."""
         if self._db is not None:
             await self._db.dispose()
+            self._db = None
