@@ -68,7 +68,7 @@ def _show(console: Console, replies: list[Reply], *, engine: Engine, lang: str) 
     for reply in replies:
         match reply:
             case TextOut(text=text, choices=choices):
-                console.print(Text(text, style="cyan"))
+                console.print(Text(text, style="cyan"), soft_wrap=True)
                 for number, choice in enumerate(choices, start=1):
                     console.print(Text(f"  {number}. {choice.label}", style="bold"))
                 offered = choices
