@@ -74,9 +74,9 @@ def _features(text: str) -> list[tuple[str, float]]:
             flush()
     flush()
     for word in _LATIN_WORD.findall(text):
-        feats.append(("w:" + word, 2.0))
+        feats.append(("w:" + word, 1.0))
         padded = f"#{word}#"
-        feats.extend(("t:" + padded[i : i + 3], 0.5) for i in range(len(padded) - 2))
+        feats.extend(("t:" + padded[i : i + 3], 1.0) for i in range(len(padded) - 2))
     return feats
 
 

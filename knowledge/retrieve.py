@@ -15,7 +15,12 @@ from knowledge.faq import FaqEntry
 from knowledge.index import KnowledgeIndex
 from knowledge.tokens import Term, Tokenizer
 
-RRF_K = 60  # the usual constant: ranks matter, raw scores of the two retrievers are not comparable
+# Reciprocal-rank fusion: ranks matter, raw scores of the two retrievers are not comparable. A small k and a
+# lower weight for the vector side keep the lexical top hit on top when the offline embedding only adds noise;
+# vector hits below a cosine floor are noise and are left out.
+RRF_K = 20
+VECTOR_WEIGHT = 0.5
+MIN_COSINE = 0.15
 
 
 @dataclass(frozen=True)
@@ -117,9 +122,9 @@ class Retriever:
         got = self.index.passages.query(
             query_texts=[question], n_results=pool, where={"lang": lang}, include=["distances"]
         )
-        for rank, cid in enumerate(got["ids"][0]):
-            if cid in position:
-                fused[position[cid]] = fused.get(position[cid], 0.0) + 1.0 / (RRF_K + rank)
+        for rank, (cid, dist) in enumerate(zip(got["ids"][0], got["distances"][0], strict=True)):
+            if cid in position and 1.0 - dist >= MIN_COSINE:
+                fused[position[cid]] = fused.get(position[cid], 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
         best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
         return [
             Hit(chunk=chunks[i], score=s, coverage=_coverage(terms, self._chunk_vocab(chunks[i]), lex)) for i, s in best

@@ -27,7 +27,7 @@ _PUNCT_OR_SPACE = re.compile(r"^[\W_]+$")
 ZH_STOP = frozenset(
     "的 了 吗 呢 吧 啊 呀 嘛 哦 么 呗 哈 嗯 呃 诶 喂 是 在 和 与 及 或 我 我们 你 你们 您 他 她 它 他们 这 那 这个 那个 这些 那些 "
     "就 都 也 还 又 要 会 能 可以 可 请问 请 问 一下 一个 个 有 没有 有没有 什么 什么样 怎么 怎么样 怎样 如何 咋 啥 哪 哪个 哪些 "
-    "哪儿 哪里 几 谁 为什么 是否 是不是 能不能 能否 可不可以 行不行 需要 需不需要 得 地 着 过 被 把 给 让 对 从 到 向 于 以 之 其 该 "
+    "哪儿 哪里 几 多少 谁 为什么 是否 是不是 能不能 能否 可不可以 行不行 需要 需不需要 得 地 着 过 被 把 给 让 对 从 到 向 于 以 之 其 该 "
     "各 等 等等 如果 的话 那么 然后 所以 但是 因为 想 想要 知道 告诉 一般 大概 具体 现在 目前 时候 啥时候 什么时候 东西 做 搞 弄 "
     "去 来 里 好 下 上 刚 就是 还有 别的 其他 一些 有点 这样 那样 还是 或者 而且 应该 必须 一定 主要 已经 ta 您好 你好 谢谢".split()
 )
@@ -95,6 +95,8 @@ class Tokenizer:
             if _contains(text, key):
                 # The key's own tokens are the words the synonyms stand in for.
                 anchors = self.tokens(key) or [key]
+                if key in anchors:  # "报名费": the synonyms stand for the whole word, not also for "报名"
+                    anchors = [key]
                 for anchor in anchors:
                     extra.setdefault(anchor, set()).update(t for v in values for t in self.tokens(v))
         return [Term(w, frozenset({w, *extra.get(w, ())})) for w in dict.fromkeys(words)]

@@ -1,0 +1,38 @@
+"""Hybrid retrieval: lexical and vector rankings fused, synonyms bridging entrants' words, FAQ confidence."""
+
+from __future__ import annotations
+
+from knowledge.answer import FAQ_CONFIDENCE, KnowledgeBase
+
+
+def test_passages_come_from_the_asked_language_with_metadata(kb: KnowledgeBase):
+    zh = kb.retriever.passages("申报截止时间", lang="zh")
+    en = kb.retriever.passages("application deadline", lang="en")
+    assert zh and all(h.chunk.lang == "zh" for h in zh) and zh[0].chunk.section == "五·申报方式"
+    assert en and all(h.chunk.lang == "en" for h in en) and en[0].chunk.section == "V. How to Apply"
+    assert zh[0].score > zh[-1].score and 0 < zh[0].coverage <= 1
+
+
+def test_fusion_finds_what_only_the_vector_side_sees(kb: KnowledgeBase):
+    # Misspelt words share no stemmed token with the text, only character trigrams, which the embedding sees.
+    question = "intelectual propperty"
+    lexical = kb.retriever._lex["en"].scores(kb.retriever.tokenizer.tokens(question))
+    assert not lexical.any()
+    hits = kb.retriever.passages(question, lang="en")
+    assert hits and "intellectual property" in hits[0].chunk.text
+
+
+def test_synonyms_bridge_colloquial_words(kb: KnowledgeBase):
+    terms = kb.retriever.tokenizer.terms("ddl是哪天", lang="zh")
+    ddl = next(t for t in terms if t.token == "ddl")
+    assert "截止" in ddl.alternatives
+    hits = kb.retriever.passages("ddl是哪天", lang="zh")
+    assert hits[0].chunk.section == "五·申报方式"
+
+
+def test_faq_confidence_separates_a_paraphrase_from_an_unrelated_question(kb: KnowledgeBase):
+    close = kb.retriever.faq("报名费要交多少", lang="zh")
+    far = kb.retriever.faq("明天上海天气怎么样", lang="zh")
+    assert close is not None and close.entry.id == "fee"
+    assert close.confidence >= FAQ_CONFIDENCE
+    assert far is None or far.confidence < FAQ_CONFIDENCE
