@@ -1,5 +1,5 @@
 """`python -m bot` is the `kcxf` command (used where the console script is not on PATH)."""
 
-from bot.cli import app
+from bot.cli import main
 
-app(prog_name="kcxf")
+main()

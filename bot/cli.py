@@ -10,8 +10,11 @@ from rich.console import Console
 
 from bot.adapters.terminal import run_terminal
 from bot.runtime import Runtime
+from bot.texts import TextsError
+from config.campaign import CampaignError
 from config.settings import Settings
 from knowledge import cli as kb_cli
+from knowledge.faq import FaqFileError
 
 app = typer.Typer(help="kcxf-bot: the 科创先锋案例征集 assistant and intake bot.", no_args_is_help=True)
 app.add_typer(kb_cli.app, name="kb")
@@ -19,7 +22,7 @@ app.command("ask")(kb_cli.ask)
 
 
 @app.callback()
-def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at INFO level to stderr.")) -> None:
+def configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at INFO level to stderr.")) -> None:
     """Configure logging once, for every subcommand."""
     level = logging.INFO if verbose else getattr(logging, Settings().log_level.upper(), logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -43,3 +46,12 @@ def chat() -> None:
             await runtime.close()
 
     asyncio.run(session())
+
+
+def main() -> None:
+    """The console script: a broken configuration file is reported in one line, not as a traceback."""
+    try:
+        app(prog_name="kcxf")
+    except (CampaignError, TextsError, FaqFileError) as exc:
+        Console(stderr=True).print(f"[red]Configuration error:[/red] {exc}", highlight=False)
+        raise SystemExit(2) from None
