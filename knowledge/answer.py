@@ -164,12 +164,9 @@ class KnowledgeBase:
 
 def _section_names(retriever: Retriever) -> dict[tuple[str, str], str]:
     """Map (Chinese numeral, lang) to the section heading, aligning the translations by section order."""
-    ordered: dict[str, list[str]] = {}
-    for chunk in retriever.index.chunks():
-        if chunk.doc == GUIDELINE_DOC and chunk.section not in ordered.setdefault(chunk.lang, []):
-            ordered[chunk.lang].append(chunk.section)
     out: dict[tuple[str, str], str] = {}
-    for lang, sections in ordered.items():
+    for lang in ("zh", "en"):
+        sections = dict.fromkeys(c.section for c in retriever.chunks(lang) if c.doc == GUIDELINE_DOC)
         for n, section in enumerate(s for s in sections if _SECTION_NO.match(s)):
             if n < len(ZH_NUMERALS):
                 out[(ZH_NUMERALS[n], lang)] = section

@@ -34,7 +34,7 @@ class Verdict:
 class Eligibility:
     """Matches an entrant's self-description against the campaign's groups, awards and tracks."""
 
-    def __init__(self, *, campaign: Campaign, tokenizer: object, texts: TextSource) -> None:
+    def __init__(self, *, campaign: Campaign, texts: TextSource) -> None:
         self.campaign = campaign
         self.texts = texts
 

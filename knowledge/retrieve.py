@@ -101,9 +101,9 @@ class Retriever:
             lang: _Lexical([self.tokenizer.tokens(q) for _, q in vs]) for lang, vs in self._faq_variants.items()
         }
 
-    @property
-    def languages(self) -> set[str]:
-        return set(self._chunks)
+    def chunks(self, lang: str) -> list[Chunk]:
+        """The passages held in memory for one language, in document order."""
+        return self._chunks.get(lang, [])
 
     def passages(self, question: str, *, lang: str, k: int = 5) -> list[Hit]:
         """The k best passages in `lang`, fused from BM25 and vector rankings."""

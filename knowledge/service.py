@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from config.campaign import Campaign
 from config.settings import Settings
 from knowledge.answer import KnowledgeBase, TextSource
 from knowledge.eligibility import Eligibility
@@ -19,6 +20,16 @@ from knowledge.tokens import Tokenizer
 log = logging.getLogger(__name__)
 
 BUILTIN_DOCS = Path(__file__).with_name("docs")
+
+
+def campaign_terms(campaign: Campaign) -> list[str]:
+    """Names from the campaign data that the Chinese tokenizer must keep whole."""
+    names = [a.name.zh for a in campaign.awards] + [g.name.zh for g in campaign.groups]
+    names += [t.name.zh for t in campaign.tracks] + [e for t in campaign.tracks for e in t.examples]
+    names += [c.name.zh for c in campaign.product_categories] + [d.name.zh for d in campaign.dimensions]
+    # "年度科创园区" should also match a question saying just "科创园区"
+    names += [n.removeprefix("年度") for n in names if n.startswith("年度")]
+    return names
 
 
 def open_index(settings: Settings) -> KnowledgeIndex:
@@ -38,11 +49,11 @@ def ensure_builtin(index: KnowledgeIndex) -> None:
         index.put_faq(load_faq())
 
 
-def open_knowledge(settings: Settings, *, texts: TextSource, campaign: object, terms: list[str]) -> KnowledgeBase:
+def open_knowledge(settings: Settings, *, texts: TextSource, campaign: Campaign) -> KnowledgeBase:
     """A ready KnowledgeBase: index built on first use, tokenizer dictionary extended with campaign terms."""
     index = open_index(settings)
     ensure_builtin(index)
-    tokenizer = Tokenizer(extra_terms=terms)
+    tokenizer = Tokenizer(extra_terms=campaign_terms(campaign))
     retriever = Retriever(index, tokenizer)
     writer = None
     if settings.llm_model:
@@ -51,7 +62,7 @@ def open_knowledge(settings: Settings, *, texts: TextSource, campaign: object, t
     return KnowledgeBase(
         retriever=retriever,
         texts=texts,
-        eligibility=Eligibility(campaign=campaign, tokenizer=tokenizer, texts=texts),  # type: ignore[arg-type]
-        mailbox=campaign.committee.mailbox,  # type: ignore[attr-defined]
+        eligibility=Eligibility(campaign=campaign, texts=texts),
+        mailbox=campaign.committee.mailbox,
         writer=writer,
     )
