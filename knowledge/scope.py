@@ -43,8 +43,16 @@ ANSWER_TYPES = (
     AnswerType(
         "names",
         {"zh": re.compile(r"(评委|专家|评审|嘉宾|获奖者|得主).{0,8}(名单|都有谁|有哪些人|是谁|名字|叫什么)|具体都有谁"),
-         "en": re.compile(r"\bnames? of\b|\bwho (exactly|specifically)\b", re.IGNORECASE)},
+         "en": re.compile(r"\bnames? of\b|\bwho (exactly|specifically)\b|\bwho(?:'s| is| are)(?: the)? "
+                          r"(chair|head|president|director|members?)\b", re.IGNORECASE)},
         re.compile(r"[\u4e00-\u9fff]{2,3}(教授|院士|博士|先生|女士)|\b(Prof|Dr|Mr|Ms|Mrs)\.? [A-Z][a-z]+"),
+    ),
+    AnswerType(
+        "length",
+        {"zh": re.compile(r"字数|多少字|几个字|多少页|几页|篇幅"),
+         "en": re.compile(r"\b(word (limit|count)|how many (words|pages|characters)|page limit|max(imum)? length)\b",
+                          re.IGNORECASE)},
+        re.compile(r"\d+\s*(字|页|words?|pages?|characters?)", re.IGNORECASE),
     ),
     AnswerType(
         "date",
