@@ -63,6 +63,9 @@ FAQ_CONFIDENCE = 0.38
 # it lacks the kind of fact asked for ("有没有热线？" → "只接受邮件咨询").
 FAQ_TRUSTED = 0.8
 MIN_COVERAGE = 0.45
+FAQ_RULE_OVER_ELIGIBILITY = 0.42
+# Guideline sections about who may enter what (二·征集范围, 三·榜单设置): the eligibility matcher's ground.
+ELIGIBILITY_SECTIONS = frozenset({"二", "三"})
 
 _ZH_SENTENCE = re.compile(r"(?<=[。！？；])|\n")
 _EN_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(“\"])|\n")
@@ -100,7 +103,11 @@ class KnowledgeBase:
             return self._decline(question, lang)
         hit = self.retriever.faq(question, lang=lang)
         usable = hit is not None and lang in hit.entry.answer
-        if usable and hit.confidence >= FAQ_TRUSTED:  # type: ignore[union-attr]
+        if usable and (hit.confidence >= FAQ_TRUSTED or (  # type: ignore[union-attr]
+                # A confident match to a rule outside scope and awards (IP, incidents, deadline…) is what was
+                # asked, even when the asker also says what they do ("我们公司…出过事故，还能报吗").
+                hit.confidence >= FAQ_RULE_OVER_ELIGIBILITY and hit.entry.section not in ELIGIBILITY_SECTIONS  # type: ignore[union-attr]
+                and can_answer(question, hit.entry.answer[lang], lang=lang))):  # type: ignore[union-attr]
             return self._faq_answer(question, lang, hit)  # type: ignore[arg-type]
         verdict = self.eligibility.assess(question, lang=lang)
         if verdict is not None:
