@@ -13,11 +13,14 @@ from bot.runtime import Runtime
 from bot.texts import TextsError
 from config.campaign import CampaignError
 from config.settings import Settings
+from intake.cli import app as queue_app
+from intake.forms import FormError
 from knowledge import cli as kb_cli
 from knowledge.faq import FaqFileError
 
 app = typer.Typer(help="kcxf-bot: the 科创先锋案例征集 assistant and intake bot.", no_args_is_help=True)
 app.add_typer(kb_cli.app, name="kb")
+app.add_typer(queue_app, name="queue")
 app.command("ask")(kb_cli.ask)
 
 
@@ -52,6 +55,6 @@ def main() -> None:
     """The console script: a broken configuration file is reported in one line, not as a traceback."""
     try:
         app(prog_name="kcxf")
-    except (CampaignError, TextsError, FaqFileError) as exc:
+    except (CampaignError, TextsError, FaqFileError, FormError) as exc:
         Console(stderr=True).print(f"[red]Configuration error:[/red] {exc}", highlight=False)
         raise SystemExit(2) from None

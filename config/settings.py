@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +35,19 @@ class Settings(BaseSettings):
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
     timezone: str = "Asia/Shanghai"
+    now: datetime | None = Field(
+        default=None,
+        description="Freeze the campaign clock at this aware instant (rehearsals, demos of a past edition)",
+    )
     campaign_file: Path = PROJECT_ROOT / "config" / "campaign.yaml"
     log_level: str = "WARNING"
+    smtp_host: str | None = Field(default=None, description="SMTP server for mailing entries; unset: no mail")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = Field(default="kcxf-bot@localhost", pattern=r"^[^@\s]+@[^@\s]+$")
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = Field(default=20.0, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -44,6 +56,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:  # refused at start-up, not at the first deadline check
             raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("now")
+    @classmethod
+    def _aware_now(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("KCXF_NOW needs a timezone, e.g. 2024-10-01T10:00:00+08:00")
         return value
 
     @property

@@ -1,0 +1,379 @@
+"""The committee's queue: complete entries as numbered records with a snapshot, and their review history.
+
+Every function works in the caller's session and never commits: a submission and its first history entry, or a
+status change and its history entry, are written together when the caller commits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Insert, Integer, String, Text, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from config import Campaign, Localized
+from db.base import Base, UTCDateTime, utcnow
+from intake.complete import Problem, completeness
+from intake.files import StoredFile, mime_type_of
+from intake.forms import Form
+
+__all__ = [
+    "ENTRANT_FIELD",
+    "INITIAL_STATUS",
+    "STATUSES",
+    "TRANSITIONS",
+    "IncompleteEntry",
+    "Status",
+    "StatusChange",
+    "StatusError",
+    "Submission",
+    "SubmissionNotFound",
+    "change_status",
+    "get_submission",
+    "history_of",
+    "list_submissions",
+    "make_reference",
+    "next_statuses",
+    "set_form_file",
+    "status_label",
+    "submissions_of",
+    "submit",
+]
+
+log = logging.getLogger(__name__)
+
+# The common form's 参选者名称: the name the guideline puts in the mail subject, whatever the award.
+ENTRANT_FIELD = "entrant_name"
+FILE_LIST_TYPE = "file_list"
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A review status: a stable ASCII id (stored, exported) and what people read."""
+
+    id: str
+    label: Localized
+    final: bool = False
+
+
+# The guideline's two stages: 初审 (pass, not selected, or more materials), then 终审 (入围 or 未入围).
+STATUSES: Mapping[str, Status] = {
+    s.id: s
+    for s in (
+        Status("submitted", Localized(zh="已提交", en="Submitted")),
+        Status("first_review", Localized(zh="初审中", en="In first review")),
+        Status("needs_more", Localized(zh="需补充材料", en="More materials needed")),
+        Status("passed_first", Localized(zh="初审通过", en="Passed first review")),
+        Status("rejected", Localized(zh="未通过", en="Not passed"), final=True),
+        Status("final_review", Localized(zh="终审中", en="In final review")),
+        Status("finalist", Localized(zh="入围", en="Finalist"), final=True),
+        Status("not_selected", Localized(zh="未入围", en="Not selected"), final=True),
+    )
+}
+INITIAL_STATUS = "submitted"
+# Staff may decide straight from "submitted" in 初审; materials asked for go back into 初审 once they arrive.
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "submitted": frozenset({"first_review", "needs_more", "passed_first", "rejected"}),
+    "first_review": frozenset({"needs_more", "passed_first", "rejected"}),
+    "needs_more": frozenset({"first_review", "passed_first", "rejected"}),
+    "passed_first": frozenset({"final_review", "finalist", "not_selected"}),
+    "final_review": frozenset({"finalist", "not_selected"}),
+    "rejected": frozenset(),
+    "finalist": frozenset(),
+    "not_selected": frozenset(),
+}
+
+
+class Submission(Base):
+    """A complete entry handed to the committee."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    # NULL only between the insert and the flush that numbers the record from its id, inside submit().
+    reference: Mapped[str] = mapped_column(String(32), unique=True, nullable=True)
+    draft_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # A string reference: the queue belongs below the bot package and does not import its User model.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    award_id: Mapped[str] = mapped_column(String(40), index=True)
+    entrant_name: Mapped[str] = mapped_column(String(256))
+    subject: Mapped[str] = mapped_column(String(512))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    form_file: Mapped[str | None] = mapped_column(String(512), default=None)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(32), default=INITIAL_STATUS, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Two staff members changing the same record at once: the second flush fails instead of overwriting.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook
+
+    @property
+    def stored_attachments(self) -> list[StoredFile]:
+        """The attachments as StoredFile objects."""
+        return [StoredFile.from_dict(a) for a in self.attachments]
+
+    def __repr__(self) -> str:
+        return f"Submission(reference={self.reference!r}, award_id={self.award_id!r}, status={self.status!r})"
+
+
+class StatusChange(Base):
+    """One step of a record's history; the first has no from_status (the entrant submitted it)."""
+
+    __tablename__ = "submission_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"StatusChange({self.from_status!r} -> {self.to_status!r} by {self.actor!r})"
+
+
+class IncompleteEntry(ValueError):
+    """The entry is not complete; `problems` says what is missing or wrong, in form order."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(f"{len(self.problems)} problems: " + ", ".join(p.field_id for p in self.problems[:10]))
+
+
+class StatusError(ValueError):
+    """A status change the review process does not allow; `message` says why in Chinese and English."""
+
+    def __init__(self, message: Localized) -> None:
+        self.message = message
+        super().__init__(f"{message.zh} / {message.en}")
+
+
+class SubmissionNotFound(LookupError):
+    """No record has this reference."""
+
+    def __init__(self, reference: str) -> None:
+        self.reference = reference
+        self.message = Localized(zh=f"没有编号为 {reference} 的申报", en=f"There is no entry {reference}")
+        super().__init__(f"no submission {reference!r}")
+
+
+def make_reference(edition: int, number: int) -> str:
+    """The reference of a record, e.g. KCXF-2024-00017."""
+    return f"KCXF-{edition}-{number:05d}"
+
+
+def status_label(status: str) -> Localized:
+    """What people read for a status id; an unknown id (from a later edition, say) is shown as it is."""
+    known = STATUSES.get(status)
+    return known.label if known else Localized(zh=status, en=status)
+
+
+def next_statuses(status: str) -> tuple[Status, ...]:
+    """The statuses a record in `status` may move to, in review order."""
+    allowed = TRANSITIONS.get(status, frozenset())
+    return tuple(s for s in STATUSES.values() if s.id in allowed)
+
+
+async def submit(
+    session: AsyncSession,
+    *,
+    draft_key: str,
+    user_id: int,
+    form: Form,
+    answers: Mapping[str, Any],
+    campaign: Campaign,
+    now: datetime,
+    attachments: Sequence[StoredFile] | None = None,
+) -> Submission:
+    """Queue a complete entry (IncompleteEntry if it is not); the same draft_key always yields the same record."""
+    existing = await _by_draft_key(session, draft_key)
+    if existing is not None:
+        return existing
+    problems = completeness(form, answers, today=now.date())
+    if problems:
+        raise IncompleteEntry(problems)
+    # A JSON round trip both detaches the snapshot from the caller's dict and proves it can be stored.
+    snapshot: dict[str, Any] = json.loads(json.dumps(dict(answers), ensure_ascii=False))
+    entrant = str(snapshot[ENTRANT_FIELD]).strip()
+    files = list(attachments) if attachments is not None else _attachments_in(form, snapshot)
+    values = {
+        "draft_key": draft_key,
+        "user_id": user_id,
+        "award_id": form.award_id,
+        "entrant_name": entrant,
+        "subject": campaign.subject(form.award_id, entrant),
+        "answers": snapshot,
+        "attachments": [f.as_dict() for f in files],
+        "status": INITIAL_STATUS,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    # Another session may queue the same draft between the look-up above and this insert: the database keeps
+    # one row and this insert does nothing (no savepoint needed, which pysqlite's transactions get wrong).
+    inserted = await session.scalar(_insert_once(session, values).returning(Submission.id))
+    record = await _by_draft_key(session, draft_key)
+    if record is None:
+        raise RuntimeError(f"submission of draft {draft_key!r} vanished after insert")
+    if inserted is None:
+        log.info("draft %s was submitted concurrently; returning %s", draft_key, record.reference)
+        return record
+    record.reference = make_reference(campaign.edition, record.id)
+    session.add(
+        StatusChange(
+            submission_id=record.id,
+            from_status=None,
+            to_status=INITIAL_STATUS,
+            note="",
+            actor=f"user:{user_id}",
+            created_at=now,
+        )
+    )
+    await session.flush()
+    log.info("queued %s (%s) for user %s", record.reference, record.award_id, user_id)
+    return record
+
+
+async def set_form_file(session: AsyncSession, submission: Submission, path: str) -> None:
+    """Record where the rendered 申报表 is, relative to the files folder."""
+    submission.form_file = str(path)
+    await session.flush()
+
+
+async def change_status(
+    session: AsyncSession, *, reference: str, to_status: str, note: str = "", actor: str, now: datetime
+) -> Submission:
+    """Move a record to another status and record it; StatusError for a move the process does not allow."""
+    record = await get_submission(session, reference)
+    if record is None:
+        raise SubmissionNotFound(reference)
+    if to_status not in STATUSES:
+        known = ", ".join(STATUSES)
+        raise StatusError(
+            Localized(zh=f"未知状态“{to_status}”，可选：{known}", en=f"Unknown status {to_status!r}; known: {known}")
+        )
+    allowed = next_statuses(record.status)
+    if to_status not in {s.id for s in allowed}:
+        raise StatusError(_not_allowed(record, to_status, allowed))
+    session.add(
+        StatusChange(
+            submission_id=record.id,
+            from_status=record.status,
+            to_status=to_status,
+            note=note.strip(),
+            actor=actor,
+            created_at=now,
+        )
+    )
+    record.status = to_status
+    record.updated_at = now
+    await session.flush()
+    log.info("%s: %s by %s", record.reference, to_status, actor)
+    return record
+
+
+async def get_submission(session: AsyncSession, reference: str) -> Submission | None:
+    """The record with this reference (case and surrounding spaces ignored), or None."""
+    return await session.scalar(select(Submission).where(Submission.reference == reference.strip().upper()))
+
+
+async def list_submissions(
+    session: AsyncSession, *, status: str | None = None, award_id: str | None = None
+) -> list[Submission]:
+    """Records in the order they arrived, optionally of one status and/or award."""
+    query = select(Submission).order_by(Submission.id)
+    if status is not None:
+        query = query.where(Submission.status == status)
+    if award_id is not None:
+        query = query.where(Submission.award_id == award_id)
+    return list((await session.scalars(query)).all())
+
+
+async def submissions_of(session: AsyncSession, user_id: int) -> list[Submission]:
+    """A user's records, newest first."""
+    query = select(Submission).where(Submission.user_id == user_id).order_by(Submission.id.desc())
+    return list((await session.scalars(query)).all())
+
+
+async def history_of(session: AsyncSession, submission: Submission) -> list[StatusChange]:
+    """A record's status changes, oldest first."""
+    query = (
+        select(StatusChange)
+        .where(StatusChange.submission_id == submission.id)
+        .order_by(StatusChange.created_at, StatusChange.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+def _insert_once(session: AsyncSession, values: dict[str, Any]) -> Insert:
+    """INSERT that skips a row whose draft_key exists, on the dialects that can say so."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite_insert(Submission).values(values).on_conflict_do_nothing(index_elements=["draft_key"])
+    if dialect == "postgresql":
+        return pg_insert(Submission).values(values).on_conflict_do_nothing(index_elements=["draft_key"])
+    # Elsewhere a lost race is an IntegrityError; the engine retries the event and the look-up finds the record.
+    return insert(Submission).values(values)
+
+
+async def _by_draft_key(session: AsyncSession, draft_key: str) -> Submission | None:
+    return await session.scalar(select(Submission).where(Submission.draft_key == draft_key))
+
+
+def _attachments_in(form: Form, answers: Mapping[str, Any]) -> list[StoredFile]:
+    """The stored files listed in the answers' file fields (entries the bot did not store are left out)."""
+    files: list[StoredFile] = []
+    for slot in form.fields():
+        if slot.field.type != FILE_LIST_TYPE or slot.group is not None:
+            continue
+        for item in answers.get(slot.field.id) or []:
+            stored = _stored(item)
+            if stored is None:
+                log.info("attachment %r of field %s has no stored file; not queued", item, slot.field.id)
+            else:
+                files.append(stored)
+    return files
+
+
+def _stored(item: Any) -> StoredFile | None:
+    if not isinstance(item, Mapping):
+        return None
+    # The chat flow may keep the stored path under file_id, where Telegram's own id would otherwise be.
+    path = item.get("path") or item.get("file_id")
+    if not isinstance(path, str) or not path.startswith("uploads/") or not item.get("sha256"):
+        return None
+    name = str(item.get("name") or path.rsplit("/", 1)[-1])
+    return StoredFile(
+        name=name,
+        path=path,
+        size=int(item.get("size") or 0),
+        sha256=str(item["sha256"]),
+        mime_type=str(item.get("mime_type") or mime_type_of(name)),
+    )
+
+
+def _not_allowed(record: Submission, to_status: str, allowed: Sequence[Status]) -> Localized:
+    current, target = status_label(record.status), status_label(to_status)
+    if not allowed:
+        return Localized(
+            zh=f"{record.reference} 已是最终状态“{current.zh}”，不能再改为“{target.zh}”",
+            en=f"{record.reference} is final ({current.en}); it cannot become {target.en}",
+        )
+    return Localized(
+        zh=f"{record.reference} 当前为“{current.zh}”，不能改为“{target.zh}”；可改为："
+        + "、".join(f"{s.label.zh}（{s.id}）" for s in allowed),
+        en=f"{record.reference} is {current.en}; it cannot become {target.en}. Allowed: "
+        + ", ".join(f"{s.label.en} ({s.id})" for s in allowed),
+    )
