@@ -114,6 +114,7 @@ class Engine:
                 clock=self.clock,
                 campaign=self.campaign,
                 settings=self.settings,
+                sessions=self.sessionmaker,
             )
             try:
                 replies = await self._dispatch(ctx, event)
@@ -125,6 +126,11 @@ class Engine:
                 log.exception("event %s from user %s (%s) failed in flow=%s step=%s; rolled back",
                               kind, user_id, user_ref, flow, step)
                 return [TextOut(self.texts.t("engine.error", lang))]
+        for task in ctx.after_commit:
+            try:
+                await task()
+            except Exception:  # the event is committed; a failed side task must not turn it into an error
+                log.exception("after-commit task of %s from user %s failed", kind, user_id)
         return replies
 
     async def _dispatch(self, ctx: Context, event: Event) -> list[Reply]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from bot.language import Lang, is_lang
 from knowledge.unanswered import log_unanswered
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from bot.events import Event
     from bot.replies import Reply
@@ -36,6 +37,10 @@ class Context:
     clock: Clock
     campaign: Campaign
     settings: Settings
+    # For work after the commit, which needs a transaction of its own.
+    sessions: async_sessionmaker[AsyncSession]
+    # Work that must not hold the transaction open (mail, notifications): run once it has committed.
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def lang(self) -> Lang:

@@ -12,14 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 # Imported for their tables: create_schema builds what Base.metadata knows.
 import bot.state  # noqa: F401
 import bot.users  # noqa: F401
+import intake.drafts  # noqa: F401
+import intake.queue  # noqa: F401
 import knowledge.unanswered as unanswered_log
 from bot.engine import Engine
 from bot.flows import Flow
 from bot.texts import Texts
 from config.campaign import Campaign, load_campaign
-from config.clock import SystemClock
+from config.clock import FixedClock, SystemClock
 from config.settings import Settings
 from db.session import create_schema, make_engine, make_sessionmaker
+from intake.flow import DraftsFlow, IntakeFlow, StatusFlow
+from intake.forms import Form, load_forms
 from knowledge.answer import Answer, Answerer, KnowledgeBase
 from knowledge.service import open_knowledge
 
@@ -42,6 +46,11 @@ class Runtime:
         return cls(settings=settings, campaign=load_campaign(settings.campaign_file), texts=Texts.load())
 
     @cached_property
+    def forms(self) -> dict[str, Form]:
+        """The application form of every award, by award id; FormError on a broken form file."""
+        return load_forms(self.campaign)
+
+    @cached_property
     def knowledge(self) -> KnowledgeBase:
         """The answerer; the index is built on first use."""
         return open_knowledge(self.settings, texts=self.texts, campaign=self.campaign)
@@ -62,16 +71,21 @@ class Runtime:
             await create_schema(self._db)
         return make_sessionmaker(self._db)
 
-    async def engine(self, *, flows: Sequence[Flow] = (), answerer: Answerer | None = None) -> Engine:
+    def flows(self) -> list[Flow]:
+        """The conversations the bot offers beside rules questions: applying, drafts, status."""
+        intake = IntakeFlow(self.forms)
+        return [intake, DraftsFlow(intake), StatusFlow()]
+
+    async def engine(self, *, flows: Sequence[Flow] | None = None, answerer: Answerer | None = None) -> Engine:
         """The conversation engine on this runtime's database, answering from its knowledge base."""
         return Engine(
             sessionmaker=await self.sessionmaker(),
             answerer=answerer or self.knowledge,
             texts=self.texts,
             campaign=self.campaign,
-            clock=SystemClock(self.settings.tz),
+            clock=FixedClock(self.settings.now) if self.settings.now else SystemClock(self.settings.tz),
             settings=self.settings,
-            flows=flows,
+            flows=self.flows() if flows is None else flows,
         )
 
     async def ask_and_log(self, question: str, *, channel: str) -> Answer:

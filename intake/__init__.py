@@ -1,4 +1,4 @@
-"""The intake: forms as data, field validation and completeness (the conversation flow builds on these)."""
+"""The intake: forms → validate → complete → render → queue, and the conversation that fills them in."""
 
 from intake.complete import Problem, completeness
 from intake.forms import Form, FormError, load_form, load_forms

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,12 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import bot.state  # noqa: F401  (registers the tables create_schema builds)
 import bot.users  # noqa: F401
+import intake.drafts  # noqa: F401
+import intake.queue  # noqa: F401
 import knowledge.unanswered  # noqa: F401
+from bot.runtime import Runtime
 from bot.texts import Texts
 from config.campaign import Campaign, load_campaign
 from config.clock import FixedClock
 from config.settings import Settings
 from db.session import create_schema, make_engine, make_sessionmaker
+from knowledge.answer import KnowledgeBase
 
 
 @pytest.fixture
@@ -57,3 +61,18 @@ def campaign() -> Campaign:
 def clock() -> FixedClock:
     """A clock standing inside the application window."""
     return FixedClock(datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+
+
+@pytest.fixture(scope="session")
+def kb_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """A runtime whose knowledge index was built from the shipped guideline and FAQ, once per test session."""
+    data = tmp_path_factory.mktemp("kb") / "var"
+    runtime = Runtime.open(Settings(_env_file=None, data_dir=data))  # type: ignore[call-arg]
+    runtime.knowledge  # noqa: B018 - build it once, here
+    yield runtime
+
+
+@pytest.fixture(scope="session")
+def kb(kb_runtime: Runtime) -> KnowledgeBase:
+    """The real answerer of the running bot."""
+    return kb_runtime.knowledge

@@ -1,0 +1,68 @@
+"""Applications in progress: one row per draft, answers and navigation committed with every step."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, UTCDateTime, utcnow
+
+__all__ = ["Draft", "drafts_of", "get_draft", "new_draft"]
+
+OPEN, SUBMITTED, WITHDRAWN = "open", "submitted", "withdrawn"
+
+
+class Draft(Base):
+    """One entrant's application for one award; a person may keep several (同一单位可提交多个项目)."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    # Stable across retries: the queue uses it to make submission idempotent.
+    key: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid.uuid4().hex)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    award_id: Mapped[str] = mapped_column(String(40))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Navigation, kept apart from the answers so the snapshot holds only what the entrant said:
+    # {"history": [positions answered, newest last], "closed": [groups the entrant said are complete]}
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=OPEN)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook
+
+    def set_answers(self, answers: dict[str, Any]) -> None:
+        """Replace the answers (a new object, so SQLAlchemy sees the JSON change)."""
+        self.answers = dict(answers)
+
+    def set_progress(self, progress: dict[str, Any]) -> None:
+        self.progress = dict(progress)
+
+
+async def new_draft(session: AsyncSession, *, user_id: int, award_id: str) -> Draft:
+    """Create a draft in the caller's transaction."""
+    draft = Draft(user_id=user_id, award_id=award_id, answers={}, progress={"history": [], "closed": []})
+    session.add(draft)
+    await session.flush()
+    return draft
+
+
+async def get_draft(session: AsyncSession, *, draft_id: int, user_id: int) -> Draft | None:
+    """The user's draft with this id (never another user's)."""
+    return await session.scalar(select(Draft).where(Draft.id == draft_id, Draft.user_id == user_id))
+
+
+async def drafts_of(session: AsyncSession, *, user_id: int, status: str = OPEN) -> Sequence[Draft]:
+    """The user's drafts in a status, most recently touched first."""
+    result = await session.scalars(
+        select(Draft).where(Draft.user_id == user_id, Draft.status == status).order_by(Draft.updated_at.desc())
+    )
+    return result.all()

@@ -1,0 +1,605 @@
+"""The application conversation: pre-check, award, consent, one question per message, summary, declarations.
+
+Steps (ConversationState.step) and what they wait for:
+    precheck:group → precheck:track → precheck:ip → precheck:incident → award → privacy
+    → ask (one field at a time; `data["position"]` says which) ⇄ more (another project?)
+    → summary (confirm, or a number to edit) → ask the declarations → submitted.
+Answers and navigation live in the Draft; the state only points at it, so a restart resumes at the same question.
+Nothing here names an award or a field: the forms (config/forms/*.yaml) say what is asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.events import ChoiceIn, Event, FileIn, TextIn
+from bot.flows import Context
+from bot.replies import Choice, DocumentOut, Reply, TextOut
+from intake import mail, queue
+from intake.complete import completeness
+from intake.drafts import OPEN, SUBMITTED, Draft, drafts_of, get_draft, new_draft
+from intake.files import UploadRefused, store_upload
+from intake.forms import Field, FieldGroup, Form, Section, is_empty
+from intake.render import render_form
+
+log = logging.getLogger(__name__)
+
+PREFIX = "intake:"
+BACK_WORDS = frozenset({"上一步", "返回", "back", "previous"})
+SKIP_WORDS = frozenset({"跳过", "skip"})
+# A message ending in a question mark is a question to the knowledge base (no name, number or date ends so);
+# in a long free-text answer it is one only when the answer is refused.
+_QUESTION = re.compile(r"[?？]\s*$")
+_DECLARATION = "consent"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where in the form a question is: a field, or a field of one item of a repeatable group."""
+
+    field: Field
+    section: Section
+    group: FieldGroup | None = None
+    item: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.group.id}.{self.item}.{self.field.id}" if self.group else self.field.id
+
+
+class IntakeFlow:
+    """Walks an entrant through the form of the award they choose; registered with the engine as a Flow."""
+
+    name = "intake"
+    commands = frozenset({"apply"})
+
+    def __init__(self, forms: Mapping[str, Form]) -> None:
+        self.forms = forms
+
+    # -- entry ---------------------------------------------------------------------------------------------
+    async def start(self, ctx: Context) -> list[Reply]:
+        """/apply starts the pre-check (or offers the open drafts); /drafts lists the drafts."""
+        campaign = ctx.campaign
+        if not campaign.is_open(ctx.clock.now()):
+            ctx.finish()
+            return [TextOut(ctx.t("intake.closed", deadline=campaign.deadline_display.get(ctx.lang),
+                                  mailbox=campaign.committee.mailbox))]
+        drafts = await drafts_of(ctx.session, user_id=ctx.user.id)
+        if drafts:
+            return self.offer_drafts(ctx, drafts)
+        return self._ask_group(ctx)
+
+    def offer_drafts(self, ctx: Context, drafts: Sequence[Draft]) -> list[Reply]:
+        """Buttons to continue each open draft, or to start a new application."""
+        ctx.state.flow, ctx.state.step = self.name, "drafts"
+        choices = []
+        for draft in drafts:
+            form = self.forms[draft.award_id]
+            done, total = form.progress(draft.answers)
+            entrant = draft.answers.get("entrant_name") or ctx.t("intake.unnamed")
+            label = ctx.t("intake.drafts_item", award=form.award.name.get(ctx.lang), entrant=entrant,
+                          done=done, total=total)
+            choices.append(Choice(label, f"{PREFIX}draft:{draft.id}"))
+        choices.append(Choice(ctx.t("intake.drafts_new"), f"{PREFIX}draft:new"))
+        return [TextOut(ctx.t("intake.drafts_pick"), tuple(choices))]
+
+    async def handle(self, ctx: Context, event: Event) -> list[Reply]:
+        """Route an event by the step the conversation is at."""
+        step = ctx.state.step or ""
+        if step.startswith("precheck:"):
+            return self._precheck(ctx, step.removeprefix("precheck:"), _value(event))
+        if step == "drafts":
+            return await self._pick_draft(ctx, _value(event))
+        if step == "award":
+            return await self._pick_award(ctx, _value(event))
+        if step == "privacy":
+            return await self._privacy(ctx, _value(event))
+        draft = await self._draft(ctx)
+        if draft is None:  # withdrawn elsewhere (/delete) or never created: begin again
+            return self._ask_group(ctx)
+        form = self.forms[draft.award_id]
+        if isinstance(event, FileIn):
+            return await self._file(ctx, draft, form, event)
+        value = _value(event)
+        if step == "more":
+            return await self._more(ctx, draft, form, value)
+        if step == "summary":
+            return await self._summary_reply(ctx, draft, form, value)
+        return await self._answer(ctx, draft, form, value, typed=isinstance(event, TextIn))
+
+    # -- pre-check -------------------------------------------------------------------------------------------
+    def _ask_group(self, ctx: Context) -> list[Reply]:
+        ctx.state.step = "precheck:group"
+        ctx.state.data = {}
+        choices = tuple(Choice(g.name.get(ctx.lang), f"{PREFIX}group:{g.id}") for g in ctx.campaign.groups)
+        return [TextOut(ctx.t("intake.precheck.group"), choices)]
+
+    def _precheck(self, ctx: Context, stage: str, value: str | None) -> list[Reply]:
+        campaign, t = ctx.campaign, ctx.t
+        yes_no = (Choice(t("intake.answer_yes"), f"{PREFIX}yes"), Choice(t("intake.answer_no"), f"{PREFIX}no"))
+        answer = _pick(value, ctx)
+        if stage == "group":
+            group = next((g for g in campaign.groups if answer in {f"group:{g.id}", g.name.zh, g.name.en.lower()}),
+                         None)
+            if group is None:
+                return self._ask_group(ctx)
+            ctx.state.data = {**ctx.state.data, "group": group.id}
+            if group.dimensions and "industry_track" in group.dimensions:
+                ctx.state.step = "precheck:track"
+                choices = [Choice(tr.name.get(ctx.lang), f"{PREFIX}track:{tr.id}") for tr in campaign.tracks]
+                choices.append(Choice(t("intake.precheck.track_other"), f"{PREFIX}track:none"))
+                return [TextOut(t("intake.precheck.track"), tuple(choices))]
+            ctx.state.step = "precheck:ip"
+            return [TextOut(t("intake.precheck.ip"), yes_no)]
+        if stage == "track":
+            if answer == "track:none":
+                ctx.finish()
+                sep = "、" if ctx.lang == "zh" else ", "
+                return [TextOut(t("intake.precheck.out_of_scope", mailbox=campaign.committee.mailbox,
+                                  tracks=sep.join(tr.name.get(ctx.lang) for tr in campaign.tracks)))]
+            if not (answer or "").startswith("track:"):
+                return self._precheck(ctx, "group", f"{PREFIX}group:{ctx.state.data.get('group')}")
+            ctx.state.step = "precheck:ip"
+            return [TextOut(t("intake.precheck.ip"), yes_no)]
+        if stage == "ip":
+            if answer not in {"yes", "no"}:
+                return [TextOut(t("intake.precheck.ip"), yes_no)]
+            if answer == "no":
+                ctx.finish()
+                return [TextOut(t("intake.precheck.ip_refused"))]
+            ctx.state.step = "precheck:incident"
+            return [TextOut(t("intake.precheck.incident"), yes_no)]
+        # incident: "yes" (there was one) disqualifies
+        if answer not in {"yes", "no"}:
+            return [TextOut(t("intake.precheck.incident"), yes_no)]
+        if answer == "yes":
+            ctx.finish()
+            return [TextOut(t("intake.precheck.incident_refused"))]
+        ctx.state.step = "award"
+        return self._ask_award(ctx)
+
+    def _ask_award(self, ctx: Context) -> list[Reply]:
+        awards = ctx.campaign.awards_in(ctx.state.data["group"])
+        choices = tuple(Choice(a.name.get(ctx.lang), f"{PREFIX}award:{a.id}") for a in awards if a.id in self.forms)
+        return [TextOut(ctx.t("intake.award"), choices)]
+
+    async def _pick_award(self, ctx: Context, value: str | None) -> list[Reply]:
+        answer = _pick(value, ctx) or ""
+        awards = ctx.campaign.awards_in(ctx.state.data["group"])
+        award = next((a for a in awards if answer in {f"award:{a.id}", a.name.zh, a.name.en.lower()}), None)
+        if award is None or award.id not in self.forms:
+            return self._ask_award(ctx)
+        ctx.state.data = {**ctx.state.data, "award": award.id}
+        ctx.state.step = "privacy"
+        return [TextOut(ctx.t("intake.privacy"), (Choice(ctx.t("intake.privacy_agree"), f"{PREFIX}agree"),
+                                                  Choice(ctx.t("intake.privacy_decline"), f"{PREFIX}decline")))]
+
+    async def _privacy(self, ctx: Context, value: str | None) -> list[Reply]:
+        answer = _pick(value, ctx)
+        if answer in {"decline", ctx.t("intake.privacy_decline").lower()}:
+            ctx.finish()
+            return [TextOut(ctx.t("intake.privacy_declined"))]
+        if answer not in {"agree", ctx.t("intake.privacy_agree").lower()}:
+            return await self._pick_award(ctx, f"{PREFIX}award:{ctx.state.data['award']}")
+        draft = await new_draft(ctx.session, user_id=ctx.user.id, award_id=ctx.state.data["award"])
+        form = self.forms[draft.award_id]
+        ctx.state.data = {"draft": draft.id}
+        intro = TextOut(ctx.t("intake.started", award=form.award.name.get(ctx.lang)))
+        return [intro, *self._next(ctx, draft, form)]
+
+    async def _pick_draft(self, ctx: Context, value: str | None) -> list[Reply]:
+        answer = _pick(value, ctx) or ""
+        if answer == "draft:new":
+            return self._ask_group(ctx)
+        draft_id = answer.removeprefix("draft:")
+        draft = await get_draft(ctx.session, draft_id=int(draft_id), user_id=ctx.user.id) if draft_id.isdigit() \
+            else None
+        if draft is None or draft.status != OPEN:
+            return self.offer_drafts(ctx, await drafts_of(ctx.session, user_id=ctx.user.id))
+        form = self.forms[draft.award_id]
+        ctx.state.data = {"draft": draft.id}
+        return [TextOut(ctx.t("intake.resumed", award=form.award.name.get(ctx.lang))), *self._next(ctx, draft, form)]
+
+    # -- the form --------------------------------------------------------------------------------------------
+    async def _draft(self, ctx: Context) -> Draft | None:
+        draft_id = ctx.state.data.get("draft")
+        if not isinstance(draft_id, int):
+            return None
+        draft = await get_draft(ctx.session, draft_id=draft_id, user_id=ctx.user.id)
+        return draft if draft is not None and draft.status == OPEN else None
+
+    def _next(self, ctx: Context, draft: Draft, form: Form, *, prefix: list[Reply] | None = None) -> list[Reply]:
+        """Ask the first unanswered question, offer another project, or show the summary."""
+        replies = list(prefix or [])
+        declaring = bool(draft.progress.get("declaring"))
+        for kind, position in _pending(form, draft.answers, draft.progress, declaring=declaring):
+            if kind == "more":
+                ctx.state.step = "more"
+                ctx.state.data = {**ctx.state.data, "group": position.group.id}  # type: ignore[union-attr]
+                group = position.group
+                assert group is not None
+                yes_no = (Choice(ctx.t("intake.answer_yes"), f"{PREFIX}yes"), Choice(ctx.t("intake.answer_no"), f"{PREFIX}no"))
+                return [*replies, TextOut(ctx.t("intake.more", prompt=group.more.get(ctx.lang)), yes_no)]
+            ctx.state.step = "ask"
+            ctx.state.data = {**ctx.state.data, "position": position.key}
+            return [*replies, self._question(ctx, draft, form, position)]
+        if not declaring:
+            ctx.state.step = "summary"
+            return [*replies, *self._summary(ctx, draft, form)]
+        return replies  # declarations all accepted: the caller submits
+
+    def _question(self, ctx: Context, draft: Draft, form: Form, position: Position) -> TextOut:
+        field, lang = position.field, ctx.lang
+        done, total = form.progress(draft.answers)
+        section = position.section.title.get(lang)
+        if position.group is not None:
+            section = ctx.t("intake.group_item", label=position.group.label.get(lang), n=position.item + 1)
+        lines = [ctx.t("intake.progress", done=min(done + 1, total), total=total, section=section),
+                 field.prompt.get(lang)]
+        if field.help is not None:
+            lines.append(ctx.t("intake.help", help=field.help.get(lang)))
+        choices: list[Choice] = []
+        if field.type == _DECLARATION:
+            choices += [Choice(ctx.t("intake.privacy_agree"), f"{PREFIX}yes")]
+        elif field.type == "choice":
+            choices += [Choice(c.name.get(lang), f"{PREFIX}{c.id}") for c in field.choices]
+        if not field.required or field.type == "file_list":
+            choices.append(Choice(ctx.t("intake.skip"), f"{PREFIX}skip"))
+        if draft.progress.get("history"):
+            choices.append(Choice(ctx.t("intake.back"), f"{PREFIX}back"))
+        return TextOut("\n".join(lines), tuple(choices))
+
+    async def _answer(self, ctx: Context, draft: Draft, form: Form, value: str | None, *, typed: bool) -> list[Reply]:
+        position = _position(form, draft.answers, ctx.state.data.get("position"))
+        if position is None:
+            return self._next(ctx, draft, form)
+        text = (value or "").strip()
+        word = text.removeprefix(PREFIX).lower()
+        if word in {"back"} | BACK_WORDS:
+            return self._back(ctx, draft, form)
+        field = position.field
+        if typed and _QUESTION.search(text) and field.type != "long_text":
+            answer = await ctx.ask(text)
+            return [TextOut(answer.answer), self._question(ctx, draft, form, position)]
+        if word in {"skip"} | SKIP_WORDS and (not field.required or field.type == "file_list"):
+            stored: Any = draft.answers.get(field.id) if field.type == "file_list" else None
+            return await self._store(ctx, draft, form, position, stored)
+        raw: Any = text.removeprefix(PREFIX)
+        if field.type == "choice" and value and value.startswith(PREFIX):
+            raw = next((c.zh for c in field.choices if c.id == raw), raw)
+        if field.type == _DECLARATION and raw == "yes":
+            raw = "同意"
+        if field.type == "file_list":
+            raw = draft.answers.get(field.id) or []
+        checked = form.check(field, raw, lang=ctx.lang, today=ctx.clock.now().date())
+        if not checked.ok:
+            if typed and _QUESTION.search(text):  # a question typed into a free-text field
+                answer = await ctx.ask(text)
+                return [TextOut(answer.answer), self._question(ctx, draft, form, position)]
+            error = checked.error.get(ctx.lang) if checked.error else ""
+            return [TextOut(ctx.t("intake.invalid", error=error)), self._question(ctx, draft, form, position)]
+        if field.type == _DECLARATION and checked.value is not True:
+            return [TextOut(ctx.t("intake.not_accepted")), self._question(ctx, draft, form, position)]
+        rule = form.language_rule(draft.answers)
+        if rule is not None and field.type == "long_text" and isinstance(checked.value, str) \
+                and not rule.accepts(checked.value):
+            return [TextOut(rule.reason.get(ctx.lang)), self._question(ctx, draft, form, position)]
+        return await self._store(ctx, draft, form, position, checked.value)
+
+    async def _store(self, ctx: Context, draft: Draft, form: Form, position: Position, value: Any) -> list[Reply]:
+        answers = _with_answer(draft.answers, position, value)
+        draft.set_answers(answers)
+        history = [*draft.progress.get("history", []), position.key]
+        draft.set_progress({**draft.progress, "history": history})
+        if ctx.state.data.get("editing"):
+            ctx.state.data = {k: v for k, v in ctx.state.data.items() if k != "editing"}
+        replies = self._next(ctx, draft, form)
+        if draft.progress.get("declaring") and not replies:
+            return await self._submit(ctx, draft, form)
+        return replies
+
+    def _back(self, ctx: Context, draft: Draft, form: Form) -> list[Reply]:
+        history = list(draft.progress.get("history", []))
+        if not history:
+            position = _position(form, draft.answers, ctx.state.data.get("position"))
+            reply = [TextOut(ctx.t("intake.nothing_to_go_back"))]
+            return reply + ([self._question(ctx, draft, form, position)] if position else [])
+        key = history.pop()
+        position = _position(form, draft.answers, key)
+        closed = list(draft.progress.get("closed", []))
+        if position is not None and position.group is not None and position.group.id in closed:
+            closed.remove(position.group.id)
+        draft.set_progress({**draft.progress, "history": history, "closed": closed})
+        if position is not None:
+            draft.set_answers(_without_answer(draft.answers, position))
+        return self._next(ctx, draft, form)
+
+    async def _more(self, ctx: Context, draft: Draft, form: Form, value: str | None) -> list[Reply]:
+        answer = _pick(value, ctx)
+        group_id = ctx.state.data.get("group")
+        if answer in {"back"} | BACK_WORDS:
+            return self._back(ctx, draft, form)
+        if answer in {"yes", "是", "yes."}:
+            items = list(draft.answers.get(group_id) or [])
+            draft.set_answers({**draft.answers, group_id: [*items, {}]})
+        elif answer in {"no", "否"}:
+            draft.set_progress({**draft.progress, "closed": [*draft.progress.get("closed", []), group_id]})
+        return self._next(ctx, draft, form)
+
+    # -- attachments -------------------------------------------------------------------------------------------
+    async def _file(self, ctx: Context, draft: Draft, form: Form, event: FileIn) -> list[Reply]:
+        position = _position(form, draft.answers, ctx.state.data.get("position"))
+        try:
+            stored = await asyncio.to_thread(
+                store_upload, files_dir=ctx.settings.files_dir, owner=str(ctx.user.id), file_name=event.file_name,
+                source=event.path, mime_type=event.mime_type, size=event.size,
+            )
+        except UploadRefused as refused:
+            reply = TextOut(ctx.t("intake.file_refused", reason=refused.reason.get(ctx.lang)))
+        else:
+            entry = {"name": stored.name, "size": stored.size, "file_id": stored.path, "sha256": stored.sha256}
+            files = [*(draft.answers.get("attachments") or []), entry]
+            draft.set_answers({**draft.answers, "attachments": files})
+            reply = TextOut(ctx.t("intake.file_saved", name=stored.name, size=_size(stored.size)))
+        if ctx.state.step == "ask" and position is not None:
+            return [reply, self._question(ctx, draft, form, position)]
+        return [reply, *self._next(ctx, draft, form)]
+
+    # -- summary, declarations, submission -------------------------------------------------------------------
+    def _summary(self, ctx: Context, draft: Draft, form: Form) -> list[Reply]:
+        lines = [ctx.t("intake.summary_title")]
+        current = None
+        for n, (position, value) in enumerate(_summary_rows(form, draft.answers), start=1):
+            if position.section.id != current:
+                current = position.section.id
+                lines.append(f"\n【{position.section.title.get(ctx.lang)}】")
+            label = position.field.label.get(ctx.lang)
+            if position.group is not None:
+                label = f"{position.group.label.get(ctx.lang)} {position.item + 1} · {label}"
+            lines.append(ctx.t("intake.summary_item", n=n, label=label,
+                               value=_display(position.field, value, ctx.lang, ctx.t("intake.empty"))))
+        lines.append("\n" + ctx.t("intake.summary_hint"))
+        choices = (Choice(ctx.t("intake.confirm"), f"{PREFIX}confirm"), Choice(ctx.t("intake.back"), f"{PREFIX}back"))
+        return [TextOut("\n".join(lines), choices)]
+
+    async def _summary_reply(self, ctx: Context, draft: Draft, form: Form, value: str | None) -> list[Reply]:
+        answer = _pick(value, ctx) or ""
+        if answer == "confirm":
+            problems = completeness(form, draft.answers, today=ctx.clock.now().date())
+            problems = [p for p in problems if form.field(p.field_id).type != _DECLARATION]
+            if problems:
+                return self._problems(ctx, draft, form, problems)
+            draft.set_progress({**draft.progress, "declaring": True})
+            return self._next(ctx, draft, form, prefix=[TextOut(ctx.t("intake.declarations"))])
+        if answer in {"back"} | BACK_WORDS:
+            return self._back(ctx, draft, form)
+        rows = list(_summary_rows(form, draft.answers))
+        if answer.isdigit() and 1 <= int(answer) <= len(rows):
+            position, _ = rows[int(answer) - 1]
+            draft.set_answers(_without_answer(draft.answers, position))
+            ctx.state.data = {**ctx.state.data, "editing": True}
+            return self._next(ctx, draft, form)
+        return [TextOut(ctx.t("intake.edit_unknown")), *self._summary(ctx, draft, form)]
+
+    def _problems(self, ctx: Context, draft: Draft, form: Form, problems: list[Any]) -> list[Reply]:
+        lines = [ctx.t("intake.incomplete")]
+        lines += [ctx.t("intake.incomplete_item", label=p.label.get(ctx.lang), reason=p.reason.get(ctx.lang))
+                  for p in problems[:10]]
+        answers = dict(draft.answers)
+        for problem in problems:  # asking them again: their stored answers are what is wrong
+            if problem.item is None:
+                answers.pop(problem.field_id, None)
+        draft.set_answers(answers)
+        return self._next(ctx, draft, form, prefix=[TextOut("\n".join(lines))])
+
+    @staticmethod
+    def _mailer(ctx: Context, *, reference: str, form_path: Path) -> Callable[[], Awaitable[None]]:
+        """Mail the committee after the submission has committed, so SMTP never holds the transaction open."""
+        settings, campaign, sessions, clock = ctx.settings, ctx.campaign, ctx.sessions, ctx.clock
+
+        async def send() -> None:
+            async with sessions() as session, session.begin():
+                submission = await queue.get_submission(session, reference)
+                if submission is None or submission.mailed_at is not None:
+                    return
+                if await mail.send_submission_async(settings=settings, campaign=campaign, submission=submission,
+                                                    form_path=form_path, attachments_dir=settings.files_dir):
+                    submission.mailed_at = clock.now()
+
+        return send
+
+    async def _submit(self, ctx: Context, draft: Draft, form: Form) -> list[Reply]:
+        now = ctx.clock.now()
+        try:
+            submission = await queue.submit(ctx.session, draft_key=draft.key, user_id=ctx.user.id, form=form,
+                                            answers=draft.answers, campaign=ctx.campaign, now=now)
+        except queue.IncompleteEntry as incomplete:
+            draft.set_progress({**draft.progress, "declaring": False})
+            return self._problems(ctx, draft, form, list(incomplete.problems))
+        files_dir = ctx.settings.files_dir
+        path = await asyncio.to_thread(
+            render_form, form=form, answers=draft.answers, campaign=ctx.campaign, reference=submission.reference,
+            # The committee's copy is the Chinese form, whatever language the chat is in.
+            submitted_at=now, out_dir=files_dir / "forms" / submission.reference, lang="zh",
+        )
+        await queue.set_form_file(ctx.session, submission, str(path.relative_to(files_dir)))
+        draft.status = SUBMITTED
+        ctx.after_commit.append(self._mailer(ctx, reference=submission.reference, form_path=path))
+        ctx.finish()
+        title = f"{ctx.campaign.name.zh}申报表"
+        return [
+            TextOut(ctx.t("intake.submitted", reference=submission.reference, subject=submission.subject)),
+            DocumentOut(path=path, file_name=path.name, caption=ctx.t("intake.document_caption", title=title)),
+        ]
+
+
+class DraftsFlow:
+    """/drafts: the open drafts, each continued in the intake flow."""
+
+    name = "drafts"
+    commands = frozenset({"drafts"})
+
+    def __init__(self, intake: IntakeFlow) -> None:
+        self.intake = intake
+
+    async def start(self, ctx: Context) -> list[Reply]:
+        """Hand over to the intake flow with the drafts offered, or say there are none."""
+        drafts = await drafts_of(ctx.session, user_id=ctx.user.id)
+        if not drafts:
+            ctx.finish()
+            return [TextOut(ctx.t("intake.drafts_none"))]
+        return self.intake.offer_drafts(ctx, drafts)
+
+    async def handle(self, ctx: Context, event: Event) -> list[Reply]:
+        """Never active past its first reply (the intake flow takes over)."""
+        return await self.start(ctx)
+
+
+class StatusFlow:
+    """/status: each of the entrant's submissions with its reference and status."""
+
+    name = "status"
+    commands = frozenset({"status"})
+
+    async def start(self, ctx: Context) -> list[Reply]:
+        """List the user's submissions, newest first."""
+        ctx.finish()
+        records = await queue.submissions_of(ctx.session, ctx.user.id)
+        if not records:
+            return [TextOut(ctx.t("intake.status_none"))]
+        lines = [
+            ctx.t("intake.status_item", reference=r.reference, award=ctx.campaign.award(r.award_id).name.get(ctx.lang),
+                  entrant=r.entrant_name, status=queue.status_label(r.status).get(ctx.lang))
+            for r in records
+        ]
+        return [TextOut("\n".join(lines))]
+
+    async def handle(self, ctx: Context, event: Event) -> list[Reply]:
+        """Never active past its first reply."""
+        return await self.start(ctx)
+
+
+# -- navigation over the form (pure functions of form + answers) ---------------------------------------------------
+def _pending(
+    form: Form, answers: Mapping[str, Any], progress: Mapping[str, Any], *, declaring: bool
+) -> Iterator[tuple[str, Position]]:
+    """The questions still open, in asking order: ("ask", position) or ("more", a position in the group)."""
+    closed = set(progress.get("closed", []))
+    for section in form.sections:
+        for entry in section.fields:
+            if isinstance(entry, FieldGroup):
+                if declaring:
+                    continue
+                items = [i for i in (answers.get(entry.id) or []) if isinstance(i, dict)]
+                for n, item in enumerate(items):
+                    for field in entry.fields:
+                        if field.id not in item:
+                            yield "ask", Position(field, section, entry, n)
+                if len(items) < entry.repeat.min:
+                    yield "ask", Position(entry.fields[0], section, entry, len(items))
+                elif len(items) < entry.repeat.max and entry.id not in closed:
+                    yield "more", Position(entry.fields[0], section, entry, len(items))
+            elif (entry.type == _DECLARATION) == declaring and form.visible(entry, answers) \
+                    and entry.id not in answers:
+                yield "ask", Position(entry, section)
+
+
+def _position(form: Form, answers: Mapping[str, Any], key: object) -> Position | None:
+    if not isinstance(key, str):
+        return None
+    parts = key.split(".")
+    try:
+        slot = form.slot(parts[-1])
+    except KeyError:
+        return None
+    if len(parts) == 3 and slot.group is not None and parts[1].isdigit():
+        return Position(slot.field, slot.section, slot.group, int(parts[1]))
+    return Position(slot.field, slot.section)
+
+
+def _with_answer(answers: Mapping[str, Any], position: Position, value: Any) -> dict[str, Any]:
+    out = dict(answers)
+    if position.group is None:
+        out[position.field.id] = value
+        return out
+    items = [dict(i) for i in (out.get(position.group.id) or [])]
+    while len(items) <= position.item:
+        items.append({})
+    items[position.item][position.field.id] = value
+    out[position.group.id] = items
+    return out
+
+
+def _without_answer(answers: Mapping[str, Any], position: Position) -> dict[str, Any]:
+    out = dict(answers)
+    if position.group is None:
+        out.pop(position.field.id, None)
+        return out
+    items = [dict(i) for i in (out.get(position.group.id) or [])]
+    if position.item < len(items):
+        items[position.item].pop(position.field.id, None)
+        if not items[position.item] and position.item == len(items) - 1:
+            items.pop()
+    out[position.group.id] = items
+    return out
+
+
+def _summary_rows(form: Form, answers: Mapping[str, Any]) -> Iterator[tuple[Position, Any]]:
+    """Every answered, visible, non-declaration field in form order, numbered by the caller for editing."""
+    for section in form.sections:
+        for entry in section.fields:
+            if isinstance(entry, FieldGroup):
+                for n, item in enumerate(answers.get(entry.id) or []):
+                    for field in entry.fields:
+                        if field.id in item:
+                            yield Position(field, section, entry, n), item[field.id]
+            elif entry.type != _DECLARATION and form.visible(entry, answers) and entry.id in answers:
+                yield Position(entry, section), answers[entry.id]
+
+
+def _display(field: Field, value: Any, lang: str, empty: str) -> str:
+    if is_empty(value):
+        return empty
+    names = {c.id: c.name.get(lang) for c in field.choices}
+    if isinstance(value, list):
+        return "、".join(names.get(v, v) if isinstance(v, str) else str(v.get("name", v)) for v in value)
+    if isinstance(value, dict) and "start" in value:
+        return f"{value['start']} — {value.get('end') or ('至今' if lang == 'zh' else 'present')}"
+    if field.type == "money" and isinstance(value, int):
+        return f"{value:,} 元" if lang == "zh" else f"RMB {value:,}"
+    if field.type == "percentage":
+        return f"{value}%"
+    return names.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(size // 1024, 1)} KB"
+
+
+def _value(event: Event) -> str | None:
+    if isinstance(event, TextIn):
+        return event.text
+    if isinstance(event, ChoiceIn):
+        return event.value
+    return None
+
+
+def _pick(value: str | None, ctx: Context) -> str | None:
+    """A button's value without our prefix, or typed text lower-cased (so 'Yes' and '是' both work)."""
+    if value is None:
+        return None
+    if value.startswith(PREFIX):
+        return value.removeprefix(PREFIX)
+    text = value.strip().lower()
+    words = {ctx.t("intake.answer_yes").lower(): "yes", ctx.t("intake.answer_no").lower(): "no", "是": "yes", "否": "no",
+             "yes": "yes", "no": "no"}
+    return words.get(text, text)
+
+
+__all__ = ["DraftsFlow", "IntakeFlow", "StatusFlow"]
