@@ -25,8 +25,8 @@ from intake import mail, queue
 from intake.complete import completeness
 from intake.drafts import OPEN, SUBMITTED, Draft, drafts_of, get_draft, new_draft
 from intake.files import UploadRefused, store_upload
-from intake.forms import Field, FieldGroup, Form, Section, is_empty
-from intake.render import render_form
+from intake.forms import Field, FieldGroup, Form, Section
+from intake.render import format_value, render_form
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ SKIP_WORDS = frozenset({"跳过", "skip"})
 # in a long free-text answer it is one only when the answer is refused.
 _QUESTION = re.compile(r"[?？]\s*$")
 _DECLARATION = "consent"
+# "修改 3" / "edit 3" as well as a bare number picks the summary line to change.
+_EDIT = re.compile(r"^(修改|更改|改|edit|change)\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -362,8 +364,9 @@ class IntakeFlow:
             label = position.field.label.get(ctx.lang)
             if position.group is not None:
                 label = f"{position.group.label.get(ctx.lang)} {position.item + 1} · {label}"
+            # The same wording as the generated form, so what the entrant checks is what the committee reads.
             lines.append(ctx.t("intake.summary_item", n=n, label=label,
-                               value=_display(position.field, value, ctx.lang, ctx.t("intake.empty"))))
+                               value=format_value(position.field, value, lang=ctx.lang, value_lang=ctx.lang)))
         lines.append("\n" + ctx.t("intake.summary_hint"))
         choices = (Choice(ctx.t("intake.confirm"), f"{PREFIX}confirm"), Choice(ctx.t("intake.back"), f"{PREFIX}back"))
         return [TextOut("\n".join(lines), choices)]
@@ -380,6 +383,7 @@ class IntakeFlow:
         if answer in {"back"} | BACK_WORDS:
             return self._back(ctx, draft, form)
         rows = list(_summary_rows(form, draft.answers))
+        answer = _EDIT.sub("", answer).strip()
         if answer.isdigit() and 1 <= int(answer) <= len(rows):
             position, _ = rows[int(answer) - 1]
             draft.set_answers(_without_answer(draft.answers, position))
@@ -561,21 +565,6 @@ def _summary_rows(form: Form, answers: Mapping[str, Any]) -> Iterator[tuple[Posi
                             yield Position(field, section, entry, n), item[field.id]
             elif entry.type != _DECLARATION and form.visible(entry, answers) and entry.id in answers:
                 yield Position(entry, section), answers[entry.id]
-
-
-def _display(field: Field, value: Any, lang: str, empty: str) -> str:
-    if is_empty(value):
-        return empty
-    names = {c.id: c.name.get(lang) for c in field.choices}
-    if isinstance(value, list):
-        return "、".join(names.get(v, v) if isinstance(v, str) else str(v.get("name", v)) for v in value)
-    if isinstance(value, dict) and "start" in value:
-        return f"{value['start']} — {value.get('end') or ('至今' if lang == 'zh' else 'present')}"
-    if field.type == "money" and isinstance(value, int):
-        return f"{value:,} 元" if lang == "zh" else f"RMB {value:,}"
-    if field.type == "percentage":
-        return f"{value}%"
-    return names.get(value, str(value)) if isinstance(value, str) else str(value)
 
 
 def _size(size: int) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import mimetypes
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from bot.events import ChoiceIn, CommandIn, Event, TextIn
+from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
 from bot.replies import Choice, DocumentOut, Reply, TextOut
 from bot.users import UserRef
 
@@ -21,6 +23,7 @@ __all__ = ["CHANNEL", "run_terminal"]
 
 CHANNEL = "terminal"
 QUIT = "/quit"
+UPLOAD = "/file "
 
 
 async def run_terminal(
@@ -54,6 +57,12 @@ async def run_terminal(
 
 
 def _event(line: str, choices: tuple[Choice, ...]) -> Event:
+    if line.startswith(UPLOAD):
+        # The terminal's stand-in for sending a file in a chat app: the file is already on this disk.
+        path = Path(line.removeprefix(UPLOAD).strip()).expanduser()
+        size = path.stat().st_size if path.is_file() else 0
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return FileIn(file_name=path.name, mime_type=mime, size=size, path=path)
     if line.startswith("/"):
         name, _, args = line[1:].partition(" ")
         return CommandIn(name, args.strip())

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from bot.adapters.terminal import run_terminal
 from bot.engine import Engine
-from bot.events import Event
+from bot.events import Event, FileIn
 from bot.flows import Context
 from bot.language import Lang, detect_lang
 from bot.replies import DocumentOut, Reply, TextOut
@@ -110,3 +110,12 @@ async def test_the_terminal_user_is_one_stable_user(engine: Engine):
     await run_terminal(engine, console=out, input_fn=read, user_id="me")
     # The language chosen in an earlier session is remembered: the state lives in the engine's database.
     assert "Hello! I'm the assistant" in out.export_text()
+
+
+def test_file_command_becomes_an_upload(tmp_path: Path):
+    from bot.adapters.terminal import _event
+
+    deck = tmp_path / "路演材料.pdf"
+    deck.write_bytes(b"%PDF-1.4 deck")
+    event = _event(f"/file {deck}", ())
+    assert event == FileIn(file_name="路演材料.pdf", mime_type="application/pdf", size=13, path=deck)

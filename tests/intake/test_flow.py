@@ -227,7 +227,7 @@ async def test_detours_back_skip_edit_question_file_and_resume(
     summary = _text(rebuilt.log[-1:])
     line = next(line for line in summary.splitlines() if form.field("contact_position").label.zh in line)
     number = line.split(".")[0].strip()
-    await rebuilt.say(number)
+    await rebuilt.say(f"修改 {number}")
     assert (await rebuilt.state())[2]["position"] == "contact_position"
     replies = await rebuilt.say("首席技术官")
     assert (await rebuilt.state())[1] == "summary" and "首席技术官" in _text(replies)
