@@ -108,7 +108,8 @@ class Entrant:
         replies = await self.press(f"{PREFIX}agree")
         assert "第 1/" in _text(replies), _text(replies)
 
-    async def fill(self, *, invalid_first: bool = False, seen: set[str] | None = None, limit: int = 400) -> None:
+    async def fill(self, *, invalid_first: bool = False, seen: set[str] | None = None, limit: int = 400,
+                   typed: dict[str, str] | None = None) -> None:
         """Answer every question until the summary, optionally typing one wrong answer per field type first."""
         seen = seen if seen is not None else set()
         for _ in range(limit):
@@ -127,7 +128,7 @@ class Entrant:
                 replies = await self.say(INVALID[field.type])
                 assert (await self.state())[2]["position"] == data["position"], f"{field.id} took {INVALID[field.type]!r}"
                 assert len(replies) == 2 and replies[1].text.endswith(tuple(_question_tails(field))), replies
-            await self.say(typed_answer(self.form, field, typed={}, long_text=None))
+            await self.say(typed_answer(self.form, field, typed=typed or {}, long_text=None))
         raise AssertionError("the form never ended")
 
 
@@ -144,6 +145,9 @@ def _text(replies: list[Reply]) -> str:
 
 async def _declare_and_submit(entrant: Entrant) -> list[Reply]:
     replies = await entrant.press(f"{PREFIX}confirm")
+    position = (await entrant.state())[2]["position"]
+    refused = await entrant.say("不同意")  # a declaration refused is asked again, nothing submitted
+    assert "需要同意全部声明" in _text(refused) and (await entrant.state())[2]["position"] == position
     for _ in range(10):
         flow, step, _ = await entrant.state()
         if flow is None:
@@ -177,10 +181,12 @@ async def test_full_intake_of_every_award(engine: Engine, forms: dict[str, Form]
     assert record.reference in _text(status)
 
 
+@pytest.mark.parametrize("award_id", AWARDS)
 async def test_detours_back_skip_edit_question_file_and_resume(
     engine: Engine, forms: dict[str, Form], sessionmaker, kb, texts, campaign, clock, settings, tmp_path: Path,
+    award_id: str,
 ):
-    form = forms["enterprise_npf"]
+    form = forms[award_id]
     entrant = Entrant(engine, form, user_id="2")
     await entrant.to_form()
     first = (await entrant.state())[2]["position"]
@@ -294,3 +300,18 @@ async def test_submission_is_mailed_to_the_committee_after_commit(
             assert record is not None and record.mailed_at is not None
         assert message["Subject"] == record.subject
         assert any(part.get_filename() == Path(record.form_file).name for part in message.iter_attachments())
+
+
+async def test_passport_holder_and_every_field_type_refused_once(engine: Engine, forms: dict[str, Form]):
+    """Across the forms every field type is asked; a passport holder brings the passport field in."""
+    entrant = Entrant(engine, forms["pioneer_person"], user_id="7")
+    await entrant.to_form()
+    seen: set[str] = set()
+    await entrant.fill(invalid_first=True, seen=seen, typed={"id_type": "护照"})
+    assert "passport" in seen
+    for award_id in AWARDS:
+        other = Entrant(engine, forms[award_id], user_id=f"types-{award_id}")
+        await other.to_form()
+        await other.fill(invalid_first=True, seen=seen)
+    asked = {slot.field.type for form in forms.values() for slot in form.fields()}
+    assert asked - {"consent", "file_list"} <= seen, asked - seen
