@@ -12,6 +12,8 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from config.yaml_location import Loc, key_path, line_of
+
 __all__ = [
     "Award",
     "Campaign",
@@ -30,7 +32,6 @@ __all__ = [
 # Ids become prompt keys (intake.ask.<field_id>) and callback data, so they stay plain ASCII identifiers.
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Text = Annotated[str, Field(min_length=1)]
-Loc = tuple[str | int, ...]
 
 _SUBJECT_FIELDS = frozenset({"award", "entrant"})
 _MAILBOX = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -142,7 +143,7 @@ class _Problems(ValueError):
 
     def __init__(self, problems: list[tuple[Loc, str]]) -> None:
         self.problems = problems
-        super().__init__("; ".join(f"{_path(loc)}: {msg}" for loc, msg in problems))
+        super().__init__("; ".join(f"{key_path(loc)}: {msg}" for loc, msg in problems))
 
 
 class Campaign(_Data):
@@ -324,41 +325,16 @@ def _describe(
     # Pydantic skips the cross-reference check when a field is invalid; run it on the raw data so that one
     # edit-and-reload cycle shows every problem.
     if not any(isinstance((e.get("ctx") or {}).get("error"), _Problems) for e in errors):
-        problems += [(_path(loc), _line(root, loc), msg) for loc, msg in _reference_problems(data)]
+        problems += [(key_path(loc), line_of(root, loc), msg) for loc, msg in _reference_problems(data)]
     for error in errors:
         cause = (error.get("ctx") or {}).get("error")
         # Cross-reference checks report many problems through one error; list each under its own key.
         if isinstance(cause, _Problems):
-            problems += [(_path(loc), _line(root, loc), msg) for loc, msg in cause.problems]
+            problems += [(key_path(loc), line_of(root, loc), msg) for loc, msg in cause.problems]
             continue
         loc = tuple(error["loc"])
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key (misspelt, or not part of the campaign schema)"
-        problems.append((_path(loc), _line(root, loc), message))
+        problems.append((key_path(loc), line_of(root, loc), message))
     return problems
-
-
-def _path(loc: Loc) -> str:
-    """A pydantic location as the key path a person would write, e.g. awards[3].group."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _line(root: yaml.Node, loc: Loc) -> int | None:
-    """The 1-based line of the deepest node of `loc` present in the file (a missing key points at its parent)."""
-    if not loc:
-        return None
-    node = root
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            child = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            child = node.value[part]
-        if child is None:
-            break
-        node = child
-    return node.start_mark.line + 1

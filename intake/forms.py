@@ -38,6 +38,7 @@ from pydantic import Field as _Spec
 
 import config
 from config import Award, Campaign, Localized
+from config.yaml_location import Loc, key_path, line_of
 from intake.validate import VALIDATORS, Checked, Period, detect_script, is_chinese_text
 
 __all__ = [
@@ -64,7 +65,6 @@ FORMS_DIR = Path(config.__file__).resolve().parent / "forms"
 
 Id = Annotated[str, _Spec(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Text = Annotated[str, _Spec(min_length=1)]
-Loc = tuple[str | int, ...]
 
 CHOICE_TYPES = frozenset({"choice", "choices"})
 NAME_TYPES = frozenset({"person_name", "org_name"})
@@ -467,31 +467,6 @@ class FormError(ValueError):
         super().__init__(head + "\n  ".join(lines))
 
 
-def _path(loc: Loc) -> str:
-    """A location as the key path a person would write, e.g. sections[2].fields[4].when.field."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _line(root: yaml.Node | None, loc: Loc) -> int | None:
-    """The 1-based line of the deepest node of `loc` present in the file (a missing key points at its parent)."""
-    if root is None:
-        return None
-    node = root
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            child = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            child = node.value[part]
-        if child is None:
-            break
-        node = child
-    return node.start_mark.line + 1
-
-
 def _clean_loc(loc: Loc) -> Loc:
     # The entry union adds its tag ("field"/"group") after the index; a person never writes it.
     out: list[str | int] = []
@@ -546,7 +521,7 @@ def _read(path: Path, problems: list[_Problem]) -> _Source | None:
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown key (misspelt, or not part of the form schema)"
-            problems.append(_Problem(path, _path(loc), _line(root, loc), message))
+            problems.append(_Problem(path, key_path(loc), line_of(root, loc), message))
         return None
     return _Source(path, root, spec)
 
@@ -565,7 +540,7 @@ class _Assembler:
         self.defined: set[str] = set()
 
     def problem(self, source: _Source, loc: Loc, message: str) -> None:
-        self.problems.append(_Problem(source.path, _path(loc), _line(source.root, loc), message))
+        self.problems.append(_Problem(source.path, key_path(loc), line_of(source.root, loc), message))
 
     def build(self, paths: Sequence[Path]) -> Form:
         read_problems: list[_Problem] = []
@@ -638,7 +613,7 @@ class _Assembler:
             self.problem(
                 source,
                 (*loc, "id"),
-                f"duplicate field id {field_id!r}, first defined in {first_source.path.name} {_path(first_loc)}",
+                f"duplicate field id {field_id!r}, first defined in {first_source.path.name} {key_path(first_loc)}",
             )
         else:
             self.where[field_id] = (source, loc)

@@ -1,0 +1,32 @@
+"""Where in a YAML file a problem is: the key path a person would write and its line number."""
+
+from __future__ import annotations
+
+import yaml
+
+Loc = tuple[str | int, ...]
+
+
+def key_path(loc: Loc) -> str:
+    """A location as the key path a person would write, e.g. awards[3].group or sections[2].fields[4].when."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def line_of(root: yaml.Node | None, loc: Loc) -> int | None:
+    """The 1-based line of the deepest node of `loc` present in the file (a missing key points at its parent)."""
+    if root is None or not loc:
+        return None
+    node = root
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            child = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+    return node.start_mark.line + 1
