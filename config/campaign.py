@@ -108,6 +108,8 @@ class Group(_Data):
     id: Id
     name: Localized
     dimensions: tuple[Id, ...] = ()
+    # 二·征集范围 limits enterprises and people to the industry tracks; parks, districts and products are not.
+    in_track_scope: bool = False
     keywords: Keywords = Keywords()
 
 

@@ -94,6 +94,10 @@ class IntakeFlow:
     async def handle(self, ctx: Context, event: Event) -> list[Reply]:
         """Route an event by the step the conversation is at."""
         step = ctx.state.step or ""
+        if isinstance(event, TextIn) and _QUESTION.search(event.text) and step not in {"ask", "summary"}:
+            # A rules question between the buttons: answer it, then show the same step again.
+            answer = await ctx.ask(event.text.strip())
+            return [TextOut(answer.answer), *await self.handle(ctx, ChoiceIn(f"{PREFIX}?"))]
         if step.startswith("precheck:"):
             return self._precheck(ctx, step.removeprefix("precheck:"), _value(event))
         if step == "drafts":
@@ -132,7 +136,7 @@ class IntakeFlow:
             if group is None:
                 return self._ask_group(ctx)
             ctx.state.data = {**ctx.state.data, "group": group.id}
-            if group.dimensions and "industry_track" in group.dimensions:
+            if group.in_track_scope:
                 ctx.state.step = "precheck:track"
                 choices = [Choice(tr.name.get(ctx.lang), f"{PREFIX}track:{tr.id}") for tr in campaign.tracks]
                 choices.append(Choice(t("intake.precheck.track_other"), f"{PREFIX}track:none"))
@@ -382,6 +386,8 @@ class IntakeFlow:
             return self._next(ctx, draft, form, prefix=[TextOut(ctx.t("intake.declarations"))])
         if answer in {"back"} | BACK_WORDS:
             return self._back(ctx, draft, form)
+        if value is not None and _QUESTION.search(value):
+            return [TextOut((await ctx.ask(value.strip())).answer), *self._summary(ctx, draft, form)]
         rows = list(_summary_rows(form, draft.answers))
         answer = _EDIT.sub("", answer).strip()
         if answer.isdigit() and 1 <= int(answer) <= len(rows):

@@ -315,3 +315,13 @@ async def test_passport_holder_and_every_field_type_refused_once(engine: Engine,
         await other.fill(invalid_first=True, seen=seen)
     asked = {slot.field.type for form in forms.values() for slot in form.fields()}
     assert asked - {"consent", "file_list"} <= seen, asked - seen
+
+
+async def test_question_between_buttons_is_answered_and_the_step_repeats(engine: Engine, forms: dict[str, Form]):
+    entrant = Entrant(engine, forms["innovation_park"], user_id="8")
+    await entrant.send(CommandIn("apply"))
+    await entrant.press(f"{PREFIX}group:city")
+    assert (await entrant.state())[1] == "precheck:ip"  # parks are not limited to the industry tracks
+    replies = await entrant.say("报名要交费吗？")
+    assert "不收取" in _text(replies) and (await entrant.state())[1] == "precheck:ip"
+    assert replies[-1].choices and replies[-1].choices[0].value == f"{PREFIX}yes"
