@@ -283,7 +283,7 @@ async def test_cancel_leaves_the_flow(engine: Engine, sessionmaker):
     assert only_text(await engine.handle(ALICE, CommandIn("cancel"))).text == "当前没有进行中的操作。"
     await engine.handle(ALICE, CommandIn("demo"))
     await engine.handle(ALICE, TextIn("Ada"))
-    assert only_text(await engine.handle(ALICE, CommandIn("cancel"))).text == "已取消。有问题随时问我。"
+    assert only_text(await engine.handle(ALICE, CommandIn("cancel"))).text == "已退出当前操作。填写中的申报草稿已保存，可发送 /drafts 继续；有问题随时问我。"
     state = await stored_state(sessionmaker, ALICE)
     assert (state.flow, state.step, state.data) == (None, None, {})
     # With no flow active, the flow's old buttons are stale.
@@ -310,7 +310,7 @@ async def test_flow_error_rolls_back_and_apologises(engine: Engine, sessionmaker
     assert after.version == before.version
     assert (await stored_user(sessionmaker, ALICE)).lang == "zh"
     # The user is not stuck: built-in commands still work.
-    assert only_text(await engine.handle(ALICE, CommandIn("cancel"))).text == "已取消。有问题随时问我。"
+    assert only_text(await engine.handle(ALICE, CommandIn("cancel"))).text == "已退出当前操作。填写中的申报草稿已保存，可发送 /drafts 继续；有问题随时问我。"
 
 
 async def test_replies_only_after_a_successful_commit(engine: Engine, sessionmaker):
