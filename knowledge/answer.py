@@ -102,20 +102,21 @@ class KnowledgeBase:
         if not question or outside_edition(question, lang=lang):
             return self._decline(question, lang)
         hit = self.retriever.faq(question, lang=lang)
-        usable = hit is not None and lang in hit.entry.answer
-        if usable and (hit.confidence >= FAQ_TRUSTED or (  # type: ignore[union-attr]
-                # A confident match to a rule outside scope and awards (IP, incidents, deadline…) is what was
-                # asked, even when the asker also says what they do ("我们公司…出过事故，还能报吗").
-                hit.confidence >= FAQ_RULE_OVER_ELIGIBILITY and hit.entry.section not in ELIGIBILITY_SECTIONS  # type: ignore[union-attr]
-                and can_answer(question, hit.entry.answer[lang], lang=lang))):  # type: ignore[union-attr]
-            return self._faq_answer(question, lang, hit)  # type: ignore[arg-type]
+        if hit is not None and lang not in hit.entry.answer:
+            hit = None
+        fits = hit is not None and can_answer(question, hit.entry.answer[lang], lang=lang)
+        # A confident match to a rule outside scope and awards (IP, incidents, deadline…) is what was asked,
+        # even when the asker also says what they do ("我们公司…出过事故，还能报吗").
+        if hit is not None and (hit.confidence >= FAQ_TRUSTED or (
+                fits and hit.confidence >= FAQ_RULE_OVER_ELIGIBILITY
+                and hit.entry.section not in ELIGIBILITY_SECTIONS)):
+            return self._faq_answer(question, lang, hit)
         verdict = self.eligibility.assess(question, lang=lang)
         if verdict is not None:
             return Answer(question=question, lang=lang, answered=True, via="extractive",
                           answer=verdict.text, sources=verdict.sources)
-        if (usable and hit.confidence >= FAQ_CONFIDENCE  # type: ignore[union-attr]
-                and can_answer(question, hit.entry.answer[lang], lang=lang)):  # type: ignore[union-attr]
-            return self._faq_answer(question, lang, hit)  # type: ignore[arg-type]
+        if hit is not None and fits and hit.confidence >= FAQ_CONFIDENCE:
+            return self._faq_answer(question, lang, hit)
         hits = [h for h in self.retriever.passages(question, lang=lang)
                 if can_answer(question, h.chunk.plain_text, lang=lang)]
         if not hits or max(h.coverage for h in hits) < MIN_COVERAGE:
