@@ -51,6 +51,33 @@ def chat() -> None:
     asyncio.run(session())
 
 
+@app.command()
+def bot() -> None:
+    """Run the Telegram bot (long polling) until Ctrl-C; needs KCXF_TELEGRAM_TOKEN."""
+    settings = Settings()
+    if not settings.telegram_token:
+        Console(stderr=True).print(
+            "[red]KCXF_TELEGRAM_TOKEN is not set.[/red] Put the token @BotFather gave you in the environment "
+            "or in .env, e.g. KCXF_TELEGRAM_TOKEN=123456:ABC…", highlight=False,
+        )
+        raise typer.Exit(2)
+    # Imported here so the other commands do not load python-telegram-bot.
+    from bot.adapters.telegram import build_application
+
+    runtime = Runtime.open(settings)
+    runtime.knowledge  # noqa: B018 - build the index before the first question, not during it
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        engine = loop.run_until_complete(runtime.engine())
+        # run_polling owns the loop from here: initialize, post_init (the command menu), poll, shut down.
+        build_application(engine, settings=settings).run_polling(close_loop=False)
+    finally:
+        loop.run_until_complete(runtime.close())
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
 def main() -> None:
     """The console script: a broken configuration file is reported in one line, not as a traceback."""
     try:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -23,6 +24,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, FileSizeLimit, InlineKeyboardButtonLimit, MessageLimit
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -123,17 +125,20 @@ class _Adapter:
         name, _, args = message.text.strip()[1:].partition(" ")
         name = name.split("@", 1)[0].lower()
         ref = _user_ref(user, message.chat)
-        if message.chat.type != ChatType.PRIVATE and name in PRIVATE_ONLY:
-            await self._send(context, message, [TextOut(self.t("telegram.private_only", ref,
-                                                               bot=context.bot.username))])
-            return
-        await self._handle(context, message, ref, CommandIn(name, args.strip()))
+        async with self._turn(ref):
+            if message.chat.type != ChatType.PRIVATE and name in PRIVATE_ONLY:
+                text = self.t("telegram.private_only", ref, bot=context.bot.username)
+                await self._send(context, message, [TextOut(text)])
+                return
+            await self._handle(context, message, ref, CommandIn(name, args.strip()))
 
     async def on_text(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        await self._handle(context, message, _user_ref(user, message.chat), TextIn(message.text))
+        ref = _user_ref(user, message.chat)
+        async with self._turn(ref):
+            await self._handle(context, message, ref, TextIn(message.text))
 
     async def on_group_text(self, update: Update, context: Context) -> None:
         """In a group, only a message that mentions the bot or replies to it is a question for it."""
@@ -151,7 +156,9 @@ class _Adapter:
         if not (mentioned or replied):
             return
         question = _strip_mention(message.text, mention).strip()
-        await self._handle(context, message, _user_ref(user, message.chat), TextIn(question))
+        ref = _user_ref(user, message.chat)
+        async with self._turn(ref):
+            await self._handle(context, message, ref, TextIn(question))
 
     async def on_file(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -167,11 +174,6 @@ class _Adapter:
             photo = message.photo[-1]  # the largest size Telegram made of it
             file_id, size = photo.file_id, photo.file_size or 0
             name, mime = f"photo-{photo.file_unique_id}.jpg", "image/jpeg"
-        if size > FileSizeLimit.FILESIZE_DOWNLOAD:
-            # The Bot API will not hand a bot anything larger, so it is refused before getFile is tried.
-            text = self.t("telegram.file_too_large", ref, name=name, size=f"{size / 1_000_000:.1f} MB")
-            await self._send(context, message, [TextOut(text)])
-            return
 
         async def with_download() -> list[Reply]:
             path = await asyncio.to_thread(_temp_file, self.incoming_dir, suffix=Path(name).suffix)
@@ -184,7 +186,13 @@ class _Adapter:
             finally:  # the engine keeps its own copy of what it accepts
                 await asyncio.to_thread(path.unlink, missing_ok=True)
 
-        await self._run(context, message, ref, with_download)
+        async with self._turn(ref):
+            if size > FileSizeLimit.FILESIZE_DOWNLOAD:
+                # The Bot API will not hand a bot anything larger, so it is refused before getFile is tried.
+                text = self.t("telegram.file_too_large", ref, name=name, size=f"{size / 1_000_000:.1f} MB")
+                await self._send(context, message, [TextOut(text)])
+                return
+            await self._run(context, message, with_download)
 
     async def on_press(self, update: Update, context: Context) -> None:
         query, user = update.callback_query, update.effective_user
@@ -192,6 +200,10 @@ class _Adapter:
             return
         message = query.message if isinstance(query.message, Message) else None
         ref = _user_ref(user, message.chat if message is not None else None)
+        async with self._turn(ref):
+            await self._press(context, query, message, ref)
+
+    async def _press(self, context: Context, query: CallbackQuery, message: Message | None, ref: UserRef) -> None:
         data = query.data or ""
         value = self._long_values.get(data) if data.startswith(TOKEN_PREFIX) else data
         if value is None:
@@ -199,12 +211,15 @@ class _Adapter:
             return
         await query.answer()
         if message is None:  # too old for Telegram to show: nothing to reply under, nothing to edit
-            await context.bot.send_message(user.id, self.t("telegram.stale_button", ref))
+            await context.bot.send_message(query.from_user.id, self.t("telegram.stale_button", ref))
             return
         label = _label_of(message, data)
         if label is not None and message.text:
             # The keyboard goes and the choice shows, so the same question cannot be answered twice.
-            await message.edit_text(f"{message.text}\n\n{self.t('telegram.chosen', ref, label=label)}")
+            try:
+                await message.edit_text(f"{message.text}\n\n{self.t('telegram.chosen', ref, label=label)}")
+            except TelegramError as exc:  # e.g. pressed twice: the choice still counts, the edit is cosmetic
+                log.info("could not mark the choice on message %s: %s", message.message_id, exc)
         await self._handle(context, message, ref, ChoiceIn(value))
 
     async def on_error(self, update: object, context: Context) -> None:
@@ -221,18 +236,20 @@ class _Adapter:
 
     # -- engine and replies out ----------------------------------------------------------------------------
     async def _handle(self, context: Context, message: Message, ref: UserRef, event: Event) -> None:
-        await self._run(context, message, ref, lambda: self.engine.handle(ref, event))
+        await self._run(context, message, lambda: self.engine.handle(ref, event))
 
-    async def _run(
-        self, context: Context, message: Message, ref: UserRef, handle: Callable[[], Awaitable[list[Reply]]]
-    ) -> None:
+    def _turn(self, ref: UserRef) -> asyncio.Lock:
+        """The lock that keeps this user's updates in order; taken before a handler's first await."""
         lock = self._locks.get(ref.external_id)
         if lock is None:
             lock = self._locks[ref.external_id] = asyncio.Lock()
-        async with lock:
-            await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
-            replies = await handle()
-            await self._send(context, message, replies)
+        return lock
+
+    async def _run(
+        self, context: Context, message: Message, handle: Callable[[], Awaitable[list[Reply]]]
+    ) -> None:
+        await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+        await self._send(context, message, await handle())
 
     async def _send(self, context: Context, message: Message, replies: list[Reply]) -> None:
         chat = message.chat

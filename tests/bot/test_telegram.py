@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -66,6 +69,23 @@ async def running(stub: BotApiStub, tg_settings: Settings, kb: KnowledgeBase) ->
 
 class Person:
     """One Telegram user driving the bot through the stub."""
+
+    async def act(self, action: Callable[[], object]) -> Call:
+        """Do `action` and wait for the first message the bot sends for it.
+
+        The adapter sends ChatAction.TYPING before each update it hands to the engine and handles one user's
+        updates in order, so the reply to this action is the first message after the next chat action.
+        """
+        after = self._begin()
+        action()
+        typing = await self.stub.wait_for(lambda c: c.method == "sendChatAction", after=after)
+        start = next(n for n in range(after, len(self.stub.calls)) if self.stub.calls[n] is typing)
+        return await self.stub.wait_for(lambda c: c.method in {"sendMessage", "sendDocument"}, after=start)
+
+    async def act_press(self, value: str) -> Call:
+        offers = [c for c in self.stub.sent() if value in [data for _, data in c.buttons]]
+        assert offers, f"no button offers {value}"
+        return await self.act(lambda: self.stub.press(self.user_id, offers[-1].message_id, value))
 
     def __init__(self, stub: BotApiStub, user_id: int = USER, language_code: str = "zh-hans") -> None:
         self.stub, self.user_id, self.language_code = stub, user_id, language_code
@@ -178,18 +198,18 @@ async def test_in_a_group_only_mentions_are_answered_and_applying_is_private(stu
     answer = await stub.wait_for(lambda c: c.method == "sendMessage" and "10 月 20 日" in c.text, after=after)
     assert answer.params["chat_id"] == GROUP and answer.params["reply_parameters"]["message_id"] == mention
     # replying to the bot's message counts as addressing it
-    stub.send_text(USER, "有报名费吗？", chat_id=GROUP, chat_type="supergroup", reply_to=answer.message_id)
-    await stub.wait_for(lambda c: c.method == "sendMessage" and c.params["chat_id"] == GROUP
-                        and c.params.get("reply_parameters", {}).get("message_id") not in {None, mention},
-                        after=after)
-    answered = [c for c in stub.sent(after=after)]
+    follow_up = stub.send_text(USER, "有报名费吗？", chat_id=GROUP, chat_type="supergroup",
+                               reply_to=answer.message_id)
+    await stub.wait_for(lambda c: c.method == "sendMessage"
+                        and c.params.get("reply_parameters", {}).get("message_id") == follow_up, after=after)
+    answered = stub.sent(after=after)
     assert len(answered) == 3, [c.text for c in answered]  # the unaddressed question got nothing
 
 
 async def test_status_with_no_entries(stub: BotApiStub, running: Runtime):
     reply = await Person(stub).say("/status", expect="")
     assert reply.params["chat_id"] == USER and reply.text
-    assert "KCXF-2024-" not in reply.text
+    assert "还没有提交过申报" in reply.text
 
 
 async def _state(runtime: Runtime, user_id: int) -> tuple[str | None, str | None, dict]:
@@ -202,3 +222,77 @@ async def _state(runtime: Runtime, user_id: int) -> tuple[str | None, str | None
         )
         assert state is not None
         return state.flow, state.step, dict(state.data)
+
+
+def test_kcxf_bot_without_a_token_fails_with_a_clear_message(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KCXF_")}
+    done = subprocess.run([sys.executable, "-m", "bot", "bot"], capture_output=True, text=True, timeout=60,
+                          env={**env, "KCXF_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "200"}, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "KCXF_TELEGRAM_TOKEN is not set" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_a_whole_application_to_submission_gets_the_docx(stub: BotApiStub, running: Runtime):
+    me = Person(stub, user_id=77)
+    form = running.forms["pioneer_person"]
+    await me.act(lambda: stub.send_text(77, "/apply"))
+    for value in ("group:person", "track:next_gen_it", "yes", "no", f"award:{form.award_id}", "agree"):
+        if _offered(stub, f"{PREFIX}{value}", after=me.mark):
+            await me.act_press(f"{PREFIX}{value}")
+    for _ in range(400):
+        flow, step, data = await _state(running, 77)
+        if flow is None:
+            break
+        if step == "ask":
+            field = form.field(data["position"].split(".")[-1])
+            if field.type == "file_list" or (field.type != "declaration" and not field.required):
+                await me.act_press(f"{PREFIX}skip")
+            else:
+                answer = typed_answer(form, field, typed={}, long_text=None)
+                await me.act(lambda answer=answer: stub.send_text(77, answer))
+        elif step == "more":
+            await me.act_press(f"{PREFIX}no")
+        elif step == "summary":
+            await me.act_press(f"{PREFIX}confirm")
+        else:
+            await me.act_press(f"{PREFIX}yes")
+    else:
+        raise AssertionError("the application never ended")
+    sent = await stub.wait_for(lambda c: c.method == "sendDocument")
+    [upload] = sent.files.values()
+    assert upload.file_name.startswith(form.award.name.zh) and upload.file_name.endswith(".docx")
+    assert upload.data[:2] == b"PK"  # a .docx is a zip
+    assert any("KCXF-2024-" in c.text for c in stub.sent())
+
+
+def _offered(stub: BotApiStub, value: str, *, after: int) -> bool:
+    return any(value in [data for _, data in c.buttons] for c in stub.sent(after=after))
+
+
+def test_long_texts_are_split_at_line_breaks_and_long_values_travel_as_tokens(texts):
+    from bot.adapters.telegram import _Adapter, _split
+
+    lines = [f"{n:04d} " + "字" * 95 for n in range(100)]  # 100 lines of 100 characters
+    parts = _split("\n".join(lines))
+    assert all(len(p) <= 4096 for p in parts) and len(parts) == 3
+    assert "\n".join(parts).splitlines() == lines  # nothing lost, no line cut in two
+    assert [len(p) for p in _split("x" * 5000)] == [4096, 904]
+
+    class Engine:
+        pass
+
+    adapter = _Adapter(Engine(), incoming_dir=Path("unused"))  # type: ignore[arg-type]
+    assert adapter._data("intake:yes") == "intake:yes"
+    long_value = "intake:award:" + "很长的奖项编号" * 5
+    token = adapter._data(long_value)
+    assert len(token.encode()) <= 64 and token.startswith("#") and adapter._long_values[token] == long_value
+
+
+async def test_one_users_updates_are_answered_in_order(stub: BotApiStub, running: Runtime):
+    after = len(stub.calls)
+    for command in ("/start", "/help", "/status", "/drafts"):
+        stub.send_text(USER, command)
+    await stub.wait_for(lambda c: c.method == "sendMessage" and "草稿" in c.text and "/apply" in c.text
+                        and "还没有申报草稿" in c.text, after=after)
+    texts = [c.text for c in stub.sent(after=after)]
+    assert running.campaign.name.zh in texts[0] and "/cancel" in texts[1] and "还没有提交过申报" in texts[2]

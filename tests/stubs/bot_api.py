@@ -36,7 +36,7 @@ class Upload:
     data: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Call:
     """One request the bot made: the method, its decoded parameters and any uploaded files."""
 
