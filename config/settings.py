@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     telegram_token: str | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL Telegram posts updates to; unset: long polling"
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, description="Checked against the X-Telegram-Bot-Api-Secret-Token header of every update"
+    )
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+    telegram_staff_ids: list[int] = Field(default_factory=list, description="Telegram user ids of committee staff")
+    telegram_staff_chat_id: int | None = Field(default=None, description="A staff group chat for new-entry notices")
+    telegram_rate_per_minute: int = Field(default=30, ge=1, description="Messages one user may send per minute")
     timezone: str = "Asia/Shanghai"
     now: datetime | None = Field(
         default=None,
