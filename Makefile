@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The Telegram bot when KCXF_TELEGRAM_TOKEN is set (environment or .env), else the terminal chat.
 run: $(STAMP)
-	$(BIN)/kcxf chat
+	$(BIN)/kcxf run
 
 test: $(STAMP)
 	$(BIN)/pytest -q

@@ -53,7 +53,7 @@ def chat() -> None:
 
 @app.command()
 def bot() -> None:
-    """Run the Telegram bot (long polling) until Ctrl-C; needs KCXF_TELEGRAM_TOKEN."""
+    """Run the Telegram bot until Ctrl-C or SIGTERM: long polling, or a webhook when KCXF_TELEGRAM_WEBHOOK_URL is set."""
     settings = Settings()
     if not settings.telegram_token:
         Console(stderr=True).print(
@@ -62,20 +62,43 @@ def bot() -> None:
         )
         raise typer.Exit(2)
     # Imported here so the other commands do not load python-telegram-bot.
-    from bot.adapters.telegram import build_application
+    from bot.adapters.telegram import build_application, webhook_options
 
+    try:
+        webhook = webhook_options(settings)
+    except ValueError as exc:
+        Console(stderr=True).print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
     runtime = Runtime.open(settings)
     runtime.knowledge  # noqa: B018 - build the index before the first question, not during it
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         engine = loop.run_until_complete(runtime.engine())
-        # run_polling owns the loop from here: initialize, post_init (the command menu), poll, shut down.
-        build_application(engine, settings=settings).run_polling(close_loop=False)
+        application = build_application(engine, settings=settings)
+        # run_polling / run_webhook own the loop from here: initialize, post_init (the command menu), take
+        # updates, and on a stop signal finish the updates in hand, then post_shutdown.
+        if webhook is None:
+            application.run_polling(close_loop=False)
+        else:
+            # Plain HTTP on listen:port; the reverse proxy in front terminates TLS for webhook_url.
+            application.run_webhook(
+                listen=webhook.listen, port=webhook.port, url_path=webhook.url_path,
+                webhook_url=webhook.webhook_url, secret_token=webhook.secret_token, close_loop=False,
+            )
     finally:
         loop.run_until_complete(runtime.close())
         asyncio.set_event_loop(None)
         loop.close()
+
+
+@app.command()
+def run() -> None:
+    """`make run`: the Telegram bot when KCXF_TELEGRAM_TOKEN is configured, else the terminal chat."""
+    if Settings().telegram_token:
+        bot()
+    else:
+        chat()
 
 
 def main() -> None:

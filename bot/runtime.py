@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import bot.state  # noqa: F401
 import bot.users  # noqa: F401
 import intake.drafts  # noqa: F401
+import intake.notify  # noqa: F401
 import intake.queue  # noqa: F401
 import knowledge.unanswered as unanswered_log
 from bot.engine import Engine
@@ -22,7 +23,7 @@ from config.campaign import Campaign, load_campaign
 from config.clock import FixedClock, SystemClock
 from config.settings import Settings
 from db.session import create_schema, make_engine, make_sessionmaker
-from intake.flow import DraftsFlow, IntakeFlow, StatusFlow
+from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
 from intake.forms import Form, load_forms
 from knowledge.answer import Answer, Answerer, KnowledgeBase
 from knowledge.service import open_knowledge
@@ -72,9 +73,9 @@ class Runtime:
         return make_sessionmaker(self._db)
 
     def flows(self) -> list[Flow]:
-        """The conversations the bot offers beside rules questions: applying, drafts, status."""
+        """The conversations the bot offers beside rules questions: applying, drafts, status, privacy, deletion."""
         intake = IntakeFlow(self.forms)
-        return [intake, DraftsFlow(intake), StatusFlow()]
+        return [intake, DraftsFlow(intake), StatusFlow(), PrivacyFlow(), DeleteFlow()]
 
     async def engine(self, *, flows: Sequence[Flow] | None = None, answerer: Answerer | None = None) -> Engine:
         """The conversation engine on this runtime's database, answering from its knowledge base."""

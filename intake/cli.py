@@ -21,7 +21,7 @@ from rich.table import Table
 from bot.runtime import Runtime
 from config import Campaign
 from db.base import utcnow
-from intake import queue
+from intake import notify, queue
 from intake.forms import Field, FieldGroup, Form, is_empty
 
 __all__ = ["app", "export_rows"]
@@ -186,7 +186,10 @@ def status_(
     new_status: Annotated[str, typer.Argument(help="Status id (first_review, passed_first, …) or its label.")],
     note: Annotated[str, typer.Option(help="Why, for the history (and the applicant).")] = "",
 ) -> None:
-    """Move an entry to another review status; the change and the note are kept in its history."""
+    """Move an entry to another review status; the change and the note are kept and sent to the entrant.
+
+    needs_more reopens the entrant's draft: say in the note what is missing.
+    """
     target = _status_id(new_status)
 
     async def work(runtime: Runtime) -> tuple[str, str]:
@@ -196,6 +199,8 @@ def status_(
             record = await queue.change_status(
                 session, reference=reference, to_status=target, note=note, actor=ACTOR, now=utcnow()
             )
+            # Written with the change: the running bot delivers it to the entrant in their language.
+            await notify.notify_status(session, submission=record, note=note, texts=runtime.texts)
             return before, record.reference
 
     try:

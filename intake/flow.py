@@ -21,9 +21,9 @@ from typing import Any
 from bot.events import ChoiceIn, Event, FileIn, TextIn
 from bot.flows import Context
 from bot.replies import Choice, DocumentOut, Reply, TextOut
-from intake import mail, queue
+from intake import mail, notify, queue
 from intake.complete import completeness
-from intake.drafts import OPEN, SUBMITTED, Draft, drafts_of, get_draft, new_draft
+from intake.drafts import OPEN, SUBMITTED, WITHDRAWN, Draft, drafts_of, get_draft, new_draft
 from intake.files import UploadRefused, store_upload
 from intake.forms import Field, FieldGroup, Form, Section
 from intake.render import format_value, render_form
@@ -183,7 +183,8 @@ class IntakeFlow:
             return self._ask_award(ctx)
         ctx.state.data = {**ctx.state.data, "award": award.id}
         ctx.state.step = "privacy"
-        return [TextOut(ctx.t("intake.privacy"), (Choice(ctx.t("intake.privacy_agree"), f"{PREFIX}agree"),
+        notice = f"{ctx.t('intake.privacy_notice')}\n{ctx.t('intake.privacy_question')}"
+        return [TextOut(notice, (Choice(ctx.t("intake.privacy_agree"), f"{PREFIX}agree"),
                                                   Choice(ctx.t("intake.privacy_decline"), f"{PREFIX}decline")))]
 
     async def _privacy(self, ctx: Context, value: str | None) -> list[Reply]:
@@ -382,6 +383,9 @@ class IntakeFlow:
             problems = [p for p in problems if form.field(p.field_id).type != _DECLARATION]
             if problems:
                 return self._problems(ctx, draft, form, problems)
+            # Declared afresh every time (a draft reopened for more materials holds the earlier ones).
+            declarations = {s.field.id for s in form.fields() if s.field.type == _DECLARATION and s.group is None}
+            draft.set_answers({k: v for k, v in draft.answers.items() if k not in declarations})
             draft.set_progress({**draft.progress, "declaring": True})
             return self._next(ctx, draft, form, prefix=[TextOut(ctx.t("intake.declarations"))])
         if answer in {"back"} | BACK_WORDS:
@@ -440,6 +444,11 @@ class IntakeFlow:
         )
         await queue.set_form_file(ctx.session, submission, str(path.relative_to(files_dir)))
         draft.status = SUBMITTED
+        # Resubmitted after 需补充材料, the record is back in first review rather than new.
+        key = "intake.notify.staff_new" if submission.status == queue.INITIAL_STATUS else "intake.notify.staff_more"
+        await notify.notify_staff(ctx.session, settings=ctx.settings, text=ctx.texts.t(
+            key, "zh", reference=submission.reference, award=ctx.campaign.award(form.award_id).name.zh,
+            entrant=submission.entrant_name))
         ctx.after_commit.append(self._mailer(ctx, reference=submission.reference, form_path=path))
         ctx.finish()
         title = f"{ctx.campaign.name.zh}申报表"
@@ -493,6 +502,106 @@ class StatusFlow:
     async def handle(self, ctx: Context, event: Event) -> list[Reply]:
         """Never active past its first reply."""
         return await self.start(ctx)
+
+
+class PrivacyFlow:
+    """/privacy: the personal-data notice, what the bot keeps about the user, and how to erase it."""
+
+    name = "privacy"
+    commands = frozenset({"privacy"})
+
+    async def start(self, ctx: Context) -> list[Reply]:
+        """Show the notice and leave."""
+        ctx.finish()
+        return [TextOut(f"{ctx.t('intake.privacy_notice')}\n\n{ctx.t('intake.privacy_stored')}")]
+
+    async def handle(self, ctx: Context, event: Event) -> list[Reply]:
+        """Never active past its first reply."""
+        return await self.start(ctx)
+
+
+class DeleteFlow:
+    """/delete: after a confirmation, withdraw every open draft and erase its answers and uploaded files.
+
+    Submitted entries stay: the guideline has the committee keep them; only the committee withdraws one.
+    """
+
+    name = "delete"
+    commands = frozenset({"delete"})
+    prefix = "delete:"
+
+    async def start(self, ctx: Context) -> list[Reply]:
+        """Ask for confirmation with two buttons."""
+        ctx.state.step = "confirm"
+        choices = (Choice(ctx.t("intake.delete.confirm"), f"{self.prefix}confirm"),
+                   Choice(ctx.t("intake.delete.keep"), f"{self.prefix}keep"))
+        return [TextOut(ctx.t("intake.delete.ask"), choices)]
+
+    async def handle(self, ctx: Context, event: Event) -> list[Reply]:
+        """Erase on confirm, keep everything on anything else said with a button or a no."""
+        answer = (_value(event) or "").strip()
+        if answer in {f"{self.prefix}confirm", ctx.t("intake.delete.confirm")}:
+            return await self._erase(ctx)
+        ctx.finish()
+        return [TextOut(ctx.t("intake.delete.kept"))]
+
+    async def _erase(self, ctx: Context) -> list[Reply]:
+        ctx.finish()
+        drafts = await drafts_of(ctx.session, user_id=ctx.user.id)
+        for draft in drafts:
+            draft.status = WITHDRAWN
+            draft.set_answers({})
+            draft.set_progress({})
+        ctx.user.display_name = ""
+        records = await queue.submissions_of(ctx.session, ctx.user.id)
+        keep = {path for r in records for path in _stored_paths([r.attachments, r.answers])}
+        user_id, files_dir = ctx.user.id, ctx.settings.files_dir
+        # The upload flow stores under the user id, which is already a safe folder name.
+        folder = files_dir / "uploads" / str(user_id)
+
+        async def remove_files() -> None:
+            removed = await asyncio.to_thread(_remove_uploads, folder, files_dir, keep)
+            log.info("user %s: %d uploaded files removed", user_id, removed)
+
+        # Files go once the withdrawal is committed, so a failed transaction never leaves drafts without them.
+        ctx.after_commit.append(remove_files)
+        log.info("user %s erased %d drafts; %d submitted entries kept", ctx.user.id, len(drafts), len(records))
+        replies = [TextOut(ctx.t("intake.delete.done", drafts=len(drafts)))]
+        if records:
+            references = "、" if ctx.lang == "zh" else ", "
+            replies.append(TextOut(ctx.t("intake.delete.submitted_kept",
+                                         references=references.join(r.reference for r in records),
+                                         mailbox=ctx.campaign.committee.mailbox)))
+        return replies
+
+
+def _stored_paths(value: Any) -> Iterator[str]:
+    """Every stored-upload path ("uploads/…") named anywhere in a record's attachments or answers."""
+    if isinstance(value, Mapping):
+        for key in ("path", "file_id"):
+            path = value.get(key)
+            if isinstance(path, str) and path.startswith("uploads/"):
+                yield path
+        for item in value.values():
+            yield from _stored_paths(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _stored_paths(item)
+
+
+def _remove_uploads(folder: Path, files_dir: Path, keep: set[str]) -> int:
+    """Delete the files in one user's upload folder that no submitted entry needs; the count removed."""
+    if not folder.is_dir():
+        return 0
+    root = files_dir.resolve()
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_file() and path.resolve().relative_to(root).as_posix() not in keep:
+            path.unlink(missing_ok=True)
+            removed += 1
+    if not any(folder.iterdir()):
+        folder.rmdir()
+    return removed
 
 
 # -- navigation over the form (pure functions of form + answers) ---------------------------------------------------
@@ -597,4 +706,4 @@ def _pick(value: str | None, ctx: Context) -> str | None:
     return words.get(text, text)
 
 
-__all__ = ["DraftsFlow", "IntakeFlow", "StatusFlow"]
+__all__ = ["DeleteFlow", "DraftsFlow", "IntakeFlow", "PrivacyFlow", "StatusFlow"]

@@ -22,12 +22,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from config import Campaign, Localized
 from db.base import Base, UTCDateTime, utcnow
 from intake.complete import Problem, completeness
+from intake.drafts import OPEN, Draft
 from intake.files import StoredFile, mime_type_of
 from intake.forms import Form
 
 __all__ = [
     "ENTRANT_FIELD",
     "INITIAL_STATUS",
+    "NEEDS_MORE",
     "STATUSES",
     "TRANSITIONS",
     "IncompleteEntry",
@@ -79,6 +81,9 @@ STATUSES: Mapping[str, Status] = {
     )
 }
 INITIAL_STATUS = "submitted"
+# 需补充材料: the entrant's draft is reopened; their resubmission brings the record back into 初审.
+NEEDS_MORE = "needs_more"
+RESUBMITTED_STATUS = "first_review"
 # Staff may decide straight from "submitted" in 初审; materials asked for go back into 初审 once they arrive.
 TRANSITIONS: Mapping[str, frozenset[str]] = {
     "submitted": frozenset({"first_review", "needs_more", "passed_first", "rejected"}),
@@ -197,9 +202,12 @@ async def submit(
     now: datetime,
     attachments: Sequence[StoredFile] | None = None,
 ) -> Submission:
-    """Queue a complete entry (IncompleteEntry if it is not); the same draft_key always yields the same record."""
+    """Queue a complete entry (IncompleteEntry if it is not); the same draft_key always yields the same record.
+
+    A record waiting for more materials (needs_more) takes the new answers and goes back into first review.
+    """
     existing = await _by_draft_key(session, draft_key)
-    if existing is not None:
+    if existing is not None and existing.status != NEEDS_MORE:
         return existing
     problems = completeness(form, answers, today=now.date())
     if problems:
@@ -208,6 +216,9 @@ async def submit(
     snapshot: dict[str, Any] = json.loads(json.dumps(dict(answers), ensure_ascii=False))
     entrant = str(snapshot[ENTRANT_FIELD]).strip()
     files = list(attachments) if attachments is not None else _attachments_in(form, snapshot)
+    if existing is not None:
+        return await _resubmit(session, existing, snapshot=snapshot, entrant=entrant, files=files,
+                               subject=campaign.subject(form.award_id, entrant), user_id=user_id, now=now)
     values = {
         "draft_key": draft_key,
         "user_id": user_id,
@@ -246,6 +257,24 @@ async def submit(
     return record
 
 
+async def _resubmit(
+    session: AsyncSession, record: Submission, *, snapshot: dict[str, Any], entrant: str,
+    files: Sequence[StoredFile], subject: str, user_id: int, now: datetime,
+) -> Submission:
+    session.add(StatusChange(submission_id=record.id, from_status=record.status, to_status=RESUBMITTED_STATUS,
+                             note="", actor=f"user:{user_id}", created_at=now))
+    record.answers = snapshot
+    record.entrant_name = entrant
+    record.subject = subject
+    record.attachments = [f.as_dict() for f in files]
+    record.status = RESUBMITTED_STATUS
+    record.updated_at = now
+    record.mailed_at = None  # the committee's mailbox gets the completed entry again
+    await session.flush()
+    log.info("%s resubmitted with more materials by user %s", record.reference, user_id)
+    return record
+
+
 async def set_form_file(session: AsyncSession, submission: Submission, path: str) -> None:
     """Record where the rendered 申报表 is, relative to the files folder."""
     submission.form_file = str(path)
@@ -255,7 +284,10 @@ async def set_form_file(session: AsyncSession, submission: Submission, path: str
 async def change_status(
     session: AsyncSession, *, reference: str, to_status: str, note: str = "", actor: str, now: datetime
 ) -> Submission:
-    """Move a record to another status and record it; StatusError for a move the process does not allow."""
+    """Move a record to another status and record it; StatusError for a move the process does not allow.
+
+    Moving to needs_more reopens the entrant's draft, so that they can add what is missing and submit again.
+    """
     record = await get_submission(session, reference)
     if record is None:
         raise SubmissionNotFound(reference)
@@ -279,9 +311,21 @@ async def change_status(
     )
     record.status = to_status
     record.updated_at = now
+    if to_status == NEEDS_MORE:
+        await _reopen_draft(session, record)
     await session.flush()
     log.info("%s: %s by %s", record.reference, to_status, actor)
     return record
+
+
+async def _reopen_draft(session: AsyncSession, record: Submission) -> None:
+    draft = await session.scalar(select(Draft).where(Draft.key == record.draft_key))
+    if draft is None:  # a record queued without a chat draft (an import, say): nothing to reopen
+        log.info("%s needs more materials but has no draft to reopen", record.reference)
+        return
+    draft.status = OPEN
+    # Back at the summary: the entrant edits what is missing, then confirms and declares again.
+    draft.set_progress({**draft.progress, "declaring": False})
 
 
 async def get_submission(session: AsyncSession, reference: str) -> Submission | None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import bot.state  # noqa: F401  (registers the tables create_schema builds)
 import bot.users  # noqa: F401
 import intake.drafts  # noqa: F401
+import intake.notify  # noqa: F401
 import intake.queue  # noqa: F401
 import knowledge.unanswered  # noqa: F401
 from bot.runtime import Runtime

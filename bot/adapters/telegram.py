@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import mimetypes
 import os
+import re
 import tempfile
+import time
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,16 +33,19 @@ from telegram.constants import ChatAction, ChatType, FileSizeLimit, InlineKeyboa
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
 from bot.replies import Choice, DocumentOut, Reply, TextOut
 from bot.users import UserRef
+from intake.notify import mark_sent, take_pending
 
 if TYPE_CHECKING:
     from telegram import Chat, User
@@ -44,27 +53,75 @@ if TYPE_CHECKING:
     from bot.engine import Engine
     from config.settings import Settings
 
-__all__ = ["CHANNEL", "COMMANDS", "PRIVATE_ONLY", "build_application"]
+__all__ = ["CHANNEL", "COMMANDS", "PRIVATE_ONLY", "WebhookOptions", "build_application", "webhook_options"]
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 # The menu shown by Telegram clients, in this order; each is passed to the engine as CommandIn.
-COMMANDS = ("start", "help", "apply", "drafts", "status", "cancel", "lang")
+COMMANDS = ("start", "help", "apply", "drafts", "status", "cancel", "lang", "privacy", "delete")
 # Commands that act on the sender's own application: in a group they would show it to everyone.
-PRIVATE_ONLY = frozenset({"apply", "drafts", "status", "cancel"})
+PRIVATE_ONLY = frozenset({"apply", "drafts", "status", "cancel", "delete"})
 MENU_LANGS = ("zh", "en")
 TOKEN_PREFIX = "#"
 INCOMING = "incoming"
+# How often queued notifications (status changes, staff notices written by any process) are sent.
+OUTBOX_INTERVAL_S = 3.0
+# How many update ids are remembered to drop a redelivered update; Telegram redelivers only recent ones.
+RECENT_UPDATES = 2048
+RATE_WINDOW_S = 60.0
+# Users tracked by the rate limit before those idle for a whole window are forgotten.
+RATE_USERS_SWEEP = 10_000
+# What the Bot API accepts as a webhook secret token.
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 Context = ContextTypes.DEFAULT_TYPE
 
 
-def build_application(engine: Engine, *, settings: Settings) -> Application:
+@dataclass(frozen=True)
+class WebhookOptions:
+    """The keyword arguments of Application.run_webhook / Updater.start_webhook for a bot behind a proxy."""
+
+    listen: str
+    port: int
+    url_path: str
+    webhook_url: str
+    secret_token: str
+
+
+def webhook_options(settings: Settings) -> WebhookOptions | None:
+    """The webhook to serve when KCXF_TELEGRAM_WEBHOOK_URL is set (None: long polling); ValueError if unsafe."""
+    if not settings.telegram_webhook_url:
+        return None
+    if not settings.telegram_webhook_url.startswith("https://"):
+        raise ValueError("KCXF_TELEGRAM_WEBHOOK_URL must be an https:// URL (Telegram posts only over TLS)")
+    if settings.telegram_webhook_secret is None:
+        raise ValueError("KCXF_TELEGRAM_WEBHOOK_SECRET is not set; without it anyone could post updates to the bot")
+    secret = settings.telegram_webhook_secret.get_secret_value()
+    if not SECRET_TOKEN.fullmatch(secret):
+        raise ValueError("KCXF_TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    # A path derived from the secret is as hard to guess, without writing the secret into proxy access logs.
+    path = "telegram-" + hashlib.sha256(secret.encode()).hexdigest()[:32]
+    return WebhookOptions(
+        listen=settings.telegram_webhook_listen,
+        port=settings.telegram_webhook_port,
+        url_path=path,
+        webhook_url=f"{settings.telegram_webhook_url.rstrip('/')}/{path}",
+        secret_token=secret,
+    )
+
+
+def build_application(
+    engine: Engine, *, settings: Settings, outbox_interval_s: float = OUTBOX_INTERVAL_S
+) -> Application:
     """The python-telegram-bot Application for `engine`, its handlers registered; not yet started."""
     if not settings.telegram_token:
         raise ValueError("KCXF_TELEGRAM_TOKEN is not set")
-    adapter = _Adapter(engine, incoming_dir=settings.data_dir / INCOMING)
+    webhook_options(settings)  # refuse an unsafe webhook configuration before anything starts
+    adapter = _Adapter(
+        engine, incoming_dir=settings.data_dir / INCOMING, rate_per_minute=settings.telegram_rate_per_minute,
+        outbox_interval_s=outbox_interval_s,
+    )
     application = (
         Application.builder()
         .token(settings.telegram_token)
@@ -72,9 +129,14 @@ def build_application(engine: Engine, *, settings: Settings) -> Application:
         .base_file_url(settings.telegram_base_file_url)
         # Different users run side by side; one user's updates are kept in order by _Adapter's locks.
         .concurrent_updates(True)
-        .post_init(adapter.set_commands)
+        .post_init(adapter.on_started)
+        # run_polling / run_webhook stop on SIGINT/SIGTERM only after the updates in hand have been handled
+        # (Application.stop awaits them); what the adapter itself holds is released after that.
+        .post_shutdown(adapter.release)
         .build()
     )
+    # Before every other handler: a redelivered update is dropped whatever it contains.
+    application.add_handler(TypeHandler(Update, adapter.drop_repeats), group=-1)
     # New messages only: an edited message would otherwise be answered (or taken as a form answer) twice.
     new = filters.UpdateType.MESSAGE
     private = new & filters.ChatType.PRIVATE
@@ -94,9 +156,20 @@ def build_application(engine: Engine, *, settings: Settings) -> Application:
 class _Adapter:
     """The handler callbacks, bound to one engine."""
 
-    def __init__(self, engine: Engine, *, incoming_dir: Path) -> None:
+    def __init__(
+        self, engine: Engine, *, incoming_dir: Path, rate_per_minute: int = 30,
+        outbox_interval_s: float = OUTBOX_INTERVAL_S,
+    ) -> None:
         self.engine = engine
         self.incoming_dir = incoming_dir
+        self.outbox_interval_s = outbox_interval_s
+        self._outbox: asyncio.Task[None] | None = None
+        # In memory, per process: a second worker sharing the database (issue 6) would need both of these kept
+        # where the workers can see each other's, e.g. in that database.
+        self._recent = _RecentIds(RECENT_UPDATES)
+        self._rate = _RateLimit(rate_per_minute)
+        # Downloads in progress, removed by post_shutdown if a handler was cut off before its own cleanup.
+        self._temp_files: set[Path] = set()
         # One lock per user, alive while one of their updates is being handled.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         # Telegram carries at most 64 bytes of callback_data; a longer Choice value travels as a short token
@@ -117,7 +190,70 @@ class _Adapter:
             [BotCommand(name, texts.t(f"telegram.commands.{name}", "zh")) for name in COMMANDS]
         )
 
+    async def on_started(self, application: Application) -> None:
+        """Publish the menus and start delivering the notification outbox."""
+        await self.set_commands(application)
+        self._outbox = asyncio.create_task(self._deliver_forever(application))
+
+    async def _deliver_forever(self, application: Application) -> None:
+        while True:
+            try:
+                await self.deliver(application)
+            except Exception:  # a database or network hiccup: the rows stay unsent and are tried again
+                log.exception("delivering queued notifications failed")
+            await asyncio.sleep(self.outbox_interval_s)
+
+    async def deliver(self, application: Application) -> int:
+        """Send the queued notifications for Telegram users and chats; returns how many went out."""
+        async with self.engine.sessionmaker() as session, session.begin():
+            sent = []
+            for note in await take_pending(session, channel=CHANNEL):
+                # A group member's id is "user@chat"; a notice about their entry goes to them privately.
+                chat_id = int(note.external_id.split("@")[0])
+                try:
+                    await application.bot.send_message(chat_id=chat_id, text=note.text)
+                except TelegramError as exc:
+                    log.warning("notification %s to %s not delivered: %s", note.id, chat_id, exc)
+                    continue
+                sent.append(note.id)
+            await mark_sent(session, sent, now=self.engine.clock.now())
+        return len(sent)
+
+    async def release(self, application: Application) -> None:
+        """Remove what the adapter still holds once the application has stopped: unfinished downloads."""
+        if self._outbox is not None:
+            self._outbox.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._outbox
+        for path in list(self._temp_files):
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+        self._temp_files.clear()
+        self._long_values.clear()
+
     # -- updates in ----------------------------------------------------------------------------------------
+    async def drop_repeats(self, update: object, context: Context) -> None:
+        """Stop an update seen before: Telegram delivers one again when it missed the answer to the first."""
+        if isinstance(update, Update) and not self._recent.add(update.update_id):
+            log.info("update %s delivered again; dropped", update.update_id)
+            raise ApplicationHandlerStop
+
+    async def _over_limit(
+        self, context: Context, user: User, ref: UserRef, *, chat_id: int | None,
+        query: CallbackQuery | None = None,
+    ) -> bool:
+        """Whether `user` has sent too much this minute; the first refused update gets one polite answer."""
+        verdict = self._rate.admit(user.id, now=time.monotonic())
+        if verdict is _Verdict.ADMIT:
+            return False
+        text = self.t("telegram.rate_limited", ref, per_minute=self._rate.per_minute)
+        if verdict is _Verdict.WARN:
+            log.info("user %s is over %s updates a minute", user.id, self._rate.per_minute)
+        if query is not None:  # a press is always answered, or the client shows it loading
+            await query.answer(text if verdict is _Verdict.WARN else None)
+        elif verdict is _Verdict.WARN and chat_id is not None:
+            await context.bot.send_message(chat_id, text)
+        return True
+
     async def on_command(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or not message.text:
@@ -125,6 +261,8 @@ class _Adapter:
         name, _, args = message.text.strip()[1:].partition(" ")
         name = name.split("@", 1)[0].lower()
         ref = _user_ref(user, message.chat)
+        if await self._over_limit(context, user, ref, chat_id=message.chat.id):
+            return
         async with self._turn(ref):
             if message.chat.type != ChatType.PRIVATE and name in PRIVATE_ONLY:
                 text = self.t("telegram.private_only", ref, bot=context.bot.username)
@@ -137,6 +275,8 @@ class _Adapter:
         if message is None or user is None or message.text is None:
             return
         ref = _user_ref(user, message.chat)
+        if await self._over_limit(context, user, ref, chat_id=message.chat.id):
+            return
         async with self._turn(ref):
             await self._handle(context, message, ref, TextIn(message.text))
 
@@ -157,6 +297,8 @@ class _Adapter:
             return
         question = _strip_mention(message.text, mention).strip()
         ref = _user_ref(user, message.chat)
+        if await self._over_limit(context, user, ref, chat_id=message.chat.id):
+            return
         async with self._turn(ref):
             await self._handle(context, message, ref, TextIn(question))
 
@@ -165,6 +307,8 @@ class _Adapter:
         if message is None or user is None:
             return
         ref = _user_ref(user, message.chat)
+        if await self._over_limit(context, user, ref, chat_id=message.chat.id):
+            return
         if message.document is not None:
             doc = message.document
             file_id, size = doc.file_id, doc.file_size or 0
@@ -177,6 +321,7 @@ class _Adapter:
 
         async def with_download() -> list[Reply]:
             path = await asyncio.to_thread(_temp_file, self.incoming_dir, suffix=Path(name).suffix)
+            self._temp_files.add(path)
             try:
                 file = await context.bot.get_file(file_id)
                 await file.download_to_drive(path)
@@ -185,6 +330,7 @@ class _Adapter:
                 return await self.engine.handle(ref, event)
             finally:  # the engine keeps its own copy of what it accepts
                 await asyncio.to_thread(path.unlink, missing_ok=True)
+                self._temp_files.discard(path)
 
         async with self._turn(ref):
             if size > FileSizeLimit.FILESIZE_DOWNLOAD:
@@ -200,6 +346,8 @@ class _Adapter:
             return
         message = query.message if isinstance(query.message, Message) else None
         ref = _user_ref(user, message.chat if message is not None else None)
+        if await self._over_limit(context, user, ref, chat_id=None, query=query):
+            return
         async with self._turn(ref):
             await self._press(context, query, message, ref)
 
@@ -279,6 +427,62 @@ class _Adapter:
         token = TOKEN_PREFIX + hashlib.sha256(value.encode()).hexdigest()[:32]
         self._long_values[token] = value
         return token
+
+
+class _RecentIds:
+    """The last `size` update ids seen, to tell a redelivered update from a new one."""
+
+    def __init__(self, size: int) -> None:
+        self._order: deque[int] = deque()
+        self._ids: set[int] = set()
+        self._size = size
+
+    def add(self, update_id: int) -> bool:
+        """Remember `update_id`; False when it was already remembered."""
+        if update_id in self._ids:
+            return False
+        self._ids.add(update_id)
+        self._order.append(update_id)
+        if len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
+        return True
+
+
+class _Verdict(Enum):
+    ADMIT = "admit"
+    WARN = "warn"  # the first refused update of a window: the user is told once
+    DROP = "drop"
+
+
+class _RateLimit:
+    """At most `per_minute` updates handled per user in any sliding minute; refused ones do not count."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._hits: dict[int, deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    def admit(self, user_id: int, *, now: float) -> _Verdict:
+        """Count an update of `user_id` at monotonic time `now`, if it is within the limit."""
+        if len(self._hits) > RATE_USERS_SWEEP:
+            self._sweep(now)
+        hits = self._hits.setdefault(user_id, deque())
+        while hits and hits[0] <= now - RATE_WINDOW_S:
+            hits.popleft()
+        if len(hits) < self.per_minute:
+            hits.append(now)
+            return _Verdict.ADMIT
+        warned = self._warned.get(user_id)
+        if warned is not None and warned > now - RATE_WINDOW_S:
+            return _Verdict.DROP
+        self._warned[user_id] = now
+        return _Verdict.WARN
+
+    def _sweep(self, now: float) -> None:
+        idle = [user for user, hits in self._hits.items() if not hits or hits[-1] <= now - RATE_WINDOW_S]
+        for user in idle:
+            del self._hits[user]
+            self._warned.pop(user, None)
 
 
 def _user_ref(user: User, chat: Chat | None) -> UserRef:

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import os
+import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from sqlalchemy import select
+from telegram.ext import Application
 
-from bot.adapters.telegram import COMMANDS, build_application
+from bot.adapters.telegram import COMMANDS, WebhookOptions, build_application, webhook_options
 from bot.runtime import Runtime
 from bot.state import ConversationState
 from bot.users import User
@@ -25,6 +33,7 @@ from tests.stubs import BotApiStub, Call
 PREFIX = "intake:"
 USER = 4242
 GROUP = -100777
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 @pytest.fixture
@@ -34,8 +43,7 @@ async def stub() -> AsyncIterator[BotApiStub]:
     await api.close()
 
 
-@pytest.fixture
-def tg_settings(stub: BotApiStub, tmp_path: Path) -> Settings:
+def _settings(stub: BotApiStub, tmp_path: Path, **extra: Any) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=tmp_path / "var",
@@ -43,28 +51,49 @@ def tg_settings(stub: BotApiStub, tmp_path: Path) -> Settings:
         telegram_token=stub.token,
         telegram_base_url=f"{stub.url}/bot",
         telegram_base_file_url=f"{stub.url}/file/bot",
+        **extra,
     )
 
 
 @pytest.fixture
-async def running(stub: BotApiStub, tg_settings: Settings, kb: KnowledgeBase) -> AsyncIterator[Runtime]:
-    """The bot polling the stub, as `kcxf bot` runs it (post_init included)."""
-    runtime = Runtime.open(tg_settings)
+def tg_settings(stub: BotApiStub, tmp_path: Path) -> Settings:
+    # A scripted user answers faster than any person; the limit meant for people is tested on its own.
+    return _settings(stub, tmp_path, telegram_rate_per_minute=1000)
+
+
+@asynccontextmanager
+async def _serving(
+    settings: Settings, kb: KnowledgeBase, *, webhook: WebhookOptions | None = None, outbox_interval_s: float = 3.0,
+) -> AsyncIterator[tuple[Runtime, Application]]:
+    """The bot taking updates from the stub (polling) or on a local webhook, as `kcxf bot` runs it."""
+    runtime = Runtime.open(settings)
     engine = await runtime.engine(answerer=kb)
-    app = build_application(engine, settings=tg_settings)
+    app = build_application(engine, settings=settings, outbox_interval_s=outbox_interval_s)
     await app.initialize()
-    assert app.post_init is not None
+    assert app.post_init is not None and app.post_shutdown is not None and app.updater is not None
     await app.post_init(app)
     await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.05, timeout=1)
+    if webhook is None:
+        await app.updater.start_polling(poll_interval=0.05, timeout=1)
+    else:
+        await app.updater.start_webhook(**dataclasses.asdict(webhook))
     try:
-        yield runtime
-    finally:
-        await app.updater.stop()
-        await app.stop()
+        yield runtime, app
+    finally:  # the order of run_polling's own shutdown
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
         await app.shutdown()
+        await app.post_shutdown(app)
         await runtime.close()
+
+
+@pytest.fixture
+async def running(tg_settings: Settings, kb: KnowledgeBase) -> AsyncIterator[Runtime]:
+    """The bot polling the stub, as `kcxf bot` runs it (post_init included)."""
+    async with _serving(tg_settings, kb) as (runtime, _):
+        yield runtime
 
 
 class Person:
@@ -296,3 +325,160 @@ async def test_one_users_updates_are_answered_in_order(stub: BotApiStub, running
                         and "还没有申报草稿" in c.text, after=after)
     texts = [c.text for c in stub.sent(after=after)]
     assert running.campaign.name.zh in texts[0] and "/cancel" in texts[1] and "还没有提交过申报" in texts[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_webhook_needs_https_and_a_valid_secret(stub: BotApiStub, tmp_path: Path):
+    assert webhook_options(_settings(stub, tmp_path)) is None  # no URL: long polling
+    with pytest.raises(ValueError, match="KCXF_TELEGRAM_WEBHOOK_SECRET is not set"):
+        webhook_options(_settings(stub, tmp_path, telegram_webhook_url="https://kcxf.example.org"))
+    with pytest.raises(ValueError, match="https://"):
+        webhook_options(_settings(stub, tmp_path, telegram_webhook_url="http://kcxf.example.org",
+                                  telegram_webhook_secret="abc"))
+    with pytest.raises(ValueError, match="A-Z"):
+        webhook_options(_settings(stub, tmp_path, telegram_webhook_url="https://kcxf.example.org",
+                                  telegram_webhook_secret="has spaces"))
+
+
+async def test_a_webhook_takes_only_updates_with_the_secret_and_each_of_them_once(
+    stub: BotApiStub, tmp_path: Path, kb: KnowledgeBase,
+):
+    secret, port = "S3cret_token-42", _free_port()
+    settings = _settings(stub, tmp_path, telegram_webhook_url="https://kcxf.example.org/tg/",
+                         telegram_webhook_secret=secret, telegram_webhook_port=port)
+    webhook = webhook_options(settings)
+    assert webhook is not None and webhook.listen == "127.0.0.1" and secret not in webhook.url_path
+    assert webhook.webhook_url == f"https://kcxf.example.org/tg/{webhook.url_path}"
+    path = f"/{webhook.url_path}"
+    async with (
+        _serving(settings, kb, webhook=webhook) as (runtime, _),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+    ):
+        assert stub.webhook["url"] == webhook.webhook_url and stub.webhook["secret_token"] == secret
+        after = len(stub.calls)
+        forged = stub.text_update(USER, "/start")
+        assert (await client.post(path, json=forged)).status_code == 403
+        assert (await client.post(path, json=forged, headers={SECRET_HEADER: "guess"})).status_code == 403
+        start = stub.text_update(USER, "/start")
+        for _ in range(2):  # Telegram delivers an update again when it missed the answer to it
+            assert (await client.post(path, json=start, headers={SECRET_HEADER: secret})).status_code == 200
+        status = stub.text_update(USER, "/status")
+        assert (await client.post(path, json=status, headers={SECRET_HEADER: secret})).status_code == 200
+        await stub.wait_for(lambda c: c.method == "sendMessage" and "还没有提交过申报" in c.text, after=after)
+        welcome = runtime.campaign.name.zh
+    # The adapter sends one chat action per update it hands to the engine: /start once, /status once.
+    assert len(stub.sent("sendChatAction", after=after)) == 2
+    assert any(welcome in c.text for c in stub.sent(after=after))
+
+
+async def test_a_user_over_the_rate_limit_is_told_once_and_others_are_unaffected(
+    stub: BotApiStub, tmp_path: Path, kb: KnowledgeBase,
+):
+    async with _serving(_settings(stub, tmp_path, telegram_rate_per_minute=3), kb):
+        after = len(stub.calls)
+        for _ in range(5):
+            stub.send_text(USER, "/help")
+        for _ in range(4):
+            stub.send_text(6, "/help", language_code="en")
+        stub.send_text(7, "/help")
+
+        def to(chat: int, method: str = "sendMessage") -> list[Call]:
+            return [c for c in stub.sent(method, after=after) if c.params["chat_id"] == chat]
+
+        await stub.wait_until(lambda: len(to(USER)) == 4 and len(to(6)) == 4 and len(to(7)) == 1)
+        await asyncio.sleep(0.2)  # room for a wrong extra answer to show up
+    assert [len(to(chat, "sendChatAction")) for chat in (USER, 6, 7)] == [3, 3, 1]  # what reached the engine
+    limited = [c.text for c in to(USER) if "每分钟最多处理 3 条" in c.text]
+    assert len(limited) == 1 and len(to(USER)) == 4
+    assert sum("at most 3 messages a minute" in c.text for c in to(6)) == 1
+    assert "/cancel" in to(7)[0].text
+
+
+async def test_stopping_finishes_the_update_in_hand_and_leaves_no_download(
+    stub: BotApiStub, tg_settings: Settings, kb: KnowledgeBase,
+):
+    stub.delays["getFile"] = 0.5  # the download is under way when the stop comes
+    async with _serving(tg_settings, kb) as (runtime, app):
+        after = len(stub.calls)
+        stub.send_document(USER, "产品手册.pdf", b"%PDF-1.4 demo", "application/pdf")
+        await stub.wait_for(lambda c: c.method == "sendChatAction", after=after)
+        assert app.updater is not None
+        await app.updater.stop()  # what run_polling does on SIGTERM
+        await app.stop()
+        assert stub.sent("getFile", after=after) and stub.sent(after=after)  # answered before stop returned
+        incoming = runtime.settings.data_dir / "incoming"
+        assert not any(incoming.iterdir())
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_kcxf_run_starts_the_bot_when_a_token_is_set_and_sigterm_stops_it(
+    stub: BotApiStub, tmp_path: Path, mode: str,
+):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KCXF_")}
+    env |= {"KCXF_DATA_DIR": str(tmp_path / "var"), "KCXF_TELEGRAM_TOKEN": stub.token,
+            "KCXF_TELEGRAM_BASE_URL": f"{stub.url}/bot", "KCXF_TELEGRAM_BASE_FILE_URL": f"{stub.url}/file/bot"}
+    secret, port = "kcxf-run-secret", _free_port()
+    if mode == "webhook":
+        env |= {"KCXF_TELEGRAM_WEBHOOK_URL": "https://kcxf.example.org", "KCXF_TELEGRAM_WEBHOOK_SECRET": secret,
+                "KCXF_TELEGRAM_WEBHOOK_PORT": str(port)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        await stub.wait_for(lambda c: c.method == "setMyCommands", within=120)
+        after = len(stub.calls)
+        if mode == "polling":
+            stub.send_text(USER, "/status")
+        else:
+            await stub.wait_for(lambda c: c.method == "setWebhook", within=30)
+            path = stub.webhook["url"].removeprefix("https://kcxf.example.org")
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                posted = await client.post(path, json=stub.text_update(USER, "/status"),
+                                           headers={SECRET_HEADER: secret})
+            assert posted.status_code == 200
+        await Person(stub).reply("还没有提交过申报", after=after)
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.communicate()
+    assert process.returncode == 0, err.decode()
+    assert bool(stub.sent("deleteWebhook")) is (mode == "polling")
+
+
+def test_kcxf_run_without_a_token_chats_in_the_terminal(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KCXF_")}
+    done = subprocess.run([sys.executable, "-m", "bot", "run"], input="/quit\n", capture_output=True, text=True,
+                          timeout=120, env={**env, "KCXF_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "200"},
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "/apply" in done.stdout and "Traceback" not in done.stderr
+
+
+async def test_queued_notifications_reach_the_entrant(stub: BotApiStub, tg_settings: Settings, kb: KnowledgeBase):
+    """A status change written by another process (the CLI) is delivered by the running bot."""
+    from intake.notify import Notification, notify_user
+
+    async with _serving(tg_settings, kb, outbox_interval_s=0.05) as (runtime, _):
+        await Person(stub).say("/start", expect=runtime.campaign.name.zh)
+        sessions = await runtime.sessionmaker()
+        async with sessions() as session, session.begin():
+            user_id = await session.scalar(select(User.id).where(User.external_id == str(USER)))
+            assert user_id is not None
+            await notify_user(session, user_id=user_id, text="您的申报 KCXF-2024-00001 状态更新为「初审通过」")
+        call = await stub.wait_for(lambda c: c.method == "sendMessage" and "初审通过" in c.text)
+        assert str(call.params.get("chat_id")) == str(USER)
+        for _ in range(100):  # marked sent in the same transaction, just after the send returns
+            async with sessions() as session:
+                note = await session.scalar(select(Notification))
+            if note is not None and note.sent_at is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert note is not None and note.sent_at is not None

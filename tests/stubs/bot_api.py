@@ -72,6 +72,8 @@ class BotApiStub:
         self.calls: list[Call] = []
         self.files: dict[str, bytes] = {}  # file_id -> content, served through getFile and /file
         self.messages: dict[int, dict[str, Any]] = {}  # every message the bot sent, by message_id
+        self.delays: dict[str, float] = {}  # method -> seconds the stub takes to answer it (a slow network)
+        self.webhook: dict[str, Any] = {}  # the parameters of the last setWebhook
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -104,21 +106,28 @@ class BotApiStub:
         language_code: str = "zh-hans", reply_to: int | None = None,
     ) -> int:
         """A message from `user_id` (a command when it starts with "/"); returns its message_id."""
-        message = self._message(user_id, chat_id=chat_id, chat_type=chat_type, language_code=language_code)
-        message["text"] = text
-        entities = []
-        if text.startswith("/"):
-            entities.append({"type": "bot_command", "offset": 0, "length": len(text.split(" ", 1)[0])})
+        update = self.text_update(user_id, text, chat_id=chat_id, chat_type=chat_type, language_code=language_code)
+        message = update["message"]
         mention = f"@{self.username}"
         if mention in text and not text.startswith("/"):
-            entities.append({"type": "mention", "offset": _utf16_len(text[: text.index(mention)]),
-                             "length": _utf16_len(mention)})
-        if entities:
-            message["entities"] = entities
+            message["entities"] = [{"type": "mention", "offset": _utf16_len(text[: text.index(mention)]),
+                                    "length": _utf16_len(mention)}]
         if reply_to is not None:
             message["reply_to_message"] = self.messages[reply_to]
-        self._queue({"message": message})
+        self._updates.append(update)
+        asyncio.get_running_loop().create_task(self._notify())
         return message["message_id"]
+
+    def text_update(
+        self, user_id: int, text: str, *, chat_id: int | None = None, chat_type: str = "private",
+        language_code: str = "zh-hans",
+    ) -> dict[str, Any]:
+        """A new Update (as JSON) of a message from `user_id`, not queued: for posting to a webhook."""
+        message = self._message(user_id, chat_id=chat_id, chat_type=chat_type, language_code=language_code)
+        message["text"] = text
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split(" ", 1)[0])}]
+        return {"update_id": next(self._update_ids), "message": message}
 
     def send_document(
         self, user_id: int, name: str, data: bytes, mime: str, *, file_size: int | None = None,
@@ -163,6 +172,11 @@ class BotApiStub:
             seen = "\n".join(f"  {c.method} {c.params}" for c in self.calls[after:])
             raise AssertionError(f"no matching call within {within}s; calls were:\n{seen}") from None
 
+    async def wait_until(self, condition: Callable[[], bool], *, within: float = 10.0) -> None:
+        """Wait until `condition()` holds, checked again after every call the bot makes."""
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(condition)
+
     def sent(self, method: str = "sendMessage", *, after: int = 0) -> list[Call]:
         return [c for c in self.calls[after:] if c.method == method]
 
@@ -173,6 +187,8 @@ class BotApiStub:
                                      status=401)
         method = request.match_info["method"]
         params, files = await _read_params(request)
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
         handler = getattr(self, f"_api_{method}", None)
         result = _error(404, f"Not Found: method {method}") if handler is None else await handler(params, files)
         if method != "getUpdates":
@@ -256,9 +272,16 @@ class BotApiStub:
     async def _api_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
         return True
 
+    async def _api_setWebhook(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
+        self.webhook = dict(params)
+        return True
+
+    async def _api_deleteWebhook(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
+        self.webhook = {}
+        return True
+
     _api_sendChatAction = _api_answerCallbackQuery
     _api_setMyCommands = _api_answerCallbackQuery
-    _api_deleteWebhook = _api_answerCallbackQuery
     _api_close = _api_answerCallbackQuery
     _api_logOut = _api_answerCallbackQuery
 

@@ -1,0 +1,151 @@
+"""An outbox of chat messages: any process writes a row in its own transaction, the running bot delivers it.
+
+The CLI (and later the console) cannot reach a chat user directly; it leaves a Notification, and the bot process
+takes the pending rows of its channel, sends them and marks them sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import Index, String, Text, column, select, table, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, UTCDateTime, utcnow
+from intake.queue import NEEDS_MORE, Submission, status_label
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+__all__ = [
+    "STAFF_CHANNEL",
+    "Notification",
+    "Recipient",
+    "Translator",
+    "mark_sent",
+    "notify_staff",
+    "notify_status",
+    "notify_user",
+    "recipient_of",
+    "take_pending",
+]
+
+log = logging.getLogger(__name__)
+
+# Staff are reached where the settings name them: Telegram ids.
+STAFF_CHANNEL = "telegram"
+# The users table seen from below the bot package (as the queue's foreign key does): no import of its model.
+_users = table("users", column("id"), column("channel"), column("external_id"), column("lang"))
+
+
+class Notification(Base):
+    """One message waiting for (or already given to) a chat user or staff chat."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_pending", "channel", "sent_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    # The chat or user to send to, as the channel names it.
+    external_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    def __repr__(self) -> str:
+        return f"Notification(id={self.id}, to={self.channel}:{self.external_id}, sent_at={self.sent_at!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Where and in which language a chat user is reached."""
+
+    channel: str
+    external_id: str
+    lang: str
+
+
+class Translator(Protocol):
+    """What renders a text in a language (bot.texts.Texts does)."""
+
+    def t(self, key: str, lang: str, **vars: object) -> str:
+        """The text for `key` in `lang` with `vars` filled in."""
+        ...
+
+
+async def recipient_of(session: AsyncSession, *, user_id: int) -> Recipient:
+    """The user's channel, chat id and language; LookupError for an unknown user."""
+    row = (await session.execute(
+        select(_users.c.channel, _users.c.external_id, _users.c.lang).where(_users.c.id == user_id)
+    )).first()
+    if row is None:
+        raise LookupError(f"no user {user_id}")
+    return Recipient(channel=row.channel, external_id=row.external_id, lang=row.lang)
+
+
+async def notify_user(session: AsyncSession, *, user_id: int, text: str) -> Notification:
+    """Queue a message to a chat user, in the caller's transaction."""
+    to = await recipient_of(session, user_id=user_id)
+    return (await _add(session, [(to.channel, to.external_id)], text))[0]
+
+
+async def notify_staff(session: AsyncSession, *, settings: Settings, text: str) -> list[Notification]:
+    """Queue a message to every staff member and the staff chat the settings name (none configured: none)."""
+    ids = [*settings.telegram_staff_ids]
+    if settings.telegram_staff_chat_id is not None:
+        ids.append(settings.telegram_staff_chat_id)
+    unique = dict.fromkeys(str(i) for i in ids)
+    return await _add(session, [(STAFF_CHANNEL, i) for i in unique], text)
+
+
+async def notify_status(
+    session: AsyncSession, *, submission: Submission, note: str, texts: Translator
+) -> Notification:
+    """Tell the entrant, in their language, that their entry changed status (and, if reopened, what to do)."""
+    to = await recipient_of(session, user_id=submission.user_id)
+    lang = to.lang
+    note = note.strip()
+    text = texts.t(
+        "intake.notify.status",
+        lang,
+        reference=submission.reference,
+        status=status_label(submission.status).get(lang),
+        note=texts.t("intake.notify.status_note", lang, note=note) if note else "",
+    )
+    if submission.status == NEEDS_MORE:
+        text += "\n" + texts.t("intake.notify.reopened", lang)
+    return (await _add(session, [(to.channel, to.external_id)], text))[0]
+
+
+async def take_pending(session: AsyncSession, *, channel: str, limit: int = 50) -> list[Notification]:
+    """The oldest unsent messages of a channel; two bot processes on PostgreSQL never take the same row."""
+    query = (
+        select(Notification)
+        .where(Notification.channel == channel, Notification.sent_at.is_(None))
+        .order_by(Notification.created_at, Notification.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def mark_sent(session: AsyncSession, ids: Iterable[int], *, now: datetime) -> None:
+    """Record that these messages were delivered."""
+    wanted = list(ids)
+    if wanted:
+        await session.execute(update(Notification).where(Notification.id.in_(wanted)).values(sent_at=now))
+
+
+async def _add(session: AsyncSession, targets: Sequence[tuple[str, str]], text: str) -> list[Notification]:
+    rows = [Notification(channel=channel, external_id=external_id, text=text, created_at=utcnow())
+            for channel, external_id in targets]
+    session.add_all(rows)
+    await session.flush()
+    for row in rows:
+        log.info("notification %s queued for %s:%s", row.id, row.channel, row.external_id)
+    return rows
