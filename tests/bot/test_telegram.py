@@ -482,3 +482,11 @@ async def test_queued_notifications_reach_the_entrant(stub: BotApiStub, tg_setti
                 break
             await asyncio.sleep(0.05)
         assert note is not None and note.sent_at is not None
+
+
+async def test_delete_over_telegram_withdraws_the_draft(stub: BotApiStub, running: Runtime):
+    person = Person(stub)
+    await person.say("/apply", expect="资格确认")
+    await person.press("intake:group:product", expect="知识产权")
+    await person.say("/delete", expect="撤回全部未提交的草稿")
+    await person.press("delete:confirm", expect="已撤回")
