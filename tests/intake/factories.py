@@ -8,6 +8,16 @@ from typing import Any
 
 from intake.forms import Field, FieldGroup, Form
 
+# The seven awards, each of which every intake test covers.
+AWARDS = (
+    "enterprise_npf",
+    "pioneer_engine",
+    "rising_potential",
+    "pioneer_person",
+    "innovation_park",
+    "innovation_district",
+    "pioneer_product",
+)
 TODAY = date(2024, 10, 1)
 CREDIT_CODE = "91350100M000100Y43"  # GB 32100-2015's worked example
 ID_NUMBER = "11010519491231002X"  # GB 11643-1999's example

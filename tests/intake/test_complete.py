@@ -9,17 +9,8 @@ import pytest
 from config import Campaign
 from intake.complete import Problem, completeness
 from intake.forms import Form, load_forms
-from tests.intake.factories import EN_LONG, TODAY, answers_for, overseas_english
+from tests.intake.factories import AWARDS, EN_LONG, TODAY, answers_for, overseas_english
 
-AWARDS = (
-    "enterprise_npf",
-    "pioneer_engine",
-    "rising_potential",
-    "pioneer_person",
-    "innovation_park",
-    "innovation_district",
-    "pioneer_product",
-)
 ZH_TEXT = "与复旦大学共建机器视觉联合实验室，合作期三年。"
 
 

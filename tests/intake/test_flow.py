@@ -28,10 +28,8 @@ from intake.forms import Form, load_forms
 from intake.queue import Submission
 from knowledge.answer import KnowledgeBase
 
-from .factories import typed_answer
+from .factories import AWARDS, typed_answer
 
-AWARDS = ["enterprise_npf", "pioneer_engine", "rising_potential", "pioneer_person", "innovation_park",
-          "innovation_district", "pioneer_product"]
 # One refused answer per field type, typed before the right one.
 INVALID = {
     "text": "x", "long_text": "We answer in English only.",  # 境内 entries must be in Chinese

@@ -25,17 +25,8 @@ from intake.forms import (
     load_form,
     load_forms,
 )
-from tests.intake.factories import CREDIT_CODE, TODAY, answers_for
+from tests.intake.factories import AWARDS, CREDIT_CODE, TODAY, answers_for
 
-AWARDS = (
-    "enterprise_npf",
-    "pioneer_engine",
-    "rising_potential",
-    "pioneer_person",
-    "innovation_park",
-    "innovation_district",
-    "pioneer_product",
-)
 COMMON_FIELDS = {
     "nomination": "choice",
     "recommender_name": "person_name",

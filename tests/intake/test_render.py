@@ -20,17 +20,8 @@ from pypdf import PdfReader
 from config import Campaign
 from intake.forms import CHOICE_TYPES, Field, FieldGroup, Form, load_forms
 from intake.render import form_filename, render_form
-from tests.intake.factories import answers_for, overseas_english
+from tests.intake.factories import AWARDS, answers_for, overseas_english
 
-AWARDS = (
-    "enterprise_npf",
-    "pioneer_engine",
-    "rising_potential",
-    "pioneer_person",
-    "innovation_park",
-    "innovation_district",
-    "pioneer_product",
-)
 REFERENCE = "KCXF-2024-000123"
 SUBMITTED = datetime(2024, 10, 1, 2, 30, tzinfo=ZoneInfo("UTC"))  # 10:30 in Shanghai
 TITLE = "2024 科创先锋案例征集申报表"
