@@ -83,7 +83,8 @@ def cold_start(data_dir: Path) -> tuple[float, float]:
     return times[0], times[1]
 
 
-def main() -> None:
+def main() -> dict[str, object]:
+    """Run the evaluation, print the table and return the figures (also printed as one JSON line)."""
     console = Console()
     sets = {path.name: load_eval(path) for path in EVAL_FILES}
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,7 +125,9 @@ def main() -> None:
         for item, answer in report.failures:
             console.print(f"[red]FAIL[/red] {name} {item.id}: {item.question!r} → {answer.via}: "
                           f"{answer.answer[:90]!r}", highlight=False)
-    print(json.dumps({"qa": results, "qa_cold_start_s": {"empty": first, "built": warm}, "qa_qps": qps}))
+    figures: dict[str, object] = {"qa": results, "qa_cold_start_s": {"empty": first, "built": warm}, "qa_qps": qps}
+    print(json.dumps(figures))
+    return figures
 
 
 if __name__ == "__main__":

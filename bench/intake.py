@@ -1,0 +1,379 @@
+"""Concurrent intake benchmark: N applicants completing whole applications through one Engine, per database.
+
+Every applicant is an asyncio task with its own UserRef, driving the engine by what its replies show (pre-check
+buttons, one typed answer per question, summary confirm, declarations); awards are spread over the seven.
+The clock is frozen inside the application window (as KCXF_NOW does) and the answerer declines (nothing is asked).
+Run on SQLite (a temporary data folder) and on PostgreSQL (a database created and dropped here; skipped with a
+note when 127.0.0.1:5432 does not answer).
+
+Baseline, measured in the same run on the same engine and driver at the same concurrency: one bare committed
+write (an INSERT of a small row into a scratch table, in its own transaction). ratio_to_commit = p50 step / p50
+bare commit, so the figure says how many plain commits one conversation step costs on that database.
+The submit step (queue + .docx rendering + staff notice) is reported apart from the ordinary steps.
+Afterwards every record is checked: exactly N submissions, each complete (intake.complete.completeness) and
+holding exactly what its applicant typed; `lost` counts the applicants for whom that does not hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Column, Integer, MetaData, String, insert, select
+from sqlalchemy import Table as SATable
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.engine import Engine  # noqa: E402
+from bot.events import ChoiceIn, CommandIn, Event, TextIn  # noqa: E402
+from bot.language import DEFAULT_LANG, Lang  # noqa: E402
+from bot.replies import DocumentOut, Reply, TextOut  # noqa: E402
+from bot.runtime import Runtime  # noqa: E402
+from bot.users import User, UserRef  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from intake.complete import completeness  # noqa: E402
+from intake.flow import PREFIX  # noqa: E402
+from intake.forms import Field, Form  # noqa: E402
+from intake.queue import Submission  # noqa: E402
+from knowledge.answer import Answer  # noqa: E402
+from tests.intake.factories import AWARDS, typed_answer  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+# Inside the 2024 window (deadline 2024-10-21 00:00 +08:00), as KCXF_NOW=2024-10-01T10:00:00+08:00 would set it.
+FROZEN_NOW = datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+# Bare commits per task in the baseline: enough samples for a stable p50 without dominating the run.
+COMMITS_PER_TASK = 10
+MAX_EVENTS = 200  # per applicant; a form has fewer than 60 questions
+RETRIES = 3  # an "engine.error" reply is sent again, as a person would
+
+
+class Decliner:
+    """An answerer that declines every question; the benchmark asks none, so a real index is not needed."""
+
+    async def answer(self, question: str, lang: Lang | None = None) -> Answer:
+        return Answer(question=question, lang=lang or DEFAULT_LANG, answered=False, answer="", via="none")
+
+
+@dataclass(frozen=True)
+class DbResult:
+    """The figures of one database."""
+
+    db: str
+    applicants: int
+    steps_per_s: float
+    p50_ms: float
+    p95_ms: float
+    submit_p50_ms: float
+    submit_p95_ms: float
+    events: int
+    errors: int
+    commit_p50_ms: float
+    commit_p95_ms: float
+    ratio_to_commit: float
+    wall_s: float
+    lost: int
+    submissions: int
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Applicant:
+    """One simulated entrant: who they are, what they typed (as the form stores it) and how long each step took."""
+
+    n: int
+    form: Form
+    today: date
+    user: UserRef = field(init=False)
+    typed: dict[str, str] = field(init=False)
+    expected: dict[str, Any] = field(default_factory=dict)
+    steps_ms: list[float] = field(default_factory=list)
+    submit_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    failure: str | None = None
+
+    def __post_init__(self) -> None:
+        self.user = UserRef(channel="bench", external_id=f"applicant-{self.n}", display_name=f"申报人{self.n}")
+        # Per-applicant values, so a record holding another applicant's answers is caught.
+        self.typed = {"contact_mobile": f"139{self.n:08d}", "contact_email": f"applicant{self.n}@pioneer-tech.cn"}
+
+    def expect(self, field_: Field, stored: Any) -> None:
+        group = self.form.slot(field_.id).group
+        if group is None:
+            self.expected[field_.id] = stored
+        else:  # one item per group: the benchmark says "no" to every "another one?"
+            items = self.expected.setdefault(group.id, [{}])
+            items[0][field_.id] = stored
+
+
+async def _send(engine: Engine, applicant: Applicant, event: Event, error_text: str) -> list[Reply]:
+    for _ in range(RETRIES):
+        started = time.perf_counter()
+        replies = await engine.handle(applicant.user, event)
+        elapsed = (time.perf_counter() - started) * 1000
+        if any(isinstance(r, DocumentOut) for r in replies):
+            applicant.submit_ms.append(elapsed)
+        else:
+            applicant.steps_ms.append(elapsed)
+        if not (len(replies) == 1 and isinstance(replies[0], TextOut) and replies[0].text == error_text):
+            return replies
+        applicant.errors += 1
+    raise RuntimeError(f"engine.error {RETRIES} times on {event!r}")
+
+
+def _choices(replies: Sequence[Reply]) -> list[str]:
+    return [c.value for r in replies if isinstance(r, TextOut) for c in r.choices]
+
+
+async def _apply(engine: Engine, applicant: Applicant, error_text: str) -> None:
+    """Drive one whole application from /apply to the submitted form, from what the replies show."""
+    form = applicant.form
+    prompts = {slot.field.prompt.zh: slot.field for slot in form.fields()}
+
+    async def send(event: Event) -> list[Reply]:
+        return await _send(engine, applicant, event, error_text)
+
+    replies = await send(CommandIn("apply"))
+    replies = await send(ChoiceIn(f"{PREFIX}group:{form.award.group}"))
+    tracks = [v for v in _choices(replies) if v.startswith(f"{PREFIX}track:") and v != f"{PREFIX}track:none"]
+    if tracks:
+        replies = await send(ChoiceIn(tracks[applicant.n % len(tracks)]))
+    await send(ChoiceIn(f"{PREFIX}yes"))  # own IP, no disputes
+    await send(ChoiceIn(f"{PREFIX}no"))  # no serious incident
+    await send(ChoiceIn(f"{PREFIX}award:{form.award_id}"))
+    replies = await send(ChoiceIn(f"{PREFIX}agree"))
+    for _ in range(MAX_EVENTS):
+        if any(isinstance(r, DocumentOut) for r in replies):
+            return
+        last = replies[-1]
+        if not isinstance(last, TextOut):
+            raise RuntimeError(f"unexpected reply {last!r}")
+        lines = last.text.split("\n")
+        asked = prompts.get(lines[1]) if len(lines) > 1 else None
+        values = {c.value for c in last.choices}
+        if asked is not None:
+            if asked.type == "file_list":
+                applicant.expect(asked, None)
+                replies = await send(ChoiceIn(f"{PREFIX}skip"))
+            elif asked.type == "consent":
+                applicant.expect(asked, True)
+                replies = await send(ChoiceIn(f"{PREFIX}yes"))
+            else:
+                text = typed_answer(form, asked, typed=applicant.typed, long_text=None)
+                checked = form.check(asked, text, today=applicant.today)
+                applicant.expect(asked, checked.value)
+                replies = await send(TextIn(text))
+        elif f"{PREFIX}confirm" in values:
+            replies = await send(ChoiceIn(f"{PREFIX}confirm"))
+        elif {f"{PREFIX}yes", f"{PREFIX}no"} <= values:  # "another project?"
+            replies = await send(ChoiceIn(f"{PREFIX}no"))
+        else:
+            raise RuntimeError(f"cannot tell what is asked: {last.text[:120]!r}")
+    raise RuntimeError("the application never ended")
+
+
+async def _run_applicant(engine: Engine, applicant: Applicant, error_text: str) -> None:
+    try:
+        await _apply(engine, applicant, error_text)
+    except Exception as exc:  # counted as lost, and the others carry on
+        applicant.failure = f"{type(exc).__name__}: {exc}"
+        log.warning("applicant %d failed: %s", applicant.n, applicant.failure)
+
+
+async def _bare_commits(db: AsyncEngine, *, tasks: int, per_task: int) -> list[float]:
+    """Latencies of single-row INSERTs, each committed alone, from `tasks` concurrent tasks."""
+    metadata = MetaData()
+    scratch = SATable("bench_scratch", metadata, Column("id", Integer, primary_key=True, autoincrement=True),
+                      Column("task", Integer, nullable=False), Column("note", String(32), nullable=False))
+    async with db.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    latencies: list[float] = []
+
+    async def one(task: int) -> None:
+        for i in range(per_task):
+            started = time.perf_counter()
+            async with db.begin() as conn:
+                await conn.execute(insert(scratch).values(task=task, note=f"row {i}"))
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    await asyncio.gather(*(one(t) for t in range(tasks)))
+    async with db.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+    return latencies
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+async def _verify(runtime: Runtime, applicants: Sequence[Applicant]) -> tuple[int, int, list[str]]:
+    """(lost, submissions stored, problems): every applicant's record present, complete and as typed."""
+    sessions = await runtime.sessionmaker()
+    async with sessions() as session:
+        rows = (await session.execute(select(Submission, User.external_id).join(User,
+                                                                                Submission.user_id == User.id))).all()
+    by_user: dict[str, list[Submission]] = {}
+    for record, external_id in rows:
+        by_user.setdefault(external_id, []).append(record)
+    problems: list[str] = []
+    if len(rows) != len(applicants):
+        problems.append(f"{len(rows)} submissions stored for {len(applicants)} applicants")
+    lost = 0
+    for a in applicants:
+        records = by_user.get(a.user.external_id, [])
+        why = a.failure
+        if why is None and len(records) != 1:
+            why = f"{len(records)} submissions"
+        elif why is None:
+            record = records[0]
+            missing = completeness(a.form, record.answers, today=a.today)
+            if missing:
+                why = f"incomplete: {', '.join(p.field_id for p in missing[:5])}"
+            elif record.answers != a.expected:
+                diff = sorted(k for k in set(record.answers) | set(a.expected)
+                              if record.answers.get(k) != a.expected.get(k))
+                why = f"answers differ from what was typed: {', '.join(diff[:5])}"
+            elif record.award_id != a.form.award_id:
+                why = f"award {record.award_id} instead of {a.form.award_id}"
+            elif not record.form_file or not (runtime.settings.files_dir / record.form_file).is_file():
+                why = "rendered form missing"
+        if why is not None:
+            lost += 1
+            if len(problems) < 10:
+                problems.append(f"{a.user.external_id} ({a.form.award_id}): {why}")
+    return lost, len(rows), problems
+
+
+async def run_db(name: str, *, database_url: str | None, applicants: int, data_dir: Path) -> DbResult:
+    """Run the whole benchmark on one database and verify what it stored."""
+    settings = Settings(_env_file=None, data_dir=data_dir, database_url=database_url, now=FROZEN_NOW,  # type: ignore[call-arg]
+                        log_level="WARNING")
+    runtime = Runtime.open(settings)
+    engine = await runtime.engine(answerer=Decliner())
+    db: AsyncEngine = engine.sessionmaker.kw["bind"]  # the same engine and driver the conversation uses
+    try:
+        commits = await _bare_commits(db, tasks=applicants, per_task=COMMITS_PER_TASK)
+        today = FROZEN_NOW.date()
+        forms = runtime.forms
+        people = [Applicant(n=n, form=forms[AWARDS[n % len(AWARDS)]], today=today) for n in range(applicants)]
+        error_text = runtime.texts.t("engine.error", DEFAULT_LANG)
+        started = time.perf_counter()
+        await asyncio.gather(*(_run_applicant(engine, a, error_text) for a in people))
+        wall = time.perf_counter() - started
+        lost, stored, problems = await _verify(runtime, people)
+    finally:
+        await runtime.close()
+    steps = [ms for a in people for ms in a.steps_ms]
+    submits = [ms for a in people for ms in a.submit_ms]
+    events = len(steps) + len(submits)
+    p50, commit_p50 = percentile(steps, 50), percentile(commits, 50)
+    return DbResult(
+        db=name, applicants=applicants, steps_per_s=events / wall, p50_ms=p50, p95_ms=percentile(steps, 95),
+        submit_p50_ms=percentile(submits, 50), submit_p95_ms=percentile(submits, 95), events=events,
+        errors=sum(a.errors for a in people), commit_p50_ms=commit_p50, commit_p95_ms=percentile(commits, 95),
+        ratio_to_commit=p50 / commit_p50, wall_s=wall, lost=lost, submissions=stored, problems=problems,
+    )
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres", timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def run_postgres(*, applicants: int, data_dir: Path) -> DbResult | str:
+    """The PostgreSQL run on a database of its own, dropped afterwards; a note instead when it is unreachable."""
+    name = f"kcxf_bench_{os.getpid()}"
+    try:
+        import asyncpg
+    except ImportError:
+        return "PostgreSQL skipped: asyncpg is not installed"
+    try:
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        return f"PostgreSQL skipped: {PG_HOST}:{PG_PORT} unreachable ({type(exc).__name__}: {exc})"
+    try:
+        url = f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+        return await run_db("postgres", database_url=url, applicants=applicants, data_dir=data_dir)
+    finally:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def run(*, applicants: int, postgres: bool = True) -> tuple[list[DbResult], list[str]]:
+    """Both databases, one after the other; the results and any notes (a skipped PostgreSQL)."""
+    results: list[DbResult] = []
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="kcxf-bench-") as tmp:
+        results.append(await run_db("sqlite", database_url=None, applicants=applicants,
+                                    data_dir=Path(tmp) / "sqlite"))
+        if postgres:
+            outcome = await run_postgres(applicants=applicants, data_dir=Path(tmp) / "postgres")
+            if isinstance(outcome, str):
+                notes.append(outcome)
+            else:
+                results.append(outcome)
+    return results, notes
+
+
+def print_table(results: Sequence[DbResult], notes: Sequence[str], console: Console | None = None) -> None:
+    """The figures beside the same run's bare-commit baseline."""
+    console = console or Console(width=160)
+    applicants = results[0].applicants if results else 0
+    table = Table(title=f"Intake: {applicants} concurrent applicants, one Engine "
+                        "(baseline = one bare committed INSERT, same engine/driver/concurrency)")
+    for col in ("db", "events", "steps/s", "step p50 ms", "step p95 ms", "submit p50 ms", "submit p95 ms",
+                "commit p50 ms", "commit p95 ms", "ratio_to_commit", "errors", "lost"):
+        table.add_column(col, justify="left" if col == "db" else "right")
+    for r in results:
+        table.add_row(r.db, str(r.events), f"{r.steps_per_s:.0f}", f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}",
+                      f"{r.submit_p50_ms:.0f}", f"{r.submit_p95_ms:.0f}", f"{r.commit_p50_ms:.1f}",
+                      f"{r.commit_p95_ms:.1f}", f"{r.ratio_to_commit:.1f}", str(r.errors),
+                      f"{r.lost}/{r.applicants}")
+    console.print(table)
+    for r in results:
+        console.print(f"{r.db}: {r.submissions} submissions stored in {r.wall_s:.1f} s of intake")
+        for problem in r.problems:
+            console.print(f"[red]LOST[/red] {r.db}: {problem}", highlight=False)
+    for note in notes:
+        console.print(f"[yellow]{note}[/yellow]")
+
+
+def main(argv: Sequence[str] | None = None) -> list[DbResult]:
+    """Parse the options, run, print the table and return the results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--applicants", type=int, default=200, help="concurrent applicants (default 200)")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    results, notes = asyncio.run(run(applicants=args.applicants, postgres=not args.no_postgres))
+    print_table(results, notes)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Every benchmark in one go: rules Q&A (bench/qa.py) and concurrent intake (bench/intake.py).
+
+Prints each benchmark's own table, then writes bench/results.json (flat dotted keys, for comparing runs) and
+bench/RESULTS.md (the same figures as readable tables, with the machine and the date).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import platform
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
+
+from bench import intake, qa  # noqa: E402
+
+QA_COLUMNS = ("items", "zh_answerable", "en_answerable", "declined_correctly", "overall", "p50_ms", "p95_ms")
+INTAKE_KEYS = ("applicants", "events", "steps_per_s", "p50_ms", "p95_ms", "submit_p50_ms", "submit_p95_ms",
+               "commit_p50_ms", "commit_p95_ms", "ratio_to_commit", "errors", "lost", "submissions", "wall_s")
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    return {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "date": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def flatten(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], notes: Sequence[str]) -> dict[str, Any]:
+    """The figures under dotted keys: qa.*, intake.<db>.*, machine.*."""
+    qa_runs: Mapping[str, Mapping[str, Any]] = qa_figures["qa"]
+    main = qa_runs["qa.jsonl:kcxf"]
+    flat: dict[str, Any] = {f"machine.{k}": v for k, v in machine().items()}
+    flat |= {"qa.p50_ms": main["p50_ms"], "qa.p95_ms": main["p95_ms"], "qa.qps": qa_figures["qa_qps"],
+             "qa.cold_start_s.empty": qa_figures["qa_cold_start_s"]["empty"],
+             "qa.cold_start_s.built": qa_figures["qa_cold_start_s"]["built"]}
+    for run, summary in qa_runs.items():
+        for key, value in summary.items():
+            flat[f"qa.runs.{run}.{key}"] = value
+    for db in ("sqlite", "postgres"):
+        flat[f"intake.{db}.ratio_to_commit"] = None  # present (null) when that database was skipped
+    for result in results:
+        for key in INTAKE_KEYS:
+            flat[f"intake.{result.db}.{key}"] = asdict(result)[key]
+        flat[f"intake.{result.db}.problems"] = result.problems
+    flat["intake.notes"] = list(notes)
+    return flat
+
+
+def markdown(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], notes: Sequence[str]) -> str:
+    """bench/RESULTS.md: both benchmarks as tables, with the machine and the date."""
+    info = machine()
+    lines = ["# Benchmark results", "",
+             f"Measured {info['date']} on {info['nproc']} CPUs, Python {info['python']} ({info['platform']}), "
+             "by `make bench` (bench/run.py). Each figure sits beside a baseline measured in the same run.", "",
+             "## Rules Q&A (bench/qa.py)", "",
+             "kcxf = eligibility + FAQ + hybrid BM25/vector + extractive; baseline = BM25 over character bigrams.",
+             "", "| set:system | " + " | ".join(QA_COLUMNS) + " |", "|---" * (len(QA_COLUMNS) + 1) + "|"]
+    for run, s in qa_figures["qa"].items():
+        cells = [str(s["items"])] + [f"{s[k]:.1%}" for k in QA_COLUMNS[1:5]] + [f"{s['p50_ms']:.1f}",
+                                                                                 f"{s['p95_ms']:.1f}"]
+        lines.append(f"| {run} | " + " | ".join(cells) + " |")
+    cold = qa_figures["qa_cold_start_s"]
+    lines += ["", f"Throughput after warm-up: {qa_figures['qa_qps']:.0f} questions/s; cold start to first answer "
+                  f"{cold['empty']:.2f} s (empty data folder), {cold['built']:.2f} s (built).", ""]
+    applicants = results[0].applicants if results else 0
+    lines += ["## Intake (bench/intake.py)", "",
+              f"{applicants} applicants completing whole applications concurrently through one Engine "
+              "(awards spread over the seven, frozen clock inside the window, declining answerer). "
+              "Baseline: one bare committed INSERT of a small row into a scratch table, same engine, driver and "
+              "concurrency; ratio_to_commit = step p50 / commit p50. Submit (queue + .docx + staff notice) is "
+              "reported apart from the ordinary steps. lost = applicants whose record is missing, incomplete or "
+              "differs from what they typed.", "",
+              "| db | events | steps/s | step p50 ms | step p95 ms | submit p50 ms | submit p95 ms | commit p50 ms "
+              "| commit p95 ms | ratio_to_commit | errors | lost |",
+              "|---" * 12 + "|"]
+    for r in results:
+        lines.append(f"| {r.db} | {r.events} | {r.steps_per_s:.0f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | "
+                     f"{r.submit_p50_ms:.0f} | {r.submit_p95_ms:.0f} | {r.commit_p50_ms:.1f} | {r.commit_p95_ms:.1f} "
+                     f"| {r.ratio_to_commit:.1f} | {r.errors} | {r.lost}/{r.applicants} |")
+    for r in results:
+        lines += [f"- {r.db}: {problem}" for problem in r.problems]
+    lines += [f"- {note}" for note in notes]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run both benchmarks and write the results files."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--applicants", type=int, default=200, help="concurrent applicants (default 200)")
+    parser.add_argument("--no-postgres", action="store_true", help="intake on SQLite only")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    qa_figures = qa.main()
+    results, notes = asyncio.run(intake.run(applicants=args.applicants, postgres=not args.no_postgres))
+    intake.print_table(results, notes)
+    flat = flatten(qa_figures, results, notes)
+    (BENCH / "results.json").write_text(json.dumps(flat, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (BENCH / "RESULTS.md").write_text(markdown(qa_figures, results, notes), encoding="utf-8")
+    print(f"wrote {BENCH / 'results.json'} and {BENCH / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()
