@@ -205,8 +205,8 @@ class IntakeFlow:
         if answer == "draft:new":
             return self._ask_group(ctx)
         draft_id = answer.removeprefix("draft:")
-        draft = await get_draft(ctx.session, draft_id=int(draft_id), user_id=ctx.user.id) if draft_id.isdigit() \
-            else None
+        draft = await get_draft(ctx.session, draft_id=int(draft_id), user_id=ctx.user.id) \
+            if _small_number(draft_id) else None
         if draft is None or draft.status != OPEN:
             return self.offer_drafts(ctx, await drafts_of(ctx.session, user_id=ctx.user.id))
         form = self.forms[draft.award_id]
@@ -394,7 +394,7 @@ class IntakeFlow:
             return [TextOut((await ctx.ask(value.strip())).answer), *self._summary(ctx, draft, form)]
         rows = list(_summary_rows(form, draft.answers))
         answer = _EDIT.sub("", answer).strip()
-        if answer.isdigit() and 1 <= int(answer) <= len(rows):
+        if _small_number(answer) and 1 <= int(answer) <= len(rows):
             position, _ = rows[int(answer) - 1]
             draft.set_answers(_without_answer(draft.answers, position))
             ctx.state.data = {**ctx.state.data, "editing": True}
@@ -637,7 +637,7 @@ def _position(form: Form, answers: Mapping[str, Any], key: object) -> Position |
         slot = form.slot(parts[-1])
     except KeyError:
         return None
-    if len(parts) == 3 and slot.group is not None and parts[1].isdigit():
+    if len(parts) == 3 and slot.group is not None and _small_number(parts[1]):
         return Position(slot.field, slot.section, slot.group, int(parts[1]))
     return Position(slot.field, slot.section)
 
@@ -680,6 +680,11 @@ def _summary_rows(form: Form, answers: Mapping[str, Any]) -> Iterator[tuple[Posi
                             yield Position(field, section, entry, n), item[field.id]
             elif entry.type != _DECLARATION and form.visible(entry, answers) and entry.id in answers:
                 yield Position(entry, section), answers[entry.id]
+
+
+def _small_number(text: str) -> bool:
+    """Digits int() reads and a database id can hold: "²" and "①" count as digits for isdigit(), not for int()."""
+    return text.isascii() and text.isdecimal() and len(text) <= 18
 
 
 def _size(size: int) -> str:

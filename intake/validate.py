@@ -463,8 +463,10 @@ def check_choices(
         elif option.id not in chosen:
             chosen.append(option.id)
     if unknown:
-        listed = "、".join(f"“{t[:30]}”" for t in unknown)
-        listed_en = ", ".join(f'"{t[:30]}"' for t in unknown)
+        # Quote a few, not all: a pasted 100 KB list would otherwise come back as a 200 KB message.
+        more = len(unknown) - 3
+        listed = "、".join(f"“{t[:30]}”" for t in unknown[:3]) + (f" 等 {len(unknown)} 项" if more > 0 else "")
+        listed_en = ", ".join(f'"{t[:30]}"' for t in unknown[:3]) + (f" and {more} more" if more > 0 else "")
         return _no(
             lang,
             f"{listed} 不是可选项；可选：{menu_zh}",
@@ -1080,7 +1082,10 @@ def check_url(raw: str, *, lang: str = "zh") -> Checked[str]:
     # A bare "pan.baidu.com/s/abc" is what people copy from an address bar that hides the scheme.
     if "://" not in text and re.match(r"^[\w-]+(?:\.[\w-]+)+(?:[/:?#]|$)", text):
         text = "https://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unclosed "[" that urlsplit takes for a broken IPv6 address
+        return _no(lang, "这不是一个有效的网页链接", "This is not a valid web link", example)
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         return _no(
