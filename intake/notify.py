@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Index, String, Text, column, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime, utcnow
 from intake.queue import NEEDS_MORE, Submission, status_label
+from knowledge.answer import TextSource
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -26,7 +27,6 @@ __all__ = [
     "STAFF_CHANNEL",
     "Notification",
     "Recipient",
-    "Translator",
     "mark_sent",
     "notify_staff",
     "notify_status",
@@ -70,14 +70,6 @@ class Recipient:
     lang: str
 
 
-class Translator(Protocol):
-    """What renders a text in a language (bot.texts.Texts does)."""
-
-    def t(self, key: str, lang: str, **vars: object) -> str:
-        """The text for `key` in `lang` with `vars` filled in."""
-        ...
-
-
 async def recipient_of(session: AsyncSession, *, user_id: int) -> Recipient:
     """The user's channel, chat id and language; LookupError for an unknown user."""
     row = (await session.execute(
@@ -104,7 +96,7 @@ async def notify_staff(session: AsyncSession, *, settings: Settings, text: str) 
 
 
 async def notify_status(
-    session: AsyncSession, *, submission: Submission, note: str, texts: Translator
+    session: AsyncSession, *, submission: Submission, note: str, texts: TextSource
 ) -> Notification:
     """Tell the entrant, in their language, that their entry changed status (and, if reopened, what to do)."""
     to = await recipient_of(session, user_id=submission.user_id)

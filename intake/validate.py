@@ -220,6 +220,22 @@ def _bad_char(text: str, *, allow_newline: bool = False) -> str | None:
     return None
 
 
+def _empty_or_control(
+    text: str, *, lang: str, examples: tuple[str, str], allow_newline: bool
+) -> Checked[Any] | None:
+    """The refusal shared by one-line and long text: nothing typed, or invisible control characters."""
+    if not text:
+        return _no(lang, "这一项不能为空", "This answer cannot be empty", *examples)
+    if _bad_char(text, allow_newline=allow_newline) is not None:
+        return _no(
+            lang,
+            "内容含有不可见的控制字符，请重新输入文字",
+            "The answer contains invisible control characters; please type it again",
+            *examples,
+        )
+    return None
+
+
 def check_text(
     raw: str,
     *,
@@ -231,16 +247,9 @@ def check_text(
     """A one-line text: whitespace collapsed, no control characters, `min_len`–`max_len` characters."""
     ex_zh, ex_en = _examples(example, _TEXT_EXAMPLE, min_len, max_len)
     text = _clean_line(raw)
-    if not text:
-        return _no(lang, "这一项不能为空", "This answer cannot be empty", ex_zh, ex_en)
-    if _bad_char(text) is not None:
-        return _no(
-            lang,
-            "内容含有不可见的控制字符，请重新输入文字",
-            "The answer contains invisible control characters; please type it again",
-            ex_zh,
-            ex_en,
-        )
+    refused = _empty_or_control(text, lang=lang, examples=(ex_zh, ex_en), allow_newline=False)
+    if refused is not None:
+        return refused
     if len(text) < min_len:
         return _no(
             lang,
@@ -286,16 +295,9 @@ def check_long_text(
         # An English example would itself break the rule being explained.
         ex_en = ex_zh
     text = _clean_paragraphs(raw)
-    if not text:
-        return _no(lang, "这一项不能为空", "This answer cannot be empty", ex_zh, ex_en)
-    if _bad_char(text, allow_newline=True) is not None:
-        return _no(
-            lang,
-            "内容含有不可见的控制字符，请重新输入文字",
-            "The answer contains invisible control characters; please type it again",
-            ex_zh,
-            ex_en,
-        )
+    refused = _empty_or_control(text, lang=lang, examples=(ex_zh, ex_en), allow_newline=True)
+    if refused is not None:
+        return refused
     if len(text) < min_len:
         return _no(
             lang,
