@@ -26,33 +26,23 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Column, Integer, MetaData, String, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, insert
 from sqlalchemy import Table as SATable
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.engine import Engine  # noqa: E402
-from bot.events import ChoiceIn, CommandIn, Event, TextIn  # noqa: E402
-from bot.language import DEFAULT_LANG, Lang  # noqa: E402
-from bot.replies import DocumentOut, Reply, TextOut  # noqa: E402
+from bot.language import DEFAULT_LANG  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
-from bot.users import User, UserRef  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from intake.complete import completeness  # noqa: E402
-from intake.flow import PREFIX  # noqa: E402
-from intake.forms import Field, Form  # noqa: E402
-from intake.queue import Submission  # noqa: E402
-from knowledge.answer import Answer  # noqa: E402
-from tests.intake.factories import AWARDS, typed_answer  # noqa: E402
+from tests.intake.applicants import AWARDS, Applicant, Decliner, run_applicant, verify  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +51,6 @@ FROZEN_NOW = datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 # Bare commits per task in the baseline: enough samples for a stable p50 without dominating the run.
 COMMITS_PER_TASK = 10
-MAX_EVENTS = 200  # per applicant; a form has fewer than 60 questions
-RETRIES = 3  # an "engine.error" reply is sent again, as a person would
-
-
-class Decliner:
-    """An answerer that declines every question; the benchmark asks none, so a real index is not needed."""
-
-    async def answer(self, question: str, lang: Lang | None = None) -> Answer:
-        return Answer(question=question, lang=lang or DEFAULT_LANG, answered=False, answer="", via="none")
 
 
 @dataclass(frozen=True)
@@ -92,109 +73,6 @@ class DbResult:
     lost: int
     submissions: int
     problems: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Applicant:
-    """One simulated entrant: who they are, what they typed (as the form stores it) and how long each step took."""
-
-    n: int
-    form: Form
-    today: date
-    user: UserRef = field(init=False)
-    typed: dict[str, str] = field(init=False)
-    expected: dict[str, Any] = field(default_factory=dict)
-    steps_ms: list[float] = field(default_factory=list)
-    submit_ms: list[float] = field(default_factory=list)
-    errors: int = 0
-    failure: str | None = None
-
-    def __post_init__(self) -> None:
-        self.user = UserRef(channel="bench", external_id=f"applicant-{self.n}", display_name=f"申报人{self.n}")
-        # Per-applicant values, so a record holding another applicant's answers is caught.
-        self.typed = {"contact_mobile": f"139{self.n:08d}", "contact_email": f"applicant{self.n}@pioneer-tech.cn"}
-
-    def expect(self, field_: Field, stored: Any) -> None:
-        group = self.form.slot(field_.id).group
-        if group is None:
-            self.expected[field_.id] = stored
-        else:  # one item per group: the benchmark says "no" to every "another one?"
-            items = self.expected.setdefault(group.id, [{}])
-            items[0][field_.id] = stored
-
-
-async def _send(engine: Engine, applicant: Applicant, event: Event, error_text: str) -> list[Reply]:
-    for _ in range(RETRIES):
-        started = time.perf_counter()
-        replies = await engine.handle(applicant.user, event)
-        elapsed = (time.perf_counter() - started) * 1000
-        if any(isinstance(r, DocumentOut) for r in replies):
-            applicant.submit_ms.append(elapsed)
-        else:
-            applicant.steps_ms.append(elapsed)
-        if not (len(replies) == 1 and isinstance(replies[0], TextOut) and replies[0].text == error_text):
-            return replies
-        applicant.errors += 1
-    raise RuntimeError(f"engine.error {RETRIES} times on {event!r}")
-
-
-def _choices(replies: Sequence[Reply]) -> list[str]:
-    return [c.value for r in replies if isinstance(r, TextOut) for c in r.choices]
-
-
-async def _apply(engine: Engine, applicant: Applicant, error_text: str) -> None:
-    """Drive one whole application from /apply to the submitted form, from what the replies show."""
-    form = applicant.form
-    prompts = {slot.field.prompt.zh: slot.field for slot in form.fields()}
-
-    async def send(event: Event) -> list[Reply]:
-        return await _send(engine, applicant, event, error_text)
-
-    replies = await send(CommandIn("apply"))
-    replies = await send(ChoiceIn(f"{PREFIX}group:{form.award.group}"))
-    tracks = [v for v in _choices(replies) if v.startswith(f"{PREFIX}track:") and v != f"{PREFIX}track:none"]
-    if tracks:
-        replies = await send(ChoiceIn(tracks[applicant.n % len(tracks)]))
-    await send(ChoiceIn(f"{PREFIX}yes"))  # own IP, no disputes
-    await send(ChoiceIn(f"{PREFIX}no"))  # no serious incident
-    await send(ChoiceIn(f"{PREFIX}award:{form.award_id}"))
-    replies = await send(ChoiceIn(f"{PREFIX}agree"))
-    for _ in range(MAX_EVENTS):
-        if any(isinstance(r, DocumentOut) for r in replies):
-            return
-        last = replies[-1]
-        if not isinstance(last, TextOut):
-            raise RuntimeError(f"unexpected reply {last!r}")
-        lines = last.text.split("\n")
-        asked = prompts.get(lines[1]) if len(lines) > 1 else None
-        values = {c.value for c in last.choices}
-        if asked is not None:
-            if asked.type == "file_list":
-                applicant.expect(asked, None)
-                replies = await send(ChoiceIn(f"{PREFIX}skip"))
-            elif asked.type == "consent":
-                applicant.expect(asked, True)
-                replies = await send(ChoiceIn(f"{PREFIX}yes"))
-            else:
-                text = typed_answer(form, asked, typed=applicant.typed, long_text=None)
-                checked = form.check(asked, text, today=applicant.today)
-                applicant.expect(asked, checked.value)
-                replies = await send(TextIn(text))
-        elif f"{PREFIX}confirm" in values:
-            replies = await send(ChoiceIn(f"{PREFIX}confirm"))
-        elif {f"{PREFIX}yes", f"{PREFIX}no"} <= values:  # "another project?"
-            replies = await send(ChoiceIn(f"{PREFIX}no"))
-        else:
-            raise RuntimeError(f"cannot tell what is asked: {last.text[:120]!r}")
-    raise RuntimeError("the application never ended")
-
-
-async def _run_applicant(engine: Engine, applicant: Applicant, error_text: str) -> None:
-    try:
-        await _apply(engine, applicant, error_text)
-    except Exception as exc:  # counted as lost, and the others carry on
-        applicant.failure = f"{type(exc).__name__}: {exc}"
-        log.warning("applicant %d failed: %s", applicant.n, applicant.failure)
 
 
 async def _bare_commits(db: AsyncEngine, *, tasks: int, per_task: int) -> list[float]:
@@ -227,44 +105,6 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-async def _verify(runtime: Runtime, applicants: Sequence[Applicant]) -> tuple[int, int, list[str]]:
-    """(lost, submissions stored, problems): every applicant's record present, complete and as typed."""
-    sessions = await runtime.sessionmaker()
-    async with sessions() as session:
-        rows = (await session.execute(select(Submission, User.external_id).join(User,
-                                                                                Submission.user_id == User.id))).all()
-    by_user: dict[str, list[Submission]] = {}
-    for record, external_id in rows:
-        by_user.setdefault(external_id, []).append(record)
-    problems: list[str] = []
-    if len(rows) != len(applicants):
-        problems.append(f"{len(rows)} submissions stored for {len(applicants)} applicants")
-    lost = 0
-    for a in applicants:
-        records = by_user.get(a.user.external_id, [])
-        why = a.failure
-        if why is None and len(records) != 1:
-            why = f"{len(records)} submissions"
-        elif why is None:
-            record = records[0]
-            missing = completeness(a.form, record.answers, today=a.today)
-            if missing:
-                why = f"incomplete: {', '.join(p.field_id for p in missing[:5])}"
-            elif record.answers != a.expected:
-                diff = sorted(k for k in set(record.answers) | set(a.expected)
-                              if record.answers.get(k) != a.expected.get(k))
-                why = f"answers differ from what was typed: {', '.join(diff[:5])}"
-            elif record.award_id != a.form.award_id:
-                why = f"award {record.award_id} instead of {a.form.award_id}"
-            elif not record.form_file or not (runtime.settings.files_dir / record.form_file).is_file():
-                why = "rendered form missing"
-        if why is not None:
-            lost += 1
-            if len(problems) < 10:
-                problems.append(f"{a.user.external_id} ({a.form.award_id}): {why}")
-    return lost, len(rows), problems
-
-
 async def run_db(name: str, *, database_url: str | None, applicants: int, data_dir: Path) -> DbResult:
     """Run the whole benchmark on one database and verify what it stored."""
     settings = Settings(_env_file=None, data_dir=data_dir, database_url=database_url, now=FROZEN_NOW,  # type: ignore[call-arg]
@@ -279,9 +119,9 @@ async def run_db(name: str, *, database_url: str | None, applicants: int, data_d
         people = [Applicant(n=n, form=forms[AWARDS[n % len(AWARDS)]], today=today) for n in range(applicants)]
         error_text = runtime.texts.t("engine.error", DEFAULT_LANG)
         started = time.perf_counter()
-        await asyncio.gather(*(_run_applicant(engine, a, error_text) for a in people))
+        await asyncio.gather(*(run_applicant(engine, a, error_text) for a in people))
         wall = time.perf_counter() - started
-        lost, stored, problems = await _verify(runtime, people)
+        lost, stored, problems = await verify(runtime, people)
     finally:
         await runtime.close()
     steps = [ms for a in people for ms in a.steps_ms]
