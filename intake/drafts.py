@@ -37,8 +37,9 @@ class Draft(Base):
     status: Mapped[str] = mapped_column(String(16), default=OPEN)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # When the entrant last worked on it, on the campaign clock (touch()); retention purges by it.
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When the entrant (or the committee reopening it) last worked on it, on the campaign clock: set by touch()
+    # only, never by the database's wall clock, so a rehearsal's or a test's clock governs retention too.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook
 

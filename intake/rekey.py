@@ -34,12 +34,12 @@ async def reseal_all(sessions: async_sessionmaker[AsyncSession]) -> int:
                     break
                 for row in rows:
                     # Read opened, written sealed anew. The version guard skips a row someone changed since it
-                    # was read (that write sealed it with the first key already); updated_at is kept, or a
-                    # rekey would restart every draft's retention period.
+                    # was read (that write sealed it with the first key already). updated_at is left alone: a
+                    # rekey is no activity and must not restart a draft's retention period.
                     query = (
                         update(model)
                         .where(model.id == row.id, model.version == row.version)
-                        .values(answers=row.answers, version=row.version + 1, updated_at=model.updated_at)
+                        .values(answers=row.answers, version=row.version + 1)
                         .execution_options(synchronize_session=False)
                     )
                     total += (await session.execute(query)).rowcount or 0
