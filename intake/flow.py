@@ -110,7 +110,7 @@ class IntakeFlow:
         if draft is None:  # withdrawn elsewhere (/delete), purged after the retention period, or never created
             gone = isinstance(ctx.state.data.get("draft"), int)
             notice = [TextOut(ctx.t("privacy.draft_gone", days=ctx.settings.draft_retention_days))] if gone else []
-            return [*notice, *self._ask_group(ctx)]
+            return [*notice, *await self.start(ctx)]  # the call may have closed meanwhile; other drafts offered
         form = self.forms[draft.award_id]
         if isinstance(event, FileIn):
             return await self._file(ctx, draft, form, event)
