@@ -84,7 +84,12 @@ def load_data_keys(settings: Settings) -> DataKeys:
             "KCXF_ENV=production needs KCXF_DATA_KEY (identity numbers and phones are encrypted with it); "
             "generate one with `kcxf keygen`"
         )
-    return DataKeys([_development_key(settings.data_dir / DEV_KEY_FILE)])
+    path = settings.data_dir / DEV_KEY_FILE
+    try:
+        return DataKeys([_development_key(path)])
+    except DataKeyError:
+        raise DataKeyError(f"{path} does not hold a valid data key; restore it from a backup, or set "
+                           "KCXF_DATA_KEY") from None
 
 
 def _development_key(path: Path) -> str:

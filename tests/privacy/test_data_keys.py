@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -83,3 +84,11 @@ def test_keygen_prints_a_key_the_settings_accept(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     key = done.stdout.strip()
     assert load_data_keys(settings_for(tmp_path, data_key=key, env="production")).count == 1
+
+
+def test_a_damaged_development_key_file_is_named(tmp_path: Path):
+    path = tmp_path / "var" / DEV_KEY_FILE
+    path.parent.mkdir(parents=True)
+    path.write_text("truncated\n")
+    with pytest.raises(DataKeyError, match=re.escape(str(path))):
+        load_data_keys(settings_for(tmp_path))
