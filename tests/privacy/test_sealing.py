@@ -162,3 +162,20 @@ def test_a_malformed_key_is_refused_without_repeating_it():
     with pytest.raises(DataKeyError) as refused:
         DataKeys([new_key(), "not-a-key-but-a-secret"])
     assert "key 2 of 2" in str(refused.value) and "not-a-key-but-a-secret" not in str(refused.value)
+
+
+async def test_rekey_also_seals_answers_stored_in_clear_before_encryption_existed(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+):
+    async with sessionmaker() as session, session.begin():
+        user = User(channel="test", external_id="legacy")
+        session.add(user)
+        await session.flush()
+        await new_draft(session, user_id=user.id, award_id="pioneer_person", now=SUBMITTED_AT)
+    with sqlite3.connect(settings.data_dir / "kcxf.db") as db:  # as an older version wrote it
+        db.execute("UPDATE drafts SET answers = ?", (json.dumps({"id_number": ID_NUMBER, "city": "上海市"}),))
+    async with sessionmaker() as session:
+        assert (await session.scalar(select(Draft))).answers["id_number"] == ID_NUMBER  # type: ignore[union-attr]
+    assert await reseal_all(sessionmaker) == 1
+    [stored] = raw_answers(settings, "drafts")
+    assert set(stored["id_number"]) == {sealing.ENVELOPE} and stored["city"] == "上海市"
