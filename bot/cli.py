@@ -13,8 +13,11 @@ from bot.runtime import Runtime
 from bot.texts import TextsError
 from config.campaign import CampaignError
 from config.settings import Settings
+from intake import cli as intake_cli
 from intake.cli import app as queue_app
+from intake.data_keys import DataKeyError
 from intake.forms import FormError
+from intake.sensitive import redact_logs
 from knowledge import cli as kb_cli
 from knowledge.faq import FaqFileError
 
@@ -22,6 +25,9 @@ app = typer.Typer(help="kcxf-bot: the 科创先锋案例征集 assistant and int
 app.add_typer(kb_cli.app, name="kb")
 app.add_typer(queue_app, name="queue")
 app.command("ask")(kb_cli.ask)
+app.command("purge")(intake_cli.purge)
+app.command("rekey")(intake_cli.rekey)
+app.command("keygen")(intake_cli.keygen)
 
 
 @app.callback()
@@ -29,6 +35,9 @@ def configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log a
     """Configure logging once, for every subcommand."""
     level = logging.INFO if verbose else getattr(logging, Settings().log_level.upper(), logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The code logs no answer; this masks an identity number or phone in anything a library logs (e.g.
+    # python-telegram-bot's DEBUG lines carry whole updates and messages).
+    redact_logs()
     # bm25s sets its own logger to DEBUG when imported; bring it back under the level chosen here.
     logging.getLogger("bm25s").setLevel(max(level, logging.INFO))
 
@@ -105,6 +114,6 @@ def main() -> None:
     """The console script: a broken configuration file is reported in one line, not as a traceback."""
     try:
         app(prog_name="kcxf")
-    except (CampaignError, TextsError, FaqFileError, FormError) as exc:
+    except (CampaignError, TextsError, FaqFileError, FormError, DataKeyError) as exc:
         Console(stderr=True).print(f"[red]Configuration error:[/red] {exc}", highlight=False)
         raise SystemExit(2) from None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from bot.language import Lang, is_lang
+from intake.sensitive import redact
 from knowledge.unanswered import log_unanswered
 
 if TYPE_CHECKING:
@@ -60,6 +61,9 @@ class Context:
 
     async def ask(self, question: str) -> Answer:
         """Answer a rules question (typed mid-form, say); a declined one is logged for the FAQ maintainers."""
+        # An identity number or phone typed into a question is not needed to answer it: it reaches neither
+        # the answerer (an LLM may be remote) nor the unanswered log.
+        question = redact(question)
         answer = await self.answerer.answer(question)
         if not answer.answered:
             await log_unanswered(self.session, question=question, lang=answer.lang, channel=self.user.channel)

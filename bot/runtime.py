@@ -20,11 +20,14 @@ from bot.engine import Engine
 from bot.flows import Flow
 from bot.texts import Texts
 from config.campaign import Campaign, load_campaign
-from config.clock import FixedClock, SystemClock
+from config.clock import Clock, FixedClock, SystemClock
 from config.settings import Settings
 from db.session import create_schema, make_engine, make_sessionmaker
+from intake import sealing
+from intake.data_keys import DataKeys, load_data_keys
 from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
 from intake.forms import Form, load_forms
+from intake.sensitive import redact, sensitive_field_ids
 from knowledge.answer import Answer, Answerer, KnowledgeBase
 from knowledge.service import open_knowledge
 
@@ -38,13 +41,15 @@ class Runtime:
     settings: Settings
     campaign: Campaign
     texts: Texts
+    data_keys: DataKeys
     _db: AsyncEngine | None = field(default=None, init=False)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Runtime:
-        """Load settings (environment, .env), the campaign file and the texts; fail early on bad config."""
+        """Load settings (environment, .env), the campaign file, the texts and the data keys; fail early."""
         settings = settings or Settings()
-        return cls(settings=settings, campaign=load_campaign(settings.campaign_file), texts=Texts.load())
+        return cls(settings=settings, campaign=load_campaign(settings.campaign_file), texts=Texts.load(),
+                   data_keys=load_data_keys(settings))
 
     @cached_property
     def forms(self) -> dict[str, Form]:
@@ -67,10 +72,17 @@ class Runtime:
     async def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         """Sessions on the configured database, schema created on first use."""
         if self._db is None:
+            # Answers are sealed and opened by their column type with the process's keys (intake.sealing).
+            sealing.install(sealing.Sealer(self.data_keys, sensitive_field_ids(self.forms.values())))
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             self._db = make_engine(self.settings.db_url)
             await create_schema(self._db)
         return make_sessionmaker(self._db)
+
+    @property
+    def clock(self) -> Clock:
+        """The campaign clock: frozen at KCXF_NOW for rehearsals, else the real time in the campaign's zone."""
+        return FixedClock(self.settings.now) if self.settings.now else SystemClock(self.settings.tz)
 
     def flows(self) -> list[Flow]:
         """The conversations the bot offers beside rules questions: applying, drafts, status, privacy, deletion."""
@@ -84,13 +96,14 @@ class Runtime:
             answerer=answerer or self.knowledge,
             texts=self.texts,
             campaign=self.campaign,
-            clock=FixedClock(self.settings.now) if self.settings.now else SystemClock(self.settings.tz),
+            clock=self.clock,
             settings=self.settings,
             flows=self.flows() if flows is None else flows,
         )
 
     async def ask_and_log(self, question: str, *, channel: str) -> Answer:
         """Answer a question; a declined one goes to the maintainers' unanswered log."""
+        question = redact(question)  # an identity number or phone typed into a question is never needed, nor kept
         answer = await self.knowledge.answer(question)
         if not answer.answered:
             sessions = await self.sessionmaker()

@@ -16,7 +16,10 @@ __all__ = ["User", "UserRef", "get_or_create_user"]
 
 
 class User(Base):
-    """A chat user; display_name is whatever the channel shows and never counts as a real name."""
+    """A chat user; display_name is whatever the channel shows and never counts as a real name.
+
+    After the user erases their data (/delete), erased_at is set and no display name is stored again.
+    """
 
     __tablename__ = "users"
     __table_args__ = (
@@ -31,6 +34,12 @@ class User(Base):
     lang: Mapped[str] = mapped_column(String(2), default=DEFAULT_LANG)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    def erase(self, now: datetime) -> None:
+        """Forget the display name, now and on every later message."""
+        self.display_name = ""
+        self.erased_at = now
 
     def __repr__(self) -> str:
         return f"User(id={self.id}, channel={self.channel!r}, external_id={self.external_id!r})"
@@ -63,6 +72,6 @@ async def get_or_create_user(session: AsyncSession, *, ref: UserRef) -> User:
             lang=hint if is_lang(hint) else DEFAULT_LANG,
         )
         session.add(user)
-    elif ref.display_name and ref.display_name != user.display_name:
+    elif ref.display_name and ref.display_name != user.display_name and user.erased_at is None:
         user.display_name = ref.display_name
     return user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -59,6 +60,17 @@ class Settings(BaseSettings):
     smtp_from: str = Field(default="kcxf-bot@localhost", pattern=r"^[^@\s]+@[^@\s]+$")
     smtp_starttls: bool = False
     smtp_timeout_s: float = Field(default=20.0, gt=0)
+    env: Literal["development", "production"] = Field(
+        default="development", description="production refuses to start without KCXF_DATA_KEY"
+    )
+    data_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys for identity numbers and phones at rest, comma-separated: the first encrypts, "
+        "all decrypt (rotation); unset in development: a key generated into data_dir/data.key",
+    )
+    draft_retention_days: int = Field(
+        default=90, ge=1, description="Drafts untouched this long are purged with their uploaded files"
+    )
 
     @field_validator("timezone")
     @classmethod

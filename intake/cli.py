@@ -1,4 +1,8 @@
-"""`kcxf queue …`: the committee's queue from the command line: list, show, export, change status."""
+"""`kcxf queue …`: the committee's queue from the command line: list, show, export, change status.
+
+Also the data-protection commands the top-level `kcxf` registers: purge (retention) and rekey (key rotation).
+Identity numbers and phones are masked in what show and export print unless --unmasked is given.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +26,13 @@ from bot.runtime import Runtime
 from config import Campaign
 from db.base import utcnow
 from intake import notify, queue
+from intake.data_keys import new_key
 from intake.forms import Field, FieldGroup, Form, is_empty
+from intake.rekey import reseal_all
+from intake.retention import PurgeReport, purge_abandoned
+from intake.sensitive import mask_answers, sensitive_field_ids
 
-__all__ = ["app", "export_rows"]
+__all__ = ["app", "export_rows", "keygen", "purge", "rekey"]
 
 app = typer.Typer(help="The committee's queue of submitted entries.", no_args_is_help=True)
 out = Console()
@@ -34,6 +42,11 @@ T = TypeVar("T")
 ACTOR = "cli"
 # Cells a spreadsheet would run as a formula; applicants' text must never execute on a staff laptop.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_UNMASKED_HELP = (
+    "Show identity numbers and phone numbers in full. For authorised committee staff only; "
+    "keep what is printed or written as confidential as the database."
+)
+Unmasked = Annotated[bool, typer.Option("--unmasked", help=_UNMASKED_HELP)]
 
 
 class Format(StrEnum):
@@ -93,7 +106,10 @@ def list_(
 
 
 @app.command()
-def show(reference: Annotated[str, typer.Argument(help="Reference, e.g. KCXF-2024-00017.")]) -> None:
+def show(
+    reference: Annotated[str, typer.Argument(help="Reference, e.g. KCXF-2024-00017.")],
+    unmasked: Unmasked = False,
+) -> None:
     """One entry: its record, every answer grouped by form section, its attachments and its history."""
 
     async def work(runtime: Runtime) -> tuple[queue.Submission, list[queue.StatusChange]] | None:
@@ -125,7 +141,7 @@ def show(reference: Annotated[str, typer.Argument(help="Reference, e.g. KCXF-202
         head.add_row(f"[bold]{label}[/bold]", _escape(value))
     out.print(head)
     form = runtime.forms.get(record.award_id)
-    for title, rows in _sections(form, record.answers):
+    for title, rows in _sections(form, _shown(runtime, record.answers, unmasked=unmasked)):
         table = Table(title=title, title_justify="left", show_header=False, expand=False)
         table.add_column("field", style="bold")
         table.add_column("answer", overflow="fold")
@@ -156,6 +172,7 @@ def export(
     ] = None,
     status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
     award: Annotated[str | None, typer.Option(help="Only this award id.")] = None,
+    unmasked: Unmasked = False,
 ) -> None:
     """Every entry with all its fields and answers, as a JSON array or a CSV table."""
 
@@ -163,10 +180,14 @@ def export(
         async with (await runtime.sessionmaker())() as session:
             records = await queue.list_submissions(session, status=_status_id(status) if status else None, award_id=award)
             return [
-                _record_json(runtime.campaign, r, await queue.history_of(session, r)) for r in records
+                {**_record_json(runtime.campaign, r, await queue.history_of(session, r)),
+                 "answers": _shown(runtime, r.answers, unmasked=unmasked)}
+                for r in records
             ]
 
     objects = _run(Runtime.open(), work)
+    if unmasked:
+        err.print("Identity numbers and phone numbers are exported in full: authorised staff only.", highlight=False)
     if fmt is Format.json:
         text = json.dumps(objects, ensure_ascii=False, indent=2) + "\n"
         encoding = "utf-8"
@@ -213,6 +234,59 @@ def status_(
         f"{ref}: {queue.status_label(before).zh} → {queue.status_label(target).zh} ({before} → {target})",
         highlight=False,
     )
+
+
+def purge(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be purged.")] = False,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Untouched for more than this many days; default KCXF_DRAFT_RETENTION_DAYS.")
+    ] = None,
+) -> None:
+    """Delete drafts nobody has worked on for the retention period, with their uploaded files.
+
+    Submitted entries are the committee's records and are never purged. The running bot does this once a day.
+    """
+    runtime = Runtime.open()
+    settings = runtime.settings
+    keep_days = days or settings.draft_retention_days
+
+    async def work(runtime: Runtime) -> PurgeReport:
+        return await purge_abandoned(await runtime.sessionmaker(), now=runtime.clock.now(), days=keep_days,
+                                     files_dir=settings.files_dir, dry_run=dry_run)
+
+    report = _run(runtime, work)
+    since = _local(runtime, report.cutoff)
+    if dry_run:
+        out.print(f"Would purge {report.drafts} drafts of {report.users} users untouched since {since} "
+                  f"({keep_days} days) and {report.files} uploaded files. Nothing was changed.", highlight=False)
+    else:
+        out.print(f"Purged {report.drafts} drafts of {report.users} users untouched since {since} "
+                  f"({keep_days} days); {report.files} uploaded files removed.", highlight=False)
+
+
+def rekey() -> None:
+    """Encrypt every stored identity number and phone again with the first key of KCXF_DATA_KEY.
+
+    The last step of a key rotation: with KCXF_DATA_KEY=NEW,OLD, run this, then remove OLD.
+    """
+    count = _run(Runtime.open(), _reseal)
+    out.print(f"{count} drafts and entries sealed again with the first data key.", highlight=False)
+
+
+async def _reseal(runtime: Runtime) -> int:
+    return await reseal_all(await runtime.sessionmaker())
+
+
+def keygen() -> None:
+    """Print a new random data key for KCXF_DATA_KEY (keep it secret, and keep it: without it the data is lost)."""
+    out.print(new_key(), highlight=False)
+
+
+def _shown(runtime: Runtime, answers: Mapping[str, Any], *, unmasked: bool) -> dict[str, Any]:
+    """The answers as staff see them: identity numbers and phones masked unless asked for in full."""
+    if unmasked:
+        return dict(answers)
+    return mask_answers(answers, sensitive_field_ids(runtime.forms.values()))
 
 
 def export_rows(objects: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, str]]]:

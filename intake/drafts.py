@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime, utcnow
+from intake.sealing import SealedAnswers
 
 __all__ = ["Draft", "drafts_of", "get_draft", "new_draft"]
 
@@ -28,14 +29,17 @@ class Draft(Base):
     key: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid.uuid4().hex)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     award_id: Mapped[str] = mapped_column(String(40))
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Identity numbers and phones are encrypted in the row and plain here (intake.sealing).
+    answers: Mapped[dict[str, Any]] = mapped_column(SealedAnswers, default=dict)
     # Navigation, kept apart from the answers so the snapshot holds only what the entrant said:
     # {"history": [positions answered, newest last], "closed": [groups the entrant said are complete]}
     progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=OPEN)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When the entrant (or the committee reopening it) last worked on it, on the campaign clock: set by touch()
+    # only, never by the database's wall clock, so a rehearsal's or a test's clock governs retention too.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook
 
@@ -46,10 +50,16 @@ class Draft(Base):
     def set_progress(self, progress: dict[str, Any]) -> None:
         self.progress = dict(progress)
 
+    def touch(self, now: datetime) -> None:
+        """Record activity at `now` (the injectable clock), which the retention period counts from."""
+        self.updated_at = now
 
-async def new_draft(session: AsyncSession, *, user_id: int, award_id: str) -> Draft:
-    """Create a draft in the caller's transaction."""
+
+async def new_draft(session: AsyncSession, *, user_id: int, award_id: str, now: datetime | None = None) -> Draft:
+    """Create a draft in the caller's transaction, dated `now` (the campaign clock) when given."""
     draft = Draft(user_id=user_id, award_id=award_id, answers={}, progress={"history": [], "closed": []})
+    if now is not None:
+        draft.created_at = draft.updated_at = now
     session.add(draft)
     await session.flush()
     return draft

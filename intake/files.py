@@ -7,7 +7,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -20,8 +20,11 @@ __all__ = [
     "StoredFile",
     "UploadRefused",
     "mime_type_of",
+    "remove_uploads",
     "safe_name",
     "store_upload",
+    "upload_paths",
+    "uploads_of",
 ]
 
 # The Bot API lets a bot download files up to 20 MB; the guideline sends anything larger as a share link.
@@ -193,6 +196,49 @@ def store_upload(
         sha256=digest,
         mime_type=ALLOWED_TYPES[_extension(name)],
     )
+
+
+def upload_paths(value: Any) -> Iterator[str]:
+    """Every stored-upload path ("uploads/…") named anywhere in answers or a record's attachments."""
+    if isinstance(value, Mapping):
+        for key in ("path", "file_id"):  # the chat flow keeps the stored path under file_id
+            path = value.get(key)
+            if isinstance(path, str) and path.startswith("uploads/"):
+                yield path
+        for item in value.values():
+            yield from upload_paths(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from upload_paths(item)
+
+
+def uploads_of(files_dir: Path, owner: str) -> set[str]:
+    """The stored paths of every file in one owner's upload folder."""
+    root = Path(files_dir).resolve()
+    folder = root / "uploads" / _owner_folder(owner)
+    if not folder.is_dir():
+        return set()
+    return {path.relative_to(root).as_posix() for path in folder.iterdir() if path.is_file()}
+
+
+def remove_uploads(files_dir: Path, paths: Iterable[str]) -> int:
+    """Delete these stored uploads, and owner folders left empty; the count removed. Paths outside are ignored."""
+    root = Path(files_dir).resolve()
+    uploads = root / "uploads"
+    removed = 0
+    folders = set()
+    for relative in paths:
+        path = (root / relative).resolve()
+        # Paths come from the database: one leading anywhere but an owner's upload folder is never touched.
+        if path.parent.parent != uploads or not path.is_file():
+            continue
+        path.unlink(missing_ok=True)
+        folders.add(path.parent)
+        removed += 1
+    for folder in folders:
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return removed
 
 
 def _copy_bytes(data: bytes, out: BinaryIO) -> tuple[str, int]:

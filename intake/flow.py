@@ -24,7 +24,7 @@ from bot.replies import Choice, DocumentOut, Reply, TextOut
 from intake import mail, notify, queue
 from intake.complete import completeness
 from intake.drafts import OPEN, SUBMITTED, WITHDRAWN, Draft, drafts_of, get_draft, new_draft
-from intake.files import UploadRefused, store_upload
+from intake.files import UploadRefused, remove_uploads, store_upload, upload_paths, uploads_of
 from intake.forms import Field, FieldGroup, Form, Section
 from intake.render import format_value, render_form
 
@@ -107,8 +107,10 @@ class IntakeFlow:
         if step == "privacy":
             return await self._privacy(ctx, _value(event))
         draft = await self._draft(ctx)
-        if draft is None:  # withdrawn elsewhere (/delete) or never created: begin again
-            return self._ask_group(ctx)
+        if draft is None:  # withdrawn elsewhere (/delete), purged after the retention period, or never created
+            gone = isinstance(ctx.state.data.get("draft"), int)
+            notice = [TextOut(ctx.t("privacy.draft_gone", days=ctx.settings.draft_retention_days))] if gone else []
+            return [*notice, *await self.start(ctx)]  # the call may have closed meanwhile; other drafts offered
         form = self.forms[draft.award_id]
         if isinstance(event, FileIn):
             return await self._file(ctx, draft, form, event)
@@ -194,7 +196,8 @@ class IntakeFlow:
             return [TextOut(ctx.t("intake.privacy_declined"))]
         if answer not in {"agree", ctx.t("intake.privacy_agree").lower()}:
             return await self._pick_award(ctx, f"{PREFIX}award:{ctx.state.data['award']}")
-        draft = await new_draft(ctx.session, user_id=ctx.user.id, award_id=ctx.state.data["award"])
+        draft = await new_draft(ctx.session, user_id=ctx.user.id, award_id=ctx.state.data["award"],
+                                now=ctx.clock.now())
         form = self.forms[draft.award_id]
         ctx.state.data = {"draft": draft.id}
         intro = TextOut(ctx.t("intake.started", award=form.award.name.get(ctx.lang)))
@@ -209,6 +212,7 @@ class IntakeFlow:
             if _small_number(draft_id) else None
         if draft is None or draft.status != OPEN:
             return self.offer_drafts(ctx, await drafts_of(ctx.session, user_id=ctx.user.id))
+        draft.touch(ctx.clock.now())
         form = self.forms[draft.award_id]
         ctx.state.data = {"draft": draft.id}
         return [TextOut(ctx.t("intake.resumed", award=form.award.name.get(ctx.lang))), *self._next(ctx, draft, form)]
@@ -219,7 +223,10 @@ class IntakeFlow:
         if not isinstance(draft_id, int):
             return None
         draft = await get_draft(ctx.session, draft_id=draft_id, user_id=ctx.user.id)
-        return draft if draft is not None and draft.status == OPEN else None
+        if draft is None or draft.status != OPEN:
+            return None
+        draft.touch(ctx.clock.now())  # any activity on the draft keeps it from being purged
+        return draft
 
     def _next(self, ctx: Context, draft: Draft, form: Form, *, prefix: list[Reply] | None = None) -> list[Reply]:
         """Ask the first unanswered question, offer another project, or show the summary."""
@@ -505,7 +512,7 @@ class StatusFlow:
 
 
 class PrivacyFlow:
-    """/privacy: the personal-data notice, what the bot keeps about the user, and how to erase it."""
+    """/privacy: the personal-data notice, what the bot keeps about the user and why, and how to erase it."""
 
     name = "privacy"
     commands = frozenset({"privacy"})
@@ -513,7 +520,10 @@ class PrivacyFlow:
     async def start(self, ctx: Context) -> list[Reply]:
         """Show the notice and leave."""
         ctx.finish()
-        return [TextOut(f"{ctx.t('intake.privacy_notice')}\n\n{ctx.t('intake.privacy_stored')}")]
+        parts = [ctx.t("intake.privacy_notice"), ctx.t("privacy.stored"), ctx.t("privacy.protected"),
+                 ctx.t("privacy.retention", days=ctx.settings.draft_retention_days), ctx.t("privacy.delete"),
+                 ctx.t("privacy.submitted", mailbox=ctx.campaign.committee.mailbox)]
+        return [TextOut("\n\n".join(parts))]
 
     async def handle(self, ctx: Context, event: Event) -> list[Reply]:
         """Never active past its first reply."""
@@ -523,7 +533,9 @@ class PrivacyFlow:
 class DeleteFlow:
     """/delete: after a confirmation, withdraw every open draft and erase its answers and uploaded files.
 
-    Submitted entries stay: the guideline has the committee keep them; only the committee withdraws one.
+    Also erased: the entrant's own copy of submitted entries (the draft behind each) and their display name,
+    which is not stored again. Submitted entries stay with the committee: the guideline has it keep them
+    (snapshot, 申报表, attachments, review history); only the committee withdraws one.
     """
 
     name = "delete"
@@ -552,15 +564,19 @@ class DeleteFlow:
             draft.status = WITHDRAWN
             draft.set_answers({})
             draft.set_progress({})
-        ctx.user.display_name = ""
+        # The committee's snapshot is in the record; if it asks for more materials, the draft is refilled from it.
+        for draft in await drafts_of(ctx.session, user_id=ctx.user.id, status=SUBMITTED):
+            draft.set_answers({})
+            draft.set_progress({})
+        ctx.user.erase(ctx.clock.now())
         records = await queue.submissions_of(ctx.session, ctx.user.id)
-        keep = {path for r in records for path in _stored_paths([r.attachments, r.answers])}
+        keep = {path for r in records for path in upload_paths([r.attachments, r.answers])}
+        # The upload flow stores under the user id.
         user_id, files_dir = ctx.user.id, ctx.settings.files_dir
-        # The upload flow stores under the user id, which is already a safe folder name.
-        folder = files_dir / "uploads" / str(user_id)
 
         async def remove_files() -> None:
-            removed = await asyncio.to_thread(_remove_uploads, folder, files_dir, keep)
+            removed = await asyncio.to_thread(
+                lambda: remove_uploads(files_dir, uploads_of(files_dir, str(user_id)) - keep))
             log.info("user %s: %d uploaded files removed", user_id, removed)
 
         # Files go once the withdrawal is committed, so a failed transaction never leaves drafts without them.
@@ -573,35 +589,6 @@ class DeleteFlow:
                                          references=references.join(r.reference for r in records),
                                          mailbox=ctx.campaign.committee.mailbox)))
         return replies
-
-
-def _stored_paths(value: Any) -> Iterator[str]:
-    """Every stored-upload path ("uploads/…") named anywhere in a record's attachments or answers."""
-    if isinstance(value, Mapping):
-        for key in ("path", "file_id"):
-            path = value.get(key)
-            if isinstance(path, str) and path.startswith("uploads/"):
-                yield path
-        for item in value.values():
-            yield from _stored_paths(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _stored_paths(item)
-
-
-def _remove_uploads(folder: Path, files_dir: Path, keep: set[str]) -> int:
-    """Delete the files in one user's upload folder that no submitted entry needs; the count removed."""
-    if not folder.is_dir():
-        return 0
-    root = files_dir.resolve()
-    removed = 0
-    for path in folder.iterdir():
-        if path.is_file() and path.resolve().relative_to(root).as_posix() not in keep:
-            path.unlink(missing_ok=True)
-            removed += 1
-    if not any(folder.iterdir()):
-        folder.rmdir()
-    return removed
 
 
 # -- navigation over the form (pure functions of form + answers) ---------------------------------------------------

@@ -25,6 +25,7 @@ from intake.complete import Problem, completeness
 from intake.drafts import OPEN, Draft
 from intake.files import StoredFile, mime_type_of
 from intake.forms import Form
+from intake.sealing import SealedAnswers
 
 __all__ = [
     "ENTRANT_FIELD",
@@ -111,7 +112,8 @@ class Submission(Base):
     award_id: Mapped[str] = mapped_column(String(40), index=True)
     entrant_name: Mapped[str] = mapped_column(String(256))
     subject: Mapped[str] = mapped_column(String(512))
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The snapshot; identity numbers and phones are encrypted in the row and plain here (intake.sealing).
+    answers: Mapped[dict[str, Any]] = mapped_column(SealedAnswers)
     form_file: Mapped[str | None] = mapped_column(String(512), default=None)
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(32), default=INITIAL_STATUS, index=True)
@@ -312,18 +314,24 @@ async def change_status(
     record.status = to_status
     record.updated_at = now
     if to_status == NEEDS_MORE:
-        await _reopen_draft(session, record)
+        await _reopen_draft(session, record, now=now)
     await session.flush()
     log.info("%s: %s by %s", record.reference, to_status, actor)
     return record
 
 
-async def _reopen_draft(session: AsyncSession, record: Submission) -> None:
+async def _reopen_draft(session: AsyncSession, record: Submission, *, now: datetime) -> None:
     draft = await session.scalar(select(Draft).where(Draft.key == record.draft_key))
     if draft is None:  # a record queued without a chat draft (an import, say): nothing to reopen
         log.info("%s needs more materials but has no draft to reopen", record.reference)
         return
     draft.status = OPEN
+    draft.touch(now)  # the retention period starts again from the committee's request
+    if not draft.answers:
+        # The entrant erased their copy (/delete); the committee's snapshot is what they are asked to complete.
+        draft.set_answers(record.answers)
+        groups = [key for key, value in record.answers.items() if isinstance(value, list)]
+        draft.set_progress({"history": [], "closed": groups})
     # Back at the summary: the entrant edits what is missing, then confirms and declares again.
     draft.set_progress({**draft.progress, "declaring": False})
 

@@ -1,11 +1,46 @@
-"""Which answers are personal identifiers (PIPL), and how they are shown where they must not be read in full."""
+"""Which answers are personal identifiers (PIPL), and how they are shown where they must not be read in full.
+
+Answers of these types are encrypted at rest (intake.sealing), masked in staff lists and exports unless an
+authorised person asks for them, and never logged: the code logs no answer, and `redact_logs()` (installed by the
+entry points) masks anything shaped like an identity number or a phone number in a log line that slips through.
+"""
 
 from __future__ import annotations
 
-__all__ = ["SENSITIVE_TYPES", "mask"]
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from intake.forms import Form
+
+__all__ = [
+    "SENSITIVE_TYPES",
+    "RedactingFilter",
+    "mask",
+    "mask_answers",
+    "redact",
+    "redact_logs",
+    "sensitive_field_ids",
+]
 
 # Field types whose values identify or reach a person: encrypted at rest, masked in logs, lists and exports.
 SENSITIVE_TYPES = frozenset({"id_number", "passport", "mobile"})
+
+# Shapes of identifiers in free text (log lines, questions people type). Generous on purpose: masking a number
+# that was not personal costs nothing, missing one leaks it. Each stands alone, not inside a longer word/number.
+_ALONE_BEFORE, _ALONE_AFTER = r"(?<![0-9A-Za-z])", r"(?![0-9A-Za-z])"
+_IDENTIFIERS = re.compile(
+    _ALONE_BEFORE
+    + "(?:"
+    + r"\d(?:[ -]?\d){16}[ -]?[\dXx]"  # PRC identity number, possibly typed in groups
+    + r"|(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d){8}"  # mainland mobile, with or without +86
+    + r"|\+\d{1,3}(?:[ -]?\d){6,14}"  # international number, E.164 with optional spaces
+    + r"|[A-Za-z]{1,2}\d{7,9}"  # passport: one or two letters and 7–9 digits (E12345678, G1234567)
+    + ")"
+    + _ALONE_AFTER
+)
 
 
 def mask(value: str) -> str:
@@ -15,3 +50,65 @@ def mask(value: str) -> str:
         return "*" * len(text)
     head = 3 if len(text) > 8 else 1
     return text[:head] + "*" * (len(text) - head - 4) + text[-4:]
+
+
+def sensitive_field_ids(forms: Iterable[Form]) -> frozenset[str]:
+    """The ids of every field, in any of the forms (groups included), whose type is sensitive."""
+    return frozenset(
+        slot.field.id for form in forms for slot in form.fields() if slot.field.type in SENSITIVE_TYPES
+    )
+
+
+def mask_answers(answers: Mapping[str, Any], fields: frozenset[str]) -> dict[str, Any]:
+    """A copy of the answers with the values of `fields` masked, at any depth (repeatable groups too)."""
+    return {key: _masked(value) if key in fields else _mask_within(value, fields) for key, value in answers.items()}
+
+
+def _mask_within(value: Any, fields: frozenset[str]) -> Any:
+    if isinstance(value, Mapping):
+        return mask_answers(value, fields)
+    if isinstance(value, list):
+        return [_mask_within(item, fields) for item in value]
+    return value
+
+
+def _masked(value: Any) -> Any:
+    if value is None or value == "":
+        return value
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return mask(str(value))
+
+
+def redact(text: str) -> str:
+    """`text` with everything shaped like an identity number, passport number or phone number masked."""
+    return _IDENTIFIERS.sub(lambda match: mask(match.group(0)), text)
+
+
+class RedactingFilter(logging.Filter):
+    """A handler filter that masks identifiers in the message, the traceback and the stack of every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place (every handler after this one sees the masked text); never drops it."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call elsewhere: let the formatter report it as logging always does
+            return True
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            # Formatted here (the formatter would do it later and cache it the same way) so it can be masked.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+def redact_logs(logger: logging.Logger | None = None) -> None:
+    """Put a RedactingFilter on every handler of `logger` (the root logger by default); safe to call again."""
+    for handler in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())

@@ -22,7 +22,28 @@ from config.campaign import Campaign, load_campaign
 from config.clock import FixedClock
 from config.settings import Settings
 from db.session import create_schema, make_engine, make_sessionmaker
+from intake import sealing
+from intake.data_keys import DataKeys, new_key
+from intake.forms import load_forms
+from intake.sensitive import sensitive_field_ids
 from knowledge.answer import KnowledgeBase
+
+# One data key for the whole test session, in the environment as a deployment has it: every Settings (and
+# every `kcxf` subprocess) reads it, so whatever one part of a test seals, another opens.
+TEST_DATA_KEY = new_key()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_key() -> Iterator[sealing.Sealer]:
+    """KCXF_DATA_KEY set and the answers' Sealer installed, as Runtime.sessionmaker() does in the bot."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KCXF_DATA_KEY", TEST_DATA_KEY)
+        patch.delenv("KCXF_ENV", raising=False)
+        forms = load_forms(load_campaign(Settings(_env_file=None).campaign_file))  # type: ignore[call-arg]
+        sealer = sealing.Sealer(DataKeys([TEST_DATA_KEY]), sensitive_field_ids(forms.values()))
+        previous = sealing.install(sealer)
+        yield sealer
+        sealing.install(previous)
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
 from bot.replies import Choice, DocumentOut, Reply, TextOut
 from bot.users import UserRef
 from intake.notify import mark_sent, take_pending
+from intake.retention import purge_periodically
 
 if TYPE_CHECKING:
     from telegram import Chat, User
@@ -164,6 +165,7 @@ class _Adapter:
         self.incoming_dir = incoming_dir
         self.outbox_interval_s = outbox_interval_s
         self._outbox: asyncio.Task[None] | None = None
+        self._purge: asyncio.Task[None] | None = None
         # In memory, per process: a second worker sharing the database (issue 6) would need both of these kept
         # where the workers can see each other's, e.g. in that database.
         self._recent = _RecentIds(RECENT_UPDATES)
@@ -191,9 +193,13 @@ class _Adapter:
         )
 
     async def on_started(self, application: Application) -> None:
-        """Publish the menus and start delivering the notification outbox."""
+        """Publish the menus, start delivering the notification outbox and purging abandoned drafts daily."""
         await self.set_commands(application)
         self._outbox = asyncio.create_task(self._deliver_forever(application))
+        settings = self.engine.settings
+        self._purge = asyncio.create_task(purge_periodically(
+            self.engine.sessionmaker, clock=self.engine.clock, days=settings.draft_retention_days,
+            files_dir=settings.files_dir))
 
     async def _deliver_forever(self, application: Application) -> None:
         while True:
@@ -221,10 +227,11 @@ class _Adapter:
 
     async def release(self, application: Application) -> None:
         """Remove what the adapter still holds once the application has stopped: unfinished downloads."""
-        if self._outbox is not None:
-            self._outbox.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._outbox
+        for task in (self._outbox, self._purge):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for path in list(self._temp_files):
             await asyncio.to_thread(path.unlink, missing_ok=True)
         self._temp_files.clear()
@@ -372,7 +379,8 @@ class _Adapter:
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log the failure with the update, and tell the user something went wrong."""
-        log.error("update %r failed", update, exc_info=context.error)
+        # The update id only: the update itself carries what the user typed (an identity number, say).
+        log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         user = update.effective_user

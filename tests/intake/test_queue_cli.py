@@ -96,11 +96,12 @@ def test_show_groups_answers_by_section_with_history(data_dir: tuple[Path, dict]
     done = kcxf(data_dir[0], "show", "kcxf-2024-00002")
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    for expected in ("参选类别（年度科创先锋人物）+ 张伟", "基本信息", "申报联系人", "声明", "自荐", "王丽", "13812345678",
+    for expected in ("参选类别（年度科创先锋人物）+ 张伟", "基本信息", "申报联系人", "声明", "自荐", "王丽", "+86*******5678",
                      "科创项目 2", "AI 质检相机研发及产业化", "2021-03 — 2024-06", "30,000,000 元", "初审中",
                      "staff:li", "材料齐全", "user:1"):
         assert expected in out, expected
     assert out.index("基本信息") < out.index("声明") < out.index("history")
+    assert "13812345678" not in out  # masked unless --unmasked (tests/privacy/test_masking.py)
 
 
 def test_show_unknown_reference_fails(data_dir: tuple[Path, dict]):
@@ -110,7 +111,7 @@ def test_show_unknown_reference_fails(data_dir: tuple[Path, dict]):
 
 def test_json_export_has_every_field_and_the_whole_snapshot(data_dir: tuple[Path, dict], tmp_path: Path):
     path, entries = data_dir
-    done = kcxf(path, "export", "--format", "json")
+    done = kcxf(path, "export", "--format", "json", "--unmasked")
     assert done.returncode == 0, done.stderr
     objects = json.loads(done.stdout)
     assert [o["reference"] for o in objects] == ["KCXF-2024-00001", "KCXF-2024-00002", "KCXF-2024-00003"]
@@ -129,14 +130,14 @@ def test_json_export_has_every_field_and_the_whole_snapshot(data_dir: tuple[Path
     assert [h["to_status"] for h in person["history"]] == ["submitted", "first_review"]
 
     out = tmp_path / "queue.json"
-    assert kcxf(path, "export", "--format", "json", "--output", str(out)).returncode == 0
+    assert kcxf(path, "export", "--format", "json", "--unmasked", "--output", str(out)).returncode == 0
     assert json.loads(out.read_text(encoding="utf-8")) == objects
 
 
 def test_csv_export_flattens_answers(data_dir: tuple[Path, dict], tmp_path: Path):
     path, entries = data_dir
     out = tmp_path / "queue.csv"
-    done = kcxf(path, "export", "--format", "csv", "--output", str(out))
+    done = kcxf(path, "export", "--format", "csv", "--unmasked", "--output", str(out))
     assert done.returncode == 0, done.stderr
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads UTF-8
@@ -154,7 +155,7 @@ def test_csv_export_flattens_answers(data_dir: tuple[Path, dict], tmp_path: Path
     # A phone number starting with + would run as a formula in a spreadsheet; it is defused.
     assert park["answers.contact_mobile"] == "'+447700900123"
 
-    stdout = kcxf(path, "export", "--format", "csv")
+    stdout = kcxf(path, "export", "--format", "csv", "--unmasked")
     assert stdout.returncode == 0
     assert list(csv.DictReader(io.StringIO(stdout.stdout))) == rows
 

@@ -1,0 +1,111 @@
+"""Answers at rest: sensitive values are sealed (encrypted) on their way into a row and opened on the way out.
+
+The boundary is a column type, `SealedAnswers`, used by every column that stores answers (Draft.answers,
+Submission.answers). Whatever writes such a column, through the ORM or a Core insert, goes through it, so no code
+path can store an identity number or a phone in clear; whatever reads the column gets the real values back. In
+memory and in every function of the intake, answers are plain dicts.
+
+A sealed value is stored in place of the answer as {"$sealed": "<Fernet token of its JSON>"}: the rest of the
+snapshot stays readable for debugging and SQL, and opening needs no form (any envelope is opened, so a field
+that stops being sensitive in a later edition still opens).
+
+The process installs one Sealer (the data keys and the sensitive field ids of its forms) when it opens the
+database: `bot.runtime.Runtime.sessionmaker()` does it. Writing or reading answers with none installed fails
+loudly rather than storing clear text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, Dialect
+from sqlalchemy.types import TypeDecorator
+
+from intake.data_keys import DataKeys
+
+__all__ = ["ENVELOPE", "SealedAnswers", "Sealer", "SealerMissing", "install", "installed"]
+
+ENVELOPE = "$sealed"
+
+
+class SealerMissing(RuntimeError):
+    """Answers were written or read before the process installed its Sealer."""
+
+
+@dataclass(frozen=True)
+class Sealer:
+    """Seals the values of `fields` (at any depth) with `keys`; opens any sealed value."""
+
+    keys: DataKeys
+    fields: frozenset[str]
+
+    def seal(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy with every value of a sensitive field replaced by its envelope."""
+        return {key: self._seal_value(value) if key in self.fields else self._seal_within(value)
+                for key, value in answers.items()}
+
+    def open(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy with every envelope replaced by the value it holds."""
+        return {key: self._open_within(value) for key, value in answers.items()}
+
+    def _seal_value(self, value: Any) -> Any:
+        if value is None or _is_envelope(value):
+            return value
+        return {ENVELOPE: self.keys.encrypt(json.dumps(value, ensure_ascii=False))}
+
+    def _seal_within(self, value: Any) -> Any:
+        if isinstance(value, Mapping) and not _is_envelope(value):
+            return self.seal(value)
+        if isinstance(value, list):
+            return [self._seal_within(item) for item in value]
+        return value
+
+    def _open_within(self, value: Any) -> Any:
+        if _is_envelope(value):
+            return json.loads(self.keys.decrypt(value[ENVELOPE]))
+        if isinstance(value, Mapping):
+            return self.open(value)
+        if isinstance(value, list):
+            return [self._open_within(item) for item in value]
+        return value
+
+
+def _is_envelope(value: Any) -> bool:
+    # A validated answer is never a one-key mapping named "$sealed", whatever the entrant typed.
+    return isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get(ENVELOPE), str)
+
+
+_installed: Sealer | None = None
+
+
+def install(sealer: Sealer | None) -> Sealer | None:
+    """Make `sealer` the process's (None: none); returns the one it replaces, so a test can put it back."""
+    global _installed
+    previous, _installed = _installed, sealer
+    return previous
+
+
+def installed() -> Sealer:
+    """The process's Sealer; SealerMissing when the entry point has not installed one."""
+    if _installed is None:
+        raise SealerMissing(
+            "answers are read or written before any data key is installed: open the database through "
+            "bot.runtime.Runtime.sessionmaker(), or call intake.sealing.install(Sealer(...)) first"
+        )
+    return _installed
+
+
+class SealedAnswers(TypeDecorator[dict[str, Any]]):
+    """A JSON column of answers whose sensitive values are encrypted in the database and plain in Python."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: dict[str, Any] | None, dialect: Dialect) -> dict[str, Any] | None:
+        return None if value is None else installed().seal(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dict[str, Any] | None:
+        return None if value is None else installed().open(value)
