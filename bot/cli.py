@@ -13,6 +13,7 @@ from bot.runtime import Runtime
 from bot.texts import TextsError
 from config.campaign import CampaignError
 from config.settings import Settings
+from db.cli import app as db_app
 from intake.cli import app as queue_app
 from intake.forms import FormError
 from knowledge import cli as kb_cli
@@ -21,6 +22,7 @@ from knowledge.faq import FaqFileError
 app = typer.Typer(help="kcxf-bot: the 科创先锋案例征集 assistant and intake bot.", no_args_is_help=True)
 app.add_typer(kb_cli.app, name="kb")
 app.add_typer(queue_app, name="queue")
+app.add_typer(db_app, name="db")
 app.command("ask")(kb_cli.ask)
 
 

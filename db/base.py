@@ -45,6 +45,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    """Base class of all ORM models; its metadata is what create_schema (and later Alembic) builds."""
+    """Base class of all ORM models; the Alembic revisions in db/migrations build its tables."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
