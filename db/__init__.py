@@ -1,6 +1,6 @@
 """Database layer: declarative base, async engine and sessions, schema migrations."""
 
-from db.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
+from db.base import NAMING_CONVENTION, Base, UTCDateTime, storable, utcnow
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 
@@ -10,6 +10,7 @@ __all__ = [
     "UTCDateTime",
     "make_engine",
     "make_sessionmaker",
+    "storable",
     "upgrade",
     "utcnow",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     # WAL lets readers run beside the one writer; SQLite leaves foreign keys off unless asked per connection.
     cursor = dbapi_connection.cursor()
     try:
-        # The timeout first: switching a fresh file to WAL takes a lock another starting process may hold.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    # Two processes switching a fresh file at the same moment: SQLite answers one of them "database is locked"
+    # at once, without waiting, as both hold the read lock and want the write lock. Once the other is done the
+    # file is in WAL already and asking again costs nothing. (Seen with four processes migrating at start-up.)
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError; aiosqlite's adapter has its own class
+            if "database is locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # blocks, but only at connect and only while another process switches the file
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
