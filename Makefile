@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test test-postgres bench lint clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -18,6 +18,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# The same suite on PostgreSQL: the tests create their own databases on that server and drop them at the end.
+KCXF_TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+test-postgres: $(STAMP)
+	KCXF_TEST_DATABASE_URL=$(KCXF_TEST_DATABASE_URL) $(BIN)/pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -13,6 +13,7 @@ from bot.runtime import Runtime
 from bot.texts import TextsError
 from config.campaign import CampaignError
 from config.settings import Settings
+from db.cli import app as db_app
 from intake import cli as intake_cli
 from intake.cli import app as queue_app
 from intake.data_keys import DataKeyError
@@ -24,6 +25,7 @@ from knowledge.faq import FaqFileError
 app = typer.Typer(help="kcxf-bot: the 科创先锋案例征集 assistant and intake bot.", no_args_is_help=True)
 app.add_typer(kb_cli.app, name="kb")
 app.add_typer(queue_app, name="queue")
+app.add_typer(db_app, name="db")
 app.command("ask")(kb_cli.ask)
 app.command("purge")(intake_cli.purge)
 app.command("rekey")(intake_cli.rekey)

@@ -9,12 +9,6 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-# Imported for their tables: create_schema builds what Base.metadata knows.
-import bot.state  # noqa: F401
-import bot.users  # noqa: F401
-import intake.drafts  # noqa: F401
-import intake.notify  # noqa: F401
-import intake.queue  # noqa: F401
 import knowledge.unanswered as unanswered_log
 from bot.engine import Engine
 from bot.flows import Flow
@@ -22,7 +16,8 @@ from bot.texts import Texts
 from config.campaign import Campaign, load_campaign
 from config.clock import Clock, FixedClock, SystemClock
 from config.settings import Settings
-from db.session import create_schema, make_engine, make_sessionmaker
+from db.migrate import upgrade
+from db.session import make_engine, make_sessionmaker
 from intake import sealing
 from intake.data_keys import DataKeys, load_data_keys
 from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
@@ -70,13 +65,13 @@ class Runtime:
         return self.knowledge.retriever
 
     async def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
-        """Sessions on the configured database, schema created on first use."""
+        """Sessions on the configured database, migrated to the newest schema on first use."""
         if self._db is None:
             # Answers are sealed and opened by their column type with the process's keys (intake.sealing).
             sealing.install(sealing.Sealer(self.data_keys, sensitive_field_ids(self.forms.values())))
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             self._db = make_engine(self.settings.db_url)
-            await create_schema(self._db)
+            await upgrade(self._db)
         return make_sessionmaker(self._db)
 
     @property

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.language import DEFAULT_LANG, is_lang
-from db.base import Base, UTCDateTime, utcnow
+from db.base import Base, UTCDateTime, storable, utcnow
 
 __all__ = ["User", "UserRef", "get_or_create_user"]
 
@@ -68,10 +68,11 @@ async def get_or_create_user(session: AsyncSession, *, ref: UserRef) -> User:
         user = User(
             channel=ref.channel,
             external_id=ref.external_id,
-            display_name=ref.display_name,
+            display_name=storable(ref.display_name),
             lang=hint if is_lang(hint) else DEFAULT_LANG,
         )
         session.add(user)
-    elif ref.display_name and ref.display_name != user.display_name and user.erased_at is None:
-        user.display_name = ref.display_name
+    elif (ref.display_name and user.erased_at is None
+          and storable(ref.display_name) != user.display_name):
+        user.display_name = storable(ref.display_name)
     return user

@@ -1,14 +1,16 @@
-"""Database layer: declarative base, async engine and sessions."""
+"""Database layer: declarative base, async engine and sessions, schema migrations."""
 
-from db.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
-from db.session import create_schema, make_engine, make_sessionmaker
+from db.base import NAMING_CONVENTION, Base, UTCDateTime, storable, utcnow
+from db.migrate import upgrade
+from db.session import make_engine, make_sessionmaker
 
 __all__ = [
     "NAMING_CONVENTION",
     "Base",
     "UTCDateTime",
-    "create_schema",
     "make_engine",
     "make_sessionmaker",
+    "storable",
+    "upgrade",
     "utcnow",
 ]

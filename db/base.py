@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["NAMING_CONVENTION", "Base", "UTCDateTime", "utcnow"]
+__all__ = ["NAMING_CONVENTION", "Base", "UTCDateTime", "storable", "utcnow"]
 
 # Named constraints make Alembic migrations deterministic and portable between SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -23,6 +23,11 @@ NAMING_CONVENTION = {
 def utcnow() -> datetime:
     """The current instant, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def storable(text: str) -> str:
+    """`text` without NUL characters, which PostgreSQL's text columns refuse and SQLite keeps: one behaviour."""
+    return text.replace("\x00", "")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -45,6 +50,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    """Base class of all ORM models; its metadata is what create_schema (and later Alembic) builds."""
+    """Base class of all ORM models; the Alembic revisions in db/migrations build its tables."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

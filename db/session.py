@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import logging
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from db.base import Base
-
-__all__ = ["create_schema", "make_engine", "make_sessionmaker"]
-
-log = logging.getLogger(__name__)
+__all__ = ["make_engine", "make_sessionmaker"]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -36,22 +32,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     # WAL lets readers run beside the one writer; SQLite leaves foreign keys off unless asked per connection.
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+        _switch_to_wal(cursor)
+        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
 
 
+def _switch_to_wal(cursor: Any) -> None:
+    # Two processes switching a fresh file at the same moment: SQLite answers one of them "database is locked"
+    # at once, without waiting, as both hold the read lock and want the write lock. Once the other is done the
+    # file is in WAL already and asking again costs nothing. (Seen with four processes migrating at start-up.)
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError; aiosqlite's adapter has its own class
+            if "database is locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # blocks, but only at connect and only while another process switches the file
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions whose objects stay readable after commit, so replies can be built without lazy loads."""
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-async def create_schema(engine: AsyncEngine, *, metadata: MetaData = Base.metadata) -> None:
-    """Create every table of the imported models (import them first, as bot.services does) that is missing."""
-    # Stopgap: Alembic will own the schema in a later issue; until then a fresh database gets its tables here.
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    log.debug("schema ready: %s", ", ".join(sorted(metadata.tables)))

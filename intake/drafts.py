@@ -73,6 +73,8 @@ async def get_draft(session: AsyncSession, *, draft_id: int, user_id: int) -> Dr
 async def drafts_of(session: AsyncSession, *, user_id: int, status: str = OPEN) -> Sequence[Draft]:
     """The user's drafts in a status, most recently touched first."""
     result = await session.scalars(
-        select(Draft).where(Draft.user_id == user_id, Draft.status == status).order_by(Draft.updated_at.desc())
+        select(Draft)
+        .where(Draft.user_id == user_id, Draft.status == status)
+        .order_by(Draft.updated_at.desc(), Draft.id.desc())  # two drafts touched in one instant: newest first
     )
     return result.all()

@@ -16,7 +16,7 @@ from sqlalchemy import Index, String, Text, column, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, UTCDateTime, utcnow
+from db.base import Base, UTCDateTime, storable, utcnow
 from intake.queue import NEEDS_MORE, Submission, status_label
 from knowledge.answer import TextSource
 
@@ -101,7 +101,7 @@ async def notify_status(
     """Tell the entrant, in their language, that their entry changed status (and, if reopened, what to do)."""
     to = await recipient_of(session, user_id=submission.user_id)
     lang = to.lang
-    note = note.strip()
+    note = storable(note).strip()
     text = texts.t(
         "intake.notify.status",
         lang,

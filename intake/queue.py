@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config import Campaign, Localized
-from db.base import Base, UTCDateTime, utcnow
+from db.base import Base, UTCDateTime, storable, utcnow
 from intake.complete import Problem, completeness
 from intake.drafts import OPEN, Draft
 from intake.files import StoredFile, mime_type_of
@@ -306,7 +306,7 @@ async def change_status(
             submission_id=record.id,
             from_status=record.status,
             to_status=to_status,
-            note=note.strip(),
+            note=storable(note).strip(),
             actor=actor,
             created_at=now,
         )

@@ -10,7 +10,7 @@ from sqlalchemy import String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, UTCDateTime, utcnow
+from db.base import Base, UTCDateTime, storable, utcnow
 
 __all__ = ["UnansweredQuestion", "list_unanswered", "log_unanswered"]
 
@@ -36,7 +36,8 @@ async def log_unanswered(
     session: AsyncSession, *, question: str, lang: str, channel: str
 ) -> UnansweredQuestion:
     """Record a declined question in the caller's transaction; it is written when the caller commits."""
-    record = UnansweredQuestion(question=question, lang=lang, channel=channel)
+    # Typed text may hold anything, NUL included (a pasted binary): logged without it, on every database.
+    record = UnansweredQuestion(question=storable(question), lang=lang, channel=channel)
     session.add(record)
     log.info("unanswered question logged (lang=%s, channel=%s)", lang, channel)
     return record

@@ -1,7 +1,9 @@
-"""Shared fixtures: settings in a temporary folder, a real SQLite database, the shipped texts and campaign."""
+"""Shared fixtures: settings in a temporary folder, a real database (SQLite, or PostgreSQL when
+KCXF_TEST_DATABASE_URL is set), the shipped texts and campaign."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -10,23 +12,36 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-import bot.state  # noqa: F401  (registers the tables create_schema builds)
-import bot.users  # noqa: F401
-import intake.drafts  # noqa: F401
-import intake.notify  # noqa: F401
-import intake.queue  # noqa: F401
-import knowledge.unanswered  # noqa: F401
 from bot.runtime import Runtime
 from bot.texts import Texts
 from config.campaign import Campaign, load_campaign
 from config.clock import FixedClock
 from config.settings import Settings
-from db.session import create_schema, make_engine, make_sessionmaker
+from db.session import make_engine, make_sessionmaker
 from intake import sealing
 from intake.data_keys import DataKeys, new_key
 from intake.forms import load_forms
 from intake.sensitive import sensitive_field_ids
 from knowledge.answer import KnowledgeBase
+from tests.databases import ENV, Databases, PostgresDatabases, SqliteDatabases
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """SQLite files, or databases on the PostgreSQL server KCXF_TEST_DATABASE_URL names (dropped at the end)."""
+    url = os.environ.get(ENV)
+    if not url:
+        yield SqliteDatabases(tmp_path_factory.mktemp("sqlite"))
+        return
+    try:
+        postgres = PostgresDatabases(url).__enter__()
+    except Exception as exc:
+        # Asked for PostgreSQL and not given it: stop, rather than pass on SQLite and look like a PostgreSQL run.
+        pytest.exit(f"{ENV}={url}: PostgreSQL is not reachable ({exc})", returncode=3)
+    try:
+        yield postgres
+    finally:
+        postgres.__exit__(None, None, None)
 
 # One data key for the whole test session, in the environment as a deployment has it: every Settings (and
 # every `kcxf` subprocess) reads it, so whatever one part of a test seals, another opens.
@@ -47,16 +62,22 @@ def data_key() -> Iterator[sealing.Sealer]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings isolated from the developer's .env and environment, with data under tmp_path."""
-    return Settings(_env_file=None, data_dir=tmp_path / "var", database_url=None)  # type: ignore[call-arg]
+def database_url(databases: Databases) -> str | None:
+    """This test's database URL: None (the SQLite file in its data folder) or an emptied PostgreSQL database."""
+    return databases.for_test()
 
 
 @pytest.fixture
-async def db_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    """An async engine on a fresh SQLite file under the settings' data folder, schema created."""
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    """Settings isolated from the developer's .env and environment, with data under tmp_path."""
+    return Settings(_env_file=None, data_dir=tmp_path / "var", database_url=database_url)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def db_engine(settings: Settings, databases: Databases) -> AsyncIterator[AsyncEngine]:
+    """An async engine on this test's fresh database, migrated to the newest revision."""
+    databases.ready(settings.db_url)
     engine = make_engine(settings.db_url)
-    await create_schema(engine)
     yield engine
     await engine.dispose()
 
@@ -86,10 +107,11 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture(scope="session")
-def kb_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+def kb_runtime(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Runtime]:
     """A runtime whose knowledge index was built from the shipped guideline and FAQ, once per test session."""
     data = tmp_path_factory.mktemp("kb") / "var"
-    runtime = Runtime.open(Settings(_env_file=None, data_dir=data))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=data, database_url=databases.create(data))  # type: ignore[call-arg]
+    runtime = Runtime.open(settings)
     runtime.knowledge  # noqa: B018 - build it once, here
     yield runtime
 

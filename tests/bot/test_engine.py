@@ -229,6 +229,16 @@ async def test_declined_question_is_logged(engine: Engine, sessionmaker):
         assert len(await list_unanswered(session, limit=1)) == 1
 
 
+async def test_nul_characters_are_left_out_of_what_is_stored(engine: Engine, sessionmaker):
+    # PostgreSQL's text columns refuse NUL, which SQLite keeps; a pasted binary must not break the bot there.
+    someone = UserRef(channel="test", external_id="nul", display_name="A\x00da")
+    assert only_text(await engine.handle(someone, TextIn("Who\x00 judges?"))).text in DECLINE.values()
+    async with sessionmaker() as session:
+        assert [q.question for q in await list_unanswered(session)] == ["Who judges?"]
+        user = await session.scalar(select(User).where(User.external_id == "nul"))
+        assert user is not None and user.display_name == "Ada"
+
+
 async def test_empty_text_gets_a_hint_and_is_not_asked(engine: Engine, answerer: DictAnswerer):
     reply = only_text(await engine.handle(ALICE, TextIn("   ")))
     assert "/help" in reply.text

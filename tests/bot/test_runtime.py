@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.events import CommandIn, TextIn
 from bot.language import Lang
 from bot.replies import TextOut
@@ -9,6 +11,7 @@ from bot.runtime import Runtime
 from bot.users import UserRef
 from config.clock import SystemClock
 from config.settings import Settings
+from db.migrate import current, heads
 from knowledge.answer import Answer
 
 
@@ -21,16 +24,26 @@ class Declines:
 
 
 async def test_engine_from_settings(settings: Settings):
-    assert not settings.data_dir.exists()
     runtime = Runtime.open(settings)
     engine = await runtime.engine(answerer=Declines())
     try:
-        assert (settings.data_dir / "kcxf.db").is_file()
         assert isinstance(engine.clock, SystemClock)
         user = UserRef(channel="test", external_id="1")
         [welcome] = await engine.handle(user, CommandIn("start"))
         assert isinstance(welcome, TextOut) and engine.campaign.name.zh in welcome.text
         [declined] = await engine.handle(user, TextIn("？"))
         assert isinstance(declined, TextOut) and declined.text == "不知道"
+    finally:
+        await runtime.close()
+
+
+async def test_the_embedded_default_creates_and_migrates_the_sqlite_file_on_first_use(tmp_path: Path):
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var", database_url=None)  # type: ignore[call-arg]
+    runtime = Runtime.open(settings)
+    try:
+        assert not settings.data_dir.exists()
+        await runtime.sessionmaker()
+        assert (settings.data_dir / "kcxf.db").is_file()
+        assert await current(settings.db_url) == heads()
     finally:
         await runtime.close()

@@ -27,6 +27,7 @@ from bot.state import ConversationState
 from bot.users import User
 from config.settings import Settings
 from knowledge.answer import KnowledgeBase
+from tests.databases import kcxf_env
 from tests.intake.factories import typed_answer
 from tests.stubs import BotApiStub, Call
 
@@ -43,10 +44,11 @@ async def stub() -> AsyncIterator[BotApiStub]:
     await api.close()
 
 
-def _settings(stub: BotApiStub, tmp_path: Path, **extra: Any) -> Settings:
+def _settings(stub: BotApiStub, tmp_path: Path, database_url: str | None, **extra: Any) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=tmp_path / "var",
+        database_url=database_url,
         now=datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
         telegram_token=stub.token,
         telegram_base_url=f"{stub.url}/bot",
@@ -56,9 +58,9 @@ def _settings(stub: BotApiStub, tmp_path: Path, **extra: Any) -> Settings:
 
 
 @pytest.fixture
-def tg_settings(stub: BotApiStub, tmp_path: Path) -> Settings:
+def tg_settings(stub: BotApiStub, tmp_path: Path, database_url: str | None) -> Settings:
     # A scripted user answers faster than any person; the limit meant for people is tested on its own.
-    return _settings(stub, tmp_path, telegram_rate_per_minute=1000)
+    return _settings(stub, tmp_path, database_url, telegram_rate_per_minute=1000)
 
 
 @asynccontextmanager
@@ -334,22 +336,22 @@ def _free_port() -> int:
 
 
 def test_a_webhook_needs_https_and_a_valid_secret(stub: BotApiStub, tmp_path: Path):
-    assert webhook_options(_settings(stub, tmp_path)) is None  # no URL: long polling
+    assert webhook_options(_settings(stub, tmp_path, None)) is None  # no URL: long polling
     with pytest.raises(ValueError, match="KCXF_TELEGRAM_WEBHOOK_SECRET is not set"):
-        webhook_options(_settings(stub, tmp_path, telegram_webhook_url="https://kcxf.example.org"))
+        webhook_options(_settings(stub, tmp_path, None, telegram_webhook_url="https://kcxf.example.org"))
     with pytest.raises(ValueError, match="https://"):
-        webhook_options(_settings(stub, tmp_path, telegram_webhook_url="http://kcxf.example.org",
+        webhook_options(_settings(stub, tmp_path, None, telegram_webhook_url="http://kcxf.example.org",
                                   telegram_webhook_secret="abc"))
     with pytest.raises(ValueError, match="A-Z"):
-        webhook_options(_settings(stub, tmp_path, telegram_webhook_url="https://kcxf.example.org",
+        webhook_options(_settings(stub, tmp_path, None, telegram_webhook_url="https://kcxf.example.org",
                                   telegram_webhook_secret="has spaces"))
 
 
 async def test_a_webhook_takes_only_updates_with_the_secret_and_each_of_them_once(
-    stub: BotApiStub, tmp_path: Path, kb: KnowledgeBase,
+    stub: BotApiStub, tmp_path: Path, database_url: str | None, kb: KnowledgeBase,
 ):
     secret, port = "S3cret_token-42", _free_port()
-    settings = _settings(stub, tmp_path, telegram_webhook_url="https://kcxf.example.org/tg/",
+    settings = _settings(stub, tmp_path, database_url, telegram_webhook_url="https://kcxf.example.org/tg/",
                          telegram_webhook_secret=secret, telegram_webhook_port=port)
     webhook = webhook_options(settings)
     assert webhook is not None and webhook.listen == "127.0.0.1" and secret not in webhook.url_path
@@ -377,9 +379,9 @@ async def test_a_webhook_takes_only_updates_with_the_secret_and_each_of_them_onc
 
 
 async def test_a_user_over_the_rate_limit_is_told_once_and_others_are_unaffected(
-    stub: BotApiStub, tmp_path: Path, kb: KnowledgeBase,
+    stub: BotApiStub, tmp_path: Path, database_url: str | None, kb: KnowledgeBase,
 ):
-    async with _serving(_settings(stub, tmp_path, telegram_rate_per_minute=3), kb):
+    async with _serving(_settings(stub, tmp_path, database_url, telegram_rate_per_minute=3), kb):
         after = len(stub.calls)
         for _ in range(5):
             stub.send_text(USER, "/help")
@@ -417,17 +419,17 @@ async def test_stopping_finishes_the_update_in_hand_and_leaves_no_download(
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_kcxf_run_starts_the_bot_when_a_token_is_set_and_sigterm_stops_it(
-    stub: BotApiStub, tmp_path: Path, mode: str,
+    stub: BotApiStub, settings: Settings, mode: str,
 ):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KCXF_")}
-    env |= {"KCXF_DATA_DIR": str(tmp_path / "var"), "KCXF_TELEGRAM_TOKEN": stub.token,
+    env |= {**kcxf_env(settings), "KCXF_TELEGRAM_TOKEN": stub.token,
             "KCXF_TELEGRAM_BASE_URL": f"{stub.url}/bot", "KCXF_TELEGRAM_BASE_FILE_URL": f"{stub.url}/file/bot"}
     secret, port = "kcxf-run-secret", _free_port()
     if mode == "webhook":
         env |= {"KCXF_TELEGRAM_WEBHOOK_URL": "https://kcxf.example.org", "KCXF_TELEGRAM_WEBHOOK_SECRET": secret,
                 "KCXF_TELEGRAM_WEBHOOK_PORT": str(port)}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
+        sys.executable, "-m", "bot", "run", env=env, cwd=settings.data_dir.parent,
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     try:
@@ -453,11 +455,11 @@ async def test_kcxf_run_starts_the_bot_when_a_token_is_set_and_sigterm_stops_it(
     assert bool(stub.sent("deleteWebhook")) is (mode == "polling")
 
 
-def test_kcxf_run_without_a_token_chats_in_the_terminal(tmp_path: Path):
+def test_kcxf_run_without_a_token_chats_in_the_terminal(settings: Settings):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KCXF_")}
     done = subprocess.run([sys.executable, "-m", "bot", "run"], input="/quit\n", capture_output=True, text=True,
-                          timeout=120, env={**env, "KCXF_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "200"},
-                          cwd=tmp_path)
+                          timeout=120, env={**env, **kcxf_env(settings), "COLUMNS": "200"},
+                          cwd=settings.data_dir.parent)
     assert done.returncode == 0, done.stderr
     assert "/apply" in done.stdout and "Traceback" not in done.stderr
 

@@ -1,4 +1,5 @@
-"""The embedded SQLite database: folder created, WAL and foreign keys on, timestamps aware."""
+"""The database: the embedded SQLite file (folder created, WAL and foreign keys on), and on either database
+named constraints, enforced foreign keys, aware timestamps."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.state import ConversationState
 from bot.users import User
 from config.settings import Settings
-from db.session import create_schema, make_engine, make_sessionmaker
+from db.migrate import upgrade
+from db.session import make_engine, make_sessionmaker
 from knowledge.unanswered import UnansweredQuestion
 
 
@@ -22,16 +24,21 @@ async def test_missing_data_folder_is_created(tmp_path: Path):
     settings = Settings(_env_file=None, data_dir=folder, database_url=None)  # type: ignore[call-arg]
     engine = make_engine(settings.db_url)
     try:
-        await create_schema(engine)
+        await upgrade(engine)
         assert (tmp_path / "a" / "b" / "kcxf.db").is_file()
     finally:
         await engine.dispose()
 
 
-async def test_wal_and_foreign_keys_are_on(db_engine: AsyncEngine):
-    async with db_engine.connect() as conn:
-        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
-        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+async def test_wal_and_foreign_keys_are_on(tmp_path: Path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'kcxf.db'}")
+    try:
+        await upgrade(engine)  # the migration turns foreign keys off while it runs, and back on after
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    finally:
+        await engine.dispose()
 
 
 async def test_schema_has_named_constraints(db_engine: AsyncEngine):
@@ -73,7 +80,7 @@ async def test_naive_datetimes_are_refused(sessionmaker: async_sessionmaker[Asyn
 async def test_in_memory_url_works():
     engine = make_engine("sqlite+aiosqlite://")
     try:
-        await create_schema(engine)
+        await upgrade(engine)
         async with make_sessionmaker(engine)() as session:
             session.add(User(channel="t", external_id="1"))
             await session.commit()

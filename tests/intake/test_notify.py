@@ -18,7 +18,8 @@ from bot.users import User
 from config.campaign import Campaign
 from config.clock import FixedClock
 from config.settings import Settings
-from db.session import create_schema, make_engine, make_sessionmaker
+from db.migrate import upgrade
+from db.session import make_engine, make_sessionmaker
 from intake import queue
 from intake.drafts import OPEN, SUBMITTED, WITHDRAWN, Draft, new_draft
 from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
@@ -217,7 +218,7 @@ async def _submission(sessionmaker: async_sessionmaker[AsyncSession]) -> queue.S
 async def _entries(settings: Settings, campaign: Campaign) -> None:
     """Two entries from chat drafts: KCXF-2024-00001 by an English speaker, KCXF-2024-00002 by a Chinese one."""
     engine = make_engine(settings.db_url)
-    await create_schema(engine)
+    await upgrade(engine)
     forms = load_forms(campaign)
     try:
         async with make_sessionmaker(engine)() as session:
@@ -245,20 +246,17 @@ async def _outbox(settings: Settings) -> tuple[list[Notification], list[Draft]]:
         await engine.dispose()
 
 
-def test_status_change_from_the_cli_notifies_the_entrant_in_their_language(
-    tmp_path: Path, campaign: Campaign,
-):
-    settings = Settings(_env_file=None, data_dir=tmp_path / "var")  # type: ignore[call-arg]
+def test_status_change_from_the_cli_notifies_the_entrant_in_their_language(settings: Settings, campaign: Campaign):
     asyncio.run(_entries(settings, campaign))
 
-    done = kcxf(settings.data_dir, "status", "KCXF-2024-00001", "passed_first", "--note", "Well documented")
+    done = kcxf(settings, "status", "KCXF-2024-00001", "passed_first", "--note", "Well documented")
     assert done.returncode == 0, done.stderr
     [english], drafts = asyncio.run(_outbox(settings))
     assert english.external_id == "en-1"
     assert english.text == 'Your entry KCXF-2024-00001 is now "Passed first review". Note: Well documented'
     assert all(d.status == SUBMITTED for d in drafts)
 
-    done = kcxf(settings.data_dir, "status", "KCXF-2024-00002", "needs_more", "--note", "请补充近一年财务报表")
+    done = kcxf(settings, "status", "KCXF-2024-00002", "needs_more", "--note", "请补充近一年财务报表")
     assert done.returncode == 0, done.stderr
     pending, drafts = asyncio.run(_outbox(settings))
     chinese = pending[-1]
@@ -267,7 +265,7 @@ def test_status_change_from_the_cli_notifies_the_entrant_in_their_language(
     assert "/drafts" in chinese.text
     assert [d.status for d in drafts] == [SUBMITTED, OPEN]
 
-    refused = kcxf(settings.data_dir, "status", "KCXF-2024-00002", "finalist")
+    refused = kcxf(settings, "status", "KCXF-2024-00002", "finalist")
     assert refused.returncode == 1
     assert len(asyncio.run(_outbox(settings))[0]) == 2  # a refused change notifies nobody
 

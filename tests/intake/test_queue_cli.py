@@ -18,10 +18,12 @@ import pytest
 from bot.users import User
 from config import Settings
 from config.campaign import Campaign
-from db.session import create_schema, make_engine, make_sessionmaker
+from db.migrate import upgrade
+from db.session import make_engine, make_sessionmaker
 from intake import queue
 from intake.files import store_upload
 from intake.forms import load_forms
+from tests.databases import Databases, kcxf_env
 from tests.intake.factories import answers_for, overseas_english
 
 KCXF = [sys.executable, "-m", "bot", "queue"]
@@ -33,15 +35,15 @@ EXPORT_KEYS = {
 }
 
 
-def kcxf(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KCXF_DATA_DIR": str(data_dir), "COLUMNS": "250", "KCXF_LOG_LEVEL": "WARNING"}
+def kcxf(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **kcxf_env(settings), "COLUMNS": "250", "KCXF_LOG_LEVEL": "WARNING"}
     return subprocess.run([*KCXF, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 async def fill(settings: Settings, campaign: Campaign) -> dict[str, dict]:
     """Three entries: a product (with an attachment), a person in first review, an English park entry."""
     engine = make_engine(settings.db_url)
-    await create_schema(engine)
+    await upgrade(engine)
     forms = load_forms(campaign)
     deck = store_upload(files_dir=settings.files_dir, owner="1", file_name="产品手册.pdf",
                         source=b"%PDF-1.7 deck", mime_type="application/pdf", size=None)
@@ -69,13 +71,15 @@ async def fill(settings: Settings, campaign: Campaign) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory, campaign: Campaign) -> tuple[Path, dict[str, dict]]:
+def data_dir(
+    tmp_path_factory: pytest.TempPathFactory, campaign: Campaign, databases: Databases
+) -> tuple[Settings, dict[str, dict]]:
     data = tmp_path_factory.mktemp("queue") / "var"
-    settings = Settings(_env_file=None, data_dir=data)  # type: ignore[call-arg]
-    return data, asyncio.run(fill(settings, campaign))
+    settings = Settings(_env_file=None, data_dir=data, database_url=databases.create(data))  # type: ignore[call-arg]
+    return settings, asyncio.run(fill(settings, campaign))
 
 
-def test_list_shows_every_entry_in_beijing_time(data_dir: tuple[Path, dict]):
+def test_list_shows_every_entry_in_beijing_time(data_dir: tuple[Settings, dict]):
     done = kcxf(data_dir[0], "list")
     assert done.returncode == 0, done.stderr
     for expected in ("KCXF-2024-00001", "KCXF-2024-00002", "KCXF-2024-00003", "年度科创先锋产品", "年度科创先锋人物",
@@ -84,7 +88,7 @@ def test_list_shows_every_entry_in_beijing_time(data_dir: tuple[Path, dict]):
         assert expected in done.stdout
 
 
-def test_list_filters_by_status_and_award(data_dir: tuple[Path, dict]):
+def test_list_filters_by_status_and_award(data_dir: tuple[Settings, dict]):
     done = kcxf(data_dir[0], "list", "--status", "first_review")
     assert done.returncode == 0 and "KCXF-2024-00002" in done.stdout and "KCXF-2024-00001" not in done.stdout
     done = kcxf(data_dir[0], "list", "--award", "innovation_park")
@@ -92,7 +96,7 @@ def test_list_filters_by_status_and_award(data_dir: tuple[Path, dict]):
     assert "1 entries" in done.stdout
 
 
-def test_show_groups_answers_by_section_with_history(data_dir: tuple[Path, dict]):
+def test_show_groups_answers_by_section_with_history(data_dir: tuple[Settings, dict]):
     done = kcxf(data_dir[0], "show", "kcxf-2024-00002")
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -104,14 +108,14 @@ def test_show_groups_answers_by_section_with_history(data_dir: tuple[Path, dict]
     assert "13812345678" not in out  # masked unless --unmasked (tests/privacy/test_masking.py)
 
 
-def test_show_unknown_reference_fails(data_dir: tuple[Path, dict]):
+def test_show_unknown_reference_fails(data_dir: tuple[Settings, dict]):
     done = kcxf(data_dir[0], "show", "KCXF-2024-09999")
     assert done.returncode == 1 and "KCXF-2024-09999" in done.stderr
 
 
-def test_json_export_has_every_field_and_the_whole_snapshot(data_dir: tuple[Path, dict], tmp_path: Path):
-    path, entries = data_dir
-    done = kcxf(path, "export", "--format", "json", "--unmasked")
+def test_json_export_has_every_field_and_the_whole_snapshot(data_dir: tuple[Settings, dict], tmp_path: Path):
+    settings, entries = data_dir
+    done = kcxf(settings, "export", "--format", "json", "--unmasked")
     assert done.returncode == 0, done.stderr
     objects = json.loads(done.stdout)
     assert [o["reference"] for o in objects] == ["KCXF-2024-00001", "KCXF-2024-00002", "KCXF-2024-00003"]
@@ -130,14 +134,14 @@ def test_json_export_has_every_field_and_the_whole_snapshot(data_dir: tuple[Path
     assert [h["to_status"] for h in person["history"]] == ["submitted", "first_review"]
 
     out = tmp_path / "queue.json"
-    assert kcxf(path, "export", "--format", "json", "--unmasked", "--output", str(out)).returncode == 0
+    assert kcxf(settings, "export", "--format", "json", "--unmasked", "--output", str(out)).returncode == 0
     assert json.loads(out.read_text(encoding="utf-8")) == objects
 
 
-def test_csv_export_flattens_answers(data_dir: tuple[Path, dict], tmp_path: Path):
-    path, entries = data_dir
+def test_csv_export_flattens_answers(data_dir: tuple[Settings, dict], tmp_path: Path):
+    settings, entries = data_dir
     out = tmp_path / "queue.csv"
-    done = kcxf(path, "export", "--format", "csv", "--unmasked", "--output", str(out))
+    done = kcxf(settings, "export", "--format", "csv", "--unmasked", "--output", str(out))
     assert done.returncode == 0, done.stderr
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads UTF-8
@@ -155,24 +159,24 @@ def test_csv_export_flattens_answers(data_dir: tuple[Path, dict], tmp_path: Path
     # A phone number starting with + would run as a formula in a spreadsheet; it is defused.
     assert park["answers.contact_mobile"] == "'+447700900123"
 
-    stdout = kcxf(path, "export", "--format", "csv", "--unmasked")
+    stdout = kcxf(settings, "export", "--format", "csv", "--unmasked")
     assert stdout.returncode == 0
     assert list(csv.DictReader(io.StringIO(stdout.stdout))) == rows
 
 
-def test_status_change_from_the_command_line(data_dir: tuple[Path, dict]):
-    path = data_dir[0]
-    done = kcxf(path, "status", "KCXF-2024-00003", "first_review", "--note", "开始初审")
+def test_status_change_from_the_command_line(data_dir: tuple[Settings, dict]):
+    settings = data_dir[0]
+    done = kcxf(settings, "status", "KCXF-2024-00003", "first_review", "--note", "开始初审")
     assert done.returncode == 0, done.stderr
     assert "已提交 → 初审中" in done.stdout
-    done = kcxf(path, "status", "KCXF-2024-00003", "初审通过")  # the label works as well as the id
+    done = kcxf(settings, "status", "KCXF-2024-00003", "初审通过")  # the label works as well as the id
     assert done.returncode == 0, done.stderr
-    refused = kcxf(path, "status", "KCXF-2024-00003", "submitted")
+    refused = kcxf(settings, "status", "KCXF-2024-00003", "submitted")
     assert refused.returncode == 1
     assert "不能改为" in refused.stderr and "cannot become" in refused.stderr
-    assert kcxf(path, "status", "KCXF-2024-09999", "first_review").returncode == 1
+    assert kcxf(settings, "status", "KCXF-2024-09999", "first_review").returncode == 1
 
-    [park] = [o for o in json.loads(kcxf(path, "export", "--format", "json").stdout)
+    [park] = [o for o in json.loads(kcxf(settings, "export", "--format", "json").stdout)
               if o["reference"] == "KCXF-2024-00003"]
     assert park["status"] == "passed_first"
     assert [(h["from_status"], h["to_status"], h["actor"], h["note"]) for h in park["history"]] == [

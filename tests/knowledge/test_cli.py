@@ -10,22 +10,26 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import Settings
+from tests.databases import Databases, kcxf_env
+
 KCXF = [sys.executable, "-m", "bot"]
 ANSWER_KEYS = {"question", "lang", "answered", "answer", "sources", "via", "latency_ms"}
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cli") / "var"
+def cli_settings(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Settings:
+    data = tmp_path_factory.mktemp("cli") / "var"
+    return Settings(_env_file=None, data_dir=data, database_url=databases.create(data))  # type: ignore[call-arg]
 
 
-def kcxf(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KCXF_DATA_DIR": str(data_dir), "COLUMNS": "200"}
+def kcxf(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **kcxf_env(settings), "COLUMNS": "200"}
     return subprocess.run([*KCXF, *args], capture_output=True, text=True, env=env, input=stdin, timeout=120)
 
 
-def test_ask_json_contract(data_dir: Path):
-    done = kcxf(data_dir, "ask", "报名啥时候截止？", "--json")
+def test_ask_json_contract(cli_settings: Settings):
+    done = kcxf(cli_settings, "ask", "报名啥时候截止？", "--json")
     assert done.returncode == 0, done.stderr
     [line] = done.stdout.strip().splitlines()
     obj = json.loads(line)
@@ -36,11 +40,11 @@ def test_ask_json_contract(data_dir: Path):
     assert isinstance(obj["latency_ms"], float)
 
 
-def test_ask_batch_keeps_order_in_one_process(data_dir: Path, tmp_path: Path):
+def test_ask_batch_keeps_order_in_one_process(cli_settings: Settings, tmp_path: Path):
     questions = ["When is the deadline?", "报名要交钱吗", "What's the weather in Shanghai tomorrow?"]
     batch = tmp_path / "q.jsonl"
     batch.write_text("\n".join(json.dumps({"question": q}) for q in questions) + "\n", encoding="utf-8")
-    done = kcxf(data_dir, "ask", "--batch", str(batch), "--json")
+    done = kcxf(cli_settings, "ask", "--batch", str(batch), "--json")
     assert done.returncode == 0, done.stderr
     objs = [json.loads(line) for line in done.stdout.strip().splitlines()]
     assert [o["question"] for o in objs] == questions
@@ -48,45 +52,45 @@ def test_ask_batch_keeps_order_in_one_process(data_dir: Path, tmp_path: Path):
     assert objs[2]["answered"] is False and "kcxf@thepaper.cn" in objs[2]["answer"]
 
 
-def test_declined_question_is_logged_for_maintainers(data_dir: Path):
-    assert kcxf(data_dir, "ask", "你们组委会的电话号码是多少？").returncode == 0
-    done = kcxf(data_dir, "kb", "unanswered")
+def test_declined_question_is_logged_for_maintainers(cli_settings: Settings):
+    assert kcxf(cli_settings, "ask", "你们组委会的电话号码是多少？").returncode == 0
+    done = kcxf(cli_settings, "kb", "unanswered")
     assert done.returncode == 0 and "电话号码" in done.stdout
 
 
-def test_ingest_list_remove_and_answer_from_new_document(data_dir: Path, tmp_path: Path):
+def test_ingest_list_remove_and_answer_from_new_document(cli_settings: Settings, tmp_path: Path):
     notice = tmp_path / "notice.md"
     notice.write_text(
         "---\ndoc: shuttle-notice\nlang: zh\ntitle: 论坛交通通知\n---\n# 论坛交通通知\n\n"
         "## 一·接驳班车\n\n论坛当天组委会在人民广场地铁站安排接驳班车，每 20 分钟一班。\n",
         encoding="utf-8",
     )
-    done = kcxf(data_dir, "kb", "ingest", str(notice))
+    done = kcxf(cli_settings, "kb", "ingest", str(notice))
     assert done.returncode == 0 and "1 passages" in done.stdout, done.stderr
-    assert "unchanged" in kcxf(data_dir, "kb", "ingest", str(notice)).stdout
-    assert "shuttle-notice" in kcxf(data_dir, "kb", "list").stdout
-    answer = json.loads(kcxf(data_dir, "ask", "论坛那天有接驳班车吗", "--json").stdout)
+    assert "unchanged" in kcxf(cli_settings, "kb", "ingest", str(notice)).stdout
+    assert "shuttle-notice" in kcxf(cli_settings, "kb", "list").stdout
+    answer = json.loads(kcxf(cli_settings, "ask", "论坛那天有接驳班车吗", "--json").stdout)
     assert answer["answered"] and "人民广场" in answer["answer"] and "一·接驳班车" in answer["answer"]
-    assert kcxf(data_dir, "kb", "remove", "shuttle-notice").returncode == 0
-    assert "shuttle-notice" not in kcxf(data_dir, "kb", "list").stdout
-    assert kcxf(data_dir, "kb", "remove", "shuttle-notice").returncode == 1
+    assert kcxf(cli_settings, "kb", "remove", "shuttle-notice").returncode == 0
+    assert "shuttle-notice" not in kcxf(cli_settings, "kb", "list").stdout
+    assert kcxf(cli_settings, "kb", "remove", "shuttle-notice").returncode == 1
 
 
-def test_faq_add_answer_remove(data_dir: Path):
-    added = kcxf(data_dir, "kb", "faq", "add", "hotline", "--section", "十一",
+def test_faq_add_answer_remove(cli_settings: Settings):
+    added = kcxf(cli_settings, "kb", "faq", "add", "hotline", "--section", "十一",
                  "--q-zh", "有没有咨询热线", "--a-zh", "目前只接受邮件咨询：kcxf@thepaper.cn。",
                  "--q-en", "Is there a hotline?", "--a-en", "Questions are answered by email only.")
     assert added.returncode == 0, added.stderr
-    answer = json.loads(kcxf(data_dir, "ask", "有没有咨询热线", "--json").stdout)
+    answer = json.loads(kcxf(cli_settings, "ask", "有没有咨询热线", "--json").stdout)
     assert answer["via"] == "faq" and answer["answer"].startswith("目前只接受邮件咨询")
-    assert "hotline" in kcxf(data_dir, "kb", "faq", "list").stdout
-    exported = kcxf(data_dir, "kb", "faq", "export").stdout
+    assert "hotline" in kcxf(cli_settings, "kb", "faq", "list").stdout
+    exported = kcxf(cli_settings, "kb", "faq", "export").stdout
     assert "id: hotline" in exported
-    assert kcxf(data_dir, "kb", "faq", "remove", "hotline").returncode == 0
-    assert "hotline" not in kcxf(data_dir, "kb", "faq", "list").stdout
+    assert kcxf(cli_settings, "kb", "faq", "remove", "hotline").returncode == 0
+    assert "hotline" not in kcxf(cli_settings, "kb", "faq", "list").stdout
 
 
-def test_eval_prints_rates_and_failures(data_dir: Path, tmp_path: Path):
+def test_eval_prints_rates_and_failures(cli_settings: Settings, tmp_path: Path):
     items = [
         {"id": "a", "lang": "zh", "question": "报名截止是哪天", "answerable": True, "facts": [["10月20日", "10 月 20 日"]]},
         {"id": "b", "lang": "en", "question": "Who won the lottery?", "answerable": False, "facts": []},
@@ -94,15 +98,15 @@ def test_eval_prints_rates_and_failures(data_dir: Path, tmp_path: Path):
     ]
     path = tmp_path / "eval.jsonl"
     path.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items), encoding="utf-8")
-    done = kcxf(data_dir, "kb", "eval", str(path), "--json")
+    done = kcxf(cli_settings, "kb", "eval", str(path), "--json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["items"] == 3 and summary["zh_answerable"] == 1.0 and summary["en_answerable"] == 0.0
     assert summary["declined_correctly"] == 1.0
-    table = kcxf(data_dir, "kb", "eval", str(path)).stdout
+    table = kcxf(cli_settings, "kb", "eval", str(path)).stdout
     assert "FAIL" in table and " c " in table.replace("(", " ")
 
 
-def test_bad_usage_is_explained(data_dir: Path):
-    done = kcxf(data_dir, "ask")
+def test_bad_usage_is_explained(cli_settings: Settings):
+    done = kcxf(cli_settings, "ask")
     assert done.returncode == 2 and "--batch" in done.stderr

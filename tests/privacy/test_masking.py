@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.users import User
 from config import Campaign, Settings
-from db.session import create_schema, make_engine, make_sessionmaker
+from db.migrate import upgrade
+from db.session import make_engine, make_sessionmaker
 from intake import queue
 from intake.forms import load_forms
 from intake.sensitive import RedactingFilter, mask, mask_answers, redact, redact_logs
@@ -45,7 +46,7 @@ def kcxf(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 async def fill(settings: Settings, campaign: Campaign) -> list[dict]:
     engine = make_engine(settings.db_url)
-    await create_schema(engine)
+    await upgrade(engine)
     form = load_forms(campaign)["pioneer_person"]
     entries = [answers_for(form, typed=PERSON), answers_for(form, typed=TRAVELLER)]
     try:
