@@ -10,9 +10,12 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 # Imported for their tables: create_schema builds what Base.metadata knows.
+import bot.rate_limit  # noqa: F401
+import bot.receipts  # noqa: F401
 import bot.state  # noqa: F401
 import bot.users  # noqa: F401
 import intake.drafts  # noqa: F401
+import intake.mailing  # noqa: F401
 import intake.notify  # noqa: F401
 import intake.queue  # noqa: F401
 import knowledge.unanswered as unanswered_log

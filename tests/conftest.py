@@ -10,9 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import bot.rate_limit  # noqa: F401
+import bot.receipts  # noqa: F401
 import bot.state  # noqa: F401  (registers the tables create_schema builds)
 import bot.users  # noqa: F401
 import intake.drafts  # noqa: F401
+import intake.mailing  # noqa: F401
 import intake.notify  # noqa: F401
 import intake.queue  # noqa: F401
 import knowledge.unanswered  # noqa: F401
