@@ -128,6 +128,11 @@ class Engine:
             )
             try:
                 replies = await self._dispatch(ctx, event)
+                if flow is not None:
+                    # A step answers for the position it read. Writing the state even when the step changed
+                    # nothing (a refused answer, a question) makes a concurrent step of the same user on another
+                    # worker meet a newer version and run again, so no reply is for a question already answered.
+                    state.updated_at = utcnow()
                 # Recorded last, so on SQLite the write lock is not held while the event is being answered; a
                 # twin that committed meanwhile makes this one change nothing (its receipt, or the state's
                 # version, tells).
