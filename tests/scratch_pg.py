@@ -36,3 +36,13 @@ async def scratch_database(prefix: str = "kcxf_test") -> AsyncIterator[str]:
         yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@asynccontextmanager
+async def any_database(kind: str, *, sqlite_url: str) -> AsyncIterator[str]:
+    """The URL of a fresh database of `kind` ("sqlite": the given file URL; "postgresql": a scratch database)."""
+    if kind == "sqlite":
+        yield sqlite_url
+        return
+    async with scratch_database() as url:
+        yield url
