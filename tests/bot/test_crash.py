@@ -11,34 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.state import ConversationState
-from bot.users import User
 from config.campaign import load_campaign
 from config.settings import Settings
 from db.session import make_engine, make_sessionmaker
-from intake.flow import PREFIX
-from intake.forms import Form, load_forms
+from intake.forms import load_forms
 from intake.queue import Submission
-from tests.intake.factories import typed_answer
 from tests.stubs import BotApiStub, Call
 
+from .applicants import PROGRESS, Applicant, assert_holds_exactly
 from .test_telegram import Person
 
 ENTRANT = 77
 AWARD = "pioneer_product"
 START_S = 180.0  # a loaded machine may take long to import and build the index
-PROGRESS = re.compile(r"^第 \d+/\d+ 项 · ")
 
 
 @pytest.fixture
@@ -86,47 +80,21 @@ async def kill(process: asyncio.subprocess.Process) -> None:
     assert await process.wait() == -9
 
 
-class Applicant(Person):
-    """The entrant, who answers whatever the bot asks, reading where the conversation stands from the database."""
+class Entrant(Person):
+    """The entrant on Telegram, answering whatever the bot asks (see applicants.Applicant)."""
 
-    def __init__(self, stub: BotApiStub, *, db_url: str, form: Form) -> None:
-        super().__init__(stub, user_id=ENTRANT)
-        self.db_url, self.form = db_url, form
-        self.typed: dict[str, str] = {}
-
-    async def where(self) -> tuple[str | None, str | None, dict[str, Any]]:
-        engine = make_engine(self.db_url)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                state = await session.scalar(select(ConversationState).join(User)
-                                             .where(User.external_id == str(ENTRANT)))
-                return (state.flow, state.step, dict(state.data)) if state else (None, None, {})
-        finally:
-            await engine.dispose()
-
-    async def next_action(self) -> tuple[str, str] | None:
-        """("type", text) or ("press", value) for the question the bot is at; None when the form is done."""
-        flow, step, data = await self.where()
-        if flow is None:
-            return None
-        if step == "ask":
-            field = self.form.field(data["position"].split(".")[-1])
-            if field.type == "file_list" or (field.type != "consent" and not field.required):
-                return "press", f"{PREFIX}skip"
-            answer = typed_answer(self.form, field, typed={}, long_text=None)
-            self.typed[data["position"]] = answer
-            return "type", answer
-        return "press", f"{PREFIX}{'no' if step == 'more' else 'confirm' if step == 'summary' else 'yes'}"
+    def __init__(self, stub: BotApiStub, *, applicant: Applicant) -> None:
+        super().__init__(stub, user_id=applicant.user_id)
+        self.applicant = applicant
 
     async def step(self) -> Call | None:
-        """Do the next action and wait for the bot's answer to it."""
-        action = await self.next_action()
+        """Do the next action and wait for the bot's answer to it; None once the form is submitted."""
+        action = await self.applicant.next_action()
         if action is None:
             return None
-        kind, value = action
-        if kind == "type":
-            return await self.act(lambda: self.stub.send_text(ENTRANT, value))
-        return await self.act_press(value)
+        if action.kind == "type":
+            return await self.act(lambda: self.stub.send_text(self.user_id, action.value))
+        return await self.act_press(action.value)
 
 
 def questions(stub: BotApiStub) -> list[str]:
@@ -136,18 +104,33 @@ def questions(stub: BotApiStub) -> list[str]:
 
 async def test_a_killed_bot_loses_nothing_typed_and_asks_nothing_twice(stub: BotApiStub, tmp_path: Path):
     data_dir = tmp_path / "var"
-    env = bot_env(stub, data_dir)
     db_url = Settings(_env_file=None, data_dir=data_dir).db_url  # type: ignore[call-arg]
     form = load_forms(load_campaign(Settings(_env_file=None).campaign_file))[AWARD]  # type: ignore[call-arg]
-    me = Applicant(stub, db_url=db_url, form=form)
+    pool = make_engine(db_url)
+    try:
+        me = Entrant(stub, applicant=Applicant(ENTRANT, form, make_sessionmaker(pool)))
+        unhandled = await _three_lives(stub, bot_env(stub, data_dir), tmp_path, me)
+    finally:
+        await pool.dispose()
 
+    asked = questions(stub)
+    assert len(asked) == len(set(asked)), [q for q in asked if asked.count(q) > 1]
+    typed = me.applicant.typed
+    assert unhandled in typed and len(asked) >= len(typed)
+    record = await _submission(db_url)
+    assert_holds_exactly(form, record.answers, typed, today=record.created_at.date())
+    assert sum("KCXF-2024-" in c.text for c in stub.sent() if c.params.get("chat_id") == ENTRANT) == 1
+    assert [c for c in stub.sent("sendDocument") if c.params.get("chat_id") == ENTRANT]
+
+
+async def _three_lives(stub: BotApiStub, env: dict[str, str], tmp_path: Path, me: Entrant) -> str:
+    """The bot started three times, killed twice, until the form is submitted; returns the position of the
+    answer that was taken but not handled before the second kill."""
     # First life: the pre-check and a few answers, then an answer the bot handles and answers, but whose
     # confirmation never reaches Telegram.
     async with running_bot(stub, env, tmp_path / "bot-1.log") as first:
         await me.act(lambda: stub.send_text(ENTRANT, "/apply"))
-        for value in ("group:product", "yes", "no", f"award:{AWARD}", "agree"):
-            await me.act_press(f"{PREFIX}{value}")
-        for _ in range(5):
+        for _ in range(5 + 5):  # the pre-check's five buttons, then five questions
             await me.step()
         stub.hold_confirmations()
         assert await me.step() is not None
@@ -164,19 +147,18 @@ async def test_a_killed_bot_loses_nothing_typed_and_asks_nothing_twice(stub: Bot
         await me.say("/help", expect="/cancel")
         stub.hold_confirmations()
         stub.stall("sendChatAction")
-        action = await me.next_action()
-        assert action is not None and action[0] == "type", action
-        _, _, data = await me.where()
-        unhandled_position = data["position"]
+        action = await me.applicant.next_action()
+        assert action is not None and action.kind == "type", action
+        _, _, data, _ = await me.applicant.where()
+        unhandled = data["position"]
         arrived = len(stub.arrived)
-        stub.send_text(ENTRANT, action[1])
+        stub.send_text(ENTRANT, action.value)
         taken_not_handled = stub.queued[-1]
         await stub.wait_until(lambda: "sendChatAction" in stub.arrived[arrived:], within=START_S)
         await kill(second)
     await stub.let_go()
-    _, step, data = await me.where()
-    assert (step, data["position"]) == ("ask", unhandled_position)  # that answer really was not handled
-
+    _, step, data, _ = await me.applicant.where()
+    assert (step, data["position"]) == ("ask", unhandled)  # that answer really was not handled
 
     # Third life: the taken update comes again and is handled now; the form is finished.
     mark = len(stub.calls)
@@ -184,28 +166,13 @@ async def test_a_killed_bot_loses_nothing_typed_and_asks_nothing_twice(stub: Bot
         await stub.wait_until(lambda: stub.fetched.count(taken_not_handled) == 2, within=START_S)
         await stub.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == ENTRANT,
                             after=mark, within=START_S)
-        await stub.wait_until(lambda: stub.calls[-1].method == "sendMessage", within=START_S)
         for _ in range(200):
             if await me.step() is None:
                 break
         else:
             raise AssertionError("the form never ended")
         await stub.wait_for(lambda c: c.method == "sendDocument", within=START_S)
-
-    asked = questions(stub)
-    assert len(asked) == len(set(asked)), [q for q in asked if asked.count(q) > 1]
-    assert unhandled_position in me.typed and len(asked) >= len(me.typed)
-    record = await _submission(db_url)
-    # Everything typed is in the entry, each answer under the question it answered.
-    for position, typed in me.typed.items():
-        field = form.field(position.split(".")[-1])
-        stored = _at(record.answers, position)
-        expected = form.check(field, typed, lang="zh", today=record.created_at.date()).value
-        assert stored == expected, (position, typed, stored)
-    # And nothing else: an answer handled twice would have filled the next question unseen.
-    assert _positions(form, record.answers) == set(me.typed)
-    assert sum("KCXF-2024-" in c.text for c in stub.sent() if c.params.get("chat_id") == ENTRANT) == 1
-    assert [c for c in stub.sent("sendDocument") if c.params.get("chat_id") == ENTRANT]
+    return unhandled
 
 
 async def _submission(db_url: str) -> Submission:
@@ -217,22 +184,3 @@ async def _submission(db_url: str) -> Submission:
     finally:
         await engine.dispose()
 
-
-def _at(answers: dict[str, Any], position: str) -> Any:
-    """The answer at a position key: "field" or "group.item.field"."""
-    parts = position.split(".")
-    if len(parts) == 1:
-        return answers.get(position)
-    group, item, field = parts
-    return answers[group][int(item)].get(field)
-
-
-def _positions(form: Form, answers: dict[str, Any]) -> set[str]:
-    """The position keys of every typed answer stored (the files are not typed)."""
-    typed = {s.field.id for s in form.fields() if s.field.type != "file_list"}
-    found = {key for key, value in answers.items() if key in typed and value not in (None, "", [])}
-    for group in form.groups():
-        for n, item in enumerate(answers.get(group.id) or []):
-            found |= {f"{group.id}.{n}.{key}" for key, value in item.items()
-                      if key in typed and value not in (None, "", [])}
-    return found

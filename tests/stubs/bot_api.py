@@ -152,16 +152,25 @@ class BotApiStub:
 
     def press(self, user_id: int, message_id: int, data: str, *, language_code: str = "zh-hans") -> str:
         """A press on a button of the bot's message `message_id` (data need not be one it offered)."""
-        query_id = f"cq-{next(self._update_ids)}"
+        update = self.press_update(user_id, message_id, data, language_code=language_code)
+        self._updates.append(update)
+        self.queued.append(update["update_id"])
+        asyncio.get_running_loop().create_task(self._notify())
+        return str(update["callback_query"]["id"])
+
+    def press_update(
+        self, user_id: int, message_id: int, data: str, *, language_code: str = "zh-hans",
+    ) -> dict[str, Any]:
+        """A new Update (as JSON) of a press, not queued: for posting to a webhook."""
+        update_id = next(self._update_ids)
         sent = self.messages.get(message_id) or {
             "message_id": message_id, "date": int(time.time()), "chat": _chat(user_id, None, "private"),
             "text": "(old)",
         }
-        self._queue({"callback_query": {
-            "id": query_id, "from": _user(user_id, language_code), "chat_instance": f"ci-{user_id}",
+        return {"update_id": update_id, "callback_query": {
+            "id": f"cq-{update_id}", "from": _user(user_id, language_code), "chat_instance": f"ci-{user_id}",
             "message": sent, "data": data,
-        }})
-        return query_id
+        }}
 
     # -- what the network does -----------------------------------------------------------------------------
     def hold_confirmations(self) -> None:
