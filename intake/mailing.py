@@ -55,22 +55,30 @@ class MailAttempt(Base):
 
 async def mail_entry(
     sessions: async_sessionmaker[AsyncSession], *, reference: str, settings: Settings, campaign: Campaign,
-    clock: Clock,
+    clock: Clock, now: datetime | None = None,
 ) -> bool:
     """Mail one record now unless it went out already, its next try is not due, or another process is at it.
 
-    True when it went out; never raises for an SMTP failure (that is logged and scheduled again).
+    True when it went out; never raises for an SMTP failure (that is logged and scheduled again). `now` is the
+    real time (not the campaign clock), given by tests that let the retry delays pass.
     """
     if not settings.smtp_host:
         return False
-    async with sessions() as session, session.begin():
+    now = now or utcnow()
+    async with sessions() as session:
         submission = await queue.get_submission(session, reference)
         if submission is None or submission.mailed_at is not None:
             return False
-        attempt = await _claim(session, submission.id, now=utcnow(), lease=_lease(settings))
+        attempt = await _claim(session, submission.id, now=now, lease=_lease(settings))
         if attempt is None:
             log.debug("%s is being mailed elsewhere or not due; skipped", reference)
             return False
+        # Read again under the claim: a try that finished since the first look may have mailed it already.
+        await session.refresh(submission, attribute_names=["mailed_at"])
+        if submission.mailed_at is not None:
+            await session.rollback()
+            return False
+        await session.commit()
     form_path = settings.files_dir / submission.form_file if submission.form_file else None
     sent = await mail.send_submission_async(settings=settings, campaign=campaign, submission=submission,
                                             form_path=form_path, attachments_dir=settings.files_dir)
@@ -84,7 +92,7 @@ async def mail_entry(
         wait = min(FIRST_RETRY * 2 ** (attempt - 1), LAST_RETRY)
         row = await session.get(MailAttempt, submission.id)
         if row is not None:
-            row.next_try_at = utcnow() + wait
+            row.next_try_at = now + wait
         if attempt >= MAX_ATTEMPTS:
             log.error("mailing %s failed %d times; giving up: send it to %s by hand (kcxf queue show %s)",
                       reference, attempt, campaign.committee.mailbox, reference)
@@ -96,23 +104,25 @@ async def mail_entry(
 
 async def retry_unmailed(
     sessions: async_sessionmaker[AsyncSession], *, settings: Settings, campaign: Campaign, clock: Clock,
-    limit: int = 10,
+    limit: int = 10, now: datetime | None = None,
 ) -> int:
     """Try again the records whose mailing failed and whose next try is due; returns how many went out."""
     if not settings.smtp_host:
         return 0
+    now = now or utcnow()
     async with sessions() as session:
         due = list((await session.scalars(
             select(queue.Submission.reference)
             .join(MailAttempt, MailAttempt.submission_id == queue.Submission.id)
             .where(queue.Submission.mailed_at.is_(None), MailAttempt.attempts < MAX_ATTEMPTS,
-                   MailAttempt.next_try_at <= utcnow())
+                   MailAttempt.next_try_at <= now)
             .order_by(MailAttempt.next_try_at)
             .limit(limit)
         )).all())
     sent = 0
     for reference in due:
-        if await mail_entry(sessions, reference=reference, settings=settings, campaign=campaign, clock=clock):
+        if await mail_entry(sessions, reference=reference, settings=settings, campaign=campaign, clock=clock,
+                            now=now):
             sent += 1
     return sent
 
