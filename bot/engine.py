@@ -12,9 +12,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
 from bot.flows import Context, Flow
 from bot.language import DEFAULT_LANG, LANGS, Lang, is_lang
+from bot.receipts import record_once, seen
 from bot.replies import Choice, Reply, TextOut
 from bot.state import get_or_create_state
 from bot.users import UserRef, get_or_create_user
+from db.base import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -80,12 +82,16 @@ class Engine:
         """The registered flows."""
         return tuple(self._flows.values())
 
-    async def handle(self, user_ref: UserRef, event: Event) -> list[Reply]:
-        """Process one event in one transaction and return the replies once it is committed."""
+    async def handle(self, user_ref: UserRef, event: Event, *, once: Sequence[str] = ()) -> list[Reply]:
+        """Process one event in one transaction and return the replies once it is committed.
+
+        `once` names the event for the channel (its update id, the keyboard pressed): an event whose key was
+        handled before, by this process or another on the same database, changes nothing and gets no reply.
+        """
         last_conflict: Exception | None = None
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return await self._handle_once(user_ref, event)
+                return await self._handle_once(user_ref, event, once=once)
             except (IntegrityError, StaleDataError) as exc:
                 log.info("conflict for %s on %s (attempt %d): %s",
                          user_ref, type(event).__name__, attempt, exc)
@@ -97,8 +103,12 @@ class Engine:
                   type(event).__name__, user_ref, MAX_ATTEMPTS, last_conflict)
         return [TextOut(self.texts.t("engine.error", _fallback_lang(user_ref)))]
 
-    async def _handle_once(self, user_ref: UserRef, event: Event) -> list[Reply]:
+    async def _handle_once(self, user_ref: UserRef, event: Event, *, once: Sequence[str]) -> list[Reply]:
         async with self.sessionmaker() as session:
+            if await seen(session, once):
+                log.info("%s from %s already handled (%s); dropped",
+                         type(event).__name__, user_ref, ", ".join(once))
+                return []
             user = await get_or_create_user(session, ref=user_ref)
             state = await get_or_create_state(session, user=user)
             # Read before dispatch: a rollback expires these objects and async code cannot lazy-load them.
@@ -118,6 +128,19 @@ class Engine:
             )
             try:
                 replies = await self._dispatch(ctx, event)
+                if flow is not None:
+                    # A step answers for the position it read. Writing the state even when the step changed
+                    # nothing (a refused answer, a question) makes a concurrent step of the same user on another
+                    # worker meet a newer version and run again, so no reply is for a question already answered.
+                    state.updated_at = utcnow()
+                # Recorded last, so on SQLite the write lock is not held while the event is being answered; a
+                # twin that committed meanwhile makes this one change nothing (its receipt, or the state's
+                # version, tells).
+                if once and not await record_once(session, once, now=utcnow()):
+                    await session.rollback()
+                    log.info("%s from %s was handled meanwhile (%s); dropped",
+                             kind, user_ref, ", ".join(once))
+                    return []
                 await session.commit()
             except (IntegrityError, StaleDataError):
                 raise

@@ -15,13 +15,12 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from bot.events import ChoiceIn, Event, FileIn, TextIn
 from bot.flows import Context
 from bot.replies import Choice, DocumentOut, Reply, TextOut
-from intake import mail, notify, queue
+from intake import mailing, notify, queue
 from intake.complete import completeness
 from intake.drafts import OPEN, SUBMITTED, WITHDRAWN, Draft, drafts_of, get_draft, new_draft
 from intake.files import UploadRefused, remove_uploads, store_upload, upload_paths, uploads_of
@@ -420,18 +419,14 @@ class IntakeFlow:
         return self._next(ctx, draft, form, prefix=[TextOut("\n".join(lines))])
 
     @staticmethod
-    def _mailer(ctx: Context, *, reference: str, form_path: Path) -> Callable[[], Awaitable[None]]:
+    def _mailer(ctx: Context, *, reference: str) -> Callable[[], Awaitable[None]]:
         """Mail the committee after the submission has committed, so SMTP never holds the transaction open."""
         settings, campaign, sessions, clock = ctx.settings, ctx.campaign, ctx.sessions, ctx.clock
 
         async def send() -> None:
-            async with sessions() as session, session.begin():
-                submission = await queue.get_submission(session, reference)
-                if submission is None or submission.mailed_at is not None:
-                    return
-                if await mail.send_submission_async(settings=settings, campaign=campaign, submission=submission,
-                                                    form_path=form_path, attachments_dir=settings.files_dir):
-                    submission.mailed_at = clock.now()
+            # A failure is logged and retried later by the bot's housekeeping; the entrant is answered either way.
+            await mailing.mail_entry(sessions, reference=reference, settings=settings, campaign=campaign,
+                                     clock=clock)
 
         return send
 
@@ -456,7 +451,7 @@ class IntakeFlow:
         await notify.notify_staff(ctx.session, settings=ctx.settings, text=ctx.texts.t(
             key, "zh", reference=submission.reference, award=ctx.campaign.award(form.award_id).name.zh,
             entrant=submission.entrant_name))
-        ctx.after_commit.append(self._mailer(ctx, reference=submission.reference, form_path=path))
+        ctx.after_commit.append(self._mailer(ctx, reference=submission.reference))
         ctx.finish()
         title = f"{ctx.campaign.name.zh}申报表"
         return [

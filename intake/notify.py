@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Index, String, Text, column, select, table, update
+from sqlalchemy import Index, String, Text, column, or_, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +27,7 @@ __all__ = [
     "STAFF_CHANNEL",
     "Notification",
     "Recipient",
+    "claim_pending",
     "mark_sent",
     "notify_staff",
     "notify_status",
@@ -56,6 +57,9 @@ class Notification(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Set by the bot process that took the row to send it; another process leaves it alone until the claim is
+    # older than the lease (the claimant crashed, or Telegram refused the message and it is tried again).
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     def __repr__(self) -> str:
         return f"Notification(id={self.id}, to={self.channel}:{self.external_id}, sent_at={self.sent_at!r})"
@@ -115,7 +119,8 @@ async def notify_status(
 
 
 async def take_pending(session: AsyncSession, *, channel: str, limit: int = 50) -> list[Notification]:
-    """The oldest unsent messages of a channel; two bot processes on PostgreSQL never take the same row."""
+    """The oldest unsent messages of a channel, locked for the caller's transaction on PostgreSQL (the bot
+    claims rows with claim_pending instead, so it need not hold a transaction open while sending)."""
     query = (
         select(Notification)
         .where(Notification.channel == channel, Notification.sent_at.is_(None))
@@ -124,6 +129,33 @@ async def take_pending(session: AsyncSession, *, channel: str, limit: int = 50) 
         .with_for_update(skip_locked=True)
     )
     return list((await session.scalars(query)).all())
+
+
+async def claim_pending(
+    session: AsyncSession, *, channel: str, now: datetime, lease: timedelta, limit: int = 50
+) -> list[Notification]:
+    """Claim the oldest unsent messages of a channel not claimed within `lease`; commit, then send them.
+
+    The claim is one UPDATE whose WHERE repeats the test, so of two processes claiming at once on SQLite or
+    PostgreSQL each row goes to one of them; the caller commits it before sending, so no transaction stays open
+    while the chat service answers.
+    """
+    free = (Notification.channel == channel, Notification.sent_at.is_(None),
+            or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - lease))
+    oldest = (
+        select(Notification.id).where(*free)
+        .order_by(Notification.created_at, Notification.id).limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await session.scalars(oldest)).all())
+    if not ids:
+        return []
+    claimed = await session.scalars(
+        update(Notification).where(Notification.id.in_(ids), *free).values(claimed_at=now)
+        .returning(Notification)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed.all(), key=lambda n: (n.created_at, n.id))
 
 
 async def mark_sent(session: AsyncSession, ids: Iterable[int], *, now: datetime) -> None:

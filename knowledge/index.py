@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction
@@ -23,21 +24,38 @@ log = logging.getLogger(__name__)
 
 PASSAGES = "kcxf_passages"
 FAQ = "kcxf_faq"
+SERVER_TIMEOUT_S = 5.0
 
 
-def connect(*, url: str | None, path: Path) -> ClientAPI:
-    """An embedded PersistentClient under the data folder, or an HttpClient when a server URL is set."""
+def connect(*, url: str | None, path: Path, timeout_s: float = SERVER_TIMEOUT_S) -> ClientAPI:
+    """An embedded PersistentClient under the data folder, or an HttpClient when a server URL is set.
+
+    ValueError when the server does not answer; every later request to it gives up after `timeout_s`.
+    """
     settings = ChromaSettings(anonymized_telemetry=False)
     if url:
         parsed = urlparse(url)
-        return chromadb.HttpClient(
+        client = chromadb.HttpClient(
             host=parsed.hostname or "localhost",
             port=parsed.port or (443 if parsed.scheme == "https" else 8000),
             ssl=parsed.scheme == "https",
             settings=settings,
         )
+        _bound_requests(client, timeout_s)
+        return client
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def _bound_requests(client: ClientAPI, timeout_s: float) -> None:
+    # chromadb's HttpClient waits for an answer forever (its httpx session has no timeout, and no setting
+    # changes that); a hung server would then stall every question, so the session gets a bound here.
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(timeout_s)
+    else:
+        log.warning("cannot bound the Chroma client's request time (chromadb changed?); a hung server will "
+                    "stall answers")
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import bm25s
 import numpy as np
+from chromadb.api.models.Collection import Collection
 
 from knowledge.chunk import Chunk
 from knowledge.faq import FaqEntry
@@ -21,6 +25,11 @@ from knowledge.tokens import Term, Tokenizer
 RRF_K = 20
 VECTOR_WEIGHT = 0.5
 MIN_COSINE = 0.15
+# After a failed vector query (Chroma server down, slow or refusing) the vector side rests this long before it
+# is tried again, so an outage costs one failed request per pause instead of one per question.
+VECTOR_RETRY_S = 30.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,9 +80,10 @@ class _Lexical:
 class Retriever:
     """Answers "which passages and which FAQ entry fit this question" for one language at a time."""
 
-    def __init__(self, index: KnowledgeIndex, tokenizer: Tokenizer) -> None:
+    def __init__(self, index: KnowledgeIndex, tokenizer: Tokenizer, *, vector_retry_s: float = VECTOR_RETRY_S) -> None:
         self.index = index
         self.tokenizer = tokenizer
+        self.vectors = VectorSearch(retry_s=vector_retry_s)
         self.refresh()
 
     def refresh(self) -> None:
@@ -119,10 +129,10 @@ class Retriever:
             if bm[i] > 0:
                 fused[int(i)] = fused.get(int(i), 0.0) + 1.0 / (RRF_K + rank)
         position = {c.id: n for n, c in enumerate(chunks)}
-        got = self.index.passages.query(
-            query_texts=[question], n_results=pool, where={"lang": lang}, include=["distances"]
+        got = self.vectors.query(
+            self.index.passages, query_texts=[question], n_results=pool, where={"lang": lang}, include=["distances"]
         )
-        for rank, (cid, dist) in enumerate(zip(got["ids"][0], got["distances"][0], strict=True)):
+        for rank, (cid, dist) in enumerate(zip(got["ids"][0], got["distances"][0], strict=True) if got else ()):
             if cid in position and 1.0 - dist >= MIN_COSINE:
                 fused[position[cid]] = fused.get(position[cid], 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
         best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
@@ -147,12 +157,12 @@ class Retriever:
         if not variants:
             return None
         terms = self.tokenizer.terms(question, lang=lang)
-        got = self.index.faq.query(
-            query_texts=[question], n_results=min(20, len(variants)), where={"lang": lang},
+        got = self.vectors.query(
+            self.index.faq, query_texts=[question], n_results=min(20, len(variants)), where={"lang": lang},
             include=["metadatas", "distances"],
         )
         best_cos: dict[str, tuple[float, str]] = {}
-        for meta, dist in zip(got["metadatas"][0], got["distances"][0], strict=True):
+        for meta, dist in zip(got["metadatas"][0], got["distances"][0], strict=True) if got else ():
             faq_id, cos = str(meta["faq_id"]), 1.0 - float(dist)
             if cos > best_cos.get(faq_id, (-1.0, ""))[0]:
                 best_cos[faq_id] = (cos, str(meta["question"]))
@@ -168,6 +178,38 @@ class Retriever:
             if best is None or confidence > best.confidence:
                 best = FaqHit(entry=self._faq[faq_id], question=variant, confidence=confidence)
         return best
+
+
+class VectorSearch:
+    """Chroma's side of retrieval, which may fail: then BM25 answers alone until the vector side is back."""
+
+    def __init__(self, *, retry_s: float = VECTOR_RETRY_S) -> None:
+        self.retry_s = retry_s
+        self._resting_until: float | None = None  # set while an outage lasts
+
+    @property
+    def available(self) -> bool:
+        """False while the vector side rests after a failure."""
+        return self._resting_until is None or time.monotonic() >= self._resting_until
+
+    def query(self, collection: Collection, **kwargs: Any) -> Any:
+        """collection.query(**kwargs), or None (BM25 alone) when it fails or the vector side is resting."""
+        if not self.available:
+            return None
+        try:
+            got = collection.query(**kwargs)
+        except Exception as exc:  # whatever the client raises, the question is still answered lexically
+            if self._resting_until is None:
+                log.warning("vector search on %s failed (%s: %s); answering from BM25 alone, retrying in %.0f s",
+                            collection.name, type(exc).__name__, exc, self.retry_s)
+            else:
+                log.info("vector search on %s still failing (%s)", collection.name, type(exc).__name__)
+            self._resting_until = time.monotonic() + self.retry_s
+            return None
+        if self._resting_until is not None:
+            log.warning("vector search on %s is back", collection.name)
+            self._resting_until = None
+        return got
 
 
 def _coverage(terms: Sequence[Term], vocab: set[str], lex: _Lexical) -> float:

@@ -34,7 +34,7 @@ def campaign_terms(campaign: Campaign) -> list[str]:
 
 def open_index(settings: Settings) -> KnowledgeIndex:
     """The Chroma index the settings name, with the configured embedding function."""
-    client = connect(url=settings.chroma_url, path=settings.chroma_dir)
+    client = connect(url=settings.chroma_url, path=settings.chroma_dir, timeout_s=settings.chroma_timeout_s)
     embedding = make_embedding(
         settings.embedding, base_url=settings.embedding_base_url, api_key=settings.embedding_api_key
     )

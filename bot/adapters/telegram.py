@@ -10,12 +10,10 @@ import mimetypes
 import os
 import re
 import tempfile
-import time
 import weakref
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,19 +31,20 @@ from telegram.constants import ChatAction, ChatType, FileSizeLimit, InlineKeyboa
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
+from bot import rate_limit, receipts
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
+from bot.housekeeping import keep_house_forever
 from bot.replies import Choice, DocumentOut, Reply, TextOut
 from bot.users import UserRef
-from intake.notify import mark_sent, take_pending
+from db.base import utcnow
+from intake.notify import claim_pending, mark_sent
 from intake.retention import purge_periodically
 
 if TYPE_CHECKING:
@@ -68,11 +67,9 @@ TOKEN_PREFIX = "#"
 INCOMING = "incoming"
 # How often queued notifications (status changes, staff notices written by any process) are sent.
 OUTBOX_INTERVAL_S = 3.0
-# How many update ids are remembered to drop a redelivered update; Telegram redelivers only recent ones.
-RECENT_UPDATES = 2048
-RATE_WINDOW_S = 60.0
-# Users tracked by the rate limit before those idle for a whole window are forgotten.
-RATE_USERS_SWEEP = 10_000
+# A notification one worker claimed but did not mark sent (it crashed, or Telegram refused it) is tried again
+# after this long, by whichever worker claims it then.
+OUTBOX_LEASE = timedelta(minutes=2)
 # What the Bot API accepts as a webhook secret token.
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -136,8 +133,6 @@ def build_application(
         .post_shutdown(adapter.release)
         .build()
     )
-    # Before every other handler: a redelivered update is dropped whatever it contains.
-    application.add_handler(TypeHandler(Update, adapter.drop_repeats), group=-1)
     # New messages only: an edited message would otherwise be answered (or taken as a form answer) twice.
     new = filters.UpdateType.MESSAGE
     private = new & filters.ChatType.PRIVATE
@@ -163,13 +158,9 @@ class _Adapter:
     ) -> None:
         self.engine = engine
         self.incoming_dir = incoming_dir
+        self.rate_per_minute = rate_per_minute
         self.outbox_interval_s = outbox_interval_s
-        self._outbox: asyncio.Task[None] | None = None
-        self._purge: asyncio.Task[None] | None = None
-        # In memory, per process: a second worker sharing the database (issue 6) would need both of these kept
-        # where the workers can see each other's, e.g. in that database.
-        self._recent = _RecentIds(RECENT_UPDATES)
-        self._rate = _RateLimit(rate_per_minute)
+        self._background: list[asyncio.Task[None]] = []
         # Downloads in progress, removed by post_shutdown if a handler was cut off before its own cleanup.
         self._temp_files: set[Path] = set()
         # One lock per user, alive while one of their updates is being handled.
@@ -193,13 +184,16 @@ class _Adapter:
         )
 
     async def on_started(self, application: Application) -> None:
-        """Publish the menus, start delivering the notification outbox and purging abandoned drafts daily."""
+        """Publish the menus, start delivering the notification outbox, the housekeeping and the daily purge."""
         await self.set_commands(application)
-        self._outbox = asyncio.create_task(self._deliver_forever(application))
         settings = self.engine.settings
-        self._purge = asyncio.create_task(purge_periodically(
-            self.engine.sessionmaker, clock=self.engine.clock, days=settings.draft_retention_days,
-            files_dir=settings.files_dir))
+        self._background += [
+            asyncio.create_task(self._deliver_forever(application)),
+            asyncio.create_task(keep_house_forever(self.engine)),
+            asyncio.create_task(purge_periodically(
+                self.engine.sessionmaker, clock=self.engine.clock, days=settings.draft_retention_days,
+                files_dir=settings.files_dir)),
+        ]
 
     async def _deliver_forever(self, application: Application) -> None:
         while True:
@@ -210,56 +204,74 @@ class _Adapter:
             await asyncio.sleep(self.outbox_interval_s)
 
     async def deliver(self, application: Application) -> int:
-        """Send the queued notifications for Telegram users and chats; returns how many went out."""
-        async with self.engine.sessionmaker() as session, session.begin():
-            sent = []
-            for note in await take_pending(session, channel=CHANNEL):
-                # A group member's id is "user@chat"; a notice about their entry goes to them privately.
-                chat_id = int(note.external_id.split("@")[0])
-                try:
-                    await application.bot.send_message(chat_id=chat_id, text=note.text)
-                except TelegramError as exc:
-                    log.warning("notification %s to %s not delivered: %s", note.id, chat_id, exc)
-                    continue
-                sent.append(note.id)
-            await mark_sent(session, sent, now=self.engine.clock.now())
-        return len(sent)
+        """Send the queued notifications for Telegram users and chats; returns how many went out.
+
+        Rows are claimed in a transaction of their own first, so two workers never send the same one, and each
+        is marked sent as soon as Telegram took it: a crash in between sends at most that one again.
+        """
+        sessions = self.engine.sessionmaker
+        async with sessions() as session, session.begin():
+            notes = await claim_pending(session, channel=CHANNEL, now=utcnow(), lease=OUTBOX_LEASE)
+        sent = 0
+        for note in notes:
+            # A group member's id is "user@chat"; a notice about their entry goes to them privately.
+            chat_id = int(note.external_id.split("@")[0])
+            try:
+                await application.bot.send_message(chat_id=chat_id, text=note.text)
+            except TelegramError as exc:
+                log.warning("notification %s to %s not delivered, tried again in %s: %s",
+                            note.id, chat_id, OUTBOX_LEASE, exc)
+                continue
+            async with sessions() as session, session.begin():
+                await mark_sent(session, [note.id], now=self.engine.clock.now())
+            sent += 1
+        return sent
 
     async def release(self, application: Application) -> None:
         """Remove what the adapter still holds once the application has stopped: unfinished downloads."""
-        for task in (self._outbox, self._purge):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._background.clear()
         for path in list(self._temp_files):
             await asyncio.to_thread(path.unlink, missing_ok=True)
         self._temp_files.clear()
         self._long_values.clear()
 
     # -- updates in ----------------------------------------------------------------------------------------
-    async def drop_repeats(self, update: object, context: Context) -> None:
-        """Stop an update seen before: Telegram delivers one again when it missed the answer to the first."""
-        if isinstance(update, Update) and not self._recent.add(update.update_id):
-            log.info("update %s delivered again; dropped", update.update_id)
-            raise ApplicationHandlerStop
-
+    # Shared by every worker on the database: an update Telegram delivers twice (after a crash, or to a second
+    # webhook worker) is handled once, through the receipts the engine records with the event; and the rate
+    # limit counts a user's updates whichever worker takes them.
     async def _over_limit(
         self, context: Context, user: User, ref: UserRef, *, chat_id: int | None,
         query: CallbackQuery | None = None,
     ) -> bool:
         """Whether `user` has sent too much this minute; the first refused update gets one polite answer."""
-        verdict = self._rate.admit(user.id, now=time.monotonic())
-        if verdict is _Verdict.ADMIT:
+        async with self.engine.sessionmaker() as session, session.begin():
+            verdict = await rate_limit.admit(session, f"{CHANNEL}:{user.id}", limit=self.rate_per_minute,
+                                             now=utcnow())
+        if verdict is rate_limit.Verdict.ADMIT:
             return False
-        text = self.t("telegram.rate_limited", ref, per_minute=self._rate.per_minute)
-        if verdict is _Verdict.WARN:
-            log.info("user %s is over %s updates a minute", user.id, self._rate.per_minute)
+        text = self.t("telegram.rate_limited", ref, per_minute=self.rate_per_minute)
+        if verdict is rate_limit.Verdict.WARN:
+            log.info("user %s is over %s updates a minute", user.id, self.rate_per_minute)
         if query is not None:  # a press is always answered, or the client shows it loading
-            await query.answer(text if verdict is _Verdict.WARN else None)
-        elif verdict is _Verdict.WARN and chat_id is not None:
+            await _answer(query, text if verdict is rate_limit.Verdict.WARN else None)
+        elif verdict is rate_limit.Verdict.WARN and chat_id is not None:
             await context.bot.send_message(chat_id, text)
         return True
+
+    async def _seen(self, once: Sequence[str]) -> bool:
+        """Whether an update with one of these keys was handled already (checked before anything is sent)."""
+        async with self.engine.sessionmaker() as session:
+            return await receipts.seen(session, once)
+
+    async def _first_time(self, once: Sequence[str]) -> bool:
+        """Record the keys of an update answered without the engine; False when it was answered before."""
+        async with self.engine.sessionmaker() as session, session.begin():
+            return await receipts.record_once(session, once, now=utcnow())
 
     async def on_command(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -268,24 +280,26 @@ class _Adapter:
         name, _, args = message.text.strip()[1:].partition(" ")
         name = name.split("@", 1)[0].lower()
         ref = _user_ref(user, message.chat)
-        if await self._over_limit(context, user, ref, chat_id=message.chat.id):
-            return
+        once = (_update_key(update),)
         async with self._turn(ref):
-            if message.chat.type != ChatType.PRIVATE and name in PRIVATE_ONLY:
-                text = self.t("telegram.private_only", ref, bot=context.bot.username)
-                await self._send(context, message, [TextOut(text)])
+            if await self._over_limit(context, user, ref, chat_id=message.chat.id):
                 return
-            await self._handle(context, message, ref, CommandIn(name, args.strip()))
+            if message.chat.type != ChatType.PRIVATE and name in PRIVATE_ONLY:
+                if await self._first_time(once):
+                    text = self.t("telegram.private_only", ref, bot=context.bot.username)
+                    await self._send(context, message, [TextOut(text)])
+                return
+            await self._handle(context, message, ref, CommandIn(name, args.strip()), once=once)
 
     async def on_text(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
             return
         ref = _user_ref(user, message.chat)
-        if await self._over_limit(context, user, ref, chat_id=message.chat.id):
-            return
         async with self._turn(ref):
-            await self._handle(context, message, ref, TextIn(message.text))
+            if await self._over_limit(context, user, ref, chat_id=message.chat.id):
+                return
+            await self._handle(context, message, ref, TextIn(message.text), once=(_update_key(update),))
 
     async def on_group_text(self, update: Update, context: Context) -> None:
         """In a group, only a message that mentions the bot or replies to it is a question for it."""
@@ -304,18 +318,16 @@ class _Adapter:
             return
         question = _strip_mention(message.text, mention).strip()
         ref = _user_ref(user, message.chat)
-        if await self._over_limit(context, user, ref, chat_id=message.chat.id):
-            return
         async with self._turn(ref):
-            await self._handle(context, message, ref, TextIn(question))
+            if await self._over_limit(context, user, ref, chat_id=message.chat.id):
+                return
+            await self._handle(context, message, ref, TextIn(question), once=(_update_key(update),))
 
     async def on_file(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
         ref = _user_ref(user, message.chat)
-        if await self._over_limit(context, user, ref, chat_id=message.chat.id):
-            return
         if message.document is not None:
             doc = message.document
             file_id, size = doc.file_id, doc.file_size or 0
@@ -334,18 +346,22 @@ class _Adapter:
                 await file.download_to_drive(path)
                 size_on_disk = (await asyncio.to_thread(path.stat)).st_size
                 event = FileIn(file_name=name, mime_type=mime, size=size_on_disk, path=path)
-                return await self.engine.handle(ref, event)
+                return await self.engine.handle(ref, event, once=once)
             finally:  # the engine keeps its own copy of what it accepts
                 await asyncio.to_thread(path.unlink, missing_ok=True)
                 self._temp_files.discard(path)
 
+        once = (_update_key(update),)
         async with self._turn(ref):
+            if await self._over_limit(context, user, ref, chat_id=message.chat.id):
+                return
             if size > FileSizeLimit.FILESIZE_DOWNLOAD:
                 # The Bot API will not hand a bot anything larger, so it is refused before getFile is tried.
-                text = self.t("telegram.file_too_large", ref, name=name, size=f"{size / 1_000_000:.1f} MB")
-                await self._send(context, message, [TextOut(text)])
+                if await self._first_time(once):
+                    text = self.t("telegram.file_too_large", ref, name=name, size=f"{size / 1_000_000:.1f} MB")
+                    await self._send(context, message, [TextOut(text)])
                 return
-            await self._run(context, message, with_download)
+            await self._run(context, message, with_download, once=once)
 
     async def on_press(self, update: Update, context: Context) -> None:
         query, user = update.callback_query, update.effective_user
@@ -353,29 +369,39 @@ class _Adapter:
             return
         message = query.message if isinstance(query.message, Message) else None
         ref = _user_ref(user, message.chat if message is not None else None)
-        if await self._over_limit(context, user, ref, chat_id=None, query=query):
-            return
         async with self._turn(ref):
-            await self._press(context, query, message, ref)
+            if await self._over_limit(context, user, ref, chat_id=None, query=query):
+                return
+            await self._press(context, update, query, message, ref)
 
-    async def _press(self, context: Context, query: CallbackQuery, message: Message | None, ref: UserRef) -> None:
+    async def _press(
+        self, context: Context, update: Update, query: CallbackQuery, message: Message | None, ref: UserRef,
+    ) -> None:
         data = query.data or ""
         value = self._long_values.get(data) if data.startswith(TOKEN_PREFIX) else data
         if value is None:
-            await query.answer(self.t("telegram.stale_button", ref), show_alert=True)
+            await _answer(query, self.t("telegram.stale_button", ref), show_alert=True)
             return
-        await query.answer()
+        await _answer(query)
         if message is None:  # too old for Telegram to show: nothing to reply under, nothing to edit
-            await context.bot.send_message(query.from_user.id, self.t("telegram.stale_button", ref))
+            if await self._first_time((_update_key(update),)):
+                await context.bot.send_message(query.from_user.id, self.t("telegram.stale_button", ref))
             return
+        # A keyboard answers its question once: a second press of it (a double tap, or the same button pressed
+        # again before the first press's edit arrived) is dropped like a repeated update.
+        once = (_update_key(update), f"{CHANNEL}:keyboard:{message.chat.id}:{message.message_id}")
         label = _label_of(message, data)
-        if label is not None and message.text:
-            # The keyboard goes and the choice shows, so the same question cannot be answered twice.
-            try:
-                await message.edit_text(f"{message.text}\n\n{self.t('telegram.chosen', ref, label=label)}")
-            except TelegramError as exc:  # e.g. pressed twice: the choice still counts, the edit is cosmetic
-                log.info("could not mark the choice on message %s: %s", message.message_id, exc)
-        await self._handle(context, message, ref, ChoiceIn(value))
+
+        async def choose() -> list[Reply]:
+            if label is not None and message.text:
+                # The keyboard goes and the choice shows, so the same question is not offered again.
+                try:
+                    await message.edit_text(f"{message.text}\n\n{self.t('telegram.chosen', ref, label=label)}")
+                except TelegramError as exc:  # the choice still counts, the edit is cosmetic
+                    log.info("could not mark the choice on message %s: %s", message.message_id, exc)
+            return await self.engine.handle(ref, ChoiceIn(value), once=once)
+
+        await self._run(context, message, choose, once=once)
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log the failure with the update, and tell the user something went wrong."""
@@ -391,19 +417,28 @@ class _Adapter:
             log.exception("could not tell chat %s about the error", update.effective_chat.id)
 
     # -- engine and replies out ----------------------------------------------------------------------------
-    async def _handle(self, context: Context, message: Message, ref: UserRef, event: Event) -> None:
-        await self._run(context, message, lambda: self.engine.handle(ref, event))
+    async def _handle(
+        self, context: Context, message: Message, ref: UserRef, event: Event, *, once: Sequence[str],
+    ) -> None:
+        await self._run(context, message, lambda: self.engine.handle(ref, event, once=once), once=once)
 
     def _turn(self, ref: UserRef) -> asyncio.Lock:
-        """The lock that keeps this user's updates in order; taken before a handler's first await."""
+        """The lock that keeps this user's updates in order; taken before a handler's first await (the rate
+        limit's database round trip included), so the lock's queue is the order the updates arrived in."""
         lock = self._locks.get(ref.external_id)
         if lock is None:
             lock = self._locks[ref.external_id] = asyncio.Lock()
         return lock
 
     async def _run(
-        self, context: Context, message: Message, handle: Callable[[], Awaitable[list[Reply]]]
+        self, context: Context, message: Message, handle: Callable[[], Awaitable[list[Reply]]], *,
+        once: Sequence[str],
     ) -> None:
+        # Under the user's lock: a twin this process took first has committed by now and is dropped here, before
+        # anything is sent; a twin on another worker is caught by the engine's own receipt.
+        if await self._seen(once):
+            log.info("update %s handled before; dropped", ", ".join(once))
+            return
         await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
         await self._send(context, message, await handle())
 
@@ -437,60 +472,16 @@ class _Adapter:
         return token
 
 
-class _RecentIds:
-    """The last `size` update ids seen, to tell a redelivered update from a new one."""
-
-    def __init__(self, size: int) -> None:
-        self._order: deque[int] = deque()
-        self._ids: set[int] = set()
-        self._size = size
-
-    def add(self, update_id: int) -> bool:
-        """Remember `update_id`; False when it was already remembered."""
-        if update_id in self._ids:
-            return False
-        self._ids.add(update_id)
-        self._order.append(update_id)
-        if len(self._order) > self._size:
-            self._ids.discard(self._order.popleft())
-        return True
+def _update_key(update: Update) -> str:
+    return f"{CHANNEL}:update:{update.update_id}"
 
 
-class _Verdict(Enum):
-    ADMIT = "admit"
-    WARN = "warn"  # the first refused update of a window: the user is told once
-    DROP = "drop"
-
-
-class _RateLimit:
-    """At most `per_minute` updates handled per user in any sliding minute; refused ones do not count."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._hits: dict[int, deque[float]] = {}
-        self._warned: dict[int, float] = {}
-
-    def admit(self, user_id: int, *, now: float) -> _Verdict:
-        """Count an update of `user_id` at monotonic time `now`, if it is within the limit."""
-        if len(self._hits) > RATE_USERS_SWEEP:
-            self._sweep(now)
-        hits = self._hits.setdefault(user_id, deque())
-        while hits and hits[0] <= now - RATE_WINDOW_S:
-            hits.popleft()
-        if len(hits) < self.per_minute:
-            hits.append(now)
-            return _Verdict.ADMIT
-        warned = self._warned.get(user_id)
-        if warned is not None and warned > now - RATE_WINDOW_S:
-            return _Verdict.DROP
-        self._warned[user_id] = now
-        return _Verdict.WARN
-
-    def _sweep(self, now: float) -> None:
-        idle = [user for user, hits in self._hits.items() if not hits or hits[-1] <= now - RATE_WINDOW_S]
-        for user in idle:
-            del self._hits[user]
-            self._warned.pop(user, None)
+async def _answer(query: CallbackQuery, text: str | None = None, *, show_alert: bool = False) -> None:
+    """Answer a press so the client stops showing it loading; a press answered before is no error."""
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except TelegramError as exc:  # the same update delivered twice: Telegram refuses the second answer
+        log.info("callback query %s not answered: %s", query.id, exc)
 
 
 def _user_ref(user: User, chat: Chat | None) -> UserRef:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import signal
 import socket
 import subprocess
@@ -29,6 +28,7 @@ from config.settings import Settings
 from knowledge.answer import KnowledgeBase
 from tests.databases import kcxf_env
 from tests.intake.factories import typed_answer
+from tests.processes import child_env
 from tests.stubs import BotApiStub, Call
 
 PREFIX = "intake:"
@@ -256,7 +256,7 @@ async def _state(runtime: Runtime, user_id: int) -> tuple[str | None, str | None
 
 
 def test_kcxf_bot_without_a_token_fails_with_a_clear_message(tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KCXF_")}
+    env = child_env()
     done = subprocess.run([sys.executable, "-m", "bot", "bot"], capture_output=True, text=True, timeout=60,
                           env={**env, "KCXF_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "200"}, cwd=tmp_path)
     assert done.returncode == 2
@@ -421,7 +421,7 @@ async def test_stopping_finishes_the_update_in_hand_and_leaves_no_download(
 async def test_kcxf_run_starts_the_bot_when_a_token_is_set_and_sigterm_stops_it(
     stub: BotApiStub, settings: Settings, mode: str,
 ):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KCXF_")}
+    env = child_env()
     env |= {**kcxf_env(settings), "KCXF_TELEGRAM_TOKEN": stub.token,
             "KCXF_TELEGRAM_BASE_URL": f"{stub.url}/bot", "KCXF_TELEGRAM_BASE_FILE_URL": f"{stub.url}/file/bot"}
     secret, port = "kcxf-run-secret", _free_port()
@@ -456,7 +456,7 @@ async def test_kcxf_run_starts_the_bot_when_a_token_is_set_and_sigterm_stops_it(
 
 
 def test_kcxf_run_without_a_token_chats_in_the_terminal(settings: Settings):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KCXF_")}
+    env = child_env()
     done = subprocess.run([sys.executable, "-m", "bot", "run"], input="/quit\n", capture_output=True, text=True,
                           timeout=120, env={**env, **kcxf_env(settings), "COLUMNS": "200"},
                           cwd=settings.data_dir.parent)

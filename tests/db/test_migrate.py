@@ -27,6 +27,7 @@ from db.models import load_models
 from db.session import make_engine, make_sessionmaker
 from intake.drafts import Draft
 from tests.databases import Databases, kcxf_env
+from tests.processes import child_env
 
 PROJECT = Path(__file__).resolve().parents[2]
 HOW_TO_FIX = ("the models and the migrations disagree: write a revision with `kcxf db revision \"what changed\"`, "
@@ -220,7 +221,7 @@ async def test_a_revision_is_written_with_what_the_models_add(empty_engine: Asyn
 
 
 def _kcxf_db(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("KCXF_")}, **kcxf_env(settings)}
+    env = {**child_env(), **kcxf_env(settings)}
     return subprocess.run([sys.executable, "-m", "bot", "db", *args], capture_output=True, text=True, env=env,
                           timeout=120, cwd=settings.data_dir.parent)
 

@@ -50,3 +50,29 @@ def serve_chat(reply: Reply, *, delay_s: float = 0.0) -> Iterator[tuple[str, lis
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def serve_garbage(body: bytes, *, content_type: str = "application/json") -> Iterator[str]:
+    """An endpoint that answers every request with HTTP 200 and `body` (not what an OpenAI client expects)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - keep test output quiet
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -74,6 +74,13 @@ class BotApiStub:
         self.messages: dict[int, dict[str, Any]] = {}  # every message the bot sent, by message_id
         self.delays: dict[str, float] = {}  # method -> seconds the stub takes to answer it (a slow network)
         self.webhook: dict[str, Any] = {}  # the parameters of the last setWebhook
+        self.queued: list[int] = []  # the update ids of what users did, in order
+        self.fetched: list[int] = []  # every update id getUpdates handed out, as often as it did
+        self.arrived: list[str] = []  # methods in the order their requests arrived (before any answer)
+        self._stalled: set[str] = set()  # methods whose requests wait until let go
+        # While set, a getUpdates that would confirm updates past this offset hangs and confirms nothing.
+        self._held_offset: int | None = None
+        self._offset = 0
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -115,6 +122,7 @@ class BotApiStub:
         if reply_to is not None:
             message["reply_to_message"] = self.messages[reply_to]
         self._updates.append(update)
+        self.queued.append(update["update_id"])
         asyncio.get_running_loop().create_task(self._notify())
         return message["message_id"]
 
@@ -144,18 +152,48 @@ class BotApiStub:
 
     def press(self, user_id: int, message_id: int, data: str, *, language_code: str = "zh-hans") -> str:
         """A press on a button of the bot's message `message_id` (data need not be one it offered)."""
-        query_id = f"cq-{next(self._update_ids)}"
+        update = self.press_update(user_id, message_id, data, language_code=language_code)
+        self._updates.append(update)
+        self.queued.append(update["update_id"])
+        asyncio.get_running_loop().create_task(self._notify())
+        return str(update["callback_query"]["id"])
+
+    def press_update(
+        self, user_id: int, message_id: int, data: str, *, language_code: str = "zh-hans",
+    ) -> dict[str, Any]:
+        """A new Update (as JSON) of a press, not queued: for posting to a webhook."""
+        update_id = next(self._update_ids)
         sent = self.messages.get(message_id) or {
             "message_id": message_id, "date": int(time.time()), "chat": _chat(user_id, None, "private"),
             "text": "(old)",
         }
-        self._queue({"callback_query": {
-            "id": query_id, "from": _user(user_id, language_code), "chat_instance": f"ci-{user_id}",
+        return {"update_id": update_id, "callback_query": {
+            "id": f"cq-{update_id}", "from": _user(user_id, language_code), "chat_instance": f"ci-{user_id}",
             "message": sent, "data": data,
-        }})
-        return query_id
+        }}
+
+    # -- what the network does -----------------------------------------------------------------------------
+    def hold_confirmations(self) -> None:
+        """Updates handed out from now on stay unconfirmed, as when the worker that fetched them is killed before
+        its next getUpdates reaches Telegram: that request hangs, and Telegram hands the updates out again."""
+        self._held_offset = self._offset
+
+    def stall(self, method: str) -> None:
+        """Requests of `method` arrive (see `arrived`) but are not answered until let_go."""
+        self._stalled.add(method)
+
+    async def let_go(self) -> None:
+        """End hold_confirmations and every stall; the requests that waited get an empty answer."""
+        self._held_offset = None
+        self._stalled.clear()
+        await self._notify()
 
     # -- what the test checks ------------------------------------------------------------------------------
+    @property
+    def confirmed(self) -> int:
+        """The highest offset a getUpdates confirmed: every update below it is forgotten."""
+        return self._offset
+
     async def wait_for(self, predicate: Callable[[Call], bool], *, within: float = 10.0, after: int = 0) -> Call:
         """The first recorded call (from index `after`) matching `predicate`, waiting for it if need be."""
         async def find() -> Call:
@@ -187,6 +225,12 @@ class BotApiStub:
                                      status=401)
         method = request.match_info["method"]
         params, files = await _read_params(request)
+        self.arrived.append(method)
+        await self._notify()
+        if method in self._stalled:
+            async with self._changed:
+                await self._changed.wait_for(lambda: method not in self._stalled)
+            return web.json_response({"ok": True, "result": True})
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
         handler = getattr(self, f"_api_{method}", None)
@@ -210,6 +254,7 @@ class BotApiStub:
 
     def _queue(self, update: dict[str, Any]) -> None:
         self._updates.append({"update_id": next(self._update_ids), **update})
+        self.queued.append(self._updates[-1]["update_id"])
         asyncio.get_running_loop().create_task(self._notify())
 
     async def _notify(self) -> None:
@@ -218,12 +263,19 @@ class BotApiStub:
 
     async def _api_getUpdates(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
         offset = int(params.get("offset") or 0)
+        if self._held_offset is not None and offset > self._held_offset:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self._held_offset is None)
+            return []  # its sender is gone; Telegram never took this confirmation
+        # An offset confirms (forgets) every update before it; the rest are handed out again and again.
+        self._offset = max(self._offset, offset)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates:
             wait = min(float(params.get("timeout") or 0), LONG_POLL_S)
             async with self._changed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._updates)), wait)
+        self.fetched += [u["update_id"] for u in self._updates]
         return list(self._updates)
 
     async def _api_getMe(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:

@@ -1,0 +1,62 @@
+"""The chores of a long-running bot process: forget old receipts and rate windows, retry unmailed entries.
+
+Every worker runs them; each chore is safe to run in several processes at once (deletes of old rows, and
+mailings claimed one record at a time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.rate_limit import sweep_windows
+from bot.receipts import sweep_receipts
+from db.base import utcnow
+from intake.mailing import retry_unmailed
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+__all__ = ["INTERVAL_S", "RECEIPTS_KEPT", "Chores", "keep_house", "keep_house_forever"]
+
+log = logging.getLogger(__name__)
+
+INTERVAL_S = 60.0
+# Telegram keeps an update it could not deliver for 24 hours; a receipt must outlive any redelivery.
+RECEIPTS_KEPT = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Chores:
+    """What one round did."""
+
+    receipts_swept: int
+    windows_swept: int
+    mailed: int
+
+
+async def keep_house(engine: Engine) -> Chores:
+    """One round of every chore."""
+    now = utcnow()
+    async with engine.sessionmaker() as session, session.begin():
+        receipts = await sweep_receipts(session, before=now - RECEIPTS_KEPT)
+        windows = await sweep_windows(session, now=now)
+    mailed = await retry_unmailed(engine.sessionmaker, settings=engine.settings, campaign=engine.campaign,
+                                  clock=engine.clock)
+    done = Chores(receipts_swept=receipts, windows_swept=windows, mailed=mailed)
+    if receipts or windows or mailed:
+        log.info("housekeeping: %s", done)
+    return done
+
+
+async def keep_house_forever(engine: Engine, *, interval_s: float = INTERVAL_S) -> None:
+    """keep_house every `interval_s` seconds until cancelled; a failed round is logged and tried again."""
+    while True:
+        try:
+            await keep_house(engine)
+        except Exception:  # the database may be away for a moment; the next round tries again
+            log.exception("housekeeping failed; next round in %.0f s", interval_s)
+        await asyncio.sleep(interval_s)
