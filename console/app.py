@@ -8,6 +8,7 @@ every request that changes something needs the CSRF token; see deps.authenticate
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.runtime import Runtime
 from config.clock import Clock, SystemClock
-from console import auth, dashboard, language
+from console import audit_pages, auth, dashboard, exports, language, records, review
 from console.deps import authenticate
 from console.errors import ConsoleRefusal, NotLoggedIn
 from console.sessions import CookieSigner, session_secret
@@ -36,15 +37,22 @@ ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     language.router,
     dashboard.router,
+    exports.router,  # before records: /queue/export.* are not record pages
+    records.router,
+    review.router,
+    audit_pages.router,
 )
 
 # Role sets of nav entries that are not for everyone (admin is always added).
 REVIEWERS = frozenset({Role.reviewer})
 MAINTAINERS = frozenset({Role.maintainer})
+ADMIN_ONLY: frozenset[Role] = frozenset()
 
 # The nav bar, left to right; each entry is shown to its roles (admin sees everything).
 NAV: tuple[NavItem, ...] = (
     NavItem("/", "console.nav.dashboard"),
+    NavItem("/queue", "console.nav.queue", REVIEWERS),
+    NavItem("/audit", "console.nav.audit", ADMIN_ONLY),
 )
 
 
@@ -66,7 +74,26 @@ def create_app(runtime: Runtime, *, clock: Clock | None = None) -> FastAPI:
         app.include_router(router)
     app.add_exception_handler(ConsoleRefusal, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.middleware("http")(_security_headers)
     return app
+
+
+# No script, style or frame from anywhere else; inline <script> is refused too, so nothing an entrant typed can
+# run even if a template forgot to escape it.
+_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("x-content-type-options", "nosniff")
+    response.headers.setdefault("x-frame-options", "DENY")
+    response.headers.setdefault("referrer-policy", "same-origin")
+    response.headers.setdefault("content-security-policy", _CSP)
+    if not request.url.path.startswith("/static/"):
+        # Pages and downloads hold entrants' personal data: no copy in the browser's or a proxy's cache.
+        response.headers["cache-control"] = "no-store"
+    return response
 
 
 def wants_html(request: Request) -> bool:

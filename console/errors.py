@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConsoleRefusal", "CsrfRefused", "Forbidden", "NotLoggedIn"]
+__all__ = ["ConsoleRefusal", "CsrfRefused", "Forbidden", "NoSuchRecord", "NotLoggedIn"]
 
 
 class ConsoleRefusal(Exception):
@@ -31,3 +31,10 @@ class CsrfRefused(ConsoleRefusal):
 
     status_code = 403
     key = "console.errors.csrf"
+
+
+class NoSuchRecord(ConsoleRefusal):
+    """No entry (or no such file of an entry) behind this address."""
+
+    status_code = 404
+    key = "console.errors.no_record"

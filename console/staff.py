@@ -23,10 +23,12 @@ __all__ = [
     "StaffError",
     "add_staff",
     "check_password",
+    "count_staff",
     "get_staff",
     "hash_password",
     "list_staff",
     "may_see_identifiers",
+    "needs_rehash",
     "remove_staff",
 ]
 
@@ -163,3 +165,8 @@ async def remove_staff(session: AsyncSession, name: str) -> Staff:
     await session.flush()
     log.info("staff account %s removed", staff.name)
     return staff
+
+
+async def count_staff(session: AsyncSession) -> int:
+    """How many accounts exist (none: the console tells whoever starts it how to create one)."""
+    return await session.scalar(select(func.count(Staff.id))) or 0

@@ -1,7 +1,7 @@
 """Server-rendered pages: one Jinja2 environment (autoescaped), and what every template can use.
 
 Every template gets `t(key, **vars)` (the interface texts of prompts/<lang>.yaml in the reader's language),
-`lang`, `staff` (None before login), `csrf_token` (for the hidden field of every form; `csrf_field()` writes it),
+`t_or(key, fallback)`, `lang`, `staff` (None before login), `csrf_token` (for the hidden field of every form; `csrf_field()` writes it),
 `nav` (the entries of the nav bar this staff member may open) and `path`.
 """
 
@@ -53,12 +53,16 @@ def request_lang(request: Request) -> str:
 def _context(request: Request) -> dict[str, Any]:
     lang = request_lang(request)
     texts = request.app.state.runtime.texts
+    keys = texts.keys()
     staff = getattr(request.state, "staff", None)
     token = getattr(request.state, "csrf_token", None) or csrf.expected_token(request) or ""
     settings = request.app.state.runtime.settings
 
     def t(key: str, **vars: object) -> str:
         return str(texts.t(key, lang, **vars))
+
+    def t_or(key: str, fallback: str) -> str:
+        return str(texts.t(key, lang)) if key in keys else fallback
 
     def local(instant: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return instant.astimezone(settings.tz).strftime(fmt) if instant else "—"
@@ -69,6 +73,7 @@ def _context(request: Request) -> dict[str, Any]:
     nav = [item for item in request.app.state.nav if staff is not None and staff.role in item.roles | {Role.admin}]
     return {
         "t": t,
+        "t_or": t_or,
         "lang": lang,
         "staff": staff,
         "csrf_token": token,

@@ -16,6 +16,7 @@ from config.clock import FixedClock
 from config.settings import Settings
 from console.app import create_app
 from console.staff import add_staff
+from tests.console.factories import Seeded, seed
 
 PASSWORD = "correct horse battery"
 BASE_URL = "http://console.test"
@@ -90,3 +91,9 @@ def login(client: httpx.AsyncClient, make_staff: Callable[..., Awaitable[str]]) 
         return csrf_of(page.text)
 
     return do
+
+
+@pytest.fixture
+async def seeded(console_runtime: Runtime) -> list[Seeded]:
+    """Twelve entries (every award; every fourth from abroad, in English), three a day from 16 September."""
+    return await seed(console_runtime, 12, per_day=3)
