@@ -38,7 +38,7 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/audit"): ADMIN,
 }
 FORMS: dict[str, dict[str, str]] = {
-    "/records/{reference}/status": {"to": "first_review", "version": "1", "note": ""},
+    "/records/{reference}/status": {"to": "first_review", "seen": "", "note": ""},
     "/lang": {"lang": "en", "next": "/"},
     "/login": {"name": "nobody", "password": "x" * 12},
 }
