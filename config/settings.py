@@ -72,6 +72,20 @@ class Settings(BaseSettings):
     draft_retention_days: int = Field(
         default=90, ge=1, description="Drafts untouched this long are purged with their uploaded files"
     )
+    # The committee's web console (console/).
+    console_host: str = "127.0.0.1"
+    console_port: int = Field(default=8300, ge=1, le=65535)
+    console_secret: SecretStr | None = Field(
+        default=None, description="Signs session cookies; unset: generated once into data_dir/console-secret"
+    )
+    console_secure_cookies: bool = Field(
+        default=False, description="Send cookies over HTTPS only; set it when the console sits behind TLS"
+    )
+    console_session_hours: float = Field(default=12.0, gt=0, description="A login lasts this long")
+    console_login_attempts: int = Field(
+        default=5, ge=1, description="Failed logins per account (×6 per address) before the window below locks it"
+    )
+    console_login_window_minutes: float = Field(default=15.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

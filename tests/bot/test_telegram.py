@@ -423,7 +423,8 @@ async def test_kcxf_run_starts_the_bot_when_a_token_is_set_and_sigterm_stops_it(
 ):
     env = child_env()
     env |= {**kcxf_env(settings), "KCXF_TELEGRAM_TOKEN": stub.token,
-            "KCXF_TELEGRAM_BASE_URL": f"{stub.url}/bot", "KCXF_TELEGRAM_BASE_FILE_URL": f"{stub.url}/file/bot"}
+            "KCXF_TELEGRAM_BASE_URL": f"{stub.url}/bot", "KCXF_TELEGRAM_BASE_FILE_URL": f"{stub.url}/file/bot",
+            "KCXF_CONSOLE_PORT": str(_free_port())}  # kcxf run serves the console beside the bot
     secret, port = "kcxf-run-secret", _free_port()
     if mode == "webhook":
         env |= {"KCXF_TELEGRAM_WEBHOOK_URL": "https://kcxf.example.org", "KCXF_TELEGRAM_WEBHOOK_SECRET": secret,
@@ -458,7 +459,8 @@ async def test_kcxf_run_starts_the_bot_when_a_token_is_set_and_sigterm_stops_it(
 def test_kcxf_run_without_a_token_chats_in_the_terminal(settings: Settings):
     env = child_env()
     done = subprocess.run([sys.executable, "-m", "bot", "run"], input="/quit\n", capture_output=True, text=True,
-                          timeout=120, env={**env, **kcxf_env(settings), "COLUMNS": "200"},
+                          timeout=120, env={**env, **kcxf_env(settings), "COLUMNS": "200",
+                                                                "KCXF_CONSOLE_PORT": str(_free_port())},
                           cwd=settings.data_dir.parent)
     assert done.returncode == 0, done.stderr
     assert "/apply" in done.stdout and "Traceback" not in done.stderr
