@@ -17,6 +17,7 @@ from bot.texts import Texts
 from config.campaign import Campaign, load_campaign
 from config.clock import FixedClock
 from config.settings import Settings
+from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from intake import sealing
 from intake.data_keys import DataKeys, new_key
@@ -24,6 +25,7 @@ from intake.forms import load_forms
 from intake.sensitive import sensitive_field_ids
 from knowledge.answer import KnowledgeBase
 from tests.databases import ENV, Databases, PostgresDatabases, SqliteDatabases
+from tests.scratch_pg import any_database
 
 
 @pytest.fixture(scope="session")
@@ -120,3 +122,15 @@ def kb_runtime(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -
 def kb(kb_runtime: Runtime) -> KnowledgeBase:
     """The real answerer of the running bot."""
     return kb_runtime.knowledge
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def pools(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[list[async_sessionmaker[AsyncSession]]]:
+    """Two connection pools on one fresh database of each kind, as two workers have (PostgreSQL: a scratch one)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    async with any_database(request.param, sqlite_url=settings.db_url) as url:
+        engines = [make_engine(url), make_engine(url)]
+        await upgrade(engines[0])
+        yield [make_sessionmaker(e) for e in engines]
+        for engine in engines:
+            await engine.dispose()

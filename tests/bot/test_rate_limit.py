@@ -4,30 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.rate_limit import RATE_WINDOW, Verdict, admit, sweep_windows
-from config.settings import Settings
 from db.base import utcnow
-from db.migrate import upgrade
-from db.session import make_engine, make_sessionmaker
-from tests.scratch_pg import any_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def pools(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[list[async_sessionmaker[AsyncSession]]]:
-    """Two connection pools on one database, as two workers have."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    async with any_database(request.param, sqlite_url=settings.db_url) as url:
-        engines = [make_engine(url), make_engine(url)]
-        await upgrade(engines[0])
-        yield [make_sessionmaker(e) for e in engines]
-        for engine in engines:
-            await engine.dispose()
 
 
 async def _admit(sessions: async_sessionmaker[AsyncSession], key: str, *, now, limit: int = 3) -> Verdict:  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -11,21 +10,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.receipts import record_once, seen, sweep_receipts
-from config.settings import Settings
 from db.base import utcnow
-from db.migrate import upgrade
-from db.session import make_engine, make_sessionmaker
-from tests.scratch_pg import any_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def sessions(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    async with any_database(request.param, sqlite_url=settings.db_url) as url:
-        engine = make_engine(url)
-        await upgrade(engine)
-        yield make_sessionmaker(engine)
-        await engine.dispose()
+@pytest.fixture
+def sessions(pools: list[async_sessionmaker[AsyncSession]]) -> async_sessionmaker[AsyncSession]:
+    return pools[0]
 
 
 async def test_a_key_is_recorded_once_and_seen_after_commit(sessions: async_sessionmaker[AsyncSession]):
