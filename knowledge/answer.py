@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import time
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from chromadb.errors import ChromaError
 from pydantic import BaseModel
 
 from knowledge.scope import can_answer, outside_edition
@@ -15,6 +18,8 @@ if TYPE_CHECKING:
     from knowledge.eligibility import Eligibility
     from knowledge.generate import AnswerWriter
     from knowledge.retrieve import FaqHit, Hit, Retriever
+
+log = logging.getLogger(__name__)
 
 Lang = Literal["zh", "en"]
 
@@ -49,6 +54,12 @@ class Answerer(Protocol):
     """Anything that can answer a rules question (the engine depends on this, not on the pipeline)."""
 
     async def answer(self, question: str, lang: Lang | None = None) -> Answer: ...
+
+
+class RevisionSource(Protocol):
+    """Where the knowledge revision is read (knowledge.revision.DbRevisions: the database every process shares)."""
+
+    async def current(self) -> int: ...
 
 
 class TextSource(Protocol):
@@ -90,12 +101,72 @@ class KnowledgeBase:
         self.mailbox = mailbox
         self.writer = writer
         self._sections = _section_names(retriever)
+        self.revisions: RevisionSource | None = None
+        self.check_every_s = 1.0
+        self.revision: int | None = None
+        self._checked_at = -float("inf")
+        # Held while the index or the in-memory pieces change, so an edit and a reload never interleave.
+        self.lock = asyncio.Lock()
+
+    async def follow(self, revisions: RevisionSource, *, every_s: float) -> None:
+        """Keep answering from the latest knowledge: compare the revision at most every `every_s` seconds."""
+        if self.revisions is revisions:
+            return
+        self.revisions, self.check_every_s = revisions, every_s
+        async with self.lock:
+            current = await revisions.current()
+            # Revision 0: nothing was ever edited, so what was built at start-up is current.
+            if current != 0:
+                await self._reload(reopen=False)
+            self.revision = current
+        self._checked_at = time.monotonic()
+
+    async def sync(self) -> bool:
+        """Rebuild from the index when another process changed it since the last check; True if it did."""
+        if self.revisions is None or time.monotonic() - self._checked_at < self.check_every_s:
+            return False
+        self._checked_at = time.monotonic()
+        current = await self.revisions.current()
+        if current == self.revision:
+            return False
+        async with self.lock:
+            if current == self.revision:
+                return False
+            log.info("knowledge revision moved from %s to %d: reloading", self.revision, current)
+            await self._reload(reopen=True)
+            self.revision = current
+        return True
+
+    async def changed(self, revision: int) -> None:
+        """This process changed the index (the caller holds `lock`): rebuild now and take `revision` as seen."""
+        # Only our own change since the last look: our client already sees it. Anything else means another
+        # process wrote too, and an embedded store must be reopened to see that.
+        foreign = self.revision is None or revision != self.revision + 1
+        await self._reload(reopen=foreign)
+        self.revision = revision
+
+    async def _reload(self, *, reopen: bool) -> None:
+        if reopen:
+            # In the event loop on purpose: no query can run on the client while it is swapped.
+            self.retriever.index.reopen()
+        await asyncio.to_thread(self.retriever.refresh)
+        self._sections = _section_names(self.retriever)
 
     async def answer(self, question: str, lang: Lang | None = None) -> Answer:
-        """Answer one question in the asker's language (detected unless given)."""
+        """Answer one question in the asker's language (detected unless given), from the latest knowledge."""
         started = time.perf_counter()
         lang = lang or detect_lang(question)
-        result = await self._answer(question.strip(), lang)
+        await self.sync()
+        try:
+            result = await self._answer(question.strip(), lang)
+        except ChromaError:
+            # Another process wrote to the embedded store since our last check: reopen it and try once more.
+            if not self.retriever.index.embedded:
+                raise
+            log.warning("the embedded index moved under this process; reopening it", exc_info=True)
+            async with self.lock:
+                await self._reload(reopen=True)
+            result = await self._answer(question.strip(), lang)
         return result.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
 
     async def _answer(self, question: str, lang: Lang) -> Answer:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,15 +54,46 @@ class IndexedDoc:
 class KnowledgeIndex:
     """Passages and FAQ variants in two Chroma collections sharing one embedding function."""
 
-    def __init__(self, client: ClientAPI, embedding: EmbeddingFunction[Documents]) -> None:
+    def __init__(
+        self,
+        client: ClientAPI,
+        embedding: EmbeddingFunction[Documents],
+        *,
+        reconnect: Callable[[], ClientAPI] | None = None,
+    ) -> None:
         self.client = client
         self.embedding = embedding
-        self.passages: Collection = client.get_or_create_collection(
-            PASSAGES, embedding_function=embedding, configuration={"hnsw": {"space": "cosine"}}
+        self._reconnect = reconnect
+        self._open_collections()
+
+    def _open_collections(self) -> None:
+        self.passages: Collection = self.client.get_or_create_collection(
+            PASSAGES, embedding_function=self.embedding, configuration={"hnsw": {"space": "cosine"}}
         )
-        self.faq: Collection = client.get_or_create_collection(
-            FAQ, embedding_function=embedding, configuration={"hnsw": {"space": "cosine"}}
+        self.faq: Collection = self.client.get_or_create_collection(
+            FAQ, embedding_function=self.embedding, configuration={"hnsw": {"space": "cosine"}}
         )
+
+    @property
+    def embedded(self) -> bool:
+        """True for a PersistentClient on a local folder, False for a Chroma server."""
+        return bool(self.client.get_settings().is_persistent)
+
+    def reopen(self) -> bool:
+        """Open the embedded store afresh, to see what another process wrote; False when that is not possible.
+
+        An embedded Chroma keeps each collection's vector index in the memory of the process that opened it:
+        records another process adds show up in get() at once (they are in the folder's SQLite file) but not in
+        query(), where a metadata filter can then even fail with "Error finding id". Closing the client and
+        opening a new one replays the folder's log into a fresh vector index. A Chroma server needs none of it.
+        """
+        if self._reconnect is None or not self.embedded:
+            return False
+        self.client.close()
+        self.client = self._reconnect()
+        self._open_collections()
+        log.info("reopened the embedded Chroma store to pick up changes made by another process")
+        return True
 
     # -- documents ---------------------------------------------------------------------------------------
     def documents(self) -> list[IndexedDoc]:
