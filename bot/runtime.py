@@ -15,6 +15,7 @@ import bot.users  # noqa: F401
 import intake.drafts  # noqa: F401
 import intake.notify  # noqa: F401
 import intake.queue  # noqa: F401
+import knowledge.revision  # noqa: F401
 import knowledge.unanswered as unanswered_log
 from bot.engine import Engine
 from bot.flows import Flow
@@ -25,7 +26,9 @@ from config.settings import Settings
 from db.session import create_schema, make_engine, make_sessionmaker
 from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
 from intake.forms import Form, load_forms
+from knowledge.admin import KnowledgeAdmin
 from knowledge.answer import Answer, Answerer, KnowledgeBase
+from knowledge.revision import DbRevisions
 from knowledge.service import open_knowledge
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,19 @@ class Runtime:
         """The answerer; the index is built on first use."""
         return open_knowledge(self.settings, texts=self.texts, campaign=self.campaign)
 
+    @cached_property
+    def knowledge_revisions(self) -> DbRevisions:
+        """The knowledge revision on this runtime's database (bumped by every edit, followed by the bot)."""
+        return DbRevisions(self.sessionmaker)
+
+    @cached_property
+    def knowledge_admin(self) -> KnowledgeAdmin:
+        """FAQ and document editing for the console and `kcxf kb`, live in this process's knowledge base."""
+        return KnowledgeAdmin(
+            self.knowledge, revisions=self.knowledge_revisions, sessions=self.sessionmaker,
+            uploads_dir=self.settings.data_dir / "knowledge-uploads", check_every_s=self.settings.knowledge_check_s,
+        )
+
     @property
     def index(self):  # type: ignore[no-untyped-def]
         return self.knowledge.retriever.index
@@ -78,7 +94,13 @@ class Runtime:
         return [intake, DraftsFlow(intake), StatusFlow(), PrivacyFlow(), DeleteFlow()]
 
     async def engine(self, *, flows: Sequence[Flow] | None = None, answerer: Answerer | None = None) -> Engine:
-        """The conversation engine on this runtime's database, answering from its knowledge base."""
+        """The conversation engine on this runtime's database, answering from its knowledge base.
+
+        The knowledge base follows the knowledge revision from here on, so edits made by the console or by
+        `kcxf kb` in any process reach the running bot without a restart.
+        """
+        if answerer is None:
+            await self.knowledge.follow(self.knowledge_revisions, every_s=self.settings.knowledge_check_s)
         return Engine(
             sessionmaker=await self.sessionmaker(),
             answerer=answerer or self.knowledge,

@@ -15,6 +15,7 @@ import bot.users  # noqa: F401
 import intake.drafts  # noqa: F401
 import intake.notify  # noqa: F401
 import intake.queue  # noqa: F401
+import knowledge.revision  # noqa: F401
 import knowledge.unanswered  # noqa: F401
 from bot.runtime import Runtime
 from bot.texts import Texts
