@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import re
 import unicodedata
@@ -160,7 +161,10 @@ class IngestResult:
 
 def faq_digest(entry: FaqEntry) -> str:
     """A short fingerprint of an entry's content: an edit form carries it so a concurrent change is noticed."""
-    return hashlib.sha256(entry.model_dump_json().encode()).hexdigest()[:12]
+    # Canonical: the index hands variants back sorted, whatever order they were typed in.
+    canonical = [entry.id, entry.section, sorted((k, sorted(v)) for k, v in entry.questions.items()),
+                 sorted(entry.answer.items())]
+    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False).encode()).hexdigest()[:12]
 
 
 class KnowledgeAdmin:

@@ -15,6 +15,7 @@ from knowledge.scope import can_answer, outside_edition
 from knowledge.tokens import detect_lang
 
 if TYPE_CHECKING:
+    from knowledge.chunk import Chunk
     from knowledge.eligibility import Eligibility
     from knowledge.generate import AnswerWriter
     from knowledge.retrieve import FaqHit, Hit, Retriever
@@ -201,10 +202,10 @@ class KnowledgeBase:
             if written is not None:
                 if not written:
                     return self._decline(question, lang, hits)
-                text = f"{written}\n\n{self._cite(hits[0].chunk.section, lang)}"
+                text = f"{written}\n\n{self._cite_passage(hits[0].chunk, lang)}"
                 return Answer(question=question, lang=lang, answered=True, via="llm", answer=text, sources=sources)
         best, sentence = self._best_sentence(question, hits, lang)
-        text = f"{sentence}\n\n{self._cite(best.chunk.section, lang)}"
+        text = f"{sentence}\n\n{self._cite_passage(best.chunk, lang)}"
         best_first = [s for s in sources if s.title == best.chunk.title and s.section == best.chunk.section][:1]
         rest = [s for s in sources if s not in best_first]
         return Answer(question=question, lang=lang, answered=True, via="extractive", answer=text,
@@ -245,6 +246,14 @@ class KnowledgeBase:
 
     def _cite(self, section: str, lang: str) -> str:
         return self.texts.t("knowledge.cite", lang, section=section)
+
+    def _cite_passage(self, chunk: Chunk, lang: str) -> str:
+        """The guideline by section; any other document (an uploaded notice) by its own title."""
+        if chunk.doc == GUIDELINE_DOC or not chunk.doc_title:
+            return self._cite(chunk.section, lang)
+        if chunk.section == chunk.doc_title:
+            return self.texts.t("kb.cite_title", lang, title=chunk.doc_title)
+        return self.texts.t("kb.cite_doc", lang, title=chunk.doc_title, section=chunk.section)
 
 
 def _section_names(retriever: Retriever) -> dict[tuple[str, str], str]:

@@ -137,7 +137,8 @@ class KnowledgeIndex:
         got = self.passages.get(include=["metadatas"])
         out = [
             Chunk(id=i, doc=str(m["doc"]), lang=str(m["lang"]), section=str(m["section"]),
-                  title=str(m["title"]), text=str(m["text"]), position=int(m["position"]))
+                  title=str(m["title"]), text=str(m["text"]), position=int(m["position"]),
+                  doc_title=str(m.get("doc_title", "")))
             for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)
         ]
         return sorted(out, key=lambda c: (c.doc, c.lang, c.position))
