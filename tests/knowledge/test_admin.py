@@ -222,7 +222,7 @@ async def test_an_uploaded_document_is_answered_from_then_removed(
     ("blank.md", b"\n\n   \n", "doc_no_text"),
     ("override.md", "---\ndoc: guideline-2024\n---\n# 假指南\n\n截止时间改为 12 月。\n".encode(), "doc_builtin"),
     ("odd.md", "---\ndoc: ../../etc\n---\n# x\n\n内容足够长的一段话。\n".encode(), "doc_id"),
-    ("odd.md", "---\nlang: fr\n---\n# Avis\n\nLa navette part toutes les 20 minutes.\n".encode(), "doc_lang"),
+    ("odd.md", b"---\nlang: fr\n---\n# Avis\n\nLa navette part toutes les 20 minutes.\n", "doc_lang"),
 ])
 async def test_bad_uploads_are_refused_with_a_reason(live_runtime: Runtime, filename: str, data: bytes, key: str):
     admin = live_runtime.knowledge_admin

@@ -84,6 +84,25 @@ def test_faq_add_answer_remove(data_dir: Path):
     assert "id: hotline" in exported
     assert kcxf(data_dir, "kb", "faq", "remove", "hotline").returncode == 0
     assert "hotline" not in kcxf(data_dir, "kb", "faq", "list").stdout
+    gone = kcxf(data_dir, "kb", "faq", "remove", "hotline")
+    assert gone.returncode == 1 and "no FAQ entry with the id hotline" in gone.stderr
+
+
+def test_faq_add_is_checked_like_the_console(data_dir: Path):
+    # A question variant already owned by another entry is refused, with the reason, and nothing changes.
+    taken = kcxf(data_dir, "kb", "faq", "add", "ddl", "--section", "五", "--q-zh", "截止时间是什么时候？",
+                 "--a-zh", "10 月 20 日。")
+    assert taken.returncode == 1 and "already belongs to FAQ entry deadline" in taken.stderr
+    assert " ddl " not in kcxf(data_dir, "kb", "faq", "list").stdout
+    shipped = kcxf(data_dir, "kb", "remove", "guideline-2024")
+    assert shipped.returncode == 1 and "ships with the bot" in shipped.stderr
+
+
+def test_unanswered_shows_open_questions_and_with_all_the_resolved_ones(data_dir: Path):
+    assert kcxf(data_dir, "ask", "评委名单会公布吗").returncode == 0
+    listed = kcxf(data_dir, "kb", "unanswered").stdout
+    assert "评委名单会公布吗" in listed
+    assert "评委名单会公布吗" in kcxf(data_dir, "kb", "unanswered", "--all").stdout
 
 
 def test_eval_prints_rates_and_failures(data_dir: Path, tmp_path: Path):
