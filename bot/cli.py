@@ -13,6 +13,9 @@ from bot.runtime import Runtime
 from bot.texts import TextsError
 from config.campaign import CampaignError
 from config.settings import Settings
+from console import server as console_server
+from console.cli import serve as console_serve
+from console.cli import staff_app
 from intake.cli import app as queue_app
 from intake.forms import FormError
 from knowledge import cli as kb_cli
@@ -21,7 +24,9 @@ from knowledge.faq import FaqFileError
 app = typer.Typer(help="kcxf-bot: the 科创先锋案例征集 assistant and intake bot.", no_args_is_help=True)
 app.add_typer(kb_cli.app, name="kb")
 app.add_typer(queue_app, name="queue")
+app.add_typer(staff_app, name="staff")
 app.command("ask")(kb_cli.ask)
+app.command("console")(console_serve)
 
 
 @app.callback()
@@ -33,9 +38,27 @@ def configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log a
     logging.getLogger("bm25s").setLevel(max(level, logging.INFO))
 
 
+async def _start_console(runtime: Runtime, console: Console) -> console_server.Embedded | None:
+    """The web console beside the bot or the chat (`kcxf run`), its address printed; None if it cannot listen."""
+    host, port = runtime.settings.console_host, runtime.settings.console_port
+    try:
+        side = await console_server.start_embedded(runtime, host=host, port=port)
+    except OSError as exc:
+        console.print(f"[yellow]Console not started: cannot listen on {host}:{port} ({exc.strerror or exc}).[/yellow]",
+                      highlight=False)
+        return None
+    for line in await console_server.address_lines(runtime, side.url):
+        console.print(line, highlight=False)
+    return side
+
+
 @app.command()
 def chat() -> None:
     """Talk to the bot in this terminal, on the embedded defaults (SQLite, embedded Chroma, no LLM)."""
+    _chat(with_console=False)
+
+
+def _chat(*, with_console: bool) -> None:
     console = Console()
     runtime = Runtime.open()
     with console.status("正在准备知识库 Preparing the knowledge base…"):
@@ -43,9 +66,12 @@ def chat() -> None:
 
     async def session() -> None:
         engine = await runtime.engine()
+        side = await _start_console(runtime, console) if with_console else None
         try:
             await run_terminal(engine, console=console)
         finally:
+            if side is not None:
+                await side.stop()
             await runtime.close()
 
     asyncio.run(session())
@@ -54,6 +80,10 @@ def chat() -> None:
 @app.command()
 def bot() -> None:
     """Run the Telegram bot until Ctrl-C or SIGTERM: long polling, or a webhook when KCXF_TELEGRAM_WEBHOOK_URL is set."""
+    _bot(with_console=False)
+
+
+def _bot(*, with_console: bool) -> None:
     settings = Settings()
     if not settings.telegram_token:
         Console(stderr=True).print(
@@ -73,8 +103,11 @@ def bot() -> None:
     runtime.knowledge  # noqa: B018 - build the index before the first question, not during it
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    side = None
     try:
         engine = loop.run_until_complete(runtime.engine())
+        if with_console:
+            side = loop.run_until_complete(_start_console(runtime, Console()))
         application = build_application(engine, settings=settings)
         # run_polling / run_webhook own the loop from here: initialize, post_init (the command menu), take
         # updates, and on a stop signal finish the updates in hand, then post_shutdown.
@@ -87,6 +120,8 @@ def bot() -> None:
                 webhook_url=webhook.webhook_url, secret_token=webhook.secret_token, close_loop=False,
             )
     finally:
+        if side is not None:
+            loop.run_until_complete(side.stop())
         loop.run_until_complete(runtime.close())
         asyncio.set_event_loop(None)
         loop.close()
@@ -94,11 +129,12 @@ def bot() -> None:
 
 @app.command()
 def run() -> None:
-    """`make run`: the Telegram bot when KCXF_TELEGRAM_TOKEN is configured, else the terminal chat."""
+    """`make run`: the Telegram bot when KCXF_TELEGRAM_TOKEN is configured, else the terminal chat; the web
+    console beside either, in the same process (KCXF_CONSOLE_HOST:KCXF_CONSOLE_PORT)."""
     if Settings().telegram_token:
-        bot()
+        _bot(with_console=True)
     else:
-        chat()
+        _chat(with_console=True)
 
 
 def main() -> None:

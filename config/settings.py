@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     smtp_from: str = Field(default="kcxf-bot@localhost", pattern=r"^[^@\s]+@[^@\s]+$")
     smtp_starttls: bool = False
     smtp_timeout_s: float = Field(default=20.0, gt=0)
+    # The committee's web console (console/).
+    console_host: str = "127.0.0.1"
+    console_port: int = Field(default=8300, ge=1, le=65535)
+    console_secret: SecretStr | None = Field(
+        default=None, description="Signs session cookies; unset: generated once into data_dir/console-secret"
+    )
+    console_secure_cookies: bool = Field(
+        default=False, description="Send cookies over HTTPS only; set it when the console sits behind TLS"
+    )
+    console_session_hours: float = Field(default=12.0, gt=0, description="A login lasts this long")
+    console_login_attempts: int = Field(
+        default=5, ge=1, description="Failed logins per account (×6 per address) before the window below locks it"
+    )
+    console_login_window_minutes: float = Field(default=15.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

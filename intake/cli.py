@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -22,9 +20,10 @@ from bot.runtime import Runtime
 from config import Campaign
 from db.base import utcnow
 from intake import notify, queue
+from intake.export import record_json, to_csv
 from intake.forms import Field, FieldGroup, Form, is_empty
 
-__all__ = ["app", "export_rows"]
+__all__ = ["app"]
 
 app = typer.Typer(help="The committee's queue of submitted entries.", no_args_is_help=True)
 out = Console()
@@ -32,8 +31,6 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 ACTOR = "cli"
-# Cells a spreadsheet would run as a formula; applicants' text must never execute on a staff laptop.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Format(StrEnum):
@@ -163,7 +160,7 @@ def export(
         async with (await runtime.sessionmaker())() as session:
             records = await queue.list_submissions(session, status=_status_id(status) if status else None, award_id=award)
             return [
-                _record_json(runtime.campaign, r, await queue.history_of(session, r)) for r in records
+                record_json(runtime.campaign, r, await queue.history_of(session, r)) for r in records
             ]
 
     objects = _run(Runtime.open(), work)
@@ -171,7 +168,7 @@ def export(
         text = json.dumps(objects, ensure_ascii=False, indent=2) + "\n"
         encoding = "utf-8"
     else:
-        text = _csv(objects)
+        text = to_csv(objects)
         encoding = "utf-8-sig"  # Excel reads a CSV without a BOM in the local code page and garbles Chinese
     if output is None:
         sys.stdout.write(text)
@@ -213,104 +210,6 @@ def status_(
         f"{ref}: {queue.status_label(before).zh} → {queue.status_label(target).zh} ({before} → {target})",
         highlight=False,
     )
-
-
-def export_rows(objects: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, str]]]:
-    """Flatten exported records to CSV columns: record fields first, then answers as answers.<id>[.<n>.<id>]."""
-    rows: list[dict[str, str]] = []
-    columns: dict[str, None] = {}
-    for obj in objects:
-        row: dict[str, str] = {}
-        for key, value in obj.items():
-            if key == "answers":
-                for name, cell in _flatten(value, "answers"):
-                    row[name] = cell
-            elif key == "attachments":
-                row[key] = "; ".join(f"{a['name']} ({a['path']})" for a in value)
-            elif key == "history":
-                row[key] = "; ".join(
-                    f"{h['created_at']} {h['from_status'] or ''}→{h['to_status']} {h['actor']}".strip()
-                    for h in value
-                )
-            else:
-                row[key] = _cell(value)
-        columns.update(dict.fromkeys(row))
-        rows.append(row)
-    return list(columns), rows
-
-
-def _csv(objects: list[dict[str, Any]]) -> str:
-    columns, rows = export_rows(objects)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows({k: _defuse(v) for k, v in row.items()} for row in rows)
-    return buffer.getvalue()
-
-
-def _record_json(campaign: Campaign, r: queue.Submission, history: list[queue.StatusChange]) -> dict[str, Any]:
-    label = queue.status_label(r.status)
-    try:
-        award = campaign.award(r.award_id).name
-        award_zh, award_en = award.zh, award.en
-    except KeyError:
-        award_zh = award_en = r.award_id
-    return {
-        "reference": r.reference,
-        "award_id": r.award_id,
-        "award_name": award_zh,
-        "award_name_en": award_en,
-        "entrant_name": r.entrant_name,
-        "subject": r.subject,
-        "status": r.status,
-        "status_label": label.zh,
-        "status_label_en": label.en,
-        "created_at": r.created_at.isoformat(),
-        "updated_at": r.updated_at.isoformat(),
-        "mailed_at": r.mailed_at.isoformat() if r.mailed_at else None,
-        "form_file": r.form_file,
-        "draft_key": r.draft_key,
-        "user_id": r.user_id,
-        "attachments": list(r.attachments),
-        "answers": r.answers,
-        "history": [
-            {
-                "created_at": h.created_at.isoformat(),
-                "from_status": h.from_status,
-                "to_status": h.to_status,
-                "actor": h.actor,
-                "note": h.note,
-            }
-            for h in history
-        ],
-    }
-
-
-def _flatten(value: Any, prefix: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _flatten(item, f"{prefix}.{key}")
-    elif isinstance(value, list) and any(isinstance(item, Mapping) for item in value):
-        for n, item in enumerate(value, start=1):
-            yield from _flatten(item, f"{prefix}.{n}")
-    else:
-        yield prefix, _cell(value)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "; ".join(_cell(v) for v in value)
-    if isinstance(value, Mapping):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def _defuse(cell: str) -> str:
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def _status_id(text: str) -> str:

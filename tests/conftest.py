@@ -12,6 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import bot.state  # noqa: F401  (registers the tables create_schema builds)
 import bot.users  # noqa: F401
+import console.audit  # noqa: F401
+import console.sessions  # noqa: F401
+import console.staff  # noqa: F401
+import console.throttle  # noqa: F401
 import intake.drafts  # noqa: F401
 import intake.notify  # noqa: F401
 import intake.queue  # noqa: F401

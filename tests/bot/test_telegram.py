@@ -421,7 +421,8 @@ async def test_kcxf_run_starts_the_bot_when_a_token_is_set_and_sigterm_stops_it(
 ):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KCXF_")}
     env |= {"KCXF_DATA_DIR": str(tmp_path / "var"), "KCXF_TELEGRAM_TOKEN": stub.token,
-            "KCXF_TELEGRAM_BASE_URL": f"{stub.url}/bot", "KCXF_TELEGRAM_BASE_FILE_URL": f"{stub.url}/file/bot"}
+            "KCXF_TELEGRAM_BASE_URL": f"{stub.url}/bot", "KCXF_TELEGRAM_BASE_FILE_URL": f"{stub.url}/file/bot",
+            "KCXF_CONSOLE_PORT": str(_free_port())}  # kcxf run serves the console beside the bot
     secret, port = "kcxf-run-secret", _free_port()
     if mode == "webhook":
         env |= {"KCXF_TELEGRAM_WEBHOOK_URL": "https://kcxf.example.org", "KCXF_TELEGRAM_WEBHOOK_SECRET": secret,
@@ -456,7 +457,8 @@ async def test_kcxf_run_starts_the_bot_when_a_token_is_set_and_sigterm_stops_it(
 def test_kcxf_run_without_a_token_chats_in_the_terminal(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KCXF_")}
     done = subprocess.run([sys.executable, "-m", "bot", "run"], input="/quit\n", capture_output=True, text=True,
-                          timeout=120, env={**env, "KCXF_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "200"},
+                          timeout=120, env={**env, "KCXF_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "200",
+                                            "KCXF_CONSOLE_PORT": str(_free_port())},
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "/apply" in done.stdout and "Traceback" not in done.stderr

@@ -1,0 +1,42 @@
+"""The dashboard: entries per award and status, and a chart of submissions per day per award."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from console.chart import daily_counts, stacked_bars
+from console.deps import AnyStaff, Db, RuntimeDep
+from console.staff import Role
+from console.templating import page, request_lang
+from intake.queue import STATUSES, Submission
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+@router.get("/")
+async def dashboard(request: Request, staff: AnyStaff, db: Db, runtime: RuntimeDep) -> Response:
+    """Counts by award × status and the daily chart; every role sees these figures (no personal data)."""
+    lang = request_lang(request)
+    rows = (await db.execute(
+        select(Submission.award_id, Submission.status, func.count()).group_by(Submission.award_id, Submission.status)
+    )).all()
+    counts = {(award, status): n for award, status, n in rows}
+    awards = runtime.campaign.awards
+    days, series = daily_counts(
+        (await db.execute(select(Submission.award_id, Submission.created_at))).all(),
+        awards=[(a.id, a.name.get(lang)) for a in awards], tz=runtime.settings.tz,
+    )
+    chart = stacked_bars(days, series, title=runtime.texts.t("console.dashboard.chart", lang)) if days else None
+    return page(
+        request, "dashboard.html", awards=awards, statuses=list(STATUSES.values()), counts=counts,
+        total=sum(counts.values()),
+        award_totals={a.id: sum(n for (award, _), n in counts.items() if award == a.id) for a in awards},
+        status_totals={s: sum(n for (_, status), n in counts.items() if status == s) for s in STATUSES},
+        chart=chart, series=series, days=days,
+        # Maintainers see the figures but not the queue, so the table does not link into it for them.
+        links=staff.role != Role.maintainer,
+    )

@@ -1,0 +1,172 @@
+"""Committee staff accounts: a name, a role and an argon2 password hash."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import CheckConstraint, String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from config import Localized
+from db.base import Base, UTCDateTime, utcnow
+
+__all__ = [
+    "MIN_PASSWORD",
+    "Role",
+    "Staff",
+    "StaffError",
+    "add_staff",
+    "check_password",
+    "count_staff",
+    "get_staff",
+    "hash_password",
+    "list_staff",
+    "may_see_identifiers",
+    "needs_rehash",
+    "remove_staff",
+]
+
+log = logging.getLogger(__name__)
+
+
+class Role(StrEnum):
+    """What a staff member may do; the README's role table is the reference."""
+
+    reviewer = "reviewer"  # the queue: records, review, masked export
+    maintainer = "maintainer"  # the knowledge base; the dashboard
+    admin = "admin"  # everything, identity numbers and phones unmasked
+
+
+MIN_PASSWORD = 10
+_NAME = re.compile(r"^[\w.-]{2,64}$")
+# argon2id with the library's defaults (RFC 9106's second recommended profile at the time of writing).
+_hasher = PasswordHasher()
+# Verified against when the name is unknown, so that a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+class Staff(Base):
+    """A console account."""
+
+    __tablename__ = "staff"
+    __table_args__ = (CheckConstraint("role IN ('reviewer', 'maintainer', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    # The console's interface language for this person; the switch in the nav bar changes it.
+    lang: Mapped[str] = mapped_column(String(2), default="zh")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def role_enum(self) -> Role:
+        """The role as a Role."""
+        return Role(self.role)
+
+    def __repr__(self) -> str:
+        return f"Staff(name={self.name!r}, role={self.role!r})"
+
+
+class StaffError(ValueError):
+    """An account that cannot be created or changed as asked; `message` says why in both languages."""
+
+    def __init__(self, message: Localized) -> None:
+        self.message = message
+        super().__init__(f"{message.zh} / {message.en}")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password, salt and parameters included."""
+    return _hasher.hash(password)
+
+
+def check_password(staff: Staff | None, password: str) -> bool:
+    """Whether the password is this account's; an unknown account (None) takes as long and fails."""
+    try:
+        return _hasher.verify(staff.password_hash if staff else _DUMMY_HASH, password) and staff is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(staff: Staff) -> bool:
+    """Whether the stored hash was made with weaker parameters than the current ones."""
+    return _hasher.check_needs_rehash(staff.password_hash)
+
+
+def may_see_identifiers(role: str) -> bool:
+    """Whether this role reads identity numbers and phones in full (exports, record pages)."""
+    return role == Role.admin
+
+
+def _valid_name(name: str) -> str:
+    name = name.strip()
+    if not _NAME.fullmatch(name):
+        raise StaffError(Localized(
+            zh="账号名须为 2–64 个字母、数字、汉字、点、下划线或连字符，例如 li.ming",
+            en="An account name is 2–64 letters, digits, dots, underscores or hyphens, e.g. li.ming",
+        ))
+    return name
+
+
+def _valid_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise StaffError(Localized(
+            zh=f"密码至少 {MIN_PASSWORD} 个字符", en=f"A password needs at least {MIN_PASSWORD} characters"
+        ))
+    return password
+
+
+def _valid_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise StaffError(Localized(zh=f"未知角色“{role}”，可选：{known}", en=f"Unknown role {role!r}; known: {known}")) from None
+
+
+async def add_staff(session: AsyncSession, *, name: str, password: str, role: str, lang: str = "zh") -> Staff:
+    """Create an account (StaffError for a taken name, a short password or an unknown role); not committed."""
+    name, role_ = _valid_name(name), _valid_role(role)
+    _valid_password(password)
+    if await get_staff(session, name) is not None:
+        raise StaffError(Localized(zh=f"账号 {name} 已存在", en=f"The account {name} exists already"))
+    staff = Staff(name=name, password_hash=hash_password(password), role=role_.value, lang=lang, created_at=utcnow())
+    session.add(staff)
+    await session.flush()
+    log.info("staff account %s (%s) created", name, role_.value)
+    return staff
+
+
+async def get_staff(session: AsyncSession, name: str) -> Staff | None:
+    """The account with this name (case ignored), or None."""
+    # lower() rather than ILIKE: an underscore in a name is a LIKE wildcard.
+    return await session.scalar(select(Staff).where(func.lower(Staff.name) == name.strip().lower()))
+
+
+async def list_staff(session: AsyncSession) -> list[Staff]:
+    """Every account, by name."""
+    return list((await session.scalars(select(Staff).order_by(Staff.name))).all())
+
+
+async def remove_staff(session: AsyncSession, name: str) -> Staff:
+    """Delete an account and, through the foreign key, its sessions; StaffError if there is none."""
+    staff = await get_staff(session, name)
+    if staff is None:
+        raise StaffError(Localized(zh=f"没有账号 {name}", en=f"There is no account {name}"))
+    await session.delete(staff)
+    await session.flush()
+    log.info("staff account %s removed", staff.name)
+    return staff
+
+
+async def count_staff(session: AsyncSession) -> int:
+    """How many accounts exist (none: the console tells whoever starts it how to create one)."""
+    return await session.scalar(select(func.count(Staff.id))) or 0

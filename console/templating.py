@@ -1,0 +1,106 @@
+"""Server-rendered pages: one Jinja2 environment (autoescaped), and what every template can use.
+
+Every template gets `t(key, **vars)` (the interface texts of prompts/<lang>.yaml in the reader's language),
+`t_or(key, fallback)`, `lang`, `staff` (None before login), `csrf_token` (for the hidden field of every form; `csrf_field()` writes it),
+`nav` (the entries of the nav bar this staff member may open) and `path`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from console import csrf
+from console.staff import Role
+
+__all__ = ["TEMPLATES_DIR", "NavItem", "page", "request_lang", "templates"]
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+LANG_COOKIE = "kcxf_lang"
+LANGS = ("zh", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    """An entry of the nav bar: where it goes, the text key of its label, who sees it."""
+
+    path: str
+    key: str
+    roles: frozenset[Role] = frozenset(Role)
+
+    def active(self, path: str) -> bool:
+        """Whether the page at `path` belongs to this entry."""
+        return path == self.path if self.path == "/" else path == self.path or path.startswith(self.path + "/")
+
+
+def request_lang(request: Request) -> str:
+    """The reader's language: their profile's, else the language cookie's, else Chinese."""
+    staff = getattr(request.state, "staff", None)
+    if staff is not None and staff.lang in LANGS:
+        return str(staff.lang)
+    cookie = request.cookies.get(LANG_COOKIE)
+    return cookie if cookie in LANGS else "zh"
+
+
+def _context(request: Request) -> dict[str, Any]:
+    lang = request_lang(request)
+    texts = request.app.state.runtime.texts
+    keys = texts.keys()
+    staff = getattr(request.state, "staff", None)
+    token = getattr(request.state, "csrf_token", None) or csrf.expected_token(request) or ""
+    settings = request.app.state.runtime.settings
+
+    def t(key: str, **vars: object) -> str:
+        return str(texts.t(key, lang, **vars))
+
+    def t_or(key: str, fallback: str) -> str:
+        return str(texts.t(key, lang)) if key in keys else fallback
+
+    def local(instant: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return instant.astimezone(settings.tz).strftime(fmt) if instant else "—"
+
+    def csrf_field() -> Markup:
+        return Markup('<input type="hidden" name="{}" value="{}">').format(csrf.FIELD, token)
+
+    nav = [item for item in request.app.state.nav if staff is not None and staff.role in item.roles | {Role.admin}]
+    return {
+        "t": t,
+        "t_or": t_or,
+        "lang": lang,
+        "staff": staff,
+        "csrf_token": token,
+        "csrf_field": csrf_field,
+        "nav": nav,
+        "path": request.url.path,
+        "local": local,
+        "campaign": request.app.state.runtime.campaign,
+    }
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        # Everything an entrant typed reaches these pages: escaping is on for every template, not just *.html.
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["nl2br"] = lambda text: Markup("<br>").join(escape(str(text)).split("\n"))
+    return env
+
+
+templates = Jinja2Templates(env=_environment(), context_processors=[_context])
+
+
+def page(request: Request, template: str, /, status_code: int = 200, **context: Any) -> Response:
+    """Render a template with the shared context."""
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
