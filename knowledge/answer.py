@@ -212,7 +212,7 @@ class KnowledgeBase:
                       sources=best_first + rest)
 
     def _faq_answer(self, question: str, lang: Lang, hit: FaqHit) -> Answer:
-        section = self._section(hit.entry.section, lang)
+        section = self.section_name(hit.entry.section, lang)
         text = f"{hit.entry.answer[lang]}\n\n{self._cite(section, lang)}"
         source = Source(doc="faq", section=section, title=hit.question, score=round(hit.confidence, 4))
         return Answer(question=question, lang=lang, answered=True, via="faq", answer=text, sources=[source])
@@ -241,7 +241,8 @@ class KnowledgeBase:
         text = self.texts.t("knowledge.decline", lang, mailbox=self.mailbox)
         return Answer(question=question, lang=lang, answered=False, via="none", answer=text, sources=sources)
 
-    def _section(self, numeral: str, lang: str) -> str:
+    def section_name(self, numeral: str, lang: str) -> str:
+        """The guideline section a numeral (一…十一) stands for, e.g. "五·申报方式"; the numeral if unknown."""
         return self._sections.get((numeral, lang), numeral)
 
     def _cite(self, section: str, lang: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -16,6 +17,7 @@ from config.clock import FixedClock
 from config.settings import Settings
 from console.app import create_app
 from console.staff import add_staff
+from tests.conftest import copy_index
 from tests.console.factories import Seeded, seed
 
 PASSWORD = "correct horse battery"
@@ -30,9 +32,11 @@ def console_clock() -> FixedClock:
 
 
 @pytest.fixture
-async def console_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """A runtime on the test settings (fresh SQLite file under tmp_path), closed afterwards."""
+async def console_runtime(settings: Settings, kb_template: Path) -> AsyncIterator[Runtime]:
+    """A runtime on the test settings (fresh SQLite file under tmp_path, a copy of the built knowledge index),
+    closed afterwards."""
     runtime = Runtime.open(settings)
+    copy_index(kb_template, settings.data_dir)
     yield runtime
     await runtime.close()
 

@@ -1,8 +1,7 @@
-"""Knowledge bases that tests may change: copies of one index built per session, each in its own folder."""
+"""Knowledge bases that tests may change: copies of the index built once per session (tests/conftest.py)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,26 +9,12 @@ import pytest
 
 from bot.runtime import Runtime
 from config.settings import Settings
-
-
-@pytest.fixture(scope="session")
-def kb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder whose Chroma index holds the shipped guideline and FAQ, built once and then closed."""
-    data = tmp_path_factory.mktemp("kb-template") / "var"
-    runtime = Runtime.open(Settings(_env_file=None, data_dir=data))  # type: ignore[call-arg]
-    runtime.index.client.close()  # built through runtime.index; closed so the folder is complete on disk
-    return data
+from tests.conftest import copy_index
 
 
 def live_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings on `data_dir` that check the knowledge revision before every answer."""
     return Settings(_env_file=None, data_dir=data_dir, knowledge_check_s=0, **overrides)  # type: ignore[call-arg]
-
-
-def copy_index(template: Path, data_dir: Path) -> Path:
-    """A private copy of the template's Chroma folder under `data_dir`."""
-    shutil.copytree(template / "chroma", data_dir / "chroma")
-    return data_dir
 
 
 @pytest.fixture

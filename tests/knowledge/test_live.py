@@ -23,7 +23,8 @@ from bot.replies import TextOut
 from bot.runtime import Runtime
 from bot.users import UserRef
 from config.settings import Settings
-from tests.knowledge.conftest import copy_index, live_settings
+from tests.conftest import copy_index
+from tests.knowledge.conftest import live_settings
 
 KCXF = [sys.executable, "-m", "bot"]
 CHROMA = Path(sys.executable).with_name("chroma")
