@@ -119,6 +119,7 @@ async def render_record(
         history=history, audit_entries=entries, next_statuses=queue.next_statuses(record.status),
         status_label=queue.status_label, attachments=_attachments(record), error=error, note=note,
         changed=request.query_params.get("changed"), needs_more=queue.NEEDS_MORE,
+        seen=f"{record.status}@{record.updated_at.isoformat()}",  # review.seen_token, without the import cycle
     )
 
 

@@ -1,7 +1,9 @@
 """Review: moving an entry through 初审 and 终审, telling the entrant, and writing it to the audit log.
 
-The page sends the record's version with the form: if another staff member changed the record since the page
-was loaded (or does so while this change is being written), the change is refused with what happened instead.
+The page sends when the record last changed (its status or its answers) with the form: if another staff member,
+or the entrant resubmitting, changed it since the page was loaded — or does so while this change is being
+written (the row's version column) — the change is refused with what happened instead. Rendering the form or
+mailing it touches neither, so they never cause a false alarm.
 """
 
 from __future__ import annotations
@@ -20,13 +22,18 @@ from console.records import Reference, load_record, render_record
 from console.templating import request_lang
 from intake import notify, queue
 
-__all__ = ["MAX_NOTE", "router"]
+__all__ = ["MAX_NOTE", "router", "seen_token"]
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
 
 MAX_NOTE = 2000
+
+
+def seen_token(record: queue.Submission) -> str:
+    """What the page knew of the record: its status and when it last changed (status or answers)."""
+    return f"{record.status}@{record.updated_at.isoformat()}"
 
 
 @router.post("/records/{reference}/status")
@@ -38,7 +45,7 @@ async def change_status(
     runtime: RuntimeDep,
     clock: ClockDep,
     to: Annotated[str, Form(max_length=32)],
-    version: Annotated[int, Form()],
+    seen: Annotated[str, Form(max_length=64)],
     note: Annotated[str, Form(max_length=MAX_NOTE * 2)] = "",
 ) -> Response:
     """Move the entry to `to` with an optional note; the entrant is notified in their own language."""
@@ -51,7 +58,7 @@ async def change_status(
                                    status_code=status_code)
 
     before = {"status": record.status, "version": record.version}
-    if record.version != version:
+    if seen_token(record) != seen:
         return await refuse(texts.t("console.review.conflict", lang, status=queue.status_label(record.status).get(lang),
                                     when=record.updated_at.astimezone(runtime.settings.tz).strftime("%H:%M")), 409)
     if len(note) > MAX_NOTE:

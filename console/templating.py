@@ -20,6 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from console import csrf
 from console.staff import Role
+from intake.queue import status_label
 
 __all__ = ["TEMPLATES_DIR", "NavItem", "page", "request_lang", "templates"]
 
@@ -67,6 +68,19 @@ def _context(request: Request) -> dict[str, Any]:
     def local(instant: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return instant.astimezone(settings.tz).strftime(fmt) if instant else "—"
 
+    def change_of(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+        """An audit entry's before/after as people read it: statuses by their labels, the version left out."""
+        return describe_change(before, after, lang=lang, t_or=t_or)
+
+    def actor_name(actor: str) -> str:
+        """Who made a status change: the entrant, a staff member by name, or the command line."""
+        kind, _, who = actor.partition(":")
+        if kind == "user":
+            return t("console.record.by_entrant")
+        if kind == "staff" and who:
+            return who
+        return t_or(f"console.record.by_{kind}", actor)
+
     def csrf_field() -> Markup:
         return Markup('<input type="hidden" name="{}" value="{}">').format(csrf.FIELD, token)
 
@@ -81,8 +95,48 @@ def _context(request: Request) -> dict[str, Any]:
         "nav": nav,
         "path": request.url.path,
         "local": local,
+        "change_of": change_of,
+        "actor_name": actor_name,
+        "filesize": filesize,
         "campaign": request.app.state.runtime.campaign,
     }
+
+
+def describe_change(
+    before: dict[str, Any] | None, after: dict[str, Any] | None, *, lang: str, t_or: Any
+) -> str:
+    """'状态：终审中 → 入围 · count: 12', from an audit entry's before and after."""
+    before, after = before or {}, after or {}
+    parts: list[str] = []
+    for key in dict.fromkeys([*before, *after]):
+        if key == "version":  # kept for forensics, noise on the page
+            continue
+        old, new = (_shown(side.get(key), key, lang) if key in side else None for side in (before, after))
+        label = t_or(f"console.audit.fields.{key}", key)
+        if old is not None and new is not None:
+            parts.append(f"{label}: {old} → {new}")
+        else:
+            parts.append(f"{label}: {new if new is not None else old}")
+    return " · ".join(parts)
+
+
+def _shown(value: Any, key: str, lang: str) -> str:
+    if key == "status" and isinstance(value, str):
+        return status_label(value).get(lang)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items()) or "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    return str(value)
+
+
+def filesize(size: int) -> str:
+    """1.2 MB, 340 KB, 12 B."""
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} B"
 
 
 def _environment() -> jinja2.Environment:

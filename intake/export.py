@@ -18,6 +18,12 @@ from intake.sensitive import SENSITIVE_TYPES, mask
 
 __all__ = ["FORMULA_START", "defuse", "export_rows", "masked_answers", "record_json", "to_csv"]
 
+# The columns of an export with no entries: the record's own fields.
+EMPTY_COLUMNS = (
+    "reference", "award_id", "award_name", "award_name_en", "entrant_name", "subject", "status", "status_label",
+    "status_label_en", "created_at", "updated_at", "mailed_at", "form_file", "draft_key", "user_id", "attachments",
+    "history",
+)
 # Cells a spreadsheet would run as a formula; applicants' text must never execute on a staff laptop.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -118,6 +124,8 @@ def export_rows(objects: list[dict[str, Any]]) -> tuple[list[str], list[dict[str
                 row[key] = _cell(value)
         columns.update(dict.fromkeys(row))
         rows.append(row)
+    if not objects:  # an empty export still says what its columns would be
+        columns = dict.fromkeys(EMPTY_COLUMNS)
     return list(columns), rows
 
 

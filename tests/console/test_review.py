@@ -17,12 +17,12 @@ from tests.console.factories import Seeded
 
 
 async def move(client: httpx.AsyncClient, token: str, reference: str, to: str, note: str = "") -> httpx.Response:
-    """Press a status button on the record page, as the browser does (the page's version with it)."""
+    """Press a status button on the record page, as the browser does (with what the page knew of the record)."""
     page = await client.get(f"/records/{reference}")
-    version = re.search(r'name="version" value="(\d+)"', page.text)
-    assert version, "no review form on the page"
+    seen = re.search(r'name="seen" value="([^"]+)"', page.text)
+    assert seen, "no review form on the page"
     return await client.post(f"/records/{reference}/status",
-                             data={"to": to, "note": note, "version": version.group(1), "csrf_token": token})
+                             data={"to": to, "note": note, "seen": seen.group(1), "csrf_token": token})
 
 
 async def rows(runtime: Runtime, model, *where):
@@ -106,13 +106,13 @@ async def test_a_move_the_process_does_not_allow_is_refused_with_the_reason(
     entry = seeded[2]
     page = await client.get(f"/records/{entry.reference}")
     assert 'value="finalist"' not in page.text  # only the allowed moves have buttons
-    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
+    seen = re.search(r'name="seen" value="([^"]+)"', page.text).group(1)
     forged = await client.post(f"/records/{entry.reference}/status",
-                               data={"to": "finalist", "version": version, "csrf_token": token})
+                               data={"to": "finalist", "seen": seen, "csrf_token": token})
     assert forged.status_code == 400
     assert "不能改为“入围”" in forged.text
     unknown = await client.post(f"/records/{entry.reference}/status",
-                                data={"to": "approved", "version": version, "csrf_token": token})
+                                data={"to": "approved", "seen": seen, "csrf_token": token})
     assert unknown.status_code == 400 and "未知状态" in unknown.text
     assert await rows(console_runtime, Notification, Notification.external_id == entry.external_id) == []
     assert await rows(console_runtime, AuditEntry, AuditEntry.target == entry.reference) == []
@@ -124,10 +124,10 @@ async def test_a_page_loaded_before_someone_else_changed_the_entry_gets_a_clear_
     token = await login("reviewer")
     entry = seeded[3]
     stale = await client.get(f"/records/{entry.reference}")
-    version = re.search(r'name="version" value="(\d+)"', stale.text).group(1)
+    seen = re.search(r'name="seen" value="([^"]+)"', stale.text).group(1)
     assert (await move(client, token, entry.reference, "first_review")).status_code == 303  # a colleague
     late = await client.post(f"/records/{entry.reference}/status",
-                             data={"to": "rejected", "version": version, "note": "不符合条件", "csrf_token": token})
+                             data={"to": "rejected", "seen": seen, "note": "不符合条件", "csrf_token": token})
     assert late.status_code == 409
     assert "这份申报刚刚已被他人更改（现为「初审中」" in late.text
     assert "不符合条件" in late.text  # the note typed is kept in the form
@@ -149,10 +149,10 @@ async def test_two_reviewers_pressing_at_the_same_moment_one_wins_the_other_is_t
     try:
         pages = [(await c.get(f"/records/{entry.reference}")).text for c in clients]
         tokens = [csrf_of(p) for p in pages]
-        version = re.search(r'name="version" value="(\d+)"', pages[0]).group(1)
+        seen = re.search(r'name="seen" value="([^"]+)"', pages[0]).group(1)
         results = await asyncio.gather(*(
             c.post(f"/records/{entry.reference}/status",
-                   data={"to": to, "version": version, "csrf_token": t})
+                   data={"to": to, "seen": seen, "csrf_token": t})
             for c, t, to in zip(clients, tokens, ("passed_first", "rejected"), strict=True)
         ))
     finally:
@@ -162,3 +162,16 @@ async def test_two_reviewers_pressing_at_the_same_moment_one_wins_the_other_is_t
     assert "刚刚已被他人更改" in next(r for r in results if r.status_code == 409).text
     notices = await rows(console_runtime, Notification, Notification.external_id == entry.external_id)
     assert len(notices) == 1  # the losing change told nobody anything
+
+
+async def test_downloading_the_form_between_loading_and_pressing_is_no_conflict(
+    client: httpx.AsyncClient, login, seeded: list[Seeded]
+):
+    token = await login("reviewer")
+    entry = seeded[5]
+    page = await client.get(f"/records/{entry.reference}")
+    seen = re.search(r'name="seen" value="([^"]+)"', page.text).group(1)
+    assert (await client.get(f"/records/{entry.reference}/form")).status_code == 200  # renders and stores it
+    done = await client.post(f"/records/{entry.reference}/status",
+                             data={"to": "first_review", "seen": seen, "csrf_token": token})
+    assert done.status_code == 303

@@ -52,7 +52,7 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/knowledge/documents/{doc}/delete"): MAINTAIN,
 }
 FORMS: dict[str, dict[str, str]] = {
-    "/records/{reference}/status": {"to": "first_review", "version": "1", "note": ""},
+    "/records/{reference}/status": {"to": "first_review", "seen": "", "note": ""},
     "/lang": {"lang": "en", "next": "/"},
     "/login": {"name": "nobody", "password": "x" * 12},
     "/knowledge/faq/new": {"section": "", "questions_zh": "", "answer_zh": ""},
