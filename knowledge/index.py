@@ -148,14 +148,16 @@ class KnowledgeIndex:
         """The FAQ as stored (one Chroma record per question variant, regrouped by entry)."""
         got = self.faq.get(include=["metadatas"])
         entries: dict[str, FaqEntry] = {}
+        variants: dict[tuple[str, str], list[tuple[int, str]]] = {}
         for meta in got["metadatas"] or []:
-            entry = entries.get(str(meta["faq_id"]))
-            if entry is None:
-                entry = entries[str(meta["faq_id"])] = FaqEntry.from_record(meta)
-            entry.questions.setdefault(str(meta["lang"]), []).append(str(meta["question"]))
-        for entry in entries.values():
-            for variants in entry.questions.values():
-                variants.sort()
+            faq_id = str(meta["faq_id"])
+            if faq_id not in entries:
+                entries[faq_id] = FaqEntry.from_record(meta)
+            # Records written before variants carried their order sort alphabetically, after ordered ones.
+            order = int(meta["order"]) if "order" in meta else 1_000_000
+            variants.setdefault((faq_id, str(meta["lang"])), []).append((order, str(meta["question"])))
+        for (faq_id, lang), found in variants.items():
+            entries[faq_id].questions[lang] = [q for _, q in sorted(found)]
         return sorted(entries.values(), key=lambda e: e.id)
 
     def put_faq(self, entries: Iterable[FaqEntry]) -> int:

@@ -108,7 +108,7 @@ async def test_an_faq_added_edited_and_deleted_in_the_console_is_what_the_bot_an
 
 @pytest.mark.parametrize(("lang", "expect"), [
     ("zh", ["请选择答案依据的《申报指南》章节", "您填写了英文答案，请同时至少填写一个英文问法"]),
-    ("en", ["Choose the guideline section", "You gave a English answer"]),
+    ("en", ["Choose the guideline section", "You gave an answer in English"]),
 ])
 async def test_a_refused_form_says_why_in_the_readers_language_and_keeps_what_was_typed(
     client: httpx.AsyncClient, login, console_runtime: Runtime, lang: str, expect: list[str]

@@ -41,6 +41,8 @@ async def test_a_new_faq_is_answered_at_once_edited_in_place_and_gone_when_delet
 
     entry = await admin.add_faq(PARKING, by="tester")
     assert entry.id == "is_there_parking_at_the_forum"  # derived from the first English question
+    stored = await admin.get_faq(entry.id)
+    assert stored.questions == PARKING.questions  # in the order typed: the first is the headline question
     zh, en = await kb.answer(PARKING_ZH), await kb.answer(PARKING_EN)
     assert zh.via == "faq" and "不提供停车位" in zh.answer and "八·征集奖励" in zh.answer
     assert en.via == "faq" and "no parking" in en.answer
@@ -80,7 +82,7 @@ async def test_problems_are_listed_field_by_field_in_both_languages(live_runtime
     assert [(p.field, p.key) for p in half.value.problems] == [
         ("answer_zh", "answer_missing"), ("questions_en", "questions_missing")]
     assert "请同时填写中文答案" in half.value.messages(texts, "zh")[0]
-    assert "give the Chinese answer too" in half.value.messages(texts, "en")[0]
+    assert "give the answer in Chinese too" in half.value.messages(texts, "en")[0]
 
     too_long = FaqDraft(section="八", questions={"zh": ["问" * 301]}, answer={"zh": "答" * 2001})
     with pytest.raises(KnowledgeEditError) as long_:
