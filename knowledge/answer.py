@@ -146,6 +146,11 @@ class KnowledgeBase:
         await self._reload(reopen=foreign)
         self.revision = revision
 
+    async def reload(self, *, reopen: bool = False) -> None:
+        """Rebuild the in-memory pieces from the index now (reopening an embedded store first if asked)."""
+        async with self.lock:
+            await self._reload(reopen=reopen)
+
     async def _reload(self, *, reopen: bool) -> None:
         if reopen:
             # In the event loop on purpose: no query can run on the client while it is swapped.
@@ -165,8 +170,7 @@ class KnowledgeBase:
             if not self.retriever.index.embedded:
                 raise
             log.warning("the embedded index moved under this process; reopening it", exc_info=True)
-            async with self.lock:
-                await self._reload(reopen=True)
+            await self.reload(reopen=True)
             result = await self._answer(question.strip(), lang)
         return result.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
 
