@@ -130,7 +130,7 @@ async def faq_list(request: Request, staff: Maintainer, runtime: RuntimeDep) -> 
     shown = await admin.list_faq(query) if query else everything
     lang = request_lang(request)
     sections = dict(_sections(runtime, lang))
-    open_questions = len(await admin.unanswered(limit=1000))
+    open_questions = await admin.open_questions()
     return page(request, "knowledge/faq_list.html", entries=shown, total=len(everything), query=query,
                 sections=sections, notice=_notice(request), tab="faq", open_questions=open_questions)
 

@@ -30,7 +30,13 @@ from knowledge.retrieve import FaqHit, ScoredPassage
 from knowledge.revision import DbRevisions
 from knowledge.service import BUILTIN_DOCS
 from knowledge.tokens import detect_lang, normalize
-from knowledge.unanswered import LoggedQuestion, UnansweredQuestion, list_logged, resolve_unanswered
+from knowledge.unanswered import (
+    LoggedQuestion,
+    UnansweredQuestion,
+    count_open,
+    list_logged,
+    resolve_unanswered,
+)
 
 __all__ = [
     "DocumentInfo",
@@ -409,6 +415,12 @@ class KnowledgeAdmin:
         maker = await self._sessions()
         async with maker() as session:
             return await list_logged(session, limit=limit, include_resolved=include_resolved)
+
+    async def open_questions(self) -> int:
+        """How many logged questions still wait for an answer."""
+        maker = await self._sessions()
+        async with maker() as session:
+            return await count_open(session)
 
     async def logged(self, unanswered_id: int) -> LoggedQuestion:
         """One logged question (to prefill a new FAQ entry from it)."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy import ForeignKey, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -17,6 +17,7 @@ __all__ = [
     "LoggedQuestion",
     "UnansweredQuestion",
     "UnansweredResolution",
+    "count_open",
     "list_logged",
     "list_unanswered",
     "log_unanswered",
@@ -111,6 +112,16 @@ async def list_logged(
                        faq_id=r.faq_id if r else None, resolved_at=r.resolved_at if r else None)
         for q, r in rows
     ]
+
+
+async def count_open(session: AsyncSession) -> int:
+    """How many logged questions are still waiting for an answer."""
+    stmt = (
+        select(func.count(UnansweredQuestion.id))
+        .outerjoin(UnansweredResolution, UnansweredResolution.unanswered_id == UnansweredQuestion.id)
+        .where(UnansweredResolution.unanswered_id.is_(None))
+    )
+    return int(await session.scalar(stmt) or 0)
 
 
 async def resolve_unanswered(

@@ -133,6 +133,7 @@ async def test_one_click_turns_an_unanswered_question_into_an_faq(
         assert not (await console_runtime.ask_and_log(question, channel="telegram")).answered
     log_page = await client.get("/knowledge/unanswered")
     assert LUNCH_ZH in log_page.text and "2 条" in log_page.text
+    assert "待处理的未回答问题：2" in (await client.get("/knowledge/faq")).text
     [row] = [r for r in log_page.text.split("<tr") if LUNCH_ZH in r]
     link = re.search(r'href="(/knowledge/faq/new\?from=(\d+))">设为常见问题', row)
     assert link

@@ -143,6 +143,7 @@ async def test_a_logged_question_becomes_an_faq_and_its_twins_are_resolved(live_
     entry = await admin.add_faq(FaqDraft(section="八", questions=draft.questions,
                                          answer={"zh": "会场不提供停车位。"}), by="tester", resolves=logged.id)
     assert [q.question for q in await admin.unanswered()] == ["评委名单会公布吗"]
+    assert await admin.open_questions() == 1
     resolved = [q for q in await admin.unanswered(include_resolved=True) if q.resolved]
     assert len(resolved) == 2 and {q.faq_id for q in resolved} == {entry.id}
     assert (await live_runtime.knowledge.answer(PARKING_ZH)).via == "faq"
