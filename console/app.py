@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -76,6 +77,7 @@ def create_app(runtime: Runtime, *, clock: Clock | None = None) -> FastAPI:
         app.include_router(router)
     app.add_exception_handler(ConsoleRefusal, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.middleware("http")(_security_headers)
     app.add_middleware(knowledge_pages.UploadLimit)  # outermost: refuses an oversized upload before it is read
     return app
@@ -123,6 +125,16 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     if not wants_html(request) or getattr(request.state, "staff", None) is None:
         return JSONResponse({"detail": message}, status_code=exc.status_code)
     return page(request, "error.html", status_code=exc.status_code, message=message)
+
+
+async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+    # A form or address that does not fit a route (a field missing, a malformed reference): the pages never
+    # send one, so this is a hand-made request or an old bookmark; say so plainly rather than dump the details.
+    log.info("invalid request to %s: %s", request.url.path, exc.errors())
+    message = request.app.state.runtime.texts.t("console.errors.bad_request", request_lang(request))
+    if not wants_html(request) or getattr(request.state, "staff", None) is None:
+        return JSONResponse({"detail": message}, status_code=400)
+    return page(request, "error.html", status_code=400, message=message)
 
 
 def _quote(path: str) -> str:

@@ -18,22 +18,17 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from console import audit
 from console.deps import ClockDep, Db, Reviewer, RuntimeDep
-from console.records import Reference, load_record, render_record
+from console.records import Reference, load_record, render_record, seen_token
 from console.templating import request_lang
 from intake import notify, queue
 
-__all__ = ["MAX_NOTE", "router", "seen_token"]
+__all__ = ["MAX_NOTE", "router"]
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
 
 MAX_NOTE = 2000
-
-
-def seen_token(record: queue.Submission) -> str:
-    """What the page knew of the record: its status and when it last changed (status or answers)."""
-    return f"{record.status}@{record.updated_at.isoformat()}"
 
 
 @router.post("/records/{reference}/status")

@@ -13,7 +13,7 @@ from bot.runtime import Runtime
 from intake import queue
 from intake.files import store_upload
 from intake.sensitive import mask
-from tests.console.conftest import log_in
+from tests.console.conftest import csrf_of, log_in
 from tests.console.factories import HOSTILE_NAME, Seeded, seed
 from tests.intake.factories import ID_NUMBER, ZH_LONG
 
@@ -187,4 +187,8 @@ async def test_an_unknown_reference_is_a_clear_404(client, login, seeded):
     await login("reviewer")
     missing = await client.get("/records/KCXF-2024-99999")
     assert missing.status_code == 404 and "没有找到这份申报" in missing.text
-    assert (await client.get("/records/<script>")).status_code in (404, 422)
+    malformed = await client.get("/records/<script>")
+    assert malformed.status_code == 400 and "请求有误" in malformed.text
+    no_button = await client.post(f"/records/{seeded[0].reference}/status", data={"csrf_token": csrf_of(
+        (await client.get("/")).text)})
+    assert no_button.status_code == 400 and "请求有误" in no_button.text
