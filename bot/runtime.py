@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class Runtime:
     campaign: Campaign
     texts: Texts
     _db: AsyncEngine | None = field(default=None, init=False)
+    # Two first callers at once must not both build an engine, nor use one before its schema exists.
+    _db_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Runtime:
@@ -87,9 +90,12 @@ class Runtime:
     async def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         """Sessions on the configured database, schema created on first use."""
         if self._db is None:
-            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-            self._db = make_engine(self.settings.db_url)
-            await create_schema(self._db)
+            async with self._db_lock:
+                if self._db is None:
+                    self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+                    engine = make_engine(self.settings.db_url)
+                    await create_schema(engine)
+                    self._db = engine
         return make_sessionmaker(self._db)
 
     def flows(self) -> list[Flow]:

@@ -200,10 +200,16 @@ class KnowledgeAdmin:
         await self.kb.follow(self.revisions, every_s=self.check_every_s)
         await self.kb.sync()
 
-    async def _change(self, reason: str, work: Callable[[], T]) -> T:
-        """Run one index change in a worker thread, count it, and rebuild this process's answerer at once."""
-        await self.kb.follow(self.revisions, every_s=self.check_every_s)
+    async def _change(self, reason: str, work: Callable[[], T], *, check: Callable[[], object] | None = None) -> T:
+        """Run one index change in a worker thread, count it, and rebuild this process's answerer at once.
+
+        `check` runs first, under the same lock: two editors in this process cannot both pass a check (a free
+        id, an unchanged version) and then both write.
+        """
+        await self._latest()
         async with self.kb.lock:
+            if check is not None:
+                check()
             try:
                 return await asyncio.to_thread(work)
             finally:
@@ -232,11 +238,15 @@ class KnowledgeAdmin:
 
     async def add_faq(self, draft: FaqDraft, *, by: str, resolves: int | None = None) -> FaqEntry:
         """Create an entry (its id given or derived from the question); optionally resolve a logged question."""
-        existing = await self.list_faq()
-        entry = self.validate(draft, existing=existing, editing=None)
         if resolves is not None:
             await self._logged(resolves)
-        await self._change(f"faq.add {entry.id} by {by}", lambda: self.index.put_faq([entry]))
+        checked: list[FaqEntry] = []
+
+        def check() -> None:
+            checked.append(self.validate(draft, existing=self.index.faq_entries(), editing=None))
+
+        await self._change(f"faq.add by {by}", lambda: self.index.put_faq(checked), check=check)
+        entry = checked[0]
         if resolves is not None:
             await self.resolve(resolves, faq_id=entry.id, by=by)
         return entry
@@ -244,36 +254,50 @@ class KnowledgeAdmin:
     async def edit_faq(self, faq_id: str, draft: FaqDraft, *, by: str, expected: str | None = None) -> FaqEntry:
         """Replace an entry's section, variants and answers (its id stays); `expected` is the digest it had
         when the editor opened it, so someone else's change in between is not overwritten."""
-        existing = await self.list_faq()
-        current = next((e for e in existing if e.id == faq_id), None)
-        if current is None:
-            raise KnowledgeEditError.one("id", "faq_not_found", id=faq_id)
-        if expected is not None and expected != faq_digest(current):
-            raise KnowledgeEditError.one("id", "faq_changed", id=faq_id)
-        entry = self.validate(replace(draft, id=faq_id), existing=existing, editing=faq_id)
-        await self._change(f"faq.edit {faq_id} by {by}", lambda: self.index.put_faq([entry]))
-        return entry
+        checked: list[FaqEntry] = []
+
+        def check() -> None:
+            existing = self.index.faq_entries()
+            current = next((e for e in existing if e.id == faq_id), None)
+            if current is None:
+                raise KnowledgeEditError.one("id", "faq_not_found", id=faq_id)
+            if expected is not None and expected != faq_digest(current):
+                raise KnowledgeEditError.one("id", "faq_changed", id=faq_id)
+            checked.append(self.validate(replace(draft, id=faq_id), existing=existing, editing=faq_id))
+
+        await self._change(f"faq.edit {faq_id} by {by}", lambda: self.index.put_faq(checked), check=check)
+        return checked[0]
 
     async def save_faq(self, entry: FaqEntry, *, by: str) -> FaqEntry:
         """Add or replace an entry by id (the CLI's `faq add`), with the same checks as the console."""
-        existing = await self.list_faq()
-        editing = entry.id if any(e.id == entry.id for e in existing) else None
-        checked = self.validate(FaqDraft.from_entry(entry), existing=existing, editing=editing)
-        await self._change(f"faq.save {entry.id} by {by}", lambda: self.index.put_faq([checked]))
-        return checked
+        checked: list[FaqEntry] = []
+
+        def check() -> None:
+            existing = self.index.faq_entries()
+            editing = entry.id if any(e.id == entry.id for e in existing) else None
+            checked.append(self.validate(FaqDraft.from_entry(entry), existing=existing, editing=editing))
+
+        await self._change(f"faq.save {entry.id} by {by}", lambda: self.index.put_faq(checked), check=check)
+        return checked[0]
 
     async def delete_faq(self, faq_id: str, *, by: str) -> FaqEntry:
         """Remove an entry; returns what it was (for the audit log)."""
-        entry = await self.get_faq(faq_id)
-        await self._change(f"faq.delete {faq_id} by {by}", lambda: self.index.delete_faq(faq_id))
-        return entry
+        found: list[FaqEntry] = []
+
+        def check() -> None:
+            found.extend(e for e in self.index.faq_entries() if e.id == faq_id)
+            if not found:
+                raise KnowledgeEditError.one("id", "faq_not_found", id=faq_id)
+
+        await self._change(f"faq.delete {faq_id} by {by}", lambda: self.index.delete_faq(faq_id), check=check)
+        return found[0]
 
     async def sync_faq(self, entries: Sequence[FaqEntry], *, by: str) -> tuple[int, int]:
         """Make the index's FAQ exactly `entries` (a validated file); returns (written, removed)."""
         keep = {e.id for e in entries}
-        gone = [e.id for e in await self.list_faq() if e.id not in keep]
 
         def work() -> tuple[int, int]:
+            gone = [e.id for e in self.index.faq_entries() if e.id not in keep]
             for faq_id in gone:
                 self.index.delete_faq(faq_id)
             return self.index.put_faq(entries), len(gone)

@@ -106,14 +106,16 @@ class KnowledgeBase:
         self.check_every_s = 1.0
         self.revision: int | None = None
         self._checked_at = -float("inf")
+        self._loop: asyncio.AbstractEventLoop | None = None
         # Held while the index or the in-memory pieces change, so an edit and a reload never interleave.
         self.lock = asyncio.Lock()
 
     async def follow(self, revisions: RevisionSource, *, every_s: float) -> None:
         """Keep answering from the latest knowledge: compare the revision at most every `every_s` seconds."""
-        if self.revisions is revisions:
+        loop = asyncio.get_running_loop()
+        if self.revisions is revisions and self._loop is loop:
             return
-        self.revisions, self.check_every_s = revisions, every_s
+        self.revisions, self.check_every_s, self._loop = revisions, every_s, loop
         async with self.lock:
             current = await revisions.current()
             # Revision 0: nothing was ever edited, so what was built at start-up is current.
@@ -125,6 +127,11 @@ class KnowledgeBase:
     async def sync(self) -> bool:
         """Rebuild from the index when another process changed it since the last check; True if it did."""
         if self.revisions is None or time.monotonic() - self._checked_at < self.check_every_s:
+            return False
+        if asyncio.get_running_loop() is not self._loop:
+            # The revision is read through database connections that belong to the loop that started
+            # following (the bot's); an answerer shared with another loop (a test, a one-off script) keeps
+            # its version there.
             return False
         self._checked_at = time.monotonic()
         current = await self.revisions.current()

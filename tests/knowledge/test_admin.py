@@ -6,6 +6,7 @@ once, from an edited one in its new words, and stops answering from a deleted on
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import replace
 from pathlib import Path
@@ -270,3 +271,22 @@ async def test_the_admin_of_a_runtime_is_shared(live_runtime: Runtime):
     assert isinstance(live_runtime.knowledge_admin, KnowledgeAdmin)
     assert live_runtime.knowledge_admin is live_runtime.knowledge_admin
     assert live_runtime.knowledge_admin.kb is live_runtime.knowledge
+
+
+async def test_two_editors_in_one_process_cannot_both_pass_the_checks(live_runtime: Runtime):
+    admin = live_runtime.knowledge_admin
+    same_id = [replace(PARKING, id="parking"),
+               FaqDraft(id="parking", section="八", questions={"zh": ["停车场在哪"]}, answer={"zh": "没有。"})]
+    results = await asyncio.gather(*(admin.add_faq(d, by=f"editor{n}") for n, d in enumerate(same_id)),
+                                   return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["FaqEntry", "KnowledgeEditError"]
+    [refused] = [r for r in results if isinstance(r, KnowledgeEditError)]
+    assert [p.key for p in refused.problems] == ["faq_id_taken"]
+
+    opened = faq_digest(await admin.get_faq("parking"))
+    edits = [replace(PARKING, answer={"zh": f"版本 {n}", "en": f"version {n}"}) for n in (1, 2)]
+    results = await asyncio.gather(*(admin.edit_faq("parking", d, by="x", expected=opened) for d in edits),
+                                   return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["FaqEntry", "KnowledgeEditError"]
+    [kept] = [r for r in results if not isinstance(r, BaseException)]
+    assert (await admin.get_faq("parking")).answer == kept.answer
