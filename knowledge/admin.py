@@ -150,9 +150,13 @@ class DocumentInfo:
     """An indexed document across its languages; `builtin` ones ship with the bot and cannot be replaced here."""
 
     doc: str
-    title: str
+    titles: dict[str, str]
     langs: dict[str, int]
     builtin: bool
+
+    def title(self, lang: str) -> str:
+        """The title in `lang` when the document has that language, else in the one it has."""
+        return self.titles.get(lang) or next(iter(self.titles.values()), self.doc)
 
 
 @dataclass(frozen=True)
@@ -546,8 +550,9 @@ def _clean_lines(lines: Iterable[str]) -> list[str]:
 def _group_documents(rows: Iterable[IndexedDoc], *, builtin: set[str]) -> list[DocumentInfo]:
     grouped: dict[str, DocumentInfo] = {}
     for row in rows:
-        info = grouped.setdefault(row.doc, DocumentInfo(doc=row.doc, title=row.title, langs={},
+        info = grouped.setdefault(row.doc, DocumentInfo(doc=row.doc, titles={}, langs={},
                                                         builtin=row.doc in builtin))
+        info.titles[row.lang] = row.title
         info.langs[row.lang] = row.chunks
     return sorted(grouped.values(), key=lambda d: (not d.builtin, d.doc))
 

@@ -42,6 +42,7 @@ def test_a_maintainer_turns_an_unanswered_question_into_an_faq_and_the_bot_answe
     page.click(".kb-tabs >> text=未回答的问题")
     row = page.locator("table.kb-unanswered tr", has_text=LUNCH_ZH)
     assert row.count() == 1 and "telegram" in row.inner_text()
+    screenshot(page, "faq-unanswered")
     row.locator("text=设为常见问题").click()
 
     page.wait_for_url(f"{live.url}/knowledge/faq/new?from=*")
@@ -91,6 +92,18 @@ def test_a_maintainer_turns_an_unanswered_question_into_an_faq_and_the_bot_answe
     page.wait_for_url(live.url + "/knowledge/faq?deleted=forum_lunch")
     assert "共 40 条" in page.inner_text("main")
     assert "午餐" not in entrant_asks(live, LUNCH_ZH).split("kcxf")[0]
+
+    # Documents: a notice uploaded through the form is answered from.
+    notice = live.runtime.settings.data_dir / "论坛交通通知.md"
+    notice.write_text("# 论坛交通通知\n\n## 接驳班车\n\n论坛当天组委会在人民广场地铁站安排接驳班车，每 20 分钟一班。\n",
+                      encoding="utf-8")
+    page.click(".kb-tabs >> text=文档")
+    page.set_input_files("input[type=file]", str(notice))
+    page.click("form.kb-upload button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+    assert "已索引文档" in page.inner_text(".flash.ok") and "论坛交通通知" in page.inner_text("table.kb-docs")
+    screenshot(page, "faq-documents")
+    assert "人民广场" in entrant_asks(live, "论坛那天有接驳班车吗")
 
 
 def test_a_refused_faq_form_shows_the_reasons_next_to_the_fields(live_console: LiveConsole, browser_page):
