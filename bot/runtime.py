@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,9 @@ from intake.data_keys import DataKeys, load_data_keys
 from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
 from intake.forms import Form, load_forms
 from intake.sensitive import redact, sensitive_field_ids
+from knowledge.admin import KnowledgeAdmin
 from knowledge.answer import Answer, Answerer, KnowledgeBase
+from knowledge.revision import DbRevisions
 from knowledge.service import open_knowledge
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,8 @@ class Runtime:
     texts: Texts
     data_keys: DataKeys
     _db: AsyncEngine | None = field(default=None, init=False)
+    # Two first callers at once must not both build an engine, nor use one before its schema exists.
+    _db_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Runtime:
@@ -56,6 +61,19 @@ class Runtime:
         """The answerer; the index is built on first use."""
         return open_knowledge(self.settings, texts=self.texts, campaign=self.campaign)
 
+    @cached_property
+    def knowledge_revisions(self) -> DbRevisions:
+        """The knowledge revision on this runtime's database (bumped by every edit, followed by the bot)."""
+        return DbRevisions(self.sessionmaker)
+
+    @cached_property
+    def knowledge_admin(self) -> KnowledgeAdmin:
+        """FAQ and document editing for the console and `kcxf kb`, live in this process's knowledge base."""
+        return KnowledgeAdmin(
+            self.knowledge, revisions=self.knowledge_revisions, sessions=self.sessionmaker,
+            uploads_dir=self.settings.data_dir / "knowledge-uploads", check_every_s=self.settings.knowledge_check_s,
+        )
+
     @property
     def index(self):  # type: ignore[no-untyped-def]
         return self.knowledge.retriever.index
@@ -67,11 +85,14 @@ class Runtime:
     async def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         """Sessions on the configured database, migrated to the newest schema on first use."""
         if self._db is None:
-            # Answers are sealed and opened by their column type with the process's keys (intake.sealing).
-            sealing.install(sealing.Sealer(self.data_keys, sensitive_field_ids(self.forms.values())))
-            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-            self._db = make_engine(self.settings.db_url)
-            await upgrade(self._db)
+            async with self._db_lock:
+                if self._db is None:
+                    # Answers are sealed and opened by their column type with the process's keys (intake.sealing).
+                    sealing.install(sealing.Sealer(self.data_keys, sensitive_field_ids(self.forms.values())))
+                    self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+                    engine = make_engine(self.settings.db_url)
+                    await upgrade(engine)
+                    self._db = engine
         return make_sessionmaker(self._db)
 
     @property
@@ -85,7 +106,13 @@ class Runtime:
         return [intake, DraftsFlow(intake), StatusFlow(), PrivacyFlow(), DeleteFlow()]
 
     async def engine(self, *, flows: Sequence[Flow] | None = None, answerer: Answerer | None = None) -> Engine:
-        """The conversation engine on this runtime's database, answering from its knowledge base."""
+        """The conversation engine on this runtime's database, answering from its knowledge base.
+
+        The knowledge base follows the knowledge revision from here on, so edits made by the console or by
+        `kcxf kb` in any process reach the running bot without a restart.
+        """
+        if answerer is None:
+            await self.knowledge.follow(self.knowledge_revisions, every_s=self.settings.knowledge_check_s)
         return Engine(
             sessionmaker=await self.sessionmaker(),
             answerer=answerer or self.knowledge,

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     )
     embedding_base_url: str | None = None
     embedding_api_key: str | None = None
+    knowledge_check_s: float = Field(
+        default=1.0, ge=0,
+        description="How often (at most) a running bot checks whether the knowledge base changed; 0: every question",
+    )
     llm_model: str | None = Field(default=None, description="LangChain init_chat_model id; unset: no LLM")
     llm_base_url: str | None = None
     llm_api_key: str | None = None

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.runtime import Runtime
 from config.clock import Clock, SystemClock
-from console import audit_pages, auth, dashboard, exports, language, records, review
+from console import audit_pages, auth, dashboard, exports, knowledge_pages, language, records, review
 from console.deps import authenticate
 from console.errors import ConsoleRefusal, NotLoggedIn
 from console.sessions import CookieSigner, session_secret
@@ -42,6 +42,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     records.router,
     review.router,
     audit_pages.router,
+    knowledge_pages.router,
 )
 
 # Role sets of nav entries that are not for everyone (admin is always added).
@@ -53,6 +54,7 @@ ADMIN_ONLY: frozenset[Role] = frozenset()
 NAV: tuple[NavItem, ...] = (
     NavItem("/", "console.nav.dashboard"),
     NavItem("/queue", "console.nav.queue", REVIEWERS),
+    NavItem("/knowledge", "kb.page.heading", MAINTAINERS),
     NavItem("/audit", "console.nav.audit", ADMIN_ONLY),
 )
 
@@ -77,6 +79,7 @@ def create_app(runtime: Runtime, *, clock: Clock | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.middleware("http")(_security_headers)
+    app.add_middleware(knowledge_pages.UploadLimit)  # outermost: refuses an oversized upload before it is read
     return app
 
 

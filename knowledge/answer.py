@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import time
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from chromadb.errors import ChromaError
 from pydantic import BaseModel
 
 from knowledge.scope import can_answer, outside_edition
 from knowledge.tokens import detect_lang
 
 if TYPE_CHECKING:
+    from knowledge.chunk import Chunk
     from knowledge.eligibility import Eligibility
     from knowledge.generate import AnswerWriter
     from knowledge.retrieve import FaqHit, Hit, Retriever
+
+log = logging.getLogger(__name__)
 
 Lang = Literal["zh", "en"]
 
@@ -49,6 +55,12 @@ class Answerer(Protocol):
     """Anything that can answer a rules question (the engine depends on this, not on the pipeline)."""
 
     async def answer(self, question: str, lang: Lang | None = None) -> Answer: ...
+
+
+class RevisionSource(Protocol):
+    """Where the knowledge revision is read (knowledge.revision.DbRevisions: the database every process shares)."""
+
+    async def current(self) -> int: ...
 
 
 class TextSource(Protocol):
@@ -90,12 +102,83 @@ class KnowledgeBase:
         self.mailbox = mailbox
         self.writer = writer
         self._sections = _section_names(retriever)
+        self.revisions: RevisionSource | None = None
+        self.check_every_s = 1.0
+        self.revision: int | None = None
+        self._checked_at = -float("inf")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Held while the index or the in-memory pieces change, so an edit and a reload never interleave.
+        self.lock = asyncio.Lock()
+
+    async def follow(self, revisions: RevisionSource, *, every_s: float) -> None:
+        """Keep answering from the latest knowledge: compare the revision at most every `every_s` seconds."""
+        loop = asyncio.get_running_loop()
+        if self.revisions is revisions and self._loop is loop:
+            return
+        self.revisions, self.check_every_s, self._loop = revisions, every_s, loop
+        async with self.lock:
+            current = await revisions.current()
+            # Revision 0: nothing was ever edited, so what was built at start-up is current.
+            if current != 0:
+                await self._reload(reopen=False)
+            self.revision = current
+        self._checked_at = time.monotonic()
+
+    async def sync(self) -> bool:
+        """Rebuild from the index when another process changed it since the last check; True if it did."""
+        if self.revisions is None or time.monotonic() - self._checked_at < self.check_every_s:
+            return False
+        if asyncio.get_running_loop() is not self._loop:
+            # The revision is read through database connections that belong to the loop that started
+            # following (the bot's); an answerer shared with another loop (a test, a one-off script) keeps
+            # its version there.
+            return False
+        self._checked_at = time.monotonic()
+        current = await self.revisions.current()
+        if current == self.revision:
+            return False
+        async with self.lock:
+            if current == self.revision:
+                return False
+            log.info("knowledge revision moved from %s to %d: reloading", self.revision, current)
+            await self._reload(reopen=True)
+            self.revision = current
+        return True
+
+    async def changed(self, revision: int) -> None:
+        """This process changed the index (the caller holds `lock`): rebuild now and take `revision` as seen."""
+        # Only our own change since the last look: our client already sees it. Anything else means another
+        # process wrote too, and an embedded store must be reopened to see that.
+        foreign = self.revision is None or revision != self.revision + 1
+        await self._reload(reopen=foreign)
+        self.revision = revision
+
+    async def reload(self, *, reopen: bool = False) -> None:
+        """Rebuild the in-memory pieces from the index now (reopening an embedded store first if asked)."""
+        async with self.lock:
+            await self._reload(reopen=reopen)
+
+    async def _reload(self, *, reopen: bool) -> None:
+        if reopen:
+            # In the event loop on purpose: no query can run on the client while it is swapped.
+            self.retriever.index.reopen()
+        await asyncio.to_thread(self.retriever.refresh)
+        self._sections = _section_names(self.retriever)
 
     async def answer(self, question: str, lang: Lang | None = None) -> Answer:
-        """Answer one question in the asker's language (detected unless given)."""
+        """Answer one question in the asker's language (detected unless given), from the latest knowledge."""
         started = time.perf_counter()
         lang = lang or detect_lang(question)
-        result = await self._answer(question.strip(), lang)
+        await self.sync()
+        try:
+            result = await self._answer(question.strip(), lang)
+        except ChromaError:
+            # Another process wrote to the embedded store since our last check: reopen it and try once more.
+            if not self.retriever.index.embedded:
+                raise
+            log.warning("the embedded index moved under this process; reopening it", exc_info=True)
+            await self.reload(reopen=True)
+            result = await self._answer(question.strip(), lang)
         return result.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
 
     async def _answer(self, question: str, lang: Lang) -> Answer:
@@ -130,17 +213,17 @@ class KnowledgeBase:
             if written is not None:
                 if not written:
                     return self._decline(question, lang, hits)
-                text = f"{written}\n\n{self._cite(hits[0].chunk.section, lang)}"
+                text = f"{written}\n\n{self._cite_passage(hits[0].chunk, lang)}"
                 return Answer(question=question, lang=lang, answered=True, via="llm", answer=text, sources=sources)
         best, sentence = self._best_sentence(question, hits, lang)
-        text = f"{sentence}\n\n{self._cite(best.chunk.section, lang)}"
+        text = f"{sentence}\n\n{self._cite_passage(best.chunk, lang)}"
         best_first = [s for s in sources if s.title == best.chunk.title and s.section == best.chunk.section][:1]
         rest = [s for s in sources if s not in best_first]
         return Answer(question=question, lang=lang, answered=True, via="extractive", answer=text,
                       sources=best_first + rest)
 
     def _faq_answer(self, question: str, lang: Lang, hit: FaqHit) -> Answer:
-        section = self._section(hit.entry.section, lang)
+        section = self.section_name(hit.entry.section, lang)
         text = f"{hit.entry.answer[lang]}\n\n{self._cite(section, lang)}"
         source = Source(doc="faq", section=section, title=hit.question, score=round(hit.confidence, 4))
         return Answer(question=question, lang=lang, answered=True, via="faq", answer=text, sources=[source])
@@ -169,11 +252,20 @@ class KnowledgeBase:
         text = self.texts.t("knowledge.decline", lang, mailbox=self.mailbox)
         return Answer(question=question, lang=lang, answered=False, via="none", answer=text, sources=sources)
 
-    def _section(self, numeral: str, lang: str) -> str:
+    def section_name(self, numeral: str, lang: str) -> str:
+        """The guideline section a numeral (一…十一) stands for, e.g. "五·申报方式"; the numeral if unknown."""
         return self._sections.get((numeral, lang), numeral)
 
     def _cite(self, section: str, lang: str) -> str:
         return self.texts.t("knowledge.cite", lang, section=section)
+
+    def _cite_passage(self, chunk: Chunk, lang: str) -> str:
+        """The guideline by section; any other document (an uploaded notice) by its own title."""
+        if chunk.doc == GUIDELINE_DOC or not chunk.doc_title:
+            return self._cite(chunk.section, lang)
+        if chunk.section == chunk.doc_title:
+            return self.texts.t("kb.cite_title", lang, title=chunk.doc_title)
+        return self.texts.t("kb.cite_doc", lang, title=chunk.doc_title, section=chunk.section)
 
 
 def _section_names(retriever: Retriever) -> dict[tuple[str, str], str]:

@@ -25,6 +25,7 @@ class Chunk:
     title: str
     text: str
     position: int
+    doc_title: str = ""
 
     @property
     def index_text(self) -> str:
@@ -98,7 +99,7 @@ def chunk_document(document: Document) -> list[Chunk]:
 
     return [
         Chunk(id=f"{document.doc}:{document.lang}:{n:03d}", doc=document.doc, lang=document.lang,
-              section=sec, title=ttl, text=text, position=n)
+              section=sec, title=ttl, text=text, position=n, doc_title=document.title)
         for n, (sec, ttl, text) in enumerate(merged)
     ]
 

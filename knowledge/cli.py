@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,6 +15,7 @@ from rich.progress import track
 from rich.table import Table
 
 from bot.runtime import Runtime
+from knowledge.admin import KnowledgeAdmin, KnowledgeEditError
 from knowledge.answer import Answer
 from knowledge.evaluate import evaluate, load_eval
 from knowledge.faq import FAQ_FILE, FaqEntry, dump_faq, load_faq
@@ -26,6 +28,27 @@ faq_app = typer.Typer(help="The curated FAQ (edit the YAML and `sync`, or change
 app.add_typer(faq_app, name="faq")
 out = Console()
 err = Console(stderr=True)
+T = TypeVar("T")
+# Who made a change, as the knowledge revision records it.
+BY = "cli"
+
+
+def _admin(work: Callable[[KnowledgeAdmin], Awaitable[T]]) -> T:
+    """Run one maintenance step in a fresh runtime; a refused change is printed (in English) and exits 1."""
+    runtime = Runtime.open()
+
+    async def run() -> T:
+        try:
+            return await work(runtime.knowledge_admin)
+        finally:
+            await runtime.close()
+
+    try:
+        return asyncio.run(run())
+    except KnowledgeEditError as exc:
+        for message in exc.messages(runtime.texts, "en"):
+            err.print(message, markup=False, highlight=False)
+        raise typer.Exit(1) from None
 
 
 def _answer_json(answer: Answer) -> str:
@@ -66,18 +89,19 @@ def ask(
 @app.command()
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Markdown, text, .docx or PDF files.")]) -> None:
     """Add or update documents; unchanged ones are skipped."""
-    runtime = Runtime.open()
-    failed = 0
-    for path in track(paths, description="Indexing", console=err):
-        try:
-            n = runtime.index.upsert_document(read_document(path))
-        except IngestError as exc:
-            err.print(f"[red]{exc}[/red]")
-            failed += 1
-            continue
-        out.print(f"{path}: " + ("unchanged" if n is None else f"{n} passages"))
-    runtime.retriever.refresh()
-    if failed:
+    async def work(admin: KnowledgeAdmin) -> int:
+        failed = 0
+        for path in track(paths, description="Indexing", console=err):
+            try:
+                n = await admin.ingest_document(read_document(path), by=BY)
+            except IngestError as exc:
+                err.print(f"[red]{exc}[/red]")
+                failed += 1
+                continue
+            out.print(f"{path}: " + ("unchanged" if n is None else f"{n} passages"))
+        return failed
+
+    if _admin(work):
         raise typer.Exit(1)
 
 
@@ -93,19 +117,20 @@ def list_docs() -> None:
 @app.command()
 def remove(doc: Annotated[str, typer.Argument(help="Document id as `kb list` shows it.")]) -> None:
     """Remove a document (every language) from the index."""
-    n = Runtime.open().index.remove_document(doc)
-    if not n:
-        err.print(f"No document {doc!r} in the index.")
-        raise typer.Exit(1)
+    n = _admin(lambda admin: admin.remove_document(doc, by=BY))
     out.print(f"Removed {doc}: {n} passages.")
 
 
 @app.command()
-def unanswered(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50) -> None:
+def unanswered(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    show_all: Annotated[bool, typer.Option("--all", help="Include questions already answered by an FAQ.")] = False,
+) -> None:
     """Questions the bot declined, for the maintainers to answer (e.g. with a new FAQ entry)."""
-    table = Table("when", "lang", "channel", "question")
-    for row in asyncio.run(Runtime.open().unanswered(limit=limit)):
-        table.add_row(row.created_at.strftime("%Y-%m-%d %H:%M"), row.lang, row.channel, row.question)
+    table = Table("id", "when", "lang", "channel", "question", "faq")
+    for row in _admin(lambda admin: admin.unanswered(limit=limit, include_resolved=show_all)):
+        table.add_row(str(row.id), row.created_at.strftime("%Y-%m-%d %H:%M"), row.lang, row.channel,
+                      row.question, row.faq_id or ("-" if row.resolved else ""))
     out.print(table)
 
 
@@ -159,16 +184,14 @@ def faq_add(
     except ValueError as exc:
         err.print(str(exc))
         raise typer.Exit(2) from None
-    Runtime.open().index.put_faq([entry])
+    _admin(lambda admin: admin.save_faq(entry, by=BY))
     out.print(f"Saved FAQ {faq_id}.")
 
 
 @faq_app.command("remove")
 def faq_remove(faq_id: str) -> None:
     """Delete one FAQ entry."""
-    if not Runtime.open().index.delete_faq(faq_id):
-        err.print(f"No FAQ entry {faq_id!r}.")
-        raise typer.Exit(1)
+    _admin(lambda admin: admin.delete_faq(faq_id, by=BY))
     out.print(f"Removed FAQ {faq_id}.")
 
 
@@ -176,13 +199,8 @@ def faq_remove(faq_id: str) -> None:
 def faq_sync(file: Annotated[Path, typer.Argument(help="FAQ YAML (default: the shipped one).")] = FAQ_FILE) -> None:
     """Make the index's FAQ exactly the file's: entries added, changed and removed."""
     entries = load_faq(file)
-    index = Runtime.open().index
-    keep = {e.id for e in entries}
-    gone = [e.id for e in index.faq_entries() if e.id not in keep]
-    for faq_id in gone:
-        index.delete_faq(faq_id)
-    index.put_faq(entries)
-    out.print(f"FAQ synced from {file}: {len(entries)} entries, {len(gone)} removed.")
+    _, gone = _admin(lambda admin: admin.sync_faq(entries, by=BY))
+    out.print(f"FAQ synced from {file}: {len(entries)} entries, {gone} removed.")
 
 
 @faq_app.command("export")

@@ -37,11 +37,12 @@ class FaqEntry(BaseModel):
         """One index record per question variant, each carrying the whole answer."""
         out = []
         for lang, variants in self.questions.items():
-            for question in dict.fromkeys(q.strip() for q in variants if q.strip()):
+            for order, question in enumerate(dict.fromkeys(q.strip() for q in variants if q.strip())):
                 key = hashlib.sha1(f"{lang}:{question}".encode()).hexdigest()[:10]
-                meta = {
+                # `order` keeps the maintainer's sequence (the first variant is the entry's headline question).
+                meta: dict[str, str | int] = {
                     "faq_id": self.id, "lang": lang, "question": question, "section": self.section,
-                    **{f"answer_{k}": v for k, v in self.answer.items()},
+                    "order": order, **{f"answer_{k}": v for k, v in self.answer.items()},
                 }
                 out.append(FaqRecord(id=f"{self.id}:{key}", question=question, metadata=meta))
         return out
@@ -57,7 +58,7 @@ class FaqEntry(BaseModel):
 class FaqRecord:
     id: str
     question: str
-    metadata: dict[str, str]
+    metadata: dict[str, str | int]
 
 
 class FaqFileError(ValueError):

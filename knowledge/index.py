@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,15 +72,46 @@ class IndexedDoc:
 class KnowledgeIndex:
     """Passages and FAQ variants in two Chroma collections sharing one embedding function."""
 
-    def __init__(self, client: ClientAPI, embedding: EmbeddingFunction[Documents]) -> None:
+    def __init__(
+        self,
+        client: ClientAPI,
+        embedding: EmbeddingFunction[Documents],
+        *,
+        reconnect: Callable[[], ClientAPI] | None = None,
+    ) -> None:
         self.client = client
         self.embedding = embedding
-        self.passages: Collection = client.get_or_create_collection(
-            PASSAGES, embedding_function=embedding, configuration={"hnsw": {"space": "cosine"}}
+        self._reconnect = reconnect
+        self._open_collections()
+
+    def _open_collections(self) -> None:
+        self.passages: Collection = self.client.get_or_create_collection(
+            PASSAGES, embedding_function=self.embedding, configuration={"hnsw": {"space": "cosine"}}
         )
-        self.faq: Collection = client.get_or_create_collection(
-            FAQ, embedding_function=embedding, configuration={"hnsw": {"space": "cosine"}}
+        self.faq: Collection = self.client.get_or_create_collection(
+            FAQ, embedding_function=self.embedding, configuration={"hnsw": {"space": "cosine"}}
         )
+
+    @property
+    def embedded(self) -> bool:
+        """True for a PersistentClient on a local folder, False for a Chroma server."""
+        return bool(self.client.get_settings().is_persistent)
+
+    def reopen(self) -> bool:
+        """Open the embedded store afresh, to see what another process wrote; False when that is not possible.
+
+        An embedded Chroma keeps each collection's vector index in the memory of the process that opened it:
+        records another process adds show up in get() at once (they are in the folder's SQLite file) but not in
+        query(), where a metadata filter can then even fail with "Error finding id". Closing the client and
+        opening a new one replays the folder's log into a fresh vector index. A Chroma server needs none of it.
+        """
+        if self._reconnect is None or not self.embedded:
+            return False
+        self.client.close()
+        self.client = self._reconnect()
+        self._open_collections()
+        log.info("reopened the embedded Chroma store to pick up changes made by another process")
+        return True
 
     # -- documents ---------------------------------------------------------------------------------------
     def documents(self) -> list[IndexedDoc]:
@@ -124,7 +155,8 @@ class KnowledgeIndex:
         got = self.passages.get(include=["metadatas"])
         out = [
             Chunk(id=i, doc=str(m["doc"]), lang=str(m["lang"]), section=str(m["section"]),
-                  title=str(m["title"]), text=str(m["text"]), position=int(m["position"]))
+                  title=str(m["title"]), text=str(m["text"]), position=int(m["position"]),
+                  doc_title=str(m.get("doc_title", "")))
             for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)
         ]
         return sorted(out, key=lambda c: (c.doc, c.lang, c.position))
@@ -134,14 +166,16 @@ class KnowledgeIndex:
         """The FAQ as stored (one Chroma record per question variant, regrouped by entry)."""
         got = self.faq.get(include=["metadatas"])
         entries: dict[str, FaqEntry] = {}
+        variants: dict[tuple[str, str], list[tuple[int, str]]] = {}
         for meta in got["metadatas"] or []:
-            entry = entries.get(str(meta["faq_id"]))
-            if entry is None:
-                entry = entries[str(meta["faq_id"])] = FaqEntry.from_record(meta)
-            entry.questions.setdefault(str(meta["lang"]), []).append(str(meta["question"]))
-        for entry in entries.values():
-            for variants in entry.questions.values():
-                variants.sort()
+            faq_id = str(meta["faq_id"])
+            if faq_id not in entries:
+                entries[faq_id] = FaqEntry.from_record(meta)
+            # Records written before variants carried their order sort alphabetically, after ordered ones.
+            order = int(meta["order"]) if "order" in meta else 1_000_000
+            variants.setdefault((faq_id, str(meta["lang"])), []).append((order, str(meta["question"])))
+        for (faq_id, lang), found in variants.items():
+            entries[faq_id].questions[lang] = [q for _, q in sorted(found)]
         return sorted(entries.values(), key=lambda e: e.id)
 
     def put_faq(self, entries: Iterable[FaqEntry]) -> int:

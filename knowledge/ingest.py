@@ -35,6 +35,10 @@ class IngestError(ValueError):
     """A file that cannot become a knowledge document, with the reason."""
 
 
+class NoTextError(IngestError):
+    """A readable file with no text in it (an empty document, a PDF of scanned images)."""
+
+
 def read_document(path: Path) -> Document:
     """Load one file; the document id, language and title come from front matter or are derived."""
     suffix = path.suffix.lower()
@@ -55,7 +59,7 @@ def read_document(path: Path) -> Document:
         text = text[match.end() :]
     text = _clean(text)
     if not text.strip():
-        raise IngestError(f"{path}: no text found")
+        raise NoTextError(f"{path}: no text found")
     title = meta.get("title") or _first_heading(text) or path.stem
     lang = meta.get("lang") or detect_lang(text[:2000])
     return Document(doc=meta.get("doc") or path.stem, lang=lang, title=title, text=text, source=str(path))

@@ -43,11 +43,26 @@ class Hit:
 
 @dataclass(frozen=True)
 class FaqHit:
-    """The best FAQ entry for a question and how sure we are (0–1)."""
+    """An FAQ entry for a question and how sure we are (0–1), from the best variant's cosine and the coverage."""
 
     entry: FaqEntry
     question: str
     confidence: float
+    cosine: float = 0.0
+    coverage: float = 0.0
+
+
+@dataclass(frozen=True)
+class ScoredPassage:
+    """A passage with every score that ranked it, for explaining an answer (ranks are 1-based, 0: not ranked)."""
+
+    chunk: Chunk
+    bm25: float
+    bm25_rank: int
+    cosine: float
+    vector_rank: int
+    fused: float
+    coverage: float
 
 
 @dataclass
@@ -77,85 +92,127 @@ class _Lexical:
         return math.log(1 + (n + 1) / (self.df.get(token, 0) + 0.5))
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """Everything built in memory from one state of the index; replaced whole, so a reader never sees a mix."""
+
+    chunks: dict[str, list[Chunk]]
+    lex: dict[str, _Lexical]
+    faq: dict[str, FaqEntry]
+    faq_variants: dict[str, list[tuple[str, str]]]
+    faq_vocab: dict[tuple[str, str], set[str]]
+    faq_lex: dict[str, _Lexical]
+    vocab_cache: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, index: KnowledgeIndex, tokenizer: Tokenizer) -> _Snapshot:
+        chunks = index.chunks()
+        by_lang = {lang: [c for c in chunks if c.lang == lang] for lang in {c.lang for c in chunks}}
+        faq = {e.id: e for e in index.faq_entries()}
+        variants: dict[str, list[tuple[str, str]]] = {}
+        for entry in faq.values():
+            for lang, qs in entry.questions.items():
+                variants.setdefault(lang, []).extend((entry.id, q) for q in qs)
+        return cls(
+            chunks=by_lang,
+            lex={lang: _Lexical([tokenizer.tokens(c.index_text) for c in cs]) for lang, cs in by_lang.items()},
+            faq=faq,
+            faq_variants=variants,
+            faq_vocab={
+                (entry.id, lang): {
+                    t for text in [*entry.questions.get(lang, []), entry.answer.get(lang, "")]
+                    for t in tokenizer.tokens(text)
+                }
+                for entry in faq.values()
+                for lang in entry.questions
+            },
+            faq_lex={lang: _Lexical([tokenizer.tokens(q) for _, q in vs]) for lang, vs in variants.items()},
+        )
+
+
 class Retriever:
     """Answers "which passages and which FAQ entry fit this question" for one language at a time."""
 
     def __init__(self, index: KnowledgeIndex, tokenizer: Tokenizer, *, vector_retry_s: float = VECTOR_RETRY_S) -> None:
         self.index = index
         self.tokenizer = tokenizer
-        self.vectors = VectorSearch(retry_s=vector_retry_s)
+        self.vectors = VectorSearch(retry_s=vector_retry_s, server=not index.embedded)
         self.refresh()
 
     def refresh(self) -> None:
-        """Rebuild the in-memory lexical side from what Chroma holds (after ingest or an FAQ edit)."""
-        chunks = self.index.chunks()
-        self._chunks = {lang: [c for c in chunks if c.lang == lang] for lang in {c.lang for c in chunks}}
-        self._lex = {
-            lang: _Lexical([self.tokenizer.tokens(c.index_text) for c in cs]) for lang, cs in self._chunks.items()
-        }
-        self._vocab_cache: dict[str, set[str]] = {}
-        self._faq = {e.id: e for e in self.index.faq_entries()}
-        self._faq_variants: dict[str, list[tuple[str, str]]] = {}
-        for entry in self._faq.values():
-            for lang, variants in entry.questions.items():
-                self._faq_variants.setdefault(lang, []).extend((entry.id, q) for q in variants)
-        self._faq_vocab = {
-            (entry.id, lang): {
-                t for text in [*entry.questions.get(lang, []), entry.answer.get(lang, "")]
-                for t in self.tokenizer.tokens(text)
-            }
-            for entry in self._faq.values()
-            for lang in entry.questions
-        }
-        self._faq_lex = {
-            lang: _Lexical([self.tokenizer.tokens(q) for _, q in vs]) for lang, vs in self._faq_variants.items()
-        }
+        """Rebuild the in-memory lexical side from what Chroma holds (after ingest or an FAQ edit).
+
+        Safe to run in a worker thread while questions are answered: they use the previous snapshot until the
+        new one is complete.
+        """
+        self._snap = _Snapshot.build(self.index, self.tokenizer)
 
     def chunks(self, lang: str) -> list[Chunk]:
         """The passages held in memory for one language, in document order."""
-        return self._chunks.get(lang, [])
+        return self._snap.chunks.get(lang, [])
 
     def passages(self, question: str, *, lang: str, k: int = 5) -> list[Hit]:
         """The k best passages in `lang`, fused from BM25 and vector rankings."""
-        chunks = self._chunks.get(lang, [])
+        return [Hit(chunk=p.chunk, score=p.fused, coverage=p.coverage)
+                for p in self.scored_passages(question, lang=lang, k=k)]
+
+    def scored_passages(self, question: str, *, lang: str, k: int = 5) -> list[ScoredPassage]:
+        """The k best passages in `lang` with their BM25, vector and fused scores, best first."""
+        snap = self._snap
+        chunks = snap.chunks.get(lang, [])
         if not chunks:
             return []
-        lex = self._lex[lang]
+        lex = snap.lex[lang]
         terms = self.tokenizer.terms(question, lang=lang)
         bm = lex.scores(sorted({alt for term in terms for alt in term.alternatives}))
         pool = min(len(chunks), max(k * 4, 20))
         fused: dict[int, float] = {}
+        bm_rank: dict[int, int] = {}
         for rank, i in enumerate(np.argsort(-bm)[:pool]):
             if bm[i] > 0:
                 fused[int(i)] = fused.get(int(i), 0.0) + 1.0 / (RRF_K + rank)
+                bm_rank[int(i)] = rank + 1
         position = {c.id: n for n, c in enumerate(chunks)}
         got = self.vectors.query(
             self.index.passages, query_texts=[question], n_results=pool, where={"lang": lang}, include=["distances"]
         )
+        cosine: dict[int, tuple[float, int]] = {}
         for rank, (cid, dist) in enumerate(zip(got["ids"][0], got["distances"][0], strict=True) if got else ()):
             if cid in position and 1.0 - dist >= MIN_COSINE:
                 fused[position[cid]] = fused.get(position[cid], 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
+                cosine[position[cid]] = (1.0 - dist, rank + 1)
         best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
         return [
-            Hit(chunk=chunks[i], score=s, coverage=_coverage(terms, self._chunk_vocab(chunks[i]), lex)) for i, s in best
+            ScoredPassage(
+                chunk=chunks[i], bm25=float(bm[i]), bm25_rank=bm_rank.get(i, 0),
+                cosine=cosine.get(i, (0.0, 0))[0], vector_rank=cosine.get(i, (0.0, 0))[1], fused=s,
+                coverage=_coverage(terms, self._chunk_vocab(snap, chunks[i]), lex),
+            )
+            for i, s in best
         ]
 
-    def _chunk_vocab(self, chunk: Chunk) -> set[str]:
-        vocab = self._vocab_cache.get(chunk.id)
+    def _chunk_vocab(self, snap: _Snapshot, chunk: Chunk) -> set[str]:
+        vocab = snap.vocab_cache.get(chunk.id)
         if vocab is None:
-            vocab = self._vocab_cache[chunk.id] = set(self.tokenizer.tokens(chunk.index_text))
+            vocab = snap.vocab_cache[chunk.id] = set(self.tokenizer.tokens(chunk.index_text))
         return vocab
 
     def faq(self, question: str, *, lang: str) -> FaqHit | None:
-        """The FAQ entry closest to the question, with a confidence in 0–1.
+        """The FAQ entry closest to the question, with a confidence in 0–1 (see faq_candidates)."""
+        candidates = self.faq_candidates(question, lang=lang)
+        return candidates[0] if candidates else None
+
+    def faq_candidates(self, question: str, *, lang: str) -> list[FaqHit]:
+        """FAQ entries near the question, most confident first.
 
         Confidence averages two views: the best cosine between the question and one of the entry's variants, and
         how much of the question (IDF-weighted) the entry's variants and answer cover together, so a colloquial
         paraphrase that shares words with different variants still counts.
         """
-        variants = self._faq_variants.get(lang, [])
+        snap = self._snap
+        variants = snap.faq_variants.get(lang, [])
         if not variants:
-            return None
+            return []
         terms = self.tokenizer.terms(question, lang=lang)
         got = self.vectors.query(
             self.index.faq, query_texts=[question], n_results=min(20, len(variants)), where={"lang": lang},
@@ -164,27 +221,32 @@ class Retriever:
         best_cos: dict[str, tuple[float, str]] = {}
         for meta, dist in zip(got["metadatas"][0], got["distances"][0], strict=True) if got else ():
             faq_id, cos = str(meta["faq_id"]), 1.0 - float(dist)
-            if cos > best_cos.get(faq_id, (-1.0, ""))[0]:
+            if faq_id in snap.faq and cos > best_cos.get(faq_id, (-1.0, ""))[0]:
                 best_cos[faq_id] = (cos, str(meta["question"]))
-        lex = self._faq_lex[lang]
+        lex = snap.faq_lex[lang]
         bm = lex.scores(sorted({alt for term in terms for alt in term.alternatives}))
         for i in np.argsort(-bm)[:10]:
             if bm[i] > 0:
                 best_cos.setdefault(variants[int(i)][0], (0.0, variants[int(i)][1]))
-        best: FaqHit | None = None
+        hits = []
         for faq_id, (cos, variant) in best_cos.items():
-            coverage = _coverage(terms, self._faq_vocab[(faq_id, lang)], lex)
-            confidence = 0.5 * max(cos, 0.0) + 0.5 * coverage
-            if best is None or confidence > best.confidence:
-                best = FaqHit(entry=self._faq[faq_id], question=variant, confidence=confidence)
-        return best
+            coverage = _coverage(terms, snap.faq_vocab.get((faq_id, lang), set()), lex)
+            hits.append(FaqHit(entry=snap.faq[faq_id], question=variant, confidence=0.5 * max(cos, 0.0)
+                               + 0.5 * coverage, cosine=cos, coverage=coverage))
+        # Stable on ties: the first candidate reached keeps the lead, as before.
+        return sorted(hits, key=lambda h: -h.confidence)
 
 
 class VectorSearch:
-    """Chroma's side of retrieval, which may fail: then BM25 answers alone until the vector side is back."""
+    """Chroma's side of retrieval, which may fail: then BM25 answers alone until the vector side is back.
 
-    def __init__(self, *, retry_s: float = VECTOR_RETRY_S) -> None:
+    Only a Chroma server has outages. An embedded store that fails has been written by another process
+    (see KnowledgeIndex.reopen): its error goes up, so that the answerer reopens the store instead.
+    """
+
+    def __init__(self, *, retry_s: float = VECTOR_RETRY_S, server: bool = True) -> None:
         self.retry_s = retry_s
+        self.server = server
         self._resting_until: float | None = None  # set while an outage lasts
 
     @property
@@ -199,6 +261,8 @@ class VectorSearch:
         try:
             got = collection.query(**kwargs)
         except Exception as exc:  # whatever the client raises, the question is still answered lexically
+            if not self.server:
+                raise
             if self._resting_until is None:
                 log.warning("vector search on %s failed (%s: %s); answering from BM25 alone, retrying in %.0f s",
                             collection.name, type(exc).__name__, exc, self.retry_s)

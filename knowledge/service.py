@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from chromadb.api import ClientAPI
+
 from config.campaign import Campaign
 from config.settings import Settings
 from knowledge.answer import KnowledgeBase, TextSource
@@ -34,11 +36,13 @@ def campaign_terms(campaign: Campaign) -> list[str]:
 
 def open_index(settings: Settings) -> KnowledgeIndex:
     """The Chroma index the settings name, with the configured embedding function."""
-    client = connect(url=settings.chroma_url, path=settings.chroma_dir, timeout_s=settings.chroma_timeout_s)
+    def client() -> ClientAPI:
+        return connect(url=settings.chroma_url, path=settings.chroma_dir, timeout_s=settings.chroma_timeout_s)
+
     embedding = make_embedding(
         settings.embedding, base_url=settings.embedding_base_url, api_key=settings.embedding_api_key
     )
-    return KnowledgeIndex(client, embedding)
+    return KnowledgeIndex(client(), embedding, reconnect=client)
 
 
 def ensure_builtin(index: KnowledgeIndex) -> None:

@@ -4,6 +4,7 @@ KCXF_TEST_DATABASE_URL is set), the shipped texts and campaign."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -134,3 +135,18 @@ async def pools(request: pytest.FixtureRequest, settings: Settings) -> AsyncIter
         yield [make_sessionmaker(e) for e in engines]
         for engine in engines:
             await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def kb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder whose Chroma index holds the shipped guideline and FAQ, built once; copy it, never open it."""
+    data = tmp_path_factory.mktemp("kb-template") / "var"
+    runtime = Runtime.open(Settings(_env_file=None, data_dir=data))  # type: ignore[call-arg]
+    runtime.index.client.close()  # built through runtime.index; closed so the folder is complete on disk
+    return data
+
+
+def copy_index(template: Path, data_dir: Path) -> Path:
+    """A private copy of the template's Chroma folder under `data_dir` (a test may change it freely)."""
+    shutil.copytree(template / "chroma", data_dir / "chroma")
+    return data_dir

@@ -24,6 +24,7 @@ from config.clock import FixedClock
 from config.settings import Settings
 from console.app import create_app
 from console.staff import add_staff
+from tests.conftest import copy_index
 from tests.console.factories import Seeded, seed
 
 PASSWORD = "correct horse battery"
@@ -38,9 +39,11 @@ def console_clock() -> FixedClock:
 
 
 @pytest.fixture
-async def console_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """A runtime on the test settings (fresh SQLite file under tmp_path), closed afterwards."""
+async def console_runtime(settings: Settings, kb_template: Path) -> AsyncIterator[Runtime]:
+    """A runtime on the test settings (fresh SQLite file under tmp_path, a copy of the built knowledge index),
+    closed afterwards."""
     runtime = Runtime.open(settings)
+    copy_index(kb_template, settings.data_dir)
     yield runtime
     await runtime.close()
 
@@ -143,10 +146,12 @@ class LiveConsole:
 
 
 @pytest.fixture
-def live_console(tmp_path: Path) -> Iterator[LiveConsole]:
-    """A real console on a free loopback port, on a fresh data folder; stopped after the test."""
+def live_console(tmp_path: Path, kb_template: Path) -> Iterator[LiveConsole]:
+    """A real console on a free loopback port, on a fresh data folder (with a copy of the built knowledge index);
+    stopped after the test."""
     settings = Settings(_env_file=None, data_dir=tmp_path / "live")  # type: ignore[call-arg]
     runtime = Runtime.open(settings)
+    copy_index(kb_template, settings.data_dir)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -18,6 +18,7 @@ from tests.console.factories import Seeded
 ALL = frozenset(Role)
 REVIEW = frozenset({Role.reviewer, Role.admin})
 ADMIN = frozenset({Role.admin})
+MAINTAIN = frozenset({Role.maintainer, Role.admin})
 PUBLIC = None
 
 # (method, path template) → roles admitted (None: public). Form data for POSTs that need fields to get past
@@ -36,11 +37,26 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/records/{reference}/attachments/{index}"): REVIEW,
     ("POST", "/records/{reference}/status"): REVIEW,
     ("GET", "/audit"): ADMIN,
+    ("GET", "/knowledge"): MAINTAIN,
+    ("GET", "/knowledge/faq"): MAINTAIN,
+    ("GET", "/knowledge/faq/new"): MAINTAIN,
+    ("POST", "/knowledge/faq/new"): MAINTAIN,
+    ("GET", "/knowledge/faq/{faq_id}"): MAINTAIN,
+    ("POST", "/knowledge/faq/{faq_id}"): MAINTAIN,
+    ("POST", "/knowledge/faq/{faq_id}/delete"): MAINTAIN,
+    ("GET", "/knowledge/unanswered"): MAINTAIN,
+    ("POST", "/knowledge/unanswered/{unanswered_id}/dismiss"): MAINTAIN,
+    ("GET", "/knowledge/test"): MAINTAIN,
+    ("GET", "/knowledge/documents"): MAINTAIN,
+    ("POST", "/knowledge/documents"): MAINTAIN,
+    ("POST", "/knowledge/documents/{doc}/delete"): MAINTAIN,
 }
 FORMS: dict[str, dict[str, str]] = {
     "/records/{reference}/status": {"to": "first_review", "seen": "", "note": ""},
     "/lang": {"lang": "en", "next": "/"},
     "/login": {"name": "nobody", "password": "x" * 12},
+    "/knowledge/faq/new": {"section": "", "questions_zh": "", "answer_zh": ""},
+    "/knowledge/faq/{faq_id}": {"digest": "0", "section": "五", "questions_zh": "截止时间是什么时候？", "answer_zh": "x"},
 }
 
 
@@ -61,7 +77,8 @@ def routes(app: FastAPI) -> set[tuple[str, str]]:
 
 def concrete(path: str, seeded: list[Seeded]) -> str:
     # The first seeded record; attachment 0 may not exist, which is fine: the check comes before the look-up.
-    return path.replace("{reference}", seeded[0].reference).replace("{index}", "0")
+    return (path.replace("{reference}", seeded[0].reference).replace("{index}", "0")
+            .replace("{faq_id}", "deadline").replace("{unanswered_id}", "1").replace("{doc}", "guideline-2024"))
 
 
 def test_every_route_has_an_expectation(app: FastAPI):

@@ -88,6 +88,25 @@ def test_faq_add_answer_remove(cli_settings: Settings):
     assert "id: hotline" in exported
     assert kcxf(cli_settings, "kb", "faq", "remove", "hotline").returncode == 0
     assert "hotline" not in kcxf(cli_settings, "kb", "faq", "list").stdout
+    gone = kcxf(cli_settings, "kb", "faq", "remove", "hotline")
+    assert gone.returncode == 1 and "no FAQ entry with the id hotline" in gone.stderr
+
+
+def test_faq_add_is_checked_like_the_console(cli_settings: Settings):
+    # A question variant already owned by another entry is refused, with the reason, and nothing changes.
+    taken = kcxf(cli_settings, "kb", "faq", "add", "ddl", "--section", "五", "--q-zh", "截止时间是什么时候？",
+                 "--a-zh", "10 月 20 日。")
+    assert taken.returncode == 1 and "already belongs to FAQ entry deadline" in taken.stderr
+    assert " ddl " not in kcxf(cli_settings, "kb", "faq", "list").stdout
+    shipped = kcxf(cli_settings, "kb", "remove", "guideline-2024")
+    assert shipped.returncode == 1 and "ships with the bot" in shipped.stderr
+
+
+def test_unanswered_shows_open_questions_and_with_all_the_resolved_ones(cli_settings: Settings):
+    assert kcxf(cli_settings, "ask", "评委名单会公布吗").returncode == 0
+    listed = kcxf(cli_settings, "kb", "unanswered").stdout
+    assert "评委名单会公布吗" in listed
+    assert "评委名单会公布吗" in kcxf(cli_settings, "kb", "unanswered", "--all").stdout
 
 
 def test_eval_prints_rates_and_failures(cli_settings: Settings, tmp_path: Path):

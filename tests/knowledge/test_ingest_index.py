@@ -13,6 +13,7 @@ from knowledge.chunk import chunk_document
 from knowledge.embeddings import HashedNgramEmbedding
 from knowledge.index import PASSAGES, KnowledgeIndex, connect
 from knowledge.ingest import IngestError, read_document
+from tests.knowledge.factories import tiny_pdf
 
 NOTICE = """---
 doc: notice-2024
@@ -65,7 +66,7 @@ def test_docx_headings_become_sections(tmp_path: Path):
 
 def test_pdf_text_is_read(tmp_path: Path):
     path = tmp_path / "rules.pdf"
-    path.write_bytes(_tiny_pdf("Entries close on 20 October 2024 at 24:00."))
+    path.write_bytes(tiny_pdf("Entries close on 20 October 2024 at 24:00."))
     doc = read_document(path)
     assert "20 October 2024" in doc.text and doc.doc == "rules"
 
@@ -101,26 +102,3 @@ def test_reopened_collection_keeps_our_embedding(tmp_path: Path, index: Knowledg
     assert collection.configuration["embedding_function"].name() == HashedNgramEmbedding.name()
     got = collection.query(query_texts=["视频怎么提交"], n_results=1)
     assert "视频" in got["documents"][0][0]
-
-
-def _tiny_pdf(text: str) -> bytes:
-    """A one-page PDF with one line of Helvetica text, written by hand so the test needs no PDF writer."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
