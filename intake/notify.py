@@ -33,7 +33,6 @@ __all__ = [
     "notify_status",
     "notify_user",
     "recipient_of",
-    "take_pending",
 ]
 
 log = logging.getLogger(__name__)
@@ -116,19 +115,6 @@ async def notify_status(
     if submission.status == NEEDS_MORE:
         text += "\n" + texts.t("intake.notify.reopened", lang)
     return (await _add(session, [(to.channel, to.external_id)], text))[0]
-
-
-async def take_pending(session: AsyncSession, *, channel: str, limit: int = 50) -> list[Notification]:
-    """The oldest unsent messages of a channel, locked for the caller's transaction on PostgreSQL (the bot
-    claims rows with claim_pending instead, so it need not hold a transaction open while sending)."""
-    query = (
-        select(Notification)
-        .where(Notification.channel == channel, Notification.sent_at.is_(None))
-        .order_by(Notification.created_at, Notification.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list((await session.scalars(query)).all())
 
 
 async def claim_pending(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,13 +18,14 @@ from bot.users import User
 from config.campaign import Campaign
 from config.clock import FixedClock
 from config.settings import Settings
+from db.base import utcnow
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from intake import queue
 from intake.drafts import OPEN, SUBMITTED, WITHDRAWN, Draft, new_draft
 from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
 from intake.forms import Form, load_forms
-from intake.notify import Notification, mark_sent, notify_staff, notify_user, take_pending
+from intake.notify import Notification, claim_pending, mark_sent, notify_staff, notify_user
 from knowledge.answer import KnowledgeBase
 
 from .factories import answers_for
@@ -32,6 +33,8 @@ from .test_flow import Entrant, _declare_and_submit
 from .test_queue_cli import SUBMITTED_AT, kcxf
 
 NOW = datetime(2024, 10, 2, 8, 0, tzinfo=UTC)
+
+LEASE = timedelta(minutes=2)  # as the Telegram adapter claims
 
 
 @pytest.fixture
@@ -56,8 +59,13 @@ def _text(replies: list[Reply]) -> str:
 
 
 async def _pending(sessionmaker: async_sessionmaker[AsyncSession], channel: str) -> list[Notification]:
-    async with sessionmaker() as session:
+    async with sessionmaker() as session:  # the claim is never committed: a look at what is waiting
         return await take_pending(session, channel=channel)
+
+
+async def take_pending(session: AsyncSession, *, channel: str, limit: int = 50) -> list[Notification]:
+    """What the bot would claim to send now, oldest first."""
+    return await claim_pending(session, channel=channel, now=utcnow(), lease=LEASE, limit=limit)
 
 
 # -- the outbox ----------------------------------------------------------------------------------------------------
