@@ -1,4 +1,5 @@
-"""The async database engine and sessions: a SQLite file by default (WAL, foreign keys), or any async URL."""
+"""The async database engine and sessions: a SQLite file by default (WAL, foreign keys, one thread trip per
+statement), or any async URL."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from db import sqlite_connection
 
 __all__ = ["make_engine", "make_sessionmaker"]
 
@@ -23,7 +26,9 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo)
+    # SQLAlchemy's own arguments for sqlite3.connect (path, uri, check_same_thread), read once the engine exists.
+    engine = create_async_engine(url, echo=echo, async_creator=lambda: sqlite_connection.connect(*args, **kwargs))
+    args, kwargs = engine.dialect.create_connect_args(engine.url)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
