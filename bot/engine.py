@@ -14,8 +14,8 @@ from bot.flows import Context, Flow
 from bot.language import DEFAULT_LANG, LANGS, Lang, is_lang
 from bot.receipts import record_once, seen
 from bot.replies import Choice, Reply, TextOut
-from bot.state import get_or_create_state
-from bot.users import UserRef, get_or_create_user
+from bot.state import open_conversation
+from bot.users import UserRef
 from db.base import utcnow
 
 if TYPE_CHECKING:
@@ -109,8 +109,7 @@ class Engine:
                 log.info("%s from %s already handled (%s); dropped",
                          type(event).__name__, user_ref, ", ".join(once))
                 return []
-            user = await get_or_create_user(session, ref=user_ref)
-            state = await get_or_create_state(session, user=user)
+            user, state = await open_conversation(session, user_ref)
             # Read before dispatch: a rollback expires these objects and async code cannot lazy-load them.
             user_id, lang, flow, step = user.id, user.lang, state.flow, state.step
             kind = type(event).__name__

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.users import User
+from bot.users import User, UserRef, new_user, note_display_name
 from db.base import Base, UTCDateTime, utcnow
 
-__all__ = ["ConversationState", "get_or_create_state"]
+__all__ = ["ConversationState", "open_conversation"]
 
 
 class ConversationState(Base):
@@ -39,12 +39,24 @@ class ConversationState(Base):
         return f"ConversationState(user_id={self.user_id}, flow={self.flow!r}, step={self.step!r})"
 
 
-async def get_or_create_state(session: AsyncSession, *, user: User) -> ConversationState:
-    """The user's conversation state, or a new empty one."""
-    state = None
-    if user.id is not None:
-        state = await session.scalar(select(ConversationState).where(ConversationState.user_id == user.id))
+# Built once: every event runs it, and building a statement costs more than SQLite takes to answer it.
+_CONVERSATION = (
+    select(User, ConversationState)
+    .outerjoin(ConversationState, ConversationState.user_id == User.id)
+    .where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
+)
+
+
+async def open_conversation(session: AsyncSession, ref: UserRef) -> tuple[User, ConversationState]:
+    """The user `ref` names and their conversation state, read in one query; new ones (added, not flushed) if none."""
+    row = (await session.execute(_CONVERSATION, {"channel": ref.channel, "external_id": ref.external_id})).first()
+    user, state = row if row is not None else (None, None)
+    if user is None:
+        user = new_user(ref)
+        session.add(user)
+    else:
+        note_display_name(user, ref)
     if state is None:
         state = ConversationState(user=user, flow=None, step=None, data={})
         session.add(state)
-    return state
+    return user, state

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String, UniqueConstraint, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.language import DEFAULT_LANG, is_lang
 from db.base import Base, UTCDateTime, storable, utcnow
 
-__all__ = ["User", "UserRef", "get_or_create_user"]
+__all__ = ["User", "UserRef", "new_user", "note_display_name"]
 
 
 class User(Base):
@@ -58,21 +57,18 @@ class UserRef:
         return f"{self.channel}:{self.external_id}"
 
 
-async def get_or_create_user(session: AsyncSession, *, ref: UserRef) -> User:
-    """The stored user for `ref`, or a new one (not yet flushed) speaking the hinted language or Chinese."""
-    user = await session.scalar(
-        select(User).where(User.channel == ref.channel, User.external_id == ref.external_id)
+def new_user(ref: UserRef) -> User:
+    """A user for `ref` (not yet added to a session), speaking the hinted language or Chinese."""
+    hint = (ref.lang_hint or "").lower()[:2]
+    return User(
+        channel=ref.channel,
+        external_id=ref.external_id,
+        display_name=storable(ref.display_name),
+        lang=hint if is_lang(hint) else DEFAULT_LANG,
     )
-    if user is None:
-        hint = (ref.lang_hint or "").lower()[:2]
-        user = User(
-            channel=ref.channel,
-            external_id=ref.external_id,
-            display_name=storable(ref.display_name),
-            lang=hint if is_lang(hint) else DEFAULT_LANG,
-        )
-        session.add(user)
-    elif (ref.display_name and user.erased_at is None
-          and storable(ref.display_name) != user.display_name):
+
+
+def note_display_name(user: User, ref: UserRef) -> None:
+    """Keep the name the channel shows now, unless the user has erased their data."""
+    if ref.display_name and user.erased_at is None and storable(ref.display_name) != user.display_name:
         user.display_name = storable(ref.display_name)
-    return user
