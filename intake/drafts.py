@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -65,9 +65,13 @@ async def new_draft(session: AsyncSession, *, user_id: int, award_id: str, now: 
     return draft
 
 
+# Built once: the flow reads the draft at every step.
+_DRAFT = select(Draft).where(Draft.id == bindparam("draft_id"), Draft.user_id == bindparam("user_id"))
+
+
 async def get_draft(session: AsyncSession, *, draft_id: int, user_id: int) -> Draft | None:
     """The user's draft with this id (never another user's)."""
-    return await session.scalar(select(Draft).where(Draft.id == draft_id, Draft.user_id == user_id))
+    return await session.scalar(_DRAFT, {"draft_id": draft_id, "user_id": user_id})
 
 
 async def drafts_of(session: AsyncSession, *, user_id: int, status: str = OPEN) -> Sequence[Draft]:

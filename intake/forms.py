@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, get_type_hints
 
@@ -408,6 +408,7 @@ def _answered(field: Field, answers: Mapping[str, Any]) -> bool:
     return field.id in answers and (not field.required or not is_empty(answers[field.id]))
 
 
+@cache  # asked at every answer; a signature takes longer to build than most checks take to run
 def _parameters(function: Callable[..., Any]) -> Mapping[str, inspect.Parameter]:
     return inspect.signature(function).parameters
 
