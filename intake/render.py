@@ -13,6 +13,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
+from copy import deepcopy
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -26,8 +27,9 @@ from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.table import CT_Row
 from docx.shared import Cm, Emu, Pt, RGBColor
-from docx.table import _Cell
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from config import Award, Campaign, Localized
@@ -429,7 +431,6 @@ def _write(cell: _Cell, text: str, *, bold: bool = False) -> None:
     paragraph = cell.paragraphs[0]
     paragraph.paragraph_format.space_before = Pt(3)
     paragraph.paragraph_format.space_after = Pt(3)
-    # run.text turns each line break into <w:br/>, so long answers keep their paragraphs.
     run = paragraph.add_run(_xml(text))
     run.bold = bold
 
@@ -458,6 +459,8 @@ class _Renderer:
         self.value_lang = "en" if rule is not None and rule.language == "en" else "zh"
         self.entrant = _entrant(answers)
         self.document: DocxDocument = Document()
+        self.style_ids = {name: self.document.styles[name].style_id for name in ("Heading 1", "Heading 2", "Table Grid")}
+        self.row_template: CT_Row | None = None
 
     def t(self, key: str) -> str:
         return _T[key].get(self.lang)
@@ -551,7 +554,7 @@ class _Renderer:
         parts = list(self.parts(section))
         if not parts:
             return
-        self.document.add_heading(_xml(section.title.get(self.lang)), level=1)
+        self.heading(section.title.get(self.lang), level=1)
         for part in parts:
             if isinstance(part, FieldGroup):
                 self.group(part)
@@ -579,7 +582,7 @@ class _Renderer:
             self.table([(group.label.get(self.lang), self.t("empty"))])
             return
         for n, item in enumerate(items, start=1):
-            self.document.add_heading(_xml(f"{group.label.get(self.lang)} {n}"), level=2)
+            self.heading(f"{group.label.get(self.lang)} {n}", level=2)
             self.table(
                 [
                     (field.label.get(self.lang), self.value(field, item.get(field.id)))
@@ -587,20 +590,43 @@ class _Renderer:
                 ]
             )
 
+    def heading(self, text: str, *, level: int) -> None:
+        # The style by id: python-docx looking a style up by name searches the whole styles part every time.
+        self.document.add_paragraph(_xml(text))._p.style = self.style_ids[f"Heading {level}"]
+
     def table(self, rows: Sequence[tuple[str, str]]) -> None:
         table = self.document.add_table(rows=0, cols=2)
-        table.style = self.document.styles["Table Grid"]
+        table._tbl.tblStyle_val = self.style_ids["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
         _fixed_layout(table)
         table.columns[0].width, table.columns[1].width = LABEL_WIDTH, VALUE_WIDTH
         for label, value in rows:
+            label_run, value_run = self.row(table).iter(qn("w:r"))
+            # The run's text turns each line break into <w:br/>, so long answers keep their paragraphs.
+            label_run.text, value_run.text = _xml(label), _xml(value)
+
+    def row(self, table: Table) -> CT_Row:
+        """A new row at the end of `table`, formatted and holding an empty run in each cell.
+
+        The first is formatted through python-docx; the others are copies of it, which costs a hundredth as much
+        (a form has some sixty rows, and rendering runs while the bot is answering others).
+        """
+        if self.row_template is None:
             label_cell, value_cell = table.add_row().cells
             label_cell.width, value_cell.width = LABEL_WIDTH, VALUE_WIDTH
             _shade(label_cell, LABEL_SHADE)
             label_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-            _write(label_cell, label, bold=True)
-            _write(value_cell, value)
+            _write(label_cell, "", bold=True)
+            _write(value_cell, "")
+            row = label_cell._tc.getparent()
+            # A row is kept on one page: split, its label sat beside the bottom of the answer on the next page.
+            row.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+            self.row_template = deepcopy(row)
+            return row
+        row = deepcopy(self.row_template)
+        table._tbl.append(row)
+        return row
 
     def closing(self) -> None:
         declarations = [
