@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -9,11 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import jieba
-import Stemmer
 import yaml
+
+if TYPE_CHECKING:  # imported where first used: detect_lang and normalize need neither
+    import jieba
+    import Stemmer
 
 TERMS_FILE = Path(__file__).with_name("terms.txt")
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
@@ -103,10 +106,13 @@ class Tokenizer:
 
     @cached_property
     def _jieba(self) -> jieba.Tokenizer:
-        # A private instance: the global one would leak our dictionary into any other user of jieba.
-        jieba.setLogLevel(logging.WARNING)
+        import jieba
+
+        # A private instance: the global one would leak our dictionary into any other user of jieba. It starts
+        # from its own copy of jieba's dictionary, which is read once per process.
+        freq, total = _jieba_dictionary()
         seg = jieba.Tokenizer()
-        seg.initialize()
+        seg.FREQ, seg.total, seg.initialized = dict(freq), total, True
         for term in [*_read_terms(TERMS_FILE), *self._extra_terms]:
             # A high frequency makes jieba keep the term whole instead of splitting it into common words.
             seg.add_word(term, freq=200_000)
@@ -114,6 +120,8 @@ class Tokenizer:
 
     @cached_property
     def _stemmer(self) -> Stemmer.Stemmer:
+        import Stemmer
+
         return Stemmer.Stemmer("english")
 
     def tokens(self, text: str, *, keep_stopwords: bool = False) -> list[str]:
@@ -153,6 +161,21 @@ class Tokenizer:
     def words(self, text: str) -> list[str]:
         """Plain segmentation (jieba default mode), for display-level work such as sentence scoring."""
         return [w for w in self._jieba.lcut(normalize(text)) if w.strip() and not _PUNCT_OR_SPACE.match(w)]
+
+
+@functools.cache
+def _jieba_dictionary() -> tuple[dict[str, int], int]:
+    """jieba's prefix dictionary and its total frequency, as Tokenizer.initialize() loads them (half a second).
+
+    Read once per process: every Tokenizer (one per knowledge base a process opens) copies it, which takes
+    a few milliseconds, and adds its own terms to the copy.
+    """
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    seg = jieba.Tokenizer()
+    seg.initialize()
+    return seg.FREQ, seg.total
 
 
 def _read_terms(path: Path) -> list[str]:
