@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -105,6 +106,11 @@ class Tokenizer:
         return [Term(w, frozenset({w, *extra.get(w, ())})) for w in dict.fromkeys(words)]
 
     @cached_property
+    def _dictionary(self) -> tuple[str, ...]:
+        """The words this instance adds to jieba's dictionary: with the text, all that its tokens depend on."""
+        return (*_read_terms(TERMS_FILE), *self._extra_terms)
+
+    @cached_property
     def _jieba(self) -> jieba.Tokenizer:
         import jieba
 
@@ -113,7 +119,7 @@ class Tokenizer:
         freq, total = _jieba_dictionary()
         seg = jieba.Tokenizer()
         seg.FREQ, seg.total, seg.initialized = dict(freq), total, True
-        for term in [*_read_terms(TERMS_FILE), *self._extra_terms]:
+        for term in self._dictionary:
             # A high frequency makes jieba keep the term whole instead of splitting it into common words.
             seg.add_word(term, freq=200_000)
         return seg
@@ -126,6 +132,13 @@ class Tokenizer:
 
     def tokens(self, text: str, *, keep_stopwords: bool = False) -> list[str]:
         """Index/query tokens: jieba search-mode words for Chinese runs, stemmed words for Latin runs."""
+        key = (self._dictionary, text, keep_stopwords)
+        found = _SEGMENTED.get(key)
+        if found is None:
+            found = _SEGMENTED.put(key, tuple(self._tokens(text, keep_stopwords=keep_stopwords)))
+        return list(found)
+
+    def _tokens(self, text: str, *, keep_stopwords: bool) -> list[str]:
         text = normalize(text)
         out: list[str] = []
         for word in self._jieba.lcut_for_search(text):
@@ -161,6 +174,34 @@ class Tokenizer:
     def words(self, text: str) -> list[str]:
         """Plain segmentation (jieba default mode), for display-level work such as sentence scoring."""
         return [w for w in self._jieba.lcut(normalize(text)) if w.strip() and not _PUNCT_OR_SPACE.match(w)]
+
+
+class _Segmented:
+    """Tokens already computed, by (added words, text, keep_stopwords), shared by every Tokenizer of the process.
+
+    The lexical side of the index is rebuilt from the whole corpus by every knowledge base a process opens and
+    after every knowledge edit (Retriever.refresh), and the corpus barely changes in between: segmenting it
+    again with jieba was most of the cost. Bounded: the oldest entry goes first. Threads share it (refresh runs
+    in a worker thread while questions are answered).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: dict[tuple[tuple[str, ...], str, bool], tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[tuple[str, ...], str, bool]) -> tuple[str, ...] | None:
+        return self._items.get(key)
+
+    def put(self, key: tuple[tuple[str, ...], str, bool], tokens: tuple[str, ...]) -> tuple[str, ...]:
+        with self._lock:
+            if key not in self._items and len(self._items) >= self._size:
+                del self._items[next(iter(self._items))]
+            self._items[key] = tokens
+        return tokens
+
+
+_SEGMENTED = _Segmented(20_000)
 
 
 @functools.cache
