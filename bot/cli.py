@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from bot.adapters.terminal import run_terminal
 from bot.runtime import Runtime
 from bot.texts import TextsError
 from config.campaign import CampaignError
 from config.settings import Settings
-from console import server as console_server
 from console.cli import serve as console_serve
 from console.cli import staff_app
 from db.cli import app as db_app
@@ -24,6 +23,11 @@ from intake.forms import FormError
 from intake.sensitive import redact_logs
 from knowledge import cli as kb_cli
 from knowledge.faq import FaqFileError
+
+# The web console (FastAPI) and the terminal chat are imported by the commands that run them, so that every other
+# command starts without them.
+if TYPE_CHECKING:
+    from console.server import Embedded
 
 app = typer.Typer(help="kcxf-bot: the 科创先锋案例征集 assistant and intake bot.", no_args_is_help=True)
 app.add_typer(kb_cli.app, name="kb")
@@ -45,12 +49,16 @@ def configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log a
     # The code logs no answer; this masks an identity number or phone in anything a library logs (e.g.
     # python-telegram-bot's DEBUG lines carry whole updates and messages).
     redact_logs()
-    # bm25s sets its own logger to DEBUG when imported; bring it back under the level chosen here.
-    logging.getLogger("bm25s").setLevel(max(level, logging.INFO))
+    # bm25s sets its own logger to DEBUG when imported; bring it back under the level chosen here. The commands
+    # that need it import it after this runs, so a filter (which its import leaves alone) does it, not a level.
+    floor = max(level, logging.INFO)
+    logging.getLogger("bm25s").addFilter(lambda record: record.levelno >= floor)
 
 
-async def _start_console(runtime: Runtime, console: Console) -> console_server.Embedded | None:
+async def _start_console(runtime: Runtime, console: Console) -> Embedded | None:
     """The web console beside the bot or the chat (`kcxf run`), its address printed; None if it cannot listen."""
+    from console import server as console_server
+
     host, port = runtime.settings.console_host, runtime.settings.console_port
     try:
         side = await console_server.start_embedded(runtime, host=host, port=port)
@@ -70,6 +78,8 @@ def chat() -> None:
 
 
 def _chat(*, with_console: bool) -> None:
+    from bot.adapters.terminal import run_terminal
+
     console = Console()
     runtime = Runtime.open()
     with console.status("正在准备知识库 Preparing the knowledge base…"):

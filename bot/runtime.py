@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -21,13 +22,15 @@ from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from intake import sealing
 from intake.data_keys import DataKeys, load_data_keys
-from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
 from intake.forms import Form, load_forms
 from intake.sensitive import redact, sensitive_field_ids
-from knowledge.admin import KnowledgeAdmin
-from knowledge.answer import Answer, Answerer, KnowledgeBase
 from knowledge.revision import DbRevisions
-from knowledge.service import open_knowledge
+
+# Imported where first used, so that a command needing only the database (`kcxf queue`, `kcxf staff`, `kcxf db`)
+# starts without loading the knowledge base's libraries (chromadb, bm25s, jieba) or python-docx.
+if TYPE_CHECKING:
+    from knowledge.admin import KnowledgeAdmin
+    from knowledge.answer import Answer, Answerer, KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ class Runtime:
     @cached_property
     def knowledge(self) -> KnowledgeBase:
         """The answerer; the index is built on first use."""
+        from knowledge.service import open_knowledge
+
         return open_knowledge(self.settings, texts=self.texts, campaign=self.campaign)
 
     @cached_property
@@ -69,6 +74,8 @@ class Runtime:
     @cached_property
     def knowledge_admin(self) -> KnowledgeAdmin:
         """FAQ and document editing for the console and `kcxf kb`, live in this process's knowledge base."""
+        from knowledge.admin import KnowledgeAdmin
+
         return KnowledgeAdmin(
             self.knowledge, revisions=self.knowledge_revisions, sessions=self.sessionmaker,
             uploads_dir=self.settings.data_dir / "knowledge-uploads", check_every_s=self.settings.knowledge_check_s,
@@ -102,6 +109,8 @@ class Runtime:
 
     def flows(self) -> list[Flow]:
         """The conversations the bot offers beside rules questions: applying, drafts, status, privacy, deletion."""
+        from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
+
         intake = IntakeFlow(self.forms)
         return [intake, DraftsFlow(intake), StatusFlow(), PrivacyFlow(), DeleteFlow()]
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from config.yaml_location import Loc, key_path, line_of
+from config.yaml_location import Loc, key_path, line_of, read_yaml
 
 __all__ = [
     "Award",
@@ -297,10 +297,8 @@ def load_campaign(path: Path) -> Campaign:
     except (OSError, UnicodeDecodeError) as exc:
         raise CampaignError(path, [("", None, f"cannot read campaign file: {exc}")]) from None
 
-    loader = yaml.SafeLoader(text)
     try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
+        root, data = read_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -308,8 +306,6 @@ def load_campaign(path: Path) -> Campaign:
         raise CampaignError(path, [("", line, f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
         raise CampaignError(path, [("", None, f"YAML error: {exc}")]) from None
-    finally:
-        loader.dispose()
 
     if not isinstance(data, dict):
         raise CampaignError(path, [("", 1, f"top level must be a mapping, found {type(data).__name__}")])

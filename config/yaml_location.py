@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 
 Loc = tuple[str | int, ...]
+
+
+def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for line numbers) and its data, as yaml.SafeLoader reads them.
+
+    libyaml's parser, which PyYAML's wheels include, builds the same nodes and data several times faster than
+    the pure-Python one (every process reads all the form files when it starts). A document it refuses is read
+    again by the pure-Python parser, so that the error raised, and its wording, stay the same either way.
+    """
+    fast = getattr(yaml, "CSafeLoader", None)
+    for loader_class in [*([fast] if fast else []), yaml.SafeLoader]:
+        loader = loader_class(text)
+        try:
+            root = loader.get_single_node()
+            return root, (loader.construct_document(root) if root is not None else None)
+        except yaml.YAMLError:
+            if loader_class is yaml.SafeLoader:
+                raise
+        finally:
+            loader.dispose()
+    raise AssertionError("unreachable: the pure-Python parser returns or raises")
 
 
 def key_path(loc: Loc) -> str:

@@ -24,7 +24,7 @@ from console import audit_pages, auth, dashboard, exports, knowledge_pages, lang
 from console.deps import authenticate
 from console.errors import ConsoleRefusal, NotLoggedIn
 from console.sessions import CookieSigner, session_secret
-from console.staff import Role
+from console.staff import Role, prepare_login_checks
 from console.templating import NavItem, page, request_lang
 
 __all__ = ["NAV", "ROUTERS", "create_app"]
@@ -61,6 +61,7 @@ NAV: tuple[NavItem, ...] = (
 
 def create_app(runtime: Runtime, *, clock: Clock | None = None) -> FastAPI:
     """The console on this runtime's database, texts, campaign and forms (and knowledge base)."""
+    prepare_login_checks()
     app = FastAPI(
         title="kcxf console",
         docs_url=None,  # no API explorer: nothing here is meant to be reached without the pages

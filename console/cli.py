@@ -13,7 +13,6 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.runtime import Runtime
-from console import server
 from console.staff import Role, StaffError, add_staff, list_staff, remove_staff
 
 __all__ = ["serve", "staff_app"]
@@ -29,6 +28,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Listen on this port (default KCXF_CONSOLE_PORT, 8300).")] = None,
 ) -> None:
     """Serve the committee's web console until Ctrl-C."""
+    from console import server  # FastAPI and the pages: only this command needs them
+
     runtime = Runtime.open()
     host = host or runtime.settings.console_host
     port = port or runtime.settings.console_port

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from datetime import datetime
@@ -29,6 +30,7 @@ __all__ = [
     "list_staff",
     "may_see_identifiers",
     "needs_rehash",
+    "prepare_login_checks",
     "remove_staff",
 ]
 
@@ -47,8 +49,20 @@ MIN_PASSWORD = 10
 _NAME = re.compile(r"^[\w.-]{2,64}$")
 # argon2id with the library's defaults (RFC 9106's second recommended profile at the time of writing).
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so that a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so that a wrong name costs as long as a wrong password.
+
+    Made on first use, not at import: hashing costs a quarter of a second, which every `kcxf` command paid.
+    """
+    return _hasher.hash("not a password of anyone")
+
+
+def prepare_login_checks() -> None:
+    """Make the unknown-name hash now (once per process), so that the first login with a wrong name is not slower."""
+    _dummy_hash()
 
 
 class Staff(Base):
@@ -91,7 +105,7 @@ def hash_password(password: str) -> str:
 def check_password(staff: Staff | None, password: str) -> bool:
     """Whether the password is this account's; an unknown account (None) takes as long and fails."""
     try:
-        return _hasher.verify(staff.password_hash if staff else _DUMMY_HASH, password) and staff is not None
+        return _hasher.verify(staff.password_hash if staff else _dummy_hash(), password) and staff is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -38,7 +38,7 @@ from pydantic import Field as _Spec
 
 import config
 from config import Award, Campaign, Localized
-from config.yaml_location import Loc, key_path, line_of
+from config.yaml_location import Loc, key_path, line_of, read_yaml
 from intake.validate import VALIDATORS, Checked, Period, detect_script, is_chinese_text
 
 __all__ = [
@@ -497,10 +497,10 @@ def _read(path: Path, problems: list[_Problem]) -> _Source | None:
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(_Problem(path, "", None, f"cannot read form file: {exc}"))
         return None
-    loader = yaml.SafeLoader(text)
     try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else {}
+        root, data = read_yaml(text)
+        if root is None:
+            data = {}
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
@@ -509,8 +509,6 @@ def _read(path: Path, problems: list[_Problem]) -> _Source | None:
     except yaml.YAMLError as exc:
         problems.append(_Problem(path, "", None, f"YAML error: {exc}"))
         return None
-    finally:
-        loader.dispose()
     if not isinstance(data, dict):
         problems.append(_Problem(path, "", 1, f"top level must be a mapping, found {type(data).__name__}"))
         return None

@@ -8,7 +8,6 @@ import re
 import time
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from chromadb.errors import ChromaError
 from pydantic import BaseModel
 
 from knowledge.scope import can_answer, outside_edition
@@ -167,6 +166,9 @@ class KnowledgeBase:
 
     async def answer(self, question: str, lang: Lang | None = None) -> Answer:
         """Answer one question in the asker's language (detected unless given), from the latest knowledge."""
+        # Imported here: a process that never answers (`kcxf queue`, `kcxf staff`, …) does not load chromadb.
+        from chromadb.errors import ChromaError
+
         started = time.perf_counter()
         lang = lang or detect_lang(question)
         await self.sync()

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -15,11 +15,13 @@ from rich.progress import track
 from rich.table import Table
 
 from bot.runtime import Runtime
-from knowledge.admin import KnowledgeAdmin, KnowledgeEditError
-from knowledge.answer import Answer
-from knowledge.evaluate import evaluate, load_eval
 from knowledge.faq import FAQ_FILE, FaqEntry, dump_faq, load_faq
-from knowledge.ingest import IngestError, read_document
+
+# The index and its libraries (chromadb, bm25s) are imported by the commands that use them: `kcxf` registers
+# these commands beside others that need none of it.
+if TYPE_CHECKING:
+    from knowledge.admin import KnowledgeAdmin
+    from knowledge.answer import Answer
 
 app = typer.Typer(help="Keep the knowledge base right: documents, FAQ, unanswered questions, evaluation.",
                   no_args_is_help=True)
@@ -35,6 +37,8 @@ BY = "cli"
 
 def _admin(work: Callable[[KnowledgeAdmin], Awaitable[T]]) -> T:
     """Run one maintenance step in a fresh runtime; a refused change is printed (in English) and exits 1."""
+    from knowledge.admin import KnowledgeEditError
+
     runtime = Runtime.open()
 
     async def run() -> T:
@@ -89,6 +93,8 @@ def ask(
 @app.command()
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Markdown, text, .docx or PDF files.")]) -> None:
     """Add or update documents; unchanged ones are skipped."""
+    from knowledge.ingest import IngestError, read_document
+
     async def work(admin: KnowledgeAdmin) -> int:
         failed = 0
         for path in track(paths, description="Indexing", console=err):
@@ -140,6 +146,8 @@ def eval_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Pass rates (overall, zh, en, declined correctly), latency, and every failure."""
+    from knowledge.evaluate import evaluate, load_eval
+
     runtime = Runtime.open()
     report = asyncio.run(evaluate(runtime.knowledge, load_eval(file)))
     summary = report.summary()

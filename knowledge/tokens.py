@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import jieba
-import Stemmer
 import yaml
+
+if TYPE_CHECKING:  # imported where first used: detect_lang and normalize need neither
+    import jieba
+    import Stemmer
 
 TERMS_FILE = Path(__file__).with_name("terms.txt")
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
@@ -102,22 +106,39 @@ class Tokenizer:
         return [Term(w, frozenset({w, *extra.get(w, ())})) for w in dict.fromkeys(words)]
 
     @cached_property
+    def _dictionary(self) -> tuple[str, ...]:
+        """The words this instance adds to jieba's dictionary: with the text, all that its tokens depend on."""
+        return (*_read_terms(TERMS_FILE), *self._extra_terms)
+
+    @cached_property
     def _jieba(self) -> jieba.Tokenizer:
-        # A private instance: the global one would leak our dictionary into any other user of jieba.
-        jieba.setLogLevel(logging.WARNING)
+        import jieba
+
+        # A private instance: the global one would leak our dictionary into any other user of jieba. It starts
+        # from its own copy of jieba's dictionary, which is read once per process.
+        freq, total = _jieba_dictionary()
         seg = jieba.Tokenizer()
-        seg.initialize()
-        for term in [*_read_terms(TERMS_FILE), *self._extra_terms]:
+        seg.FREQ, seg.total, seg.initialized = dict(freq), total, True
+        for term in self._dictionary:
             # A high frequency makes jieba keep the term whole instead of splitting it into common words.
             seg.add_word(term, freq=200_000)
         return seg
 
     @cached_property
     def _stemmer(self) -> Stemmer.Stemmer:
+        import Stemmer
+
         return Stemmer.Stemmer("english")
 
     def tokens(self, text: str, *, keep_stopwords: bool = False) -> list[str]:
         """Index/query tokens: jieba search-mode words for Chinese runs, stemmed words for Latin runs."""
+        key = (self._dictionary, text, keep_stopwords)
+        found = _SEGMENTED.get(key)
+        if found is None:
+            found = _SEGMENTED.put(key, tuple(self._tokens(text, keep_stopwords=keep_stopwords)))
+        return list(found)
+
+    def _tokens(self, text: str, *, keep_stopwords: bool) -> list[str]:
         text = normalize(text)
         out: list[str] = []
         for word in self._jieba.lcut_for_search(text):
@@ -153,6 +174,49 @@ class Tokenizer:
     def words(self, text: str) -> list[str]:
         """Plain segmentation (jieba default mode), for display-level work such as sentence scoring."""
         return [w for w in self._jieba.lcut(normalize(text)) if w.strip() and not _PUNCT_OR_SPACE.match(w)]
+
+
+class _Segmented:
+    """Tokens already computed, by (added words, text, keep_stopwords), shared by every Tokenizer of the process.
+
+    The lexical side of the index is rebuilt from the whole corpus by every knowledge base a process opens and
+    after every knowledge edit (Retriever.refresh), and the corpus barely changes in between: segmenting it
+    again with jieba was most of the cost. Bounded: the oldest entry goes first. Threads share it (refresh runs
+    in a worker thread while questions are answered).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: dict[tuple[tuple[str, ...], str, bool], tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[tuple[str, ...], str, bool]) -> tuple[str, ...] | None:
+        return self._items.get(key)
+
+    def put(self, key: tuple[tuple[str, ...], str, bool], tokens: tuple[str, ...]) -> tuple[str, ...]:
+        with self._lock:
+            if key not in self._items and len(self._items) >= self._size:
+                del self._items[next(iter(self._items))]
+            self._items[key] = tokens
+        return tokens
+
+
+_SEGMENTED = _Segmented(20_000)
+
+
+@functools.cache
+def _jieba_dictionary() -> tuple[dict[str, int], int]:
+    """jieba's prefix dictionary and its total frequency, as Tokenizer.initialize() loads them (half a second).
+
+    Read once per process: every Tokenizer (one per knowledge base a process opens) copies it, which takes
+    a few milliseconds, and adds its own terms to the copy.
+    """
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    seg = jieba.Tokenizer()
+    seg.initialize()
+    return seg.FREQ, seg.total
 
 
 def _read_terms(path: Path) -> list[str]:

@@ -28,7 +28,7 @@ from config.settings import Settings
 from knowledge.answer import KnowledgeBase
 from tests.databases import kcxf_env
 from tests.intake.factories import typed_answer
-from tests.processes import child_env
+from tests.processes import child_env, listening
 from tests.stubs import BotApiStub, Call
 
 PREFIX = "intake:"
@@ -440,6 +440,7 @@ async def test_kcxf_run_starts_the_bot_when_a_token_is_set_and_sigterm_stops_it(
             stub.send_text(USER, "/status")
         else:
             await stub.wait_for(lambda c: c.method == "setWebhook", within=30)
+            await listening(port, within=30)  # the bot listens only after its setWebhook
             path = stub.webhook["url"].removeprefix("https://kcxf.example.org")
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
                 posted = await client.post(path, json=stub.text_update(USER, "/status"),

@@ -29,7 +29,7 @@ from intake.notify import Notification, notify_user
 from intake.queue import Submission
 from knowledge.service import ensure_builtin, open_index
 from tests.knowledge.chroma_server import ChromaServer
-from tests.processes import child_env
+from tests.processes import child_env, listening
 from tests.scratch_pg import scratch_database
 from tests.stubs import BotApiStub, Call
 
@@ -165,6 +165,7 @@ async def _with_database(stub: BotApiStub, tmp_path: Path, data_dir: Path, db_ur
                         ready=False),
         ):
             await stub.wait_until(lambda: len(stub.sent("setWebhook")) == 2, within=WAIT_S)
+            await asyncio.gather(*(listening(port, within=WAIT_S) for port in ports))  # they listen after that
             assert stub.webhook["url"] == options.webhook_url and stub.webhook["secret_token"] == SECRET
             applicants = [Applicant(user_id, form, sessions) for user_id in (101, 102, 103)]
             twists = ["same text to both", "press twice at once", "press to both"]
