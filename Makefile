@@ -18,10 +18,12 @@ run: $(STAMP)
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist; logical: one per CPU), each test file whole in one of
 # them: its module fixtures are built once and its tests keep their order. On 2 cores, 2 workers took 340 s and
-# 3 workers 396 s (the suite is CPU-bound: its subprocesses use the cores a waiting worker leaves).
+# 3 workers 396 s (the suite is CPU-bound: its subprocesses use the cores a waiting worker leaves). Files go
+# out in collection order (--no-loadscope-reorder): xdist's default sends the files with most tests first, so
+# one-test files such as the 70 s test_many_applicants came last and one worker idled 40 s at the end.
 # `make test TEST_WORKERS=0` runs it in one process, as plain `pytest tests/x.py` (no -n) does.
 TEST_WORKERS ?= logical
-PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: $(STAMP)
 	$(PYTEST)
