@@ -1,5 +1,5 @@
-"""The async database engine and sessions: a SQLite file by default (WAL, foreign keys, one thread trip per
-statement), or any async URL."""
+"""The async database engine and sessions: a SQLite file by default (WAL, foreign keys, SQLite's thread only
+where a statement can wait), or any async URL."""
 
 from __future__ import annotations
 
