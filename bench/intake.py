@@ -43,12 +43,12 @@ from bot.language import DEFAULT_LANG  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from tests.intake.applicants import AWARDS, Applicant, Decliner, run_applicant, verify  # noqa: E402
+from tests.scratch_pg import PG_HOST, PG_PORT, PG_USER, admin  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 # Inside the 2024 window (deadline 2024-10-21 00:00 +08:00), as KCXF_NOW=2024-10-01T10:00:00+08:00 would set it.
 FROZEN_NOW = datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 # Bare commits per task in the baseline: enough samples for a stable p50 without dominating the run.
 COMMITS_PER_TASK = 10
 
@@ -136,16 +136,6 @@ async def run_db(name: str, *, database_url: str | None, applicants: int, data_d
     )
 
 
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres", timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def run_postgres(*, applicants: int, data_dir: Path) -> DbResult | str:
     """The PostgreSQL run on a database of its own, dropped afterwards; a note instead when it is unreachable."""
     name = f"kcxf_bench_{os.getpid()}"
@@ -154,14 +144,14 @@ async def run_postgres(*, applicants: int, data_dir: Path) -> DbResult | str:
     except ImportError:
         return "PostgreSQL skipped: asyncpg is not installed"
     try:
-        await _pg_admin(f'CREATE DATABASE "{name}"')
+        await admin(f'CREATE DATABASE "{name}"')
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return f"PostgreSQL skipped: {PG_HOST}:{PG_PORT} unreachable ({type(exc).__name__}: {exc})"
     try:
         url = f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
         return await run_db("postgres", database_url=url, applicants=applicants, data_dir=data_dir)
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def run(*, applicants: int, postgres: bool = True) -> tuple[list[DbResult], list[str]]:

@@ -12,7 +12,8 @@ import pytest
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 
 
-async def _admin(sql: str) -> None:
+async def admin(sql: str) -> None:
+    """Run one statement on the server's maintenance database (CREATE/DROP DATABASE)."""
     import asyncpg
 
     conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres", timeout=10)
@@ -29,13 +30,13 @@ async def scratch_database(prefix: str = "kcxf_test") -> AsyncIterator[str]:
 
     name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
     try:
-        await _admin(f'CREATE DATABASE "{name}"')
+        await admin(f'CREATE DATABASE "{name}"')
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         pytest.skip(f"PostgreSQL at {PG_HOST}:{PG_PORT} unavailable: {exc}")
     try:
         yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
     finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @asynccontextmanager
