@@ -19,7 +19,7 @@ from bot.users import UserRef
 from db.base import utcnow
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from bot.texts import Texts
     from config.campaign import Campaign
@@ -54,6 +54,8 @@ class Engine:
         flows: Sequence[Flow] = (),
     ) -> None:
         self.sessionmaker = sessionmaker
+        # Each event runs in a connection's transaction of its own; flows open ORM sessions on it as needed.
+        self.db: AsyncEngine = sessionmaker.kw["bind"]
         self.answerer = answerer
         self.texts = texts
         self.campaign = campaign
@@ -104,18 +106,18 @@ class Engine:
         return [TextOut(self.texts.t("engine.error", _fallback_lang(user_ref)))]
 
     async def _handle_once(self, user_ref: UserRef, event: Event, *, once: Sequence[str]) -> list[Reply]:
-        async with self.sessionmaker() as session:
-            if await seen(session, once):
+        async with self.db.connect() as conn:
+            if await seen(conn, once):
                 log.info("%s from %s already handled (%s); dropped",
                          type(event).__name__, user_ref, ", ".join(once))
                 return []
-            user, state = await open_conversation(session, user_ref)
-            # Read before dispatch: a rollback expires these objects and async code cannot lazy-load them.
-            user_id, lang, flow, step = user.id, user.lang, state.flow, state.step
+            conversation = await open_conversation(conn, user_ref, now=utcnow())
+            user, state = conversation.user, conversation.state
             kind = type(event).__name__
-            log.info("event %s from user %s (%s), flow=%s step=%s", kind, user_id, user_ref, flow, step)
+            log.info("event %s from user %s (%s), flow=%s step=%s", kind, user.id, user_ref, state.flow, state.step)
+            flow, step, lang = state.flow, state.step, user.lang  # as read: the event may change them
             ctx = Context(
-                session=session,
+                connection=conn,
                 user=user,
                 state=state,
                 texts=self.texts,
@@ -127,32 +129,31 @@ class Engine:
             )
             try:
                 replies = await self._dispatch(ctx, event)
-                if flow is not None:
-                    # A step answers for the position it read. Writing the state even when the step changed
-                    # nothing (a refused answer, a question) makes a concurrent step of the same user on another
-                    # worker meet a newer version and run again, so no reply is for a question already answered.
-                    state.updated_at = utcnow()
+                await ctx.flush()
+                await conversation.save(conn, now=utcnow())
                 # Recorded last, so on SQLite the write lock is not held while the event is being answered; a
                 # twin that committed meanwhile makes this one change nothing (its receipt, or the state's
                 # version, tells).
-                if once and not await record_once(session, once, now=utcnow()):
-                    await session.rollback()
+                if once and not await record_once(conn, once, now=utcnow()):
+                    await conn.rollback()
                     log.info("%s from %s was handled meanwhile (%s); dropped",
                              kind, user_ref, ", ".join(once))
                     return []
-                await session.commit()
+                await conn.commit()
             except (IntegrityError, StaleDataError):
                 raise
             except Exception:
-                await session.rollback()
+                await conn.rollback()
                 log.exception("event %s from user %s (%s) failed in flow=%s step=%s; rolled back",
-                              kind, user_id, user_ref, flow, step)
+                              kind, user.id, user_ref, flow, step)
                 return [TextOut(self.texts.t("engine.error", lang))]
+            finally:
+                await ctx.close()
         for task in ctx.after_commit:
             try:
                 await task()
             except Exception:  # the event is committed; a failed side task must not turn it into an error
-                log.exception("after-commit task of %s from user %s failed", kind, user_id)
+                log.exception("after-commit task of %s from user %s failed", kind, user.id)
         return replies
 
     async def _dispatch(self, ctx: Context, event: Event) -> list[Reply]:
@@ -232,9 +233,7 @@ class Engine:
 
     async def aclose(self) -> None:
         """Release the database connections behind the sessionmaker."""
-        bind = self.sessionmaker.kw.get("bind")
-        if bind is not None:
-            await bind.dispose()
+        await self.db.dispose()
 
 
 def _command_name(raw: str) -> str:

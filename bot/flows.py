@@ -6,18 +6,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.language import Lang, is_lang
 from intake.sensitive import redact
 from knowledge.unanswered import log_unanswered
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
     from bot.events import Event
     from bot.replies import Reply
-    from bot.state import ConversationState
+    from bot.state import State
     from bot.texts import Texts
-    from bot.users import User
+    from bot.users import ChatUser
     from config.campaign import Campaign
     from config.clock import Clock
     from config.settings import Settings
@@ -30,9 +32,10 @@ __all__ = ["Context", "Flow"]
 class Context:
     """Everything a flow may use while handling one event, inside that event's transaction."""
 
-    session: AsyncSession
-    user: User
-    state: ConversationState
+    # The event's transaction; the engine commits it once the flow has answered.
+    connection: AsyncConnection
+    user: ChatUser
+    state: State
     texts: Texts
     answerer: Answerer
     clock: Clock
@@ -42,6 +45,25 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     # Work that must not hold the transaction open (mail, notifications): run once it has committed.
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """An ORM session in the event's transaction, opened on first use: most steps need none."""
+        if self._session is None:
+            # Joined to the engine's transaction: the session neither commits nor rolls it back.
+            self._session = AsyncSession(bind=self.connection, expire_on_commit=False)
+        return self._session
+
+    async def flush(self) -> None:
+        """Write what the ORM session holds (the engine does, before it commits)."""
+        if self._session is not None:
+            await self._session.flush()
+
+    async def close(self) -> None:
+        """Let go of the ORM session, if one was opened."""
+        if self._session is not None:
+            await self._session.close()
 
     @property
     def lang(self) -> Lang:

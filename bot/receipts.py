@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Insert, String, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime
@@ -38,7 +38,7 @@ class Receipt(Base):
         return f"Receipt({self.key!r})"
 
 
-async def seen(session: AsyncSession, keys: Sequence[str]) -> bool:
+async def seen(session: AsyncSession | AsyncConnection, keys: Sequence[str]) -> bool:
     """Whether any of `keys` was recorded by a committed transaction (a cheap check before any work)."""
     if not keys:
         return False
@@ -46,7 +46,7 @@ async def seen(session: AsyncSession, keys: Sequence[str]) -> bool:
     return found is not None
 
 
-async def record_once(session: AsyncSession, keys: Sequence[str], *, now: datetime) -> bool:
+async def record_once(session: AsyncSession | AsyncConnection, keys: Sequence[str], *, now: datetime) -> bool:
     """Record `keys` in the caller's transaction; False when one was recorded before (the caller rolls back).
 
     On PostgreSQL an insert of a key another open transaction has just inserted waits for that transaction, so
@@ -66,8 +66,9 @@ async def sweep_receipts(session: AsyncSession, *, before: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _insert_new(session: AsyncSession, values: dict[str, object]) -> Insert:
-    dialect = session.get_bind().dialect.name
+def _insert_new(session: AsyncSession | AsyncConnection, values: dict[str, object]) -> Insert:
+    bind = session if isinstance(session, AsyncConnection) else session.get_bind()
+    dialect = bind.dialect.name
     if dialect == "sqlite":
         return sqlite_insert(Receipt).values(values).on_conflict_do_nothing(index_elements=["key"])
     if dialect == "postgresql":

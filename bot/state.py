@@ -1,19 +1,27 @@
-"""Where a user is in a conversation: the active flow, its step and the answers so far, stored per user."""
+"""Where a user is in a conversation: the active flow, its step and the answers so far, stored per user.
+
+Every event reads its user and their state with one query and writes back only what changed, checking the
+state's version itself. This is the path every message takes, and on it the ORM's identity map and unit of work
+cost several times what the database took to commit (bench/intake.py compares a step with a bare commit), so the
+conversation is handled in SQLAlchemy Core; the ORM class below defines the table.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, ForeignKey, String, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.exc import StaleDataError
 
-from bot.users import User, UserRef, new_user, note_display_name
-from db.base import Base, UTCDateTime, utcnow
+from bot.users import ChatUser, User, UserRef, first_lang
+from db.base import Base, UTCDateTime, storable, utcnow
 
-__all__ = ["ConversationState", "open_conversation"]
+__all__ = ["Conversation", "ConversationState", "State", "open_conversation"]
 
 
 class ConversationState(Base):
@@ -30,7 +38,7 @@ class ConversationState(Base):
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    # Only assigned (a new user and its state go in one flush), never loaded: async code cannot lazy-load.
+    # For ORM code that adds a user and their state in one flush; never loaded: async code cannot lazy-load.
     user: Mapped[User] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
@@ -39,24 +47,91 @@ class ConversationState(Base):
         return f"ConversationState(user_id={self.user_id}, flow={self.flow!r}, step={self.step!r})"
 
 
-# Built once: every event runs it, and building a statement costs more than SQLite takes to answer it.
-_CONVERSATION = (
-    select(User, ConversationState)
-    .outerjoin(ConversationState, ConversationState.user_id == User.id)
-    .where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
+@dataclass(slots=True)
+class State:
+    """The active flow, its step and its data; a flow changes these and the engine saves them with the event."""
+
+    flow: str | None = None
+    step: str | None = None
+    # Replaced, not mutated in place, by convention: flows assign a new dict.
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Conversation:
+    """A user and their state as one event read them, and how to write back what the event changed."""
+
+    user: ChatUser
+    state: State
+    state_id: int
+    version: int
+    # As read, to tell what changed.
+    user_was: tuple[str, str, datetime | None]
+    state_was: tuple[str | None, str | None, dict[str, Any]]
+
+    async def save(self, conn: AsyncConnection, *, now: datetime) -> None:
+        """Write what changed; StaleDataError when another event of this user saved the state meanwhile.
+
+        A state read inside a flow is written even when the step changed nothing (a refused answer, a
+        question): a concurrent step of the same user on another worker then meets a newer version and runs
+        again, so no reply is for a question already answered.
+        """
+        user, state = self.user, self.state
+        if (user.display_name, user.lang, user.erased_at) != self.user_was:
+            await conn.execute(_UPDATE_USER, {"user_id": user.id, "b_display_name": user.display_name,
+                                              "b_lang": user.lang, "b_erased_at": user.erased_at, "now": now})
+        if self.state_was[0] is None and (state.flow, state.step, state.data) == self.state_was:
+            return
+        result = await conn.execute(_UPDATE_STATE, {
+            "state_id": self.state_id, "version": self.version, "new_version": self.version + 1,
+            "b_flow": state.flow, "b_step": state.step, "b_data": state.data, "now": now,
+        })
+        if result.rowcount != 1:
+            raise StaleDataError(f"conversation state {self.state_id} of user {user.id} was saved meanwhile "
+                                 f"(read at version {self.version})")
+
+
+_USERS, _STATES = User.__table__, ConversationState.__table__
+
+# Built once: every event runs them, and building a statement costs more than SQLite takes to answer it.
+_READ = (
+    select(_USERS.c.id, _USERS.c.display_name, _USERS.c.lang, _USERS.c.erased_at,
+           _STATES.c.id, _STATES.c.flow, _STATES.c.step, _STATES.c.data, _STATES.c.version)
+    .select_from(_USERS.outerjoin(_STATES, _STATES.c.user_id == _USERS.c.id))
+    .where(_USERS.c.channel == bindparam("channel"), _USERS.c.external_id == bindparam("external_id"))
+)
+_UPDATE_USER = (
+    update(_USERS).where(_USERS.c.id == bindparam("user_id"))
+    .values(display_name=bindparam("b_display_name"), lang=bindparam("b_lang"),
+            erased_at=bindparam("b_erased_at"), updated_at=bindparam("now"))
+)
+_UPDATE_STATE = (
+    update(_STATES).where(_STATES.c.id == bindparam("state_id"), _STATES.c.version == bindparam("version"))
+    .values(flow=bindparam("b_flow"), step=bindparam("b_step"), data=bindparam("b_data"),
+            version=bindparam("new_version"), updated_at=bindparam("now"))
 )
 
 
-async def open_conversation(session: AsyncSession, ref: UserRef) -> tuple[User, ConversationState]:
-    """The user `ref` names and their conversation state, read in one query; new ones (added, not flushed) if none."""
-    row = (await session.execute(_CONVERSATION, {"channel": ref.channel, "external_id": ref.external_id})).first()
-    user, state = row if row is not None else (None, None)
-    if user is None:
-        user = new_user(ref)
-        session.add(user)
-    else:
-        note_display_name(user, ref)
-    if state is None:
-        state = ConversationState(user=user, flow=None, step=None, data={})
-        session.add(state)
-    return user, state
+async def open_conversation(conn: AsyncConnection, ref: UserRef, *, now: datetime) -> Conversation:
+    """The user `ref` names and their state, in one query; a new user and their empty state are inserted.
+
+    The insert is in the event's transaction, so an event that fails leaves nothing behind. A twin event
+    inserting the same user at the same moment makes one insert fail with an IntegrityError: the engine runs
+    that event again, and then the user is found.
+    """
+    params = {"channel": ref.channel, "external_id": ref.external_id}
+    row = (await conn.execute(_READ, params)).first()
+    if row is None or row[4] is None:
+        user_id = row[0] if row is not None else await conn.scalar(
+            insert(_USERS).values(channel=ref.channel, external_id=ref.external_id,
+                                  display_name=storable(ref.display_name), lang=first_lang(ref),
+                                  created_at=now, updated_at=now).returning(_USERS.c.id))
+        await conn.execute(insert(_STATES).values(user_id=user_id, data={}, version=1, updated_at=now))
+        row = (await conn.execute(_READ, params)).one()
+    user_id, display_name, lang, erased_at, state_id, flow, step, data, version = row
+    user = ChatUser(id=user_id, channel=ref.channel, display_name=display_name, lang=lang, erased_at=erased_at)
+    user_was = (display_name, lang, erased_at)
+    user.note_display_name(ref)
+    data = data or {}
+    return Conversation(user=user, state=State(flow, step, dict(data)), state_id=state_id, version=version,
+                        user_was=user_was, state_was=(flow, step, data))

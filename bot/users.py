@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.language import DEFAULT_LANG, is_lang
 from db.base import Base, UTCDateTime, storable, utcnow
 
-__all__ = ["User", "UserRef", "new_user", "note_display_name"]
+__all__ = ["ChatUser", "User", "UserRef", "first_lang"]
 
 
 class User(Base):
@@ -35,11 +35,6 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
-    def erase(self, now: datetime) -> None:
-        """Forget the display name, now and on every later message."""
-        self.display_name = ""
-        self.erased_at = now
-
     def __repr__(self) -> str:
         return f"User(id={self.id}, channel={self.channel!r}, external_id={self.external_id!r})"
 
@@ -57,18 +52,28 @@ class UserRef:
         return f"{self.channel}:{self.external_id}"
 
 
-def new_user(ref: UserRef) -> User:
-    """A user for `ref` (not yet added to a session), speaking the hinted language or Chinese."""
+@dataclass(slots=True)
+class ChatUser:
+    """The user an event comes from, as the engine read them; what a flow changes here is saved with the event."""
+
+    id: int
+    channel: str
+    display_name: str
+    lang: str
+    erased_at: datetime | None
+
+    def erase(self, now: datetime) -> None:
+        """Forget the display name, now and on every later message."""
+        self.display_name = ""
+        self.erased_at = now
+
+    def note_display_name(self, ref: UserRef) -> None:
+        """Keep the name the channel shows now, unless the user has erased their data."""
+        if ref.display_name and self.erased_at is None and storable(ref.display_name) != self.display_name:
+            self.display_name = storable(ref.display_name)
+
+
+def first_lang(ref: UserRef) -> str:
+    """A new user's language: the one their client hints at, or Chinese."""
     hint = (ref.lang_hint or "").lower()[:2]
-    return User(
-        channel=ref.channel,
-        external_id=ref.external_id,
-        display_name=storable(ref.display_name),
-        lang=hint if is_lang(hint) else DEFAULT_LANG,
-    )
-
-
-def note_display_name(user: User, ref: UserRef) -> None:
-    """Keep the name the channel shows now, unless the user has erased their data."""
-    if ref.display_name and user.erased_at is None and storable(ref.display_name) != user.display_name:
-        user.display_name = storable(ref.display_name)
+    return hint if is_lang(hint) else DEFAULT_LANG
