@@ -1,20 +1,27 @@
-"""Applications in progress: one row per draft, answers and navigation committed with every step."""
+"""Applications in progress: one row per draft, answers and navigation committed with every step.
+
+The chat reads and writes a draft at nearly every message, so it does that in SQLAlchemy Core with an
+`OpenDraft` and checks the version itself (the ORM's unit of work cost more than the commit; see bot.state).
+The ORM class `Draft` maps the same table for everything else: listings, /delete, retention, the console.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, ForeignKey, Integer, String, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.exc import StaleDataError
 
 from db.base import Base, UTCDateTime, utcnow
 from intake.sealing import SealedAnswers
 
-__all__ = ["Draft", "drafts_of", "get_draft", "new_draft"]
+__all__ = ["Draft", "OpenDraft", "drafts_of", "get_draft", "new_draft", "save_draft"]
 
 OPEN, SUBMITTED, WITHDRAWN = "open", "submitted", "withdrawn"
 
@@ -55,23 +62,63 @@ class Draft(Base):
         self.updated_at = now
 
 
-async def new_draft(session: AsyncSession, *, user_id: int, award_id: str, now: datetime | None = None) -> Draft:
-    """Create a draft in the caller's transaction, dated `now` (the campaign clock) when given."""
-    draft = Draft(user_id=user_id, award_id=award_id, answers={}, progress={"history": [], "closed": []})
-    if now is not None:
-        draft.created_at = draft.updated_at = now
-    session.add(draft)
-    await session.flush()
-    return draft
+@dataclass(slots=True, eq=False)
+class OpenDraft:
+    """A draft as one chat event read it; the flow changes it and saves it with `save_draft`."""
+
+    id: int
+    key: str
+    user_id: int
+    award_id: str
+    answers: dict[str, Any]
+    progress: dict[str, Any]
+    status: str
+    version: int
+    updated_at: datetime
+
+    def touch(self, now: datetime) -> None:
+        """Record activity at `now` (the injectable clock), which the retention period counts from."""
+        self.updated_at = now
 
 
-# Built once: the flow reads the draft at every step.
-_DRAFT = select(Draft).where(Draft.id == bindparam("draft_id"), Draft.user_id == bindparam("user_id"))
+_DRAFTS = Draft.__table__
+_COLUMNS = (_DRAFTS.c.id, _DRAFTS.c.key, _DRAFTS.c.user_id, _DRAFTS.c.award_id, _DRAFTS.c.answers,
+            _DRAFTS.c.progress, _DRAFTS.c.status, _DRAFTS.c.version, _DRAFTS.c.updated_at)
+# Built once: the flow reads and writes the draft at every step.
+_READ = select(*_COLUMNS).where(_DRAFTS.c.id == bindparam("draft_id"), _DRAFTS.c.user_id == bindparam("user_id"))
+_UPDATE = (
+    update(_DRAFTS).where(_DRAFTS.c.id == bindparam("draft_id"), _DRAFTS.c.version == bindparam("version"))
+    .values(answers=bindparam("b_answers"), progress=bindparam("b_progress"), status=bindparam("b_status"),
+            version=bindparam("new_version"), updated_at=bindparam("b_updated_at"))
+)
 
 
-async def get_draft(session: AsyncSession, *, draft_id: int, user_id: int) -> Draft | None:
+async def new_draft(conn: AsyncConnection, *, user_id: int, award_id: str, now: datetime) -> OpenDraft:
+    """Create a draft in the caller's transaction, dated `now` (the campaign clock)."""
+    values = {"key": uuid.uuid4().hex, "user_id": user_id, "award_id": award_id, "answers": {},
+              "progress": {"history": [], "closed": []}, "status": OPEN, "version": 1,
+              "created_at": now, "updated_at": now}
+    draft_id = await conn.scalar(insert(_DRAFTS).values(values).returning(_DRAFTS.c.id))
+    return OpenDraft(id=draft_id, key=values["key"], user_id=user_id, award_id=award_id, answers={},
+                     progress=values["progress"], status=OPEN, version=1, updated_at=now)
+
+
+async def get_draft(conn: AsyncConnection, *, draft_id: int, user_id: int) -> OpenDraft | None:
     """The user's draft with this id (never another user's)."""
-    return await session.scalar(_DRAFT, {"draft_id": draft_id, "user_id": user_id})
+    row = (await conn.execute(_READ, {"draft_id": draft_id, "user_id": user_id})).first()
+    return None if row is None else OpenDraft(*row)
+
+
+async def save_draft(conn: AsyncConnection, draft: OpenDraft) -> None:
+    """Write the draft back; StaleDataError when it was saved meanwhile (another event, /delete, the console)."""
+    result = await conn.execute(_UPDATE, {
+        "draft_id": draft.id, "version": draft.version, "new_version": draft.version + 1,
+        "b_answers": draft.answers, "b_progress": draft.progress, "b_status": draft.status,
+        "b_updated_at": draft.updated_at,
+    })
+    if result.rowcount != 1:
+        raise StaleDataError(f"draft {draft.id} was saved meanwhile (read at version {draft.version})")
+    draft.version += 1
 
 
 async def drafts_of(session: AsyncSession, *, user_id: int, status: str = OPEN) -> Sequence[Draft]:

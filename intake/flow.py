@@ -22,7 +22,17 @@ from bot.flows import Context
 from bot.replies import Choice, DocumentOut, Reply, TextOut
 from intake import mailing, notify, queue
 from intake.complete import completeness
-from intake.drafts import OPEN, SUBMITTED, WITHDRAWN, Draft, drafts_of, get_draft, new_draft
+from intake.drafts import (
+    OPEN,
+    SUBMITTED,
+    WITHDRAWN,
+    Draft,
+    OpenDraft,
+    drafts_of,
+    get_draft,
+    new_draft,
+    save_draft,
+)
 from intake.files import UploadRefused, remove_uploads, store_upload, upload_paths, uploads_of
 from intake.forms import Field, FieldGroup, Form, Section
 from intake.render import format_value, render_form
@@ -110,6 +120,11 @@ class IntakeFlow:
             gone = isinstance(ctx.state.data.get("draft"), int)
             notice = [TextOut(ctx.t("privacy.draft_gone", days=ctx.settings.draft_retention_days))] if gone else []
             return [*notice, *await self.start(ctx)]  # the call may have closed meanwhile; other drafts offered
+        replies = await self._on_draft(ctx, draft, step, event)
+        await save_draft(ctx.connection, draft)  # at least touched
+        return replies
+
+    async def _on_draft(self, ctx: Context, draft: OpenDraft, step: str, event: Event) -> list[Reply]:
         form = self.forms[draft.award_id]
         if isinstance(event, FileIn):
             return await self._file(ctx, draft, form, event)
@@ -195,7 +210,7 @@ class IntakeFlow:
             return [TextOut(ctx.t("intake.privacy_declined"))]
         if answer not in {"agree", ctx.t("intake.privacy_agree").lower()}:
             return await self._pick_award(ctx, f"{PREFIX}award:{ctx.state.data['award']}")
-        draft = await new_draft(ctx.session, user_id=ctx.user.id, award_id=ctx.state.data["award"],
+        draft = await new_draft(ctx.connection, user_id=ctx.user.id, award_id=ctx.state.data["award"],
                                 now=ctx.clock.now())
         form = self.forms[draft.award_id]
         ctx.state.data = {"draft": draft.id}
@@ -207,27 +222,28 @@ class IntakeFlow:
         if answer == "draft:new":
             return self._ask_group(ctx)
         draft_id = answer.removeprefix("draft:")
-        draft = await get_draft(ctx.session, draft_id=int(draft_id), user_id=ctx.user.id) \
+        draft = await get_draft(ctx.connection, draft_id=int(draft_id), user_id=ctx.user.id) \
             if _small_number(draft_id) else None
         if draft is None or draft.status != OPEN:
             return self.offer_drafts(ctx, await drafts_of(ctx.session, user_id=ctx.user.id))
         draft.touch(ctx.clock.now())
+        await save_draft(ctx.connection, draft)
         form = self.forms[draft.award_id]
         ctx.state.data = {"draft": draft.id}
         return [TextOut(ctx.t("intake.resumed", award=form.award.name.get(ctx.lang))), *self._next(ctx, draft, form)]
 
     # -- the form --------------------------------------------------------------------------------------------
-    async def _draft(self, ctx: Context) -> Draft | None:
+    async def _draft(self, ctx: Context) -> OpenDraft | None:
         draft_id = ctx.state.data.get("draft")
         if not isinstance(draft_id, int):
             return None
-        draft = await get_draft(ctx.session, draft_id=draft_id, user_id=ctx.user.id)
+        draft = await get_draft(ctx.connection, draft_id=draft_id, user_id=ctx.user.id)
         if draft is None or draft.status != OPEN:
             return None
         draft.touch(ctx.clock.now())  # any activity on the draft keeps it from being purged
         return draft
 
-    def _next(self, ctx: Context, draft: Draft, form: Form, *, prefix: list[Reply] | None = None) -> list[Reply]:
+    def _next(self, ctx: Context, draft: OpenDraft, form: Form, *, prefix: list[Reply] | None = None) -> list[Reply]:
         """Ask the first unanswered question, offer another project, or show the summary."""
         replies = list(prefix or [])
         declaring = bool(draft.progress.get("declaring"))
@@ -247,7 +263,7 @@ class IntakeFlow:
             return [*replies, *self._summary(ctx, draft, form)]
         return replies  # declarations all accepted: the caller submits
 
-    def _question(self, ctx: Context, draft: Draft, form: Form, position: Position) -> TextOut:
+    def _question(self, ctx: Context, draft: OpenDraft, form: Form, position: Position) -> TextOut:
         field, lang = position.field, ctx.lang
         done, total = form.progress(draft.answers)
         section = position.section.title.get(lang)
@@ -268,7 +284,7 @@ class IntakeFlow:
             choices.append(Choice(ctx.t("intake.back"), f"{PREFIX}back"))
         return TextOut("\n".join(lines), tuple(choices))
 
-    async def _answer(self, ctx: Context, draft: Draft, form: Form, value: str | None, *, typed: bool) -> list[Reply]:
+    async def _answer(self, ctx: Context, draft: OpenDraft, form: Form, value: str | None, *, typed: bool) -> list[Reply]:
         position = _position(form, draft.answers, ctx.state.data.get("position"))
         if position is None:
             return self._next(ctx, draft, form)
@@ -305,11 +321,11 @@ class IntakeFlow:
             return [TextOut(rule.reason.get(ctx.lang)), self._question(ctx, draft, form, position)]
         return await self._store(ctx, draft, form, position, checked.value)
 
-    async def _store(self, ctx: Context, draft: Draft, form: Form, position: Position, value: Any) -> list[Reply]:
+    async def _store(self, ctx: Context, draft: OpenDraft, form: Form, position: Position, value: Any) -> list[Reply]:
         answers = _with_answer(draft.answers, position, value)
-        draft.set_answers(answers)
+        draft.answers = answers
         history = [*draft.progress.get("history", []), position.key]
-        draft.set_progress({**draft.progress, "history": history})
+        draft.progress = {**draft.progress, "history": history}
         if ctx.state.data.get("editing"):
             ctx.state.data = {k: v for k, v in ctx.state.data.items() if k != "editing"}
         replies = self._next(ctx, draft, form)
@@ -317,7 +333,7 @@ class IntakeFlow:
             return await self._submit(ctx, draft, form)
         return replies
 
-    def _back(self, ctx: Context, draft: Draft, form: Form) -> list[Reply]:
+    def _back(self, ctx: Context, draft: OpenDraft, form: Form) -> list[Reply]:
         history = list(draft.progress.get("history", []))
         if not history:
             position = _position(form, draft.answers, ctx.state.data.get("position"))
@@ -328,25 +344,25 @@ class IntakeFlow:
         closed = list(draft.progress.get("closed", []))
         if position is not None and position.group is not None and position.group.id in closed:
             closed.remove(position.group.id)
-        draft.set_progress({**draft.progress, "history": history, "closed": closed})
+        draft.progress = {**draft.progress, "history": history, "closed": closed}
         if position is not None:
-            draft.set_answers(_without_answer(draft.answers, position))
+            draft.answers = _without_answer(draft.answers, position)
         return self._next(ctx, draft, form)
 
-    async def _more(self, ctx: Context, draft: Draft, form: Form, value: str | None) -> list[Reply]:
+    async def _more(self, ctx: Context, draft: OpenDraft, form: Form, value: str | None) -> list[Reply]:
         answer = _pick(value, ctx)
         group_id = ctx.state.data.get("group")
         if answer in {"back"} | BACK_WORDS:
             return self._back(ctx, draft, form)
         if answer in {"yes", "是", "yes."}:
             items = list(draft.answers.get(group_id) or [])
-            draft.set_answers({**draft.answers, group_id: [*items, {}]})
+            draft.answers = {**draft.answers, group_id: [*items, {}]}
         elif answer in {"no", "否"}:
-            draft.set_progress({**draft.progress, "closed": [*draft.progress.get("closed", []), group_id]})
+            draft.progress = {**draft.progress, "closed": [*draft.progress.get("closed", []), group_id]}
         return self._next(ctx, draft, form)
 
     # -- attachments -------------------------------------------------------------------------------------------
-    async def _file(self, ctx: Context, draft: Draft, form: Form, event: FileIn) -> list[Reply]:
+    async def _file(self, ctx: Context, draft: OpenDraft, form: Form, event: FileIn) -> list[Reply]:
         position = _position(form, draft.answers, ctx.state.data.get("position"))
         try:
             stored = await asyncio.to_thread(
@@ -358,14 +374,14 @@ class IntakeFlow:
         else:
             entry = {"name": stored.name, "size": stored.size, "file_id": stored.path, "sha256": stored.sha256}
             files = [*(draft.answers.get("attachments") or []), entry]
-            draft.set_answers({**draft.answers, "attachments": files})
+            draft.answers = {**draft.answers, "attachments": files}
             reply = TextOut(ctx.t("intake.file_saved", name=stored.name, size=_size(stored.size)))
         if ctx.state.step == "ask" and position is not None:
             return [reply, self._question(ctx, draft, form, position)]
         return [reply, *self._next(ctx, draft, form)]
 
     # -- summary, declarations, submission -------------------------------------------------------------------
-    def _summary(self, ctx: Context, draft: Draft, form: Form) -> list[Reply]:
+    def _summary(self, ctx: Context, draft: OpenDraft, form: Form) -> list[Reply]:
         lines = [ctx.t("intake.summary_title")]
         current = None
         for n, (position, value) in enumerate(_summary_rows(form, draft.answers), start=1):
@@ -382,7 +398,7 @@ class IntakeFlow:
         choices = (Choice(ctx.t("intake.confirm"), f"{PREFIX}confirm"), Choice(ctx.t("intake.back"), f"{PREFIX}back"))
         return [TextOut("\n".join(lines), choices)]
 
-    async def _summary_reply(self, ctx: Context, draft: Draft, form: Form, value: str | None) -> list[Reply]:
+    async def _summary_reply(self, ctx: Context, draft: OpenDraft, form: Form, value: str | None) -> list[Reply]:
         answer = _pick(value, ctx) or ""
         if answer == "confirm":
             problems = completeness(form, draft.answers, today=ctx.clock.now().date())
@@ -391,8 +407,8 @@ class IntakeFlow:
                 return self._problems(ctx, draft, form, problems)
             # Declared afresh every time (a draft reopened for more materials holds the earlier ones).
             declarations = {s.field.id for s in form.fields() if s.field.type == _DECLARATION and s.group is None}
-            draft.set_answers({k: v for k, v in draft.answers.items() if k not in declarations})
-            draft.set_progress({**draft.progress, "declaring": True})
+            draft.answers = {k: v for k, v in draft.answers.items() if k not in declarations}
+            draft.progress = {**draft.progress, "declaring": True}
             return self._next(ctx, draft, form, prefix=[TextOut(ctx.t("intake.declarations"))])
         if answer in {"back"} | BACK_WORDS:
             return self._back(ctx, draft, form)
@@ -402,12 +418,12 @@ class IntakeFlow:
         answer = _EDIT.sub("", answer).strip()
         if _small_number(answer) and 1 <= int(answer) <= len(rows):
             position, _ = rows[int(answer) - 1]
-            draft.set_answers(_without_answer(draft.answers, position))
+            draft.answers = _without_answer(draft.answers, position)
             ctx.state.data = {**ctx.state.data, "editing": True}
             return self._next(ctx, draft, form)
         return [TextOut(ctx.t("intake.edit_unknown")), *self._summary(ctx, draft, form)]
 
-    def _problems(self, ctx: Context, draft: Draft, form: Form, problems: list[Any]) -> list[Reply]:
+    def _problems(self, ctx: Context, draft: OpenDraft, form: Form, problems: list[Any]) -> list[Reply]:
         lines = [ctx.t("intake.incomplete")]
         lines += [ctx.t("intake.incomplete_item", label=p.label.get(ctx.lang), reason=p.reason.get(ctx.lang))
                   for p in problems[:10]]
@@ -415,7 +431,7 @@ class IntakeFlow:
         for problem in problems:  # asking them again: their stored answers are what is wrong
             if problem.item is None:
                 answers.pop(problem.field_id, None)
-        draft.set_answers(answers)
+        draft.answers = answers
         return self._next(ctx, draft, form, prefix=[TextOut("\n".join(lines))])
 
     @staticmethod
@@ -430,13 +446,13 @@ class IntakeFlow:
 
         return send
 
-    async def _submit(self, ctx: Context, draft: Draft, form: Form) -> list[Reply]:
+    async def _submit(self, ctx: Context, draft: OpenDraft, form: Form) -> list[Reply]:
         now = ctx.clock.now()
         try:
             submission = await queue.submit(ctx.session, draft_key=draft.key, user_id=ctx.user.id, form=form,
                                             answers=draft.answers, campaign=ctx.campaign, now=now)
         except queue.IncompleteEntry as incomplete:
-            draft.set_progress({**draft.progress, "declaring": False})
+            draft.progress = {**draft.progress, "declaring": False}
             return self._problems(ctx, draft, form, list(incomplete.problems))
         files_dir = ctx.settings.files_dir
         path = await asyncio.to_thread(

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from bot.runtime import Runtime
 from bot.users import User
 from intake import queue
-from intake.drafts import SUBMITTED, new_draft
-from tests.intake.factories import AWARDS, answers_for, overseas_english
+from intake.drafts import SUBMITTED
+from tests.intake.factories import AWARDS, add_draft, answers_for, overseas_english
 
 FIRST_DAY = datetime(2024, 9, 16, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 # A name an entrant might type to try to run script on a reviewer's screen.
@@ -61,7 +61,7 @@ async def seed(
                         lang="en" if overseas else "zh")
             session.add(user)
             await session.flush()
-            draft = await new_draft(session, user_id=user.id, award_id=award_id)
+            draft = await add_draft(session, user_id=user.id, award_id=award_id)
             draft.set_answers(answers)
             draft.status = SUBMITTED
             when = FIRST_DAY + timedelta(days=n // per_day, minutes=37 * (n % per_day))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.drafts import Draft
 from intake.forms import Field, FieldGroup, Form
 
 # The seven awards, each of which every intake test covers.
@@ -190,3 +193,13 @@ def answers_for(
 def overseas_english(form: Form, **kwargs: Any) -> dict[str, Any]:
     """A complete entry from outside China that applies in English."""
     return answers_for(form, typed=OVERSEAS_EN, long_text=EN_LONG, **kwargs)
+
+
+async def add_draft(session: AsyncSession, *, user_id: int, award_id: str, now: datetime | None = None) -> Draft:
+    """An empty draft added and flushed through the ORM, for a test that sets up drafts without the chat."""
+    draft = Draft(user_id=user_id, award_id=award_id, answers={}, progress={"history": [], "closed": []})
+    if now is not None:
+        draft.created_at = draft.updated_at = now
+    session.add(draft)
+    await session.flush()
+    return draft

@@ -22,13 +22,13 @@ from db.base import utcnow
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from intake import queue
-from intake.drafts import OPEN, SUBMITTED, WITHDRAWN, Draft, new_draft
+from intake.drafts import OPEN, SUBMITTED, WITHDRAWN, Draft
 from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
 from intake.forms import Form, load_forms
 from intake.notify import Notification, claim_pending, mark_sent, notify_staff, notify_user
 from knowledge.answer import KnowledgeBase
 
-from .factories import answers_for
+from .factories import add_draft, answers_for
 from .test_flow import Entrant, _declare_and_submit
 from .test_queue_cli import SUBMITTED_AT, kcxf
 
@@ -234,7 +234,7 @@ async def _entries(settings: Settings, campaign: Campaign) -> None:
                 user = User(channel="telegram", external_id=external_id, lang=lang)
                 session.add(user)
                 await session.flush()
-                draft = await new_draft(session, user_id=user.id, award_id="pioneer_product")
+                draft = await add_draft(session, user_id=user.id, award_id="pioneer_product")
                 draft.set_answers(answers_for(forms["pioneer_product"]))
                 draft.status = SUBMITTED
                 await queue.submit(session, draft_key=draft.key, user_id=user.id, form=forms["pioneer_product"],

@@ -16,12 +16,12 @@ from bot.events import CommandIn, FileIn
 from bot.users import User
 from config import Campaign, FixedClock, Settings
 from intake import queue
-from intake.drafts import Draft, new_draft
+from intake.drafts import Draft
 from intake.forms import Form
 from intake.retention import purge_abandoned
 from knowledge.answer import KnowledgeBase
 from tests.bot.test_telegram import _serving, stub, tg_settings  # noqa: F401 - fixtures
-from tests.intake.factories import typed_answer
+from tests.intake.factories import add_draft, typed_answer
 from tests.intake.test_flow import Entrant, _declare_and_submit, _engine, _text, forms  # noqa: F401 - a fixture
 from tests.stubs import BotApiStub
 
@@ -133,8 +133,8 @@ async def test_the_running_bot_purges_at_start_and_daily(
         session.add(user)
         await session.flush()
         tz = ZoneInfo("Asia/Shanghai")
-        await new_draft(session, user_id=user.id, award_id="pioneer_product", now=datetime(2024, 6, 1, tzinfo=tz))
-        await new_draft(session, user_id=user.id, award_id="pioneer_person", now=datetime(2024, 9, 20, tzinfo=tz))
+        await add_draft(session, user_id=user.id, award_id="pioneer_product", now=datetime(2024, 6, 1, tzinfo=tz))
+        await add_draft(session, user_id=user.id, award_id="pioneer_person", now=datetime(2024, 9, 20, tzinfo=tz))
     async with _serving(tg_settings, kb):
         for _ in range(200):  # the first purge runs as the bot starts; wait for it, then look
             async with sessionmaker() as session:

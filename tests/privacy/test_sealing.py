@@ -17,11 +17,11 @@ from bot.users import User
 from config import Campaign, Settings
 from intake import queue, sealing
 from intake.data_keys import DataKeyError, DataKeys, new_key
-from intake.drafts import Draft, new_draft
+from intake.drafts import Draft
 from intake.forms import Form, load_forms
 from intake.rekey import reseal_all
 from intake.sensitive import sensitive_field_ids
-from tests.intake.factories import ID_NUMBER, answers_for
+from tests.intake.factories import ID_NUMBER, add_draft, answers_for
 
 FIELDS = frozenset({"id_number", "contact_mobile", "recommender_contact"})
 SUBMITTED_AT = datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -76,7 +76,7 @@ async def test_the_column_stores_sealed_values_and_the_model_reads_plain_ones(
         user = User(channel="test", external_id="seal")
         session.add(user)
         await session.flush()
-        draft = await new_draft(session, user_id=user.id, award_id=form.award_id)
+        draft = await add_draft(session, user_id=user.id, award_id=form.award_id)
         draft.set_answers(answers)
         # Through the queue's Core INSERT … ON CONFLICT as well as through the ORM.
         await queue.submit(session, draft_key=draft.key, user_id=user.id, form=form, answers=answers,
@@ -121,7 +121,7 @@ async def test_rotation_old_keys_still_open_new_writes_use_the_first_and_rekey_r
             session.add(user)
             await session.flush()
             for n in range(3):
-                draft = await new_draft(session, user_id=user.id, award_id="pioneer_person", now=SUBMITTED_AT)
+                draft = await add_draft(session, user_id=user.id, award_id="pioneer_person", now=SUBMITTED_AT)
                 draft.set_answers({"id_number": ID_NUMBER, "contact_mobile": f"+861381234567{n}"})
                 draft.touch(SUBMITTED_AT)
         before = raw_answers(settings, "drafts")
@@ -171,7 +171,7 @@ async def test_rekey_also_seals_answers_stored_in_clear_before_encryption_existe
         user = User(channel="test", external_id="legacy")
         session.add(user)
         await session.flush()
-        await new_draft(session, user_id=user.id, award_id="pioneer_person", now=SUBMITTED_AT)
+        await add_draft(session, user_id=user.id, award_id="pioneer_person", now=SUBMITTED_AT)
     with sqlite3.connect(settings.data_dir / "kcxf.db") as db:  # as an older version wrote it
         db.execute("UPDATE drafts SET answers = ?", (json.dumps({"id_number": ID_NUMBER, "city": "上海市"}),))
     async with sessionmaker() as session:
