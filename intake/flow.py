@@ -20,7 +20,7 @@ from typing import Any
 from bot.events import ChoiceIn, Event, FileIn, TextIn
 from bot.flows import Context
 from bot.replies import Choice, DocumentOut, Reply, TextOut
-from intake import mailing, notify, queue
+from intake import mailing, notify, queue, render_worker
 from intake.complete import completeness
 from intake.drafts import (
     OPEN,
@@ -35,7 +35,7 @@ from intake.drafts import (
 )
 from intake.files import UploadRefused, remove_uploads, store_upload, upload_paths, uploads_of
 from intake.forms import Field, FieldGroup, Form, Section
-from intake.render import format_value, render_form
+from intake.render import format_value
 
 log = logging.getLogger(__name__)
 
@@ -455,8 +455,8 @@ class IntakeFlow:
             draft.progress = {**draft.progress, "declaring": False}
             return self._problems(ctx, draft, form, list(incomplete.problems))
         files_dir = ctx.settings.files_dir
-        path = await asyncio.to_thread(
-            render_form, form=form, answers=draft.answers, campaign=ctx.campaign, reference=submission.reference,
+        path = await render_worker.render(
+            form=form, answers=draft.answers, campaign=ctx.campaign, reference=submission.reference,
             # The committee's copy is the Chinese form, whatever language the chat is in.
             submitted_at=now, out_dir=files_dir / "forms" / submission.reference, lang="zh",
         )
