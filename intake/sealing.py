@@ -56,18 +56,18 @@ class Sealer:
             return value
         return {ENVELOPE: self.keys.encrypt(json.dumps(value, ensure_ascii=False))}
 
+    # Nested answers are dicts and lists, as JSON makes them; checking for those (not the Mapping ABC) first
+    # keeps the walk cheap, and it runs on every read and write of a draft.
     def _seal_within(self, value: Any) -> Any:
-        if isinstance(value, Mapping) and not _is_envelope(value):
-            return self.seal(value)
+        if isinstance(value, dict):
+            return value if _is_envelope(value) else self.seal(value)
         if isinstance(value, list):
             return [self._seal_within(item) for item in value]
         return value
 
     def _open_within(self, value: Any) -> Any:
-        if _is_envelope(value):
-            return json.loads(self.keys.decrypt(value[ENVELOPE]))
-        if isinstance(value, Mapping):
-            return self.open(value)
+        if isinstance(value, dict):
+            return json.loads(self.keys.decrypt(value[ENVELOPE])) if _is_envelope(value) else self.open(value)
         if isinstance(value, list):
             return [self._open_within(item) for item in value]
         return value
@@ -75,7 +75,7 @@ class Sealer:
 
 def _is_envelope(value: Any) -> bool:
     # A validated answer is never a one-key mapping named "$sealed", whatever the entrant typed.
-    return isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get(ENVELOPE), str)
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get(ENVELOPE), str)
 
 
 _installed: Sealer | None = None
