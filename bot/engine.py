@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
-from bot.flows import Context, Flow
+from bot.flows import Context, Flow, Preload
 from bot.language import DEFAULT_LANG, LANGS, Lang, is_lang
 from bot.receipts import record_once, seen
 from bot.replies import Choice, Reply, TextOut
-from bot.state import open_conversation
+from bot.state import conversation_query, open_conversation
 from bot.users import UserRef
 from db.base import utcnow
 
@@ -65,6 +65,10 @@ class Engine:
         self._by_command: dict[str, Flow] = {}
         for flow in flows:
             self._register(flow)
+        self._preloads: dict[str, Preload] = {
+            flow.name: preload for flow in flows if (preload := getattr(flow, "preload", None)) is not None
+        }
+        self._conversation = conversation_query(self._preloads)
 
     def _register(self, flow: Flow) -> None:
         if flow.name in self._flows:
@@ -111,7 +115,8 @@ class Engine:
                 log.info("%s from %s already handled (%s); dropped",
                          type(event).__name__, user_ref, ", ".join(once))
                 return []
-            conversation = await open_conversation(conn, user_ref, now=utcnow())
+            conversation = await open_conversation(conn, user_ref, now=utcnow(), query=self._conversation,
+                                                   preloads=self._preloads)
             user, state = conversation.user, conversation.state
             kind = type(event).__name__
             log.info("event %s from user %s (%s), flow=%s step=%s", kind, user.id, user_ref, state.flow, state.step)
@@ -126,6 +131,7 @@ class Engine:
                 campaign=self.campaign,
                 settings=self.settings,
                 sessions=self.sessionmaker,
+                preloaded=conversation.preloaded,
             )
             try:
                 replies = await self._dispatch(ctx, event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,7 @@ from intake.sensitive import redact
 from knowledge.unanswered import log_unanswered
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, FromClause
     from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
     from bot.events import Event
@@ -25,7 +26,22 @@ if TYPE_CHECKING:
     from config.settings import Settings
     from knowledge.answer import Answer, Answerer
 
-__all__ = ["Context", "Flow"]
+__all__ = ["Context", "Flow", "Preload"]
+
+
+@dataclass(frozen=True)
+class Preload:
+    """A row a flow works on at nearly every step, read by the engine in the same query as the conversation.
+
+    `table` is outer-joined to the user's row (bot.users.User) and state row (bot.state.ConversationState) on
+    `onclause`; the flow finds the `columns` of the matching row in ctx.preloaded[its name], or None. One query
+    instead of two is the point: on the path every message takes, each statement costs about as much as the
+    database's own work.
+    """
+
+    table: FromClause
+    onclause: ColumnElement[bool]
+    columns: tuple[ColumnElement[Any], ...]
 
 
 @dataclass(slots=True)
@@ -45,6 +61,8 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     # Work that must not hold the transaction open (mail, notifications): run once it has committed.
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Rows the flows' Preloads matched when the conversation was read, by flow name (None: no row).
+    preloaded: dict[str, tuple[Any, ...] | None] = field(default_factory=dict)
     _session: AsyncSession | None = None
 
     @property
@@ -93,7 +111,11 @@ class Context:
 
 
 class Flow(Protocol):
-    """A conversation the engine hosts; its position lives in ctx.state (flow, step, data), not in memory."""
+    """A conversation the engine hosts; its position lives in ctx.state (flow, step, data), not in memory.
+
+    A flow may also have a `preload` attribute (a Preload): the row it reads at nearly every step, which the
+    engine then reads along with the conversation.
+    """
 
     @property
     def name(self) -> str:

@@ -8,11 +8,12 @@ conversation is handled in SQLAlchemy Core; the ORM class below defines the tabl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, bindparam, insert, select, update
+from sqlalchemy import JSON, ForeignKey, Select, String, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,7 +22,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.users import ChatUser, User, UserRef, first_lang
 from db.base import Base, UTCDateTime, storable, utcnow
 
-__all__ = ["Conversation", "ConversationState", "State", "open_conversation"]
+if TYPE_CHECKING:
+    from bot.flows import Preload
+
+__all__ = ["Conversation", "ConversationState", "State", "conversation_query", "open_conversation"]
 
 
 class ConversationState(Base):
@@ -68,6 +72,8 @@ class Conversation:
     # As read, to tell what changed.
     user_was: tuple[str, str, datetime | None]
     state_was: tuple[str | None, str | None, dict[str, Any]]
+    # The flows' preloaded rows (bot.flows.Preload), by flow name; None where no row matched.
+    preloaded: dict[str, tuple[Any, ...] | None] = field(default_factory=dict)
 
     async def save(self, conn: AsyncConnection, *, now: datetime) -> None:
         """Write what changed; StaleDataError when another event of this user saved the state meanwhile.
@@ -93,13 +99,25 @@ class Conversation:
 
 _USERS, _STATES = User.__table__, ConversationState.__table__
 
-# Built once: every event runs them, and building a statement costs more than SQLite takes to answer it.
-_READ = (
-    select(_USERS.c.id, _USERS.c.display_name, _USERS.c.lang, _USERS.c.erased_at,
-           _STATES.c.id, _STATES.c.flow, _STATES.c.step, _STATES.c.data, _STATES.c.version)
-    .select_from(_USERS.outerjoin(_STATES, _STATES.c.user_id == _USERS.c.id))
-    .where(_USERS.c.channel == bindparam("channel"), _USERS.c.external_id == bindparam("external_id"))
-)
+_CONVERSATION_COLUMNS = (_USERS.c.id, _USERS.c.display_name, _USERS.c.lang, _USERS.c.erased_at,
+                         _STATES.c.id, _STATES.c.flow, _STATES.c.step, _STATES.c.data, _STATES.c.version)
+
+
+def conversation_query(preloads: Mapping[str, Preload] = {}) -> Select[Any]:  # noqa: B006 - never mutated
+    """The query that reads a user, their state and the flows' preloaded rows; build it once and reuse it.
+
+    Building a statement costs more than SQLite takes to answer it, and every event runs this one.
+    """
+    joined = _USERS.outerjoin(_STATES, _STATES.c.user_id == _USERS.c.id)
+    columns = list(_CONVERSATION_COLUMNS)
+    for preload in preloads.values():
+        joined = joined.outerjoin(preload.table, preload.onclause)
+        columns += preload.columns
+    return (select(*columns).select_from(joined)
+            .where(_USERS.c.channel == bindparam("channel"), _USERS.c.external_id == bindparam("external_id")))
+
+
+# Built once: every event runs them.
 _UPDATE_USER = (
     update(_USERS).where(_USERS.c.id == bindparam("user_id"))
     .values(display_name=bindparam("b_display_name"), lang=bindparam("b_lang"),
@@ -112,26 +130,37 @@ _UPDATE_STATE = (
 )
 
 
-async def open_conversation(conn: AsyncConnection, ref: UserRef, *, now: datetime) -> Conversation:
-    """The user `ref` names and their state, in one query; a new user and their empty state are inserted.
+async def open_conversation(
+    conn: AsyncConnection, ref: UserRef, *, now: datetime, query: Select[Any] | None = None,
+    preloads: Mapping[str, Preload] = {},  # noqa: B006 - never mutated
+) -> Conversation:
+    """The user `ref` names, their state and preloaded rows, in one query (`query`, built by conversation_query
+    from the same `preloads`); a new user and their empty state are inserted.
 
     The insert is in the event's transaction, so an event that fails leaves nothing behind. A twin event
     inserting the same user at the same moment makes one insert fail with an IntegrityError: the engine runs
     that event again, and then the user is found.
     """
+    query = conversation_query(preloads) if query is None else query
     params = {"channel": ref.channel, "external_id": ref.external_id}
-    row = (await conn.execute(_READ, params)).first()
+    row = (await conn.execute(query, params)).first()
     if row is None or row[4] is None:
         user_id = row[0] if row is not None else await conn.scalar(
             insert(_USERS).values(channel=ref.channel, external_id=ref.external_id,
                                   display_name=storable(ref.display_name), lang=first_lang(ref),
                                   created_at=now, updated_at=now).returning(_USERS.c.id))
         await conn.execute(insert(_STATES).values(user_id=user_id, data={}, version=1, updated_at=now))
-        row = (await conn.execute(_READ, params)).one()
-    user_id, display_name, lang, erased_at, state_id, flow, step, data, version = row
+        row = (await conn.execute(query, params)).one()
+    user_id, display_name, lang, erased_at, state_id, flow, step, data, version = row[:len(_CONVERSATION_COLUMNS)]
     user = ChatUser(id=user_id, channel=ref.channel, display_name=display_name, lang=lang, erased_at=erased_at)
     user_was = (display_name, lang, erased_at)
     user.note_display_name(ref)
     data = data or {}
+    preloaded: dict[str, tuple[Any, ...] | None] = {}
+    start = len(_CONVERSATION_COLUMNS)
+    for name, preload in preloads.items():
+        values = tuple(row[start:start + len(preload.columns)])
+        preloaded[name] = None if all(v is None for v in values) else values
+        start += len(preload.columns)
     return Conversation(user=user, state=State(flow, step, dict(data)), state_id=state_id, version=version,
-                        user_was=user_was, state_was=(flow, step, data))
+                        user_was=user_was, state_was=(flow, step, data), preloaded=preloaded)

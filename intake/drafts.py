@@ -13,15 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, bindparam, insert, select, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot.flows import Preload
+from bot.state import ConversationState
+from bot.users import User
 from db.base import Base, UTCDateTime, utcnow
 from intake.sealing import SealedAnswers
 
-__all__ = ["Draft", "OpenDraft", "drafts_of", "get_draft", "new_draft", "save_draft"]
+__all__ = ["Draft", "OpenDraft", "draft_preload", "drafts_of", "get_draft", "new_draft", "save_draft"]
 
 OPEN, SUBMITTED, WITHDRAWN = "open", "submitted", "withdrawn"
 
@@ -91,6 +94,14 @@ _UPDATE = (
     .values(answers=bindparam("b_answers"), progress=bindparam("b_progress"), status=bindparam("b_status"),
             version=bindparam("new_version"), updated_at=bindparam("b_updated_at"))
 )
+
+
+def draft_preload() -> Preload:
+    """The draft a conversation's state points at (data["draft"]), read by the engine with the conversation."""
+    states, users = ConversationState.__table__, User.__table__
+    # The state's data only ever holds an int there (the flow writes it); a row of another user never matches.
+    onclause = and_(_DRAFTS.c.id == states.c.data["draft"].as_integer(), _DRAFTS.c.user_id == users.c.id)
+    return Preload(table=_DRAFTS, onclause=onclause, columns=_COLUMNS)
 
 
 async def new_draft(conn: AsyncConnection, *, user_id: int, award_id: str, now: datetime) -> OpenDraft:

@@ -28,6 +28,7 @@ from intake.drafts import (
     WITHDRAWN,
     Draft,
     OpenDraft,
+    draft_preload,
     drafts_of,
     get_draft,
     new_draft,
@@ -69,6 +70,8 @@ class IntakeFlow:
 
     name = "intake"
     commands = frozenset({"apply"})
+    # The draft the conversation points at, read with the conversation at every step.
+    preload = draft_preload()
 
     def __init__(self, forms: Mapping[str, Form]) -> None:
         self.forms = forms
@@ -237,7 +240,9 @@ class IntakeFlow:
         draft_id = ctx.state.data.get("draft")
         if not isinstance(draft_id, int):
             return None
-        draft = await get_draft(ctx.connection, draft_id=draft_id, user_id=ctx.user.id)
+        row = ctx.preloaded.get(self.name)
+        draft = OpenDraft(*row) if row is not None and row[0] == draft_id else \
+            await get_draft(ctx.connection, draft_id=draft_id, user_id=ctx.user.id)
         if draft is None or draft.status != OPEN:
             return None
         draft.touch(ctx.clock.now())  # any activity on the draft keeps it from being purged

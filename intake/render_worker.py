@@ -4,6 +4,8 @@ python-docx is Python code: a form takes some 20-40 ms of CPU, and in a thread i
 needs, so every other entrant's reply waited while one entrant's form was written (measured with 200 concurrent
 applicants in bench/intake.py). One worker process per bot process renders them instead, beside the loop.
 The worker starts with the first submission (about a second, once) and is shared by every engine in the process.
+Like any spawned process it imports the main script again, so a script that runs the bot keeps that work under
+`if __name__ == "__main__":` (kcxf, python -m bot, the benchmarks and pytest do).
 """
 
 from __future__ import annotations
