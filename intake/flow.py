@@ -627,8 +627,8 @@ def _pending(
                     yield "ask", Position(entry.fields[0], section, entry, len(items))
                 elif len(items) < entry.repeat.max and entry.id not in closed:
                     yield "more", Position(entry.fields[0], section, entry, len(items))
-            elif (entry.type == _DECLARATION) == declaring and form.visible(entry, answers) \
-                    and entry.id not in answers:
+            elif (entry.type == _DECLARATION) == declaring and entry.id not in answers \
+                    and form.visible(entry, answers):
                 yield "ask", Position(entry, section)
 
 

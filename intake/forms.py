@@ -388,7 +388,7 @@ class Form(_Data):
                         item = items[n] if n < len(items) else {}
                         total += len(entry.fields)
                         done += sum(_answered(f, item) for f in entry.fields)
-                elif self.visible(entry, answers):
+                elif entry.when is None or self.visible(entry, answers):  # most fields have no condition
                     total += 1
                     done += _answered(entry, answers)
         return done, total
