@@ -77,7 +77,7 @@ def markdown(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], 
               f"{applicants} applicants completing whole applications concurrently through one Engine "
               "(awards spread over the seven, frozen clock inside the window, declining answerer). "
               "Baseline: one bare committed INSERT of a small row into a scratch table, same engine, driver and "
-              "concurrency; ratio_to_commit = step p50 / commit p50. Submit (queue + .docx + staff notice) is "
+              "concurrency, half measured before the intake and half after; ratio_to_commit = step p50 / commit p50. Submit (queue + .docx + staff notice) is "
               "reported apart from the ordinary steps. lost = applicants whose record is missing, incomplete or "
               "differs from what they typed.", "",
               "| db | events | steps/s | step p50 ms | step p95 ms | submit p50 ms | submit p95 ms | commit p50 ms "
