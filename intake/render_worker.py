@@ -13,6 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
@@ -26,14 +29,29 @@ __all__ = ["render"]
 log = logging.getLogger(__name__)
 
 _pool: ProcessPoolExecutor | None = None
+# How often the worker looks whether the bot that started it is still there.
+PARENT_CHECK_S = 1.0
 
 
 def _executor() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         # spawn: a fresh interpreter, not a fork of a process running an event loop and database threads.
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_leave_with, initargs=(os.getpid(),))
     return _pool
+
+
+def _leave_with(parent: int) -> None:
+    """In the worker: exit once the bot is gone. A bot that is killed (SIGKILL, the OOM killer) cannot say
+    goodbye, and the worker, which holds its own end of the task queue, would otherwise wait for work forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="leave-with-the-bot", daemon=True).start()
 
 
 async def render(**kwargs: Any) -> Path:
