@@ -136,7 +136,7 @@ class Engine:
             try:
                 replies = await self._dispatch(ctx, event)
                 await ctx.flush()
-                await conversation.save(conn, now=utcnow())
+                await conversation.save(conn, now=utcnow(), guarded=ctx.guarded)
                 # Recorded last, so on SQLite the write lock is not held while the event is being answered; a
                 # twin that committed meanwhile makes this one change nothing (its receipt, or the state's
                 # version, tells).

@@ -63,6 +63,10 @@ class Context:
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Rows the flows' Preloads matched when the conversation was read, by flow name (None: no row).
     preloaded: dict[str, tuple[Any, ...] | None] = field(default_factory=dict)
+    # Set by a flow that wrote a row of its own under a version check in this event (the intake's draft): a
+    # concurrent event of the same user then conflicts on that row, so the engine need not write an unchanged
+    # state to make it conflict there.
+    guarded: bool = False
     _session: AsyncSession | None = None
 
     @property

@@ -75,18 +75,19 @@ class Conversation:
     # The flows' preloaded rows (bot.flows.Preload), by flow name; None where no row matched.
     preloaded: dict[str, tuple[Any, ...] | None] = field(default_factory=dict)
 
-    async def save(self, conn: AsyncConnection, *, now: datetime) -> None:
+    async def save(self, conn: AsyncConnection, *, now: datetime, guarded: bool = False) -> None:
         """Write what changed; StaleDataError when another event of this user saved the state meanwhile.
 
         A state read inside a flow is written even when the step changed nothing (a refused answer, a
         question): a concurrent step of the same user on another worker then meets a newer version and runs
-        again, so no reply is for a question already answered.
+        again, so no reply is for a question already answered. Unless the event is `guarded`: the flow wrote a
+        row of its own under a version check, where such a step conflicts already.
         """
         user, state = self.user, self.state
         if (user.display_name, user.lang, user.erased_at) != self.user_was:
             await conn.execute(_UPDATE_USER, {"user_id": user.id, "b_display_name": user.display_name,
                                               "b_lang": user.lang, "b_erased_at": user.erased_at, "now": now})
-        if self.state_was[0] is None and (state.flow, state.step, state.data) == self.state_was:
+        if (state.flow, state.step, state.data) == self.state_was and (self.state_was[0] is None or guarded):
             return
         result = await conn.execute(_UPDATE_STATE, {
             "state_id": self.state_id, "version": self.version, "new_version": self.version + 1,

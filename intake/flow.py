@@ -2,9 +2,12 @@
 
 Steps (ConversationState.step) and what they wait for:
     precheck:group → precheck:track → precheck:ip → precheck:incident → award → privacy
-    → ask (one field at a time; `data["position"]` says which) ⇄ more (another project?)
+    → ask (one field at a time; the draft's `progress["position"]` says which) ⇄ more (another project?)
     → summary (confirm, or a number to edit) → ask the declarations → submitted.
 Answers and navigation live in the Draft; the state only points at it, so a restart resumes at the same question.
+The draft is saved with a version check at every step, which is what keeps two events of one entrant from both
+answering the same question (see `ctx.guarded`): while questions follow one another the state does not change
+and is not written.
 Nothing here names an award or a field: the forms (config/forms/*.yaml) say what is asked.
 """
 
@@ -124,8 +127,13 @@ class IntakeFlow:
             notice = [TextOut(ctx.t("privacy.draft_gone", days=ctx.settings.draft_retention_days))] if gone else []
             return [*notice, *await self.start(ctx)]  # the call may have closed meanwhile; other drafts offered
         replies = await self._on_draft(ctx, draft, step, event)
-        await save_draft(ctx.connection, draft)  # at least touched
+        await self._save(ctx, draft)  # at least touched
         return replies
+
+    @staticmethod
+    async def _save(ctx: Context, draft: OpenDraft) -> None:
+        await save_draft(ctx.connection, draft)
+        ctx.guarded = True  # a twin event of this entrant now conflicts on the draft's version
 
     async def _on_draft(self, ctx: Context, draft: OpenDraft, step: str, event: Event) -> list[Reply]:
         form = self.forms[draft.award_id]
@@ -217,8 +225,9 @@ class IntakeFlow:
                                 now=ctx.clock.now())
         form = self.forms[draft.award_id]
         ctx.state.data = {"draft": draft.id}
-        intro = TextOut(ctx.t("intake.started", award=form.award.name.get(ctx.lang)))
-        return [intro, *self._next(ctx, draft, form)]
+        replies = [TextOut(ctx.t("intake.started", award=form.award.name.get(ctx.lang))), *self._next(ctx, draft, form)]
+        await self._save(ctx, draft)  # the first question's position
+        return replies
 
     async def _pick_draft(self, ctx: Context, value: str | None) -> list[Reply]:
         answer = _pick(value, ctx) or ""
@@ -230,10 +239,11 @@ class IntakeFlow:
         if draft is None or draft.status != OPEN:
             return self.offer_drafts(ctx, await drafts_of(ctx.session, user_id=ctx.user.id))
         draft.touch(ctx.clock.now())
-        await save_draft(ctx.connection, draft)
         form = self.forms[draft.award_id]
         ctx.state.data = {"draft": draft.id}
-        return [TextOut(ctx.t("intake.resumed", award=form.award.name.get(ctx.lang))), *self._next(ctx, draft, form)]
+        replies = [TextOut(ctx.t("intake.resumed", award=form.award.name.get(ctx.lang))), *self._next(ctx, draft, form)]
+        await self._save(ctx, draft)
+        return replies
 
     # -- the form --------------------------------------------------------------------------------------------
     async def _draft(self, ctx: Context) -> OpenDraft | None:
@@ -261,7 +271,7 @@ class IntakeFlow:
                 yes_no = (Choice(ctx.t("intake.answer_yes"), f"{PREFIX}yes"), Choice(ctx.t("intake.answer_no"), f"{PREFIX}no"))
                 return [*replies, TextOut(ctx.t("intake.more", prompt=group.more.get(ctx.lang)), yes_no)]
             ctx.state.step = "ask"
-            ctx.state.data = {**ctx.state.data, "position": position.key}
+            draft.progress = {**draft.progress, "position": position.key}
             return [*replies, self._question(ctx, draft, form, position)]
         if not declaring:
             ctx.state.step = "summary"
@@ -290,7 +300,7 @@ class IntakeFlow:
         return TextOut("\n".join(lines), tuple(choices))
 
     async def _answer(self, ctx: Context, draft: OpenDraft, form: Form, value: str | None, *, typed: bool) -> list[Reply]:
-        position = _position(form, draft.answers, ctx.state.data.get("position"))
+        position = _position(form, draft.answers, draft.progress.get("position"))
         if position is None:
             return self._next(ctx, draft, form)
         text = (value or "").strip()
@@ -331,8 +341,6 @@ class IntakeFlow:
         draft.answers = answers
         history = [*draft.progress.get("history", []), position.key]
         draft.progress = {**draft.progress, "history": history}
-        if ctx.state.data.get("editing"):
-            ctx.state.data = {k: v for k, v in ctx.state.data.items() if k != "editing"}
         replies = self._next(ctx, draft, form)
         if draft.progress.get("declaring") and not replies:
             return await self._submit(ctx, draft, form)
@@ -341,7 +349,7 @@ class IntakeFlow:
     def _back(self, ctx: Context, draft: OpenDraft, form: Form) -> list[Reply]:
         history = list(draft.progress.get("history", []))
         if not history:
-            position = _position(form, draft.answers, ctx.state.data.get("position"))
+            position = _position(form, draft.answers, draft.progress.get("position"))
             reply = [TextOut(ctx.t("intake.nothing_to_go_back"))]
             return reply + ([self._question(ctx, draft, form, position)] if position else [])
         key = history.pop()
@@ -368,7 +376,7 @@ class IntakeFlow:
 
     # -- attachments -------------------------------------------------------------------------------------------
     async def _file(self, ctx: Context, draft: OpenDraft, form: Form, event: FileIn) -> list[Reply]:
-        position = _position(form, draft.answers, ctx.state.data.get("position"))
+        position = _position(form, draft.answers, draft.progress.get("position"))
         try:
             stored = await asyncio.to_thread(
                 store_upload, files_dir=ctx.settings.files_dir, owner=str(ctx.user.id), file_name=event.file_name,
@@ -424,7 +432,6 @@ class IntakeFlow:
         if _small_number(answer) and 1 <= int(answer) <= len(rows):
             position, _ = rows[int(answer) - 1]
             draft.answers = _without_answer(draft.answers, position)
-            ctx.state.data = {**ctx.state.data, "editing": True}
             return self._next(ctx, draft, form)
         return [TextOut(ctx.t("intake.edit_unknown")), *self._summary(ctx, draft, form)]
 

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.state import ConversationState
 from bot.users import User
+from intake.drafts import Draft
 from intake.flow import PREFIX
 from intake.forms import Form
-from tests.intake.factories import typed_answer
+from tests.intake.factories import typed_answer, with_position
 
 # The first line of every form question the bot sends.
 PROGRESS = re.compile(r"^第 \d+/\d+ 项 · ")
@@ -37,13 +38,16 @@ class Applicant:
     typed: dict[str, str] = field(default_factory=dict)
 
     async def where(self) -> tuple[str | None, str | None, dict[str, Any], int]:
-        """(flow, step, data, version) of the stored conversation; version 0 before the first update."""
+        """(flow, step, data, saves) of the stored conversation; saves grows with every handled update (the
+        versions of the state and of the user's drafts: an answer saves only the draft), 0 before the first."""
         async with self.sessions() as session:
             state = await session.scalar(select(ConversationState).join(User)
                                          .where(User.external_id == str(self.user_id)))
             if state is None:
                 return None, None, {}, 0
-            return state.flow, state.step, dict(state.data), state.version
+            drafts = await session.scalars(select(Draft.version).where(Draft.user_id == state.user_id))
+            saves = state.version + sum(drafts.all())
+            return state.flow, state.step, await with_position(session, state.data), saves
 
     async def next_action(self) -> Action | None:
         """The answer to the question the conversation is at; None once the form is submitted."""

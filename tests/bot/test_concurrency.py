@@ -83,7 +83,7 @@ async def workers(
 
 @asynccontextmanager
 async def writes_held(url: str) -> AsyncIterator[None]:
-    """While inside, nobody can write the conversation states; reading them goes on."""
+    """While inside, nobody can write the conversation states or the drafts; reading them goes on."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # SQLite has one writer at a time: an open write transaction is enough (WAL readers are not blocked).
@@ -98,7 +98,7 @@ async def writes_held(url: str) -> AsyncIterator[None]:
     pool = make_engine(url)
     try:
         async with pool.connect() as conn:
-            await conn.execute(text("LOCK TABLE conversation_states IN EXCLUSIVE MODE"))
+            await conn.execute(text("LOCK TABLE conversation_states, drafts IN EXCLUSIVE MODE"))
             yield
             await conn.rollback()
     finally:

@@ -130,7 +130,7 @@ async def _assert_consistent(entrant: Entrant, forms: dict[str, Form]) -> None:
         assert draft is not None and draft.status == OPEN, state.data
         if state.step == "ask":
             form = forms[draft.award_id]
-            field_id = str(state.data.get("position", "")).split(".")[-1]
+            field_id = str(draft.progress.get("position", "")).split(".")[-1]
             assert form.field(field_id) is not None
         if state.step == "more":
             assert state.data.get("group") in {g.id for g in forms[draft.award_id].groups()}

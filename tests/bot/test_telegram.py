@@ -27,7 +27,7 @@ from bot.users import User
 from config.settings import Settings
 from knowledge.answer import KnowledgeBase
 from tests.databases import kcxf_env
-from tests.intake.factories import typed_answer
+from tests.intake.factories import typed_answer, with_position
 from tests.processes import child_env, listening
 from tests.stubs import BotApiStub, Call
 
@@ -252,7 +252,7 @@ async def _state(runtime: Runtime, user_id: int) -> tuple[str | None, str | None
             .where(User.channel == "telegram", User.external_id == str(user_id))
         )
         assert state is not None
-        return state.flow, state.step, dict(state.data)
+        return state.flow, state.step, await with_position(session, state.data)
 
 
 def test_kcxf_bot_without_a_token_fails_with_a_clear_message(tmp_path: Path):

@@ -94,7 +94,7 @@ async def apply(stub: BotApiStub, workers: Workers, me: Applicant, *, twist: str
         else:
             await workers.post(turn, update)
         twisted, turn = twisted or repeat, turn + 1
-        await _until(me.where, lambda got, before=version: got[3] > before, what=f"user {me.user_id} past v{version}")
+        await _until(me.where, lambda got, before=version: got[3] > before, what=f"user {me.user_id} past {version} saves")
         action = await me.next_action()
         if action is None:
             break

@@ -195,6 +195,15 @@ def overseas_english(form: Form, **kwargs: Any) -> dict[str, Any]:
     return answers_for(form, typed=OVERSEAS_EN, long_text=EN_LONG, **kwargs)
 
 
+async def with_position(session: AsyncSession, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A conversation state's data with the question the entrant is at, which the intake keeps in the draft."""
+    out = dict(data)
+    draft = await session.get(Draft, out["draft"]) if isinstance(out.get("draft"), int) else None
+    if draft is not None and "position" in draft.progress:
+        out["position"] = draft.progress["position"]
+    return out
+
+
 async def add_draft(session: AsyncSession, *, user_id: int, award_id: str, now: datetime | None = None) -> Draft:
     """An empty draft added and flushed through the ORM, for a test that sets up drafts without the chat."""
     draft = Draft(user_id=user_id, award_id=award_id, answers={}, progress={"history": [], "closed": []})
