@@ -300,7 +300,7 @@ class IntakeFlow:
         return TextOut("\n".join(lines), tuple(choices))
 
     async def _answer(self, ctx: Context, draft: OpenDraft, form: Form, value: str | None, *, typed: bool) -> list[Reply]:
-        position = _position(form, draft.answers, draft.progress.get("position"))
+        position = _position(form, draft.answers, _asked(ctx, draft))
         if position is None:
             return self._next(ctx, draft, form)
         text = (value or "").strip()
@@ -349,7 +349,7 @@ class IntakeFlow:
     def _back(self, ctx: Context, draft: OpenDraft, form: Form) -> list[Reply]:
         history = list(draft.progress.get("history", []))
         if not history:
-            position = _position(form, draft.answers, draft.progress.get("position"))
+            position = _position(form, draft.answers, _asked(ctx, draft))
             reply = [TextOut(ctx.t("intake.nothing_to_go_back"))]
             return reply + ([self._question(ctx, draft, form, position)] if position else [])
         key = history.pop()
@@ -376,7 +376,7 @@ class IntakeFlow:
 
     # -- attachments -------------------------------------------------------------------------------------------
     async def _file(self, ctx: Context, draft: OpenDraft, form: Form, event: FileIn) -> list[Reply]:
-        position = _position(form, draft.answers, draft.progress.get("position"))
+        position = _position(form, draft.answers, _asked(ctx, draft))
         try:
             stored = await asyncio.to_thread(
                 store_upload, files_dir=ctx.settings.files_dir, owner=str(ctx.user.id), file_name=event.file_name,
@@ -637,6 +637,11 @@ def _pending(
             elif (entry.type == _DECLARATION) == declaring and entry.id not in answers \
                     and form.visible(entry, answers):
                 yield "ask", Position(entry, section)
+
+
+def _asked(ctx: Context, draft: OpenDraft) -> object:
+    """The key of the question last asked; a conversation saved by an earlier version keeps it in its state."""
+    return draft.progress.get("position", ctx.state.data.get("position"))
 
 
 def _position(form: Form, answers: Mapping[str, Any], key: object) -> Position | None:

@@ -348,3 +348,25 @@ async def test_an_answer_reads_its_conversation_and_draft_in_one_query_and_write
     assert [s.split(" ")[0] for s in statements] == ["SELECT", "UPDATE"], statements
     assert statements[1:] == ["UPDATE drafts SET"]
     assert (await entrant.draft()).answers[field.id]
+
+
+async def test_an_answer_to_a_question_asked_before_an_upgrade_is_taken(
+    engine: Engine, forms: dict[str, Form]
+) -> None:
+    # Earlier versions kept the question asked in the conversation state; an entrant mid-form at the upgrade
+    # answers it and the answer is stored, not met with the same question again.
+    entrant = Entrant(engine, forms["pioneer_person"])
+    await entrant.to_form()
+    _, _, data = await entrant.state()
+    position = data["position"]
+    async with engine.sessionmaker() as session, session.begin():
+        state = await session.scalar(select(ConversationState).join(User)
+                                     .where(User.external_id == entrant.user.external_id))
+        draft = await session.scalar(select(Draft).where(Draft.id == data["draft"]))
+        assert state is not None and draft is not None
+        state.data = {"draft": draft.id, "position": position}
+        draft.set_progress({k: v for k, v in draft.progress.items() if k != "position"})
+    field = entrant.form.field(position.split(".")[-1])
+    replies = await entrant.say(typed_answer(entrant.form, field, typed={}, long_text=None))
+    assert "第 2/" in _text(replies), _text(replies)
+    assert field.id in (await entrant.draft()).answers
