@@ -131,10 +131,12 @@ async def test_separate_console_processes_never_let_more_than_the_limit_through(
         one_by_one = [await attempt(clients[n], "li.ming", "wrong password!") for n in range(LIMIT * 2)]
         at_once = await asyncio.gather(*(attempt(clients[LIMIT * 2 + n], "zhao.lei", "wrong password!")
                                          for n in range(LIMIT * 2)))
-        for results in (one_by_one, at_once):
-            codes = [r.status_code for r in results]
-            # However the attempts interleave, no more than LIMIT reach the password check in the window.
-            assert codes.count(401) == LIMIT and codes.count(429) == LIMIT, codes
+        codes = [r.status_code for r in one_by_one]
+        assert codes == [401] * LIMIT + [429] * LIMIT, codes
+        # However the attempts interleave, no more than LIMIT reach the password check in the window. Fewer may:
+        # an attempt counts every attempt committed before it counts, later ones included (seen under load).
+        codes = [r.status_code for r in at_once]
+        assert codes.count(401) <= LIMIT and codes.count(401) + codes.count(429) == LIMIT * 2, codes
         for n, name in enumerate(("li.ming", "li.ming", "zhao.lei", "zhao.lei")):
             assert (await attempt(clients[-4 + n], name, PASSWORD)).status_code == 429
     finally:
