@@ -42,7 +42,8 @@ class Draft(Base):
     # Identity numbers and phones are encrypted in the row and plain here (intake.sealing).
     answers: Mapped[dict[str, Any]] = mapped_column(SealedAnswers, default=dict)
     # Navigation, kept apart from the answers so the snapshot holds only what the entrant said:
-    # {"history": [positions answered, newest last], "closed": [groups the entrant said are complete]}
+    # {"history": [positions answered, newest last], "closed": [groups the entrant said are complete],
+    #  "position": the question last asked}
     progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=OPEN)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
