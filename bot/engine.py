@@ -11,11 +11,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
 from bot.flows import Context, Flow, Preload
-from bot.language import DEFAULT_LANG, LANGS, Lang, is_lang
+from bot.language import LANGS, Lang, is_lang
 from bot.receipts import record_once, seen
 from bot.replies import Choice, Reply, TextOut
 from bot.state import conversation_query, open_conversation
-from bot.users import UserRef
+from bot.users import UserRef, hinted_lang
 from db.base import utcnow
 
 if TYPE_CHECKING:
@@ -104,10 +104,10 @@ class Engine:
                 last_conflict = exc
             except Exception:
                 log.exception("event %s from %s failed before dispatch", type(event).__name__, user_ref)
-                return [TextOut(self.texts.t("engine.error", _fallback_lang(user_ref)))]
+                return [TextOut(self.texts.t("engine.error", hinted_lang(user_ref)))]
         log.error("giving up on %s from %s after %d conflicts: %s",
                   type(event).__name__, user_ref, MAX_ATTEMPTS, last_conflict)
-        return [TextOut(self.texts.t("engine.error", _fallback_lang(user_ref)))]
+        return [TextOut(self.texts.t("engine.error", hinted_lang(user_ref)))]
 
     async def _handle_once(self, user_ref: UserRef, event: Event, *, once: Sequence[str]) -> list[Reply]:
         async with self.db.connect() as conn:
@@ -247,6 +247,3 @@ def _command_name(raw: str) -> str:
     return raw.strip().lstrip("/").split("@", 1)[0].lower()
 
 
-def _fallback_lang(user_ref: UserRef) -> Lang:
-    hint = (user_ref.lang_hint or "").lower()[:2]
-    return hint if is_lang(hint) else DEFAULT_LANG

@@ -19,7 +19,7 @@ from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.users import ChatUser, User, UserRef, first_lang
+from bot.users import ChatUser, User, UserRef, hinted_lang
 from db.base import Base, UTCDateTime, storable, utcnow
 
 if TYPE_CHECKING:
@@ -132,8 +132,7 @@ _UPDATE_STATE = (
 
 
 async def open_conversation(
-    conn: AsyncConnection, ref: UserRef, *, now: datetime, query: Select[Any] | None = None,
-    preloads: Mapping[str, Preload] = {},  # noqa: B006 - never mutated
+    conn: AsyncConnection, ref: UserRef, *, now: datetime, query: Select[Any], preloads: Mapping[str, Preload],
 ) -> Conversation:
     """The user `ref` names, their state and preloaded rows, in one query (`query`, built by conversation_query
     from the same `preloads`); a new user and their empty state are inserted.
@@ -142,13 +141,12 @@ async def open_conversation(
     inserting the same user at the same moment makes one insert fail with an IntegrityError: the engine runs
     that event again, and then the user is found.
     """
-    query = conversation_query(preloads) if query is None else query
     params = {"channel": ref.channel, "external_id": ref.external_id}
     row = (await conn.execute(query, params)).first()
     if row is None or row[4] is None:
         user_id = row[0] if row is not None else await conn.scalar(
             insert(_USERS).values(channel=ref.channel, external_id=ref.external_id,
-                                  display_name=storable(ref.display_name), lang=first_lang(ref),
+                                  display_name=storable(ref.display_name), lang=hinted_lang(ref),
                                   created_at=now, updated_at=now).returning(_USERS.c.id))
         await conn.execute(insert(_STATES).values(user_id=user_id, data={}, version=1, updated_at=now))
         row = (await conn.execute(query, params)).one()

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.language import DEFAULT_LANG, is_lang
+from bot.language import DEFAULT_LANG, Lang, is_lang
 from db.base import Base, UTCDateTime, storable, utcnow
 
-__all__ = ["ChatUser", "User", "UserRef", "first_lang"]
+__all__ = ["ChatUser", "User", "UserRef", "hinted_lang"]
 
 
 class User(Base):
@@ -73,7 +73,7 @@ class ChatUser:
             self.display_name = storable(ref.display_name)
 
 
-def first_lang(ref: UserRef) -> str:
-    """A new user's language: the one their client hints at, or Chinese."""
+def hinted_lang(ref: UserRef) -> Lang:
+    """The language the user's client hints at, or Chinese: a new user's, and the one to apologise in."""
     hint = (ref.lang_hint or "").lower()[:2]
     return hint if is_lang(hint) else DEFAULT_LANG

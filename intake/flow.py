@@ -250,9 +250,11 @@ class IntakeFlow:
         draft_id = ctx.state.data.get("draft")
         if not isinstance(draft_id, int):
             return None
-        row = ctx.preloaded.get(self.name)
-        draft = OpenDraft(*row) if row is not None and row[0] == draft_id else \
-            await get_draft(ctx.connection, draft_id=draft_id, user_id=ctx.user.id)
+        if self.name in ctx.preloaded:  # read with the conversation, from the same data["draft"]: None is gone
+            row = ctx.preloaded[self.name]
+            draft = None if row is None else OpenDraft(*row)
+        else:
+            draft = await get_draft(ctx.connection, draft_id=draft_id, user_id=ctx.user.id)
         if draft is None or draft.status != OPEN:
             return None
         draft.touch(ctx.clock.now())  # any activity on the draft keeps it from being purged
