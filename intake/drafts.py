@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, and_, bindparam, insert, select, update
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Integer,
+    Row,
+    String,
+    and_,
+    bindparam,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,9 +34,9 @@ from bot.flows import Preload
 from bot.state import ConversationState
 from bot.users import User
 from db.base import Base, UTCDateTime, utcnow
-from intake.sealing import SealedAnswers
+from intake.sealing import SealedAnswers, installed
 
-__all__ = ["Draft", "OpenDraft", "draft_preload", "drafts_of", "get_draft", "new_draft", "save_draft"]
+__all__ = ["Draft", "OpenDraft", "draft_preload", "drafts_of", "get_draft", "new_draft", "open_draft", "save_draft"]
 
 OPEN, SUBMITTED, WITHDRAWN = "open", "submitted", "withdrawn"
 
@@ -79,6 +91,8 @@ class OpenDraft:
     status: str
     version: int
     updated_at: datetime
+    # The answers as the row holds them (sealed): saving keeps the envelopes of values that did not change.
+    stored: dict[str, Any]
 
     def touch(self, now: datetime) -> None:
         """Record activity at `now` (the injectable clock), which the retention period counts from."""
@@ -86,8 +100,10 @@ class OpenDraft:
 
 
 _DRAFTS = Draft.__table__
-_COLUMNS = (_DRAFTS.c.id, _DRAFTS.c.key, _DRAFTS.c.user_id, _DRAFTS.c.award_id, _DRAFTS.c.answers,
-            _DRAFTS.c.progress, _DRAFTS.c.status, _DRAFTS.c.version, _DRAFTS.c.updated_at)
+# The answers as stored, still sealed: open_draft opens them and keeps the envelopes for save_draft.
+_COLUMNS = (_DRAFTS.c.id, _DRAFTS.c.key, _DRAFTS.c.user_id, _DRAFTS.c.award_id,
+            type_coerce(_DRAFTS.c.answers, JSON).label("stored_answers"), _DRAFTS.c.progress, _DRAFTS.c.status,
+            _DRAFTS.c.version, _DRAFTS.c.updated_at)
 # Built once: the flow reads and writes the draft at every step.
 _READ = select(*_COLUMNS).where(_DRAFTS.c.id == bindparam("draft_id"), _DRAFTS.c.user_id == bindparam("user_id"))
 _UPDATE = (
@@ -112,25 +128,35 @@ async def new_draft(conn: AsyncConnection, *, user_id: int, award_id: str, now: 
               "created_at": now, "updated_at": now}
     draft_id = await conn.scalar(insert(_DRAFTS).values(values).returning(_DRAFTS.c.id))
     return OpenDraft(id=draft_id, key=values["key"], user_id=user_id, award_id=award_id, answers={},
-                     progress=values["progress"], status=OPEN, version=1, updated_at=now)
+                     progress=values["progress"], status=OPEN, version=1, updated_at=now, stored={})
 
 
 async def get_draft(conn: AsyncConnection, *, draft_id: int, user_id: int) -> OpenDraft | None:
     """The user's draft with this id (never another user's)."""
     row = (await conn.execute(_READ, {"draft_id": draft_id, "user_id": user_id})).first()
-    return None if row is None else OpenDraft(*row)
+    return None if row is None else open_draft(row)
+
+
+def open_draft(row: Row[Any] | tuple[Any, ...]) -> OpenDraft:
+    """The draft in a row of the draft columns (get_draft's, or the preload's), its answers opened."""
+    draft_id, key, user_id, award_id, stored, progress, status, version, updated_at = row
+    stored = stored or {}
+    return OpenDraft(id=draft_id, key=key, user_id=user_id, award_id=award_id, answers=installed().open(stored),
+                     progress=progress, status=status, version=version, updated_at=updated_at, stored=stored)
 
 
 async def save_draft(conn: AsyncConnection, draft: OpenDraft) -> None:
     """Write the draft back; StaleDataError when it was saved meanwhile (another event, /delete, the console)."""
+    stored = installed().seal(draft.answers, draft.stored)  # the column type leaves these envelopes as they are
     result = await conn.execute(_UPDATE, {
         "draft_id": draft.id, "version": draft.version, "new_version": draft.version + 1,
-        "b_answers": draft.answers, "b_progress": draft.progress, "b_status": draft.status,
+        "b_answers": stored, "b_progress": draft.progress, "b_status": draft.status,
         "b_updated_at": draft.updated_at,
     })
     if result.rowcount != 1:
         raise StaleDataError(f"draft {draft.id} was saved meanwhile (read at version {draft.version})")
     draft.version += 1
+    draft.stored = stored
 
 
 async def drafts_of(session: AsyncSession, *, user_id: int, status: str = OPEN) -> Sequence[Draft]:

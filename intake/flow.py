@@ -35,6 +35,7 @@ from intake.drafts import (
     drafts_of,
     get_draft,
     new_draft,
+    open_draft,
     save_draft,
 )
 from intake.files import UploadRefused, remove_uploads, store_upload, upload_paths, uploads_of
@@ -252,7 +253,7 @@ class IntakeFlow:
             return None
         if self.name in ctx.preloaded:  # read with the conversation, from the same data["draft"]: None is gone
             row = ctx.preloaded[self.name]
-            draft = None if row is None else OpenDraft(*row)
+            draft = None if row is None else open_draft(row)
         else:
             draft = await get_draft(ctx.connection, draft_id=draft_id, user_id=ctx.user.id)
         if draft is None or draft.status != OPEN:

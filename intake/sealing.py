@@ -9,6 +9,13 @@ A sealed value is stored in place of the answer as {"$sealed": "<Fernet token of
 snapshot stays readable for debugging and SQL, and opening needs no form (any envelope is opened, so a field
 that stops being sensitive in a later edition still opens).
 
+Opening and sealing run at every chat step, and a Fernet token costs far more than the rest of the step's
+Python, so each Sealer remembers the tokens it opened (token -> JSON text, bounded), and sealing reuses the
+envelope a row already holds for a value that did not change (`previous`). Neither stores anything new: the
+plain values are in the process's memory while it works on them anyway, beside the key that opens every row.
+A reused envelope is only ever the same row's own, so equal values in two rows never share a ciphertext; and
+none is reused while the keys are being rotated (KCXF_DATA_KEY=NEW,OLD), when every write seals under NEW.
+
 The process installs one Sealer (the data keys and the sensitive field ids of its forms) when it opens the
 database: `bot.runtime.Runtime.sessionmaker()` does it. Writing or reading answers with none installed fails
 loudly rather than storing clear text.
@@ -17,8 +24,9 @@ loudly rather than storing clear text.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Dialect
@@ -29,6 +37,8 @@ from intake.data_keys import DataKeys
 __all__ = ["ENVELOPE", "SealedAnswers", "Sealer", "SealerMissing", "install", "installed"]
 
 ENVELOPE = "$sealed"
+# Tokens remembered per Sealer: a few values per draft, for many more entrants than are ever mid-form at once.
+OPENED_TOKENS = 8192
 
 
 class SealerMissing(RuntimeError):
@@ -41,33 +51,46 @@ class Sealer:
 
     keys: DataKeys
     fields: frozenset[str]
+    _decrypt: Callable[[str], str] = field(init=False, repr=False, compare=False)
 
-    def seal(self, answers: Mapping[str, Any]) -> dict[str, Any]:
-        """A copy with every value of a sensitive field replaced by its envelope."""
-        return {key: self._seal_value(value) if key in self.fields else self._seal_within(value)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_decrypt", lru_cache(maxsize=OPENED_TOKENS)(self.keys.decrypt))
+
+    def seal(self, answers: Mapping[str, Any], previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """A copy with every value of a sensitive field replaced by its envelope.
+
+        `previous` is what the same row held (sealed): where a value is unchanged, its envelope is kept.
+        """
+        previous = previous if isinstance(previous, dict) else {}
+        return {key: self._seal_value(value, previous.get(key)) if key in self.fields
+                else self._seal_within(value, previous.get(key))
                 for key, value in answers.items()}
 
     def open(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """A copy with every envelope replaced by the value it holds."""
         return {key: self._open_within(value) for key, value in answers.items()}
 
-    def _seal_value(self, value: Any) -> Any:
+    def _seal_value(self, value: Any, previous: Any) -> Any:
         if value is None or _is_envelope(value):
             return value
+        # With one key every envelope is under the current key; during a rotation it may be under the old one.
+        if self.keys.count == 1 and _is_envelope(previous) and self._open_within(previous) == value:
+            return previous
         return {ENVELOPE: self.keys.encrypt(json.dumps(value, ensure_ascii=False))}
 
     # Nested answers are dicts and lists, as JSON makes them; checking for those (not the Mapping ABC) first
     # keeps the walk cheap, and it runs on every read and write of a draft.
-    def _seal_within(self, value: Any) -> Any:
+    def _seal_within(self, value: Any, previous: Any) -> Any:
         if isinstance(value, dict):
-            return value if _is_envelope(value) else self.seal(value)
+            return value if _is_envelope(value) else self.seal(value, previous)
         if isinstance(value, list):
-            return [self._seal_within(item) for item in value]
+            before = previous if isinstance(previous, list) else []
+            return [self._seal_within(item, before[n] if n < len(before) else None) for n, item in enumerate(value)]
         return value
 
     def _open_within(self, value: Any) -> Any:
         if isinstance(value, dict):
-            return json.loads(self.keys.decrypt(value[ENVELOPE])) if _is_envelope(value) else self.open(value)
+            return json.loads(self._decrypt(value[ENVELOPE])) if _is_envelope(value) else self.open(value)
         if isinstance(value, list):
             return [self._open_within(item) for item in value]
         return value

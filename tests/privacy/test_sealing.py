@@ -13,15 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.engine import Engine
 from bot.users import User
 from config import Campaign, Settings
 from intake import queue, sealing
 from intake.data_keys import DataKeyError, DataKeys, new_key
 from intake.drafts import Draft
+from intake.flow import PREFIX
 from intake.forms import Form, load_forms
 from intake.rekey import reseal_all
 from intake.sensitive import sensitive_field_ids
-from tests.intake.factories import ID_NUMBER, add_draft, answers_for
+from tests.intake.factories import ID_NUMBER, add_draft, answers_for, typed_answer
+from tests.intake.test_flow import Entrant, engine  # noqa: F401 - the fixture
 
 FIELDS = frozenset({"id_number", "contact_mobile", "recommender_contact"})
 SUBMITTED_AT = datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -60,6 +63,55 @@ def test_sealing_replaces_sensitive_values_at_any_depth_and_opening_restores_the
     assert sealer.open(sealed) == answers
     assert sealer.seal(sealed) == sealed  # already sealed values are left as they are
     assert sealer.seal(answers)["id_number"] != sealed["id_number"]  # Fernet tokens are randomised
+
+
+def test_sealing_keeps_the_rows_own_envelopes_of_unchanged_values_and_seals_changed_ones_afresh():
+    key = new_key()
+    sealer = sealing.Sealer(DataKeys([key]), FIELDS)
+    answers = {"id_number": ID_NUMBER, "contact_mobile": "+8613812345678",
+               "projects": [{"recommender_contact": "+8613912345678"}, {"recommender_contact": "+8613912345679"}]}
+    stored = sealer.seal(answers)
+    changed = {**answers, "contact_mobile": "+8613800000000",
+               "projects": [answers["projects"][0], {"recommender_contact": "+8613900000000"}]}
+    again = sealer.seal(changed, stored)
+    assert again["id_number"] == stored["id_number"]
+    assert again["projects"][0] == stored["projects"][0]
+    assert again["contact_mobile"] != stored["contact_mobile"]
+    assert again["projects"][1] != stored["projects"][1]
+    assert sealer.open(again) == changed
+    # Another row's envelope of the same value is never taken: without its own previous row a value is sealed
+    # afresh, so equal numbers in two drafts do not show as equal ciphertexts.
+    assert sealer.seal(answers)["id_number"] != stored["id_number"]
+    # During a key rotation every write seals under the first key, unchanged values included.
+    rotating = sealing.Sealer(DataKeys([new_key(), key]), FIELDS)  # KCXF_DATA_KEY=NEW,OLD
+    assert rotating.seal(answers, stored)["id_number"] != stored["id_number"]
+
+
+async def test_the_chat_leaves_an_unchanged_answers_envelope_as_the_row_holds_it(
+    engine: Engine, forms: dict[str, Form], settings: Settings,  # noqa: F811 - engine: the fixture imported above
+):
+    form = forms["pioneer_person"]
+    entrant = Entrant(engine, form)
+    await entrant.to_form()
+    envelopes = []
+    for _ in range(400):
+        _, step, data = await entrant.state()
+        if step == "more":
+            await entrant.press(f"{PREFIX}no")
+            continue
+        if step != "ask":
+            break
+        field = form.field(data["position"].split(".")[-1])
+        if field.type == "file_list":
+            await entrant.press(f"{PREFIX}skip")
+        else:
+            await entrant.say(typed_answer(form, field, typed={}, long_text=None))
+        [stored] = raw_answers(settings, "drafts")
+        if stored.get("id_number") is not None:
+            envelopes.append(stored["id_number"])
+    assert step == "summary" and len(envelopes) > 10
+    assert all(envelope == envelopes[0] for envelope in envelopes)  # sealed once, when it was answered
+    assert (await entrant.draft()).answers["id_number"] == ID_NUMBER
 
 
 def test_every_sensitive_type_of_the_shipped_forms_is_sealed(forms: dict[str, Form]):
