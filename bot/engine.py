@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from bot.flows import Context, Flow, Preload
 from bot.language import LANGS, Lang, is_lang
 from bot.receipts import record_once, seen
 from bot.replies import Choice, Reply, TextOut
-from bot.state import conversation_query, open_conversation
+from bot.state import Conversation, conversation_query, open_conversation
 from bot.users import UserRef, hinted_lang
 from db.base import utcnow
 
@@ -37,6 +38,9 @@ LANG_CHOICE_PREFIX = "lang:"
 # Two events of one user racing (a double tap, a second worker) end in a unique-key or version conflict;
 # the loser is simply run again on the winner's committed state.
 MAX_ATTEMPTS = 3
+# Conversations kept in memory as their last event committed them, for the next event of the same user: about
+# as many as are in the middle of a form at once. Each holds its draft as stored (sealed), a few kilobytes.
+RECENT_CONVERSATIONS = 1024
 
 
 class Engine:
@@ -69,6 +73,9 @@ class Engine:
             flow.name: preload for flow in flows if (preload := getattr(flow, "preload", None)) is not None
         }
         self._conversation = conversation_query(self._preloads)
+        # Users in a flow, by (channel, external id): the conversation as their last event here committed it.
+        # Reading it again is a query per message, and with the draft it is the largest row a step touches.
+        self._recent: OrderedDict[tuple[str, str], Conversation] = OrderedDict()
 
     def _register(self, flow: Flow) -> None:
         if flow.name in self._flows:
@@ -110,13 +117,19 @@ class Engine:
         return [TextOut(self.texts.t("engine.error", hinted_lang(user_ref)))]
 
     async def _handle_once(self, user_ref: UserRef, event: Event, *, once: Sequence[str]) -> list[Reply]:
+        key = (user_ref.channel, user_ref.external_id)
+        # Taken out while the event runs: a failed or conflicting event leaves none, and its retry reads afresh.
+        recent = self._recent.pop(key, None)
         async with self.db.connect() as conn:
             if await seen(conn, once):
                 log.info("%s from %s already handled (%s); dropped",
                          type(event).__name__, user_ref, ", ".join(once))
                 return []
-            conversation = await open_conversation(conn, user_ref, now=utcnow(), query=self._conversation,
-                                                   preloads=self._preloads)
+            if recent is not None:
+                conversation = recent.fork(user_ref)
+            else:
+                conversation = await open_conversation(conn, user_ref, now=utcnow(), query=self._conversation,
+                                                       preloads=self._preloads)
             user, state = conversation.user, conversation.state
             kind = type(event).__name__
             log.info("event %s from user %s (%s), flow=%s step=%s", kind, user.id, user_ref, state.flow, state.step)
@@ -132,6 +145,7 @@ class Engine:
                 settings=self.settings,
                 sessions=self.sessionmaker,
                 preloaded=conversation.preloaded,
+                state_at=conversation.state_at,
             )
             try:
                 replies = await self._dispatch(ctx, event)
@@ -146,6 +160,7 @@ class Engine:
                              kind, user_ref, ", ".join(once))
                     return []
                 await conn.commit()
+                self._remember(key, conversation)
             except (IntegrityError, StaleDataError):
                 raise
             except Exception:
@@ -161,6 +176,15 @@ class Engine:
             except Exception:  # the event is committed; a failed side task must not turn it into an error
                 log.exception("after-commit task of %s from user %s failed", kind, user.id)
         return replies
+
+    def _remember(self, key: tuple[str, str], conversation: Conversation) -> None:
+        # Only a user in a flow: every later event of theirs then checks the state's version in a write (see
+        # Conversation.fork). Outside a flow an event may write nothing, and /delete has left its flow.
+        if conversation.state.flow is None:
+            return
+        self._recent[key] = conversation
+        if len(self._recent) > RECENT_CONVERSATIONS:
+            self._recent.popitem(last=False)
 
     async def _dispatch(self, ctx: Context, event: Event) -> list[Reply]:
         if isinstance(event, CommandIn):

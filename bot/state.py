@@ -1,7 +1,8 @@
 """Where a user is in a conversation: the active flow, its step and the answers so far, stored per user.
 
-Every event reads its user and their state with one query and writes back only what changed, checking the
-state's version itself. This is the path every message takes, and on it the ORM's identity map and unit of work
+Every event reads its user and their state with one query (or continues from the engine's copy of what its
+last event committed, see `Conversation.fork`) and writes back only what changed, checking the state's version
+itself. This is the path every message takes, and on it the ORM's identity map and unit of work
 cost several times what the database took to commit (bench/intake.py compares a step with a bare commit), so the
 conversation is handled in SQLAlchemy Core; the ORM class below defines the table.
 """
@@ -75,19 +76,46 @@ class Conversation:
     # The flows' preloaded rows (bot.flows.Preload), by flow name; None where no row matched.
     preloaded: dict[str, tuple[Any, ...] | None] = field(default_factory=dict)
 
+    @property
+    def state_at(self) -> tuple[int, int]:
+        """The state row's id and the version this event read: a flow's guarded write checks it (bot.flows)."""
+        return self.state_id, self.version
+
+    def fork(self, ref: UserRef) -> Conversation:
+        """The conversation for the user's next event, from this one as it was committed.
+
+        Good only while nobody else has saved the state since: every event on a fork checks the state's version
+        in a write (the state's own, or a flow's guarded write), so a stale fork ends in a StaleDataError and
+        the engine runs the event again on a fresh read. A change to the user also saves the state, so its
+        version covers the user's row too.
+        """
+        display_name, lang, erased_at = self.user_was
+        user = ChatUser(id=self.user.id, channel=self.user.channel, display_name=display_name, lang=lang,
+                        erased_at=erased_at)
+        user.note_display_name(ref)
+        flow, step, data = self.state_was
+        # A row the flow put back as written; "no row" is left out, as it was said of the data then read.
+        preloaded = {name: row for name, row in self.preloaded.items() if row is not None}
+        return Conversation(user=user, state=State(flow, step, dict(data)), state_id=self.state_id,
+                            version=self.version, user_was=self.user_was, state_was=self.state_was,
+                            preloaded=preloaded)
+
     async def save(self, conn: AsyncConnection, *, now: datetime, guarded: bool = False) -> None:
         """Write what changed; StaleDataError when another event of this user saved the state meanwhile.
 
         A state read inside a flow is written even when the step changed nothing (a refused answer, a
         question): a concurrent step of the same user on another worker then meets a newer version and runs
         again, so no reply is for a question already answered. Unless the event is `guarded`: the flow wrote a
-        row of its own under a version check, where such a step conflicts already.
+        row of its own under a version check of that row and of the state, where such a step conflicts already.
         """
         user, state = self.user, self.state
-        if (user.display_name, user.lang, user.erased_at) != self.user_was:
+        user_now = (user.display_name, user.lang, user.erased_at)
+        user_changed = user_now != self.user_was
+        if user_changed:
             await conn.execute(_UPDATE_USER, {"user_id": user.id, "b_display_name": user.display_name,
                                               "b_lang": user.lang, "b_erased_at": user.erased_at, "now": now})
-        if (state.flow, state.step, state.data) == self.state_was and (self.state_was[0] is None or guarded):
+        state_now = (state.flow, state.step, state.data)
+        if not user_changed and state_now == self.state_was and (self.state_was[0] is None or guarded):
             return
         result = await conn.execute(_UPDATE_STATE, {
             "state_id": self.state_id, "version": self.version, "new_version": self.version + 1,
@@ -96,6 +124,9 @@ class Conversation:
         if result.rowcount != 1:
             raise StaleDataError(f"conversation state {self.state_id} of user {user.id} was saved meanwhile "
                                  f"(read at version {self.version})")
+        # As committed, once the engine commits: what a fork starts from.
+        self.version += 1
+        self.user_was, self.state_was = user_now, state_now
 
 
 _USERS, _STATES = User.__table__, ConversationState.__table__

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    exists,
     insert,
     select,
     type_coerce,
@@ -98,6 +99,11 @@ class OpenDraft:
         """Record activity at `now` (the injectable clock), which the retention period counts from."""
         self.updated_at = now
 
+    def row(self) -> tuple[Any, ...]:
+        """The draft as a row of its columns (as `open_draft` takes it), answers sealed as stored."""
+        return (self.id, self.key, self.user_id, self.award_id, self.stored, self.progress, self.status,
+                self.version, self.updated_at)
+
 
 _DRAFTS = Draft.__table__
 # The answers as stored, still sealed: open_draft opens them and keeps the envelopes for save_draft.
@@ -106,8 +112,13 @@ _COLUMNS = (_DRAFTS.c.id, _DRAFTS.c.key, _DRAFTS.c.user_id, _DRAFTS.c.award_id,
             _DRAFTS.c.version, _DRAFTS.c.updated_at)
 # Built once: the flow reads and writes the draft at every step.
 _READ = select(*_COLUMNS).where(_DRAFTS.c.id == bindparam("draft_id"), _DRAFTS.c.user_id == bindparam("user_id"))
+_STATES = ConversationState.__table__
+# Saved only while the conversation is where the event read it: a step of the same entrant on another worker
+# that moved it (/cancel, another draft, even without touching this one) makes this one conflict and run again.
 _UPDATE = (
-    update(_DRAFTS).where(_DRAFTS.c.id == bindparam("draft_id"), _DRAFTS.c.version == bindparam("version"))
+    update(_DRAFTS).where(_DRAFTS.c.id == bindparam("draft_id"), _DRAFTS.c.version == bindparam("version"),
+                          exists().where(_STATES.c.id == bindparam("state_id"),
+                                         _STATES.c.version == bindparam("state_version")))
     .values(answers=bindparam("b_answers"), progress=bindparam("b_progress"), status=bindparam("b_status"),
             version=bindparam("new_version"), updated_at=bindparam("b_updated_at"))
 )
@@ -115,9 +126,9 @@ _UPDATE = (
 
 def draft_preload() -> Preload:
     """The draft a conversation's state points at (data["draft"]), read by the engine with the conversation."""
-    states, users = ConversationState.__table__, User.__table__
+    users = User.__table__
     # The state's data only ever holds an int there (the flow writes it); a row of another user never matches.
-    onclause = and_(_DRAFTS.c.id == states.c.data["draft"].as_integer(), _DRAFTS.c.user_id == users.c.id)
+    onclause = and_(_DRAFTS.c.id == _STATES.c.data["draft"].as_integer(), _DRAFTS.c.user_id == users.c.id)
     return Preload(table=_DRAFTS, onclause=onclause, columns=_COLUMNS)
 
 
@@ -145,16 +156,20 @@ def open_draft(row: Row[Any] | tuple[Any, ...]) -> OpenDraft:
                      progress=progress, status=status, version=version, updated_at=updated_at, stored=stored)
 
 
-async def save_draft(conn: AsyncConnection, draft: OpenDraft) -> None:
-    """Write the draft back; StaleDataError when it was saved meanwhile (another event, /delete, the console)."""
+async def save_draft(conn: AsyncConnection, draft: OpenDraft, *, state_at: tuple[int, int]) -> None:
+    """Write the draft back; StaleDataError when it was saved meanwhile (another event, /delete, the console) or
+    when the conversation state is no longer at `state_at` (its id and the version the event read)."""
     stored = installed().seal(draft.answers, draft.stored)  # the column type leaves these envelopes as they are
+    state_id, state_version = state_at
     result = await conn.execute(_UPDATE, {
         "draft_id": draft.id, "version": draft.version, "new_version": draft.version + 1,
+        "state_id": state_id, "state_version": state_version,
         "b_answers": stored, "b_progress": draft.progress, "b_status": draft.status,
         "b_updated_at": draft.updated_at,
     })
     if result.rowcount != 1:
-        raise StaleDataError(f"draft {draft.id} was saved meanwhile (read at version {draft.version})")
+        raise StaleDataError(f"draft {draft.id} or its conversation was saved meanwhile "
+                             f"(read at version {draft.version}, state at {state_at})")
     draft.version += 1
     draft.stored = stored
 

@@ -131,10 +131,10 @@ class IntakeFlow:
         await self._save(ctx, draft)  # at least touched
         return replies
 
-    @staticmethod
-    async def _save(ctx: Context, draft: OpenDraft) -> None:
-        await save_draft(ctx.connection, draft)
+    async def _save(self, ctx: Context, draft: OpenDraft) -> None:
+        await save_draft(ctx.connection, draft, state_at=ctx.state_at)
         ctx.guarded = True  # a twin event of this entrant now conflicts on the draft's version
+        ctx.preloaded[self.name] = draft.row()  # as written: the entrant's next step here starts from it
 
     async def _on_draft(self, ctx: Context, draft: OpenDraft, step: str, event: Event) -> list[Reply]:
         form = self.forms[draft.award_id]
@@ -251,9 +251,11 @@ class IntakeFlow:
         draft_id = ctx.state.data.get("draft")
         if not isinstance(draft_id, int):
             return None
-        if self.name in ctx.preloaded:  # read with the conversation, from the same data["draft"]: None is gone
-            row = ctx.preloaded[self.name]
-            draft = None if row is None else open_draft(row)
+        row = ctx.preloaded.get(self.name, ())
+        if row is None:  # read with the conversation, from the same data["draft"]: gone
+            draft = None
+        elif row and row[0] == draft_id:  # read with it, or as this flow last wrote it
+            draft = open_draft(row)
         else:
             draft = await get_draft(ctx.connection, draft_id=draft_id, user_id=ctx.user.id)
         if draft is None or draft.status != OPEN:

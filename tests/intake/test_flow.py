@@ -325,29 +325,58 @@ async def test_question_between_buttons_is_answered_and_the_step_repeats(engine:
     assert replies[-1].choices and replies[-1].choices[0].value == f"{PREFIX}yes"
 
 
-async def test_an_answer_reads_its_conversation_and_draft_in_one_query_and_writes_the_draft(
-    engine: Engine, forms: dict[str, Form]
+async def test_an_answer_writes_only_the_draft_and_reads_only_what_this_worker_did_not_write(
+    engine: Engine, forms: dict[str, Form], sessionmaker: async_sessionmaker[AsyncSession], kb: KnowledgeBase,
+    texts: Texts, campaign: Campaign, clock: FixedClock, settings: Settings,
 ) -> None:
     # The path every message takes: a statement costs about as much as SQLite's own work, so the count is kept.
-    # The state is not written: it still says "ask" (the question is kept in the draft, written with a version).
+    # The state is not written: it still says "ask" (the question is kept in the draft, written with a version
+    # check of the draft and of the state).
     entrant = Entrant(engine, forms["pioneer_person"])
     await entrant.to_form()
-    _, _, data = await entrant.state()
-    field = entrant.form.field(data["position"].split(".")[-1])
-    statements: list[str] = []
 
-    def note(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()[:3]))
+    async def answer(on: Engine) -> list[str]:
+        _, _, data = await entrant.state()
+        field = entrant.form.field(data["position"].split(".")[-1])
+        statements: list[str] = []
 
-    event.listen(engine.db.sync_engine, "before_cursor_execute", note)
-    try:
-        replies = await entrant.say(typed_answer(entrant.form, field, typed={}, long_text=None))
-    finally:
-        event.remove(engine.db.sync_engine, "before_cursor_execute", note)
-    assert "第 2/" in _text(replies), _text(replies)
-    assert [s.split(" ")[0] for s in statements] == ["SELECT", "UPDATE"], statements
-    assert statements[1:] == ["UPDATE drafts SET"]
-    assert (await entrant.draft()).answers[field.id]
+        def note(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+            statements.append(" ".join(statement.split()[:3]))
+
+        event.listen(on.db.sync_engine, "before_cursor_execute", note)
+        try:
+            entrant.engine = on
+            replies = await entrant.say(typed_answer(entrant.form, field, typed={}, long_text=None))
+        finally:
+            event.remove(on.db.sync_engine, "before_cursor_execute", note)
+        assert "第 " in _text(replies) and (await entrant.draft()).answers[field.id], _text(replies)
+        return statements
+
+    # The engine that committed the entrant's last step goes on from what it wrote: one UPDATE.
+    assert await answer(engine) == ["UPDATE drafts SET"]
+    # Another worker (or this one after a restart) reads the conversation and the draft in one query first.
+    other = _engine(sessionmaker, kb, texts, campaign, clock, settings, forms)
+    statements = await answer(other)
+    assert [s.split(" ")[0] for s in statements] == ["SELECT", "UPDATE"] and statements[1] == "UPDATE drafts SET"
+    # The first worker's copy is now stale: its next answer conflicts, reads afresh and is stored once.
+    statements = await answer(engine)
+    assert statements == ["UPDATE drafts SET", "SELECT users.id, users.display_name,", "UPDATE drafts SET"], statements
+
+
+async def test_a_worker_does_not_answer_from_its_copy_of_a_conversation_another_worker_ended(
+    engine: Engine, forms: dict[str, Form], sessionmaker: async_sessionmaker[AsyncSession], kb: KnowledgeBase,
+    texts: Texts, campaign: Campaign, clock: FixedClock, settings: Settings,
+) -> None:
+    entrant = Entrant(engine, forms["pioneer_person"])
+    await entrant.to_form()  # on the first worker, which keeps the conversation as it committed it
+    before = dict((await entrant.draft()).answers)
+    entrant.engine = _engine(sessionmaker, kb, texts, campaign, clock, settings, forms)
+    await entrant.send(CommandIn("cancel"))  # on a second worker
+    entrant.engine = engine
+    replies = await entrant.say("王小明")  # back on the first: not an answer to a form they left
+    assert "第 " not in _text(replies), _text(replies)
+    assert (await entrant.state())[0] is None
+    assert (await entrant.draft()).answers == before
 
 
 async def test_an_answer_to_a_question_asked_before_an_upgrade_is_taken(
