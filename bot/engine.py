@@ -75,7 +75,11 @@ class Engine:
         self._conversation = conversation_query(self._preloads)
         # Users in a flow, by (channel, external id): the conversation as their last event here committed it.
         # Reading it again is a query per message, and with the draft it is the largest row a step touches.
-        self._recent: OrderedDict[tuple[str, str], Conversation] = OrderedDict()
+        # Only where this process is the bot's one worker: Telegram's long polling serves one process, the
+        # terminal one person. Behind a webhook several workers take turns with a user's updates, so a worker's
+        # copy would be stale nearly every time: a conflict first, then the read anyway.
+        self._recent: OrderedDict[tuple[str, str], Conversation] | None = (
+            OrderedDict() if settings.telegram_webhook_url is None else None)
 
     def _register(self, flow: Flow) -> None:
         if flow.name in self._flows:
@@ -119,7 +123,7 @@ class Engine:
     async def _handle_once(self, user_ref: UserRef, event: Event, *, once: Sequence[str]) -> list[Reply]:
         key = (user_ref.channel, user_ref.external_id)
         # Taken out while the event runs: a failed or conflicting event leaves none, and its retry reads afresh.
-        recent = self._recent.pop(key, None)
+        recent = self._recent.pop(key, None) if self._recent is not None else None
         async with self.db.connect() as conn:
             if await seen(conn, once):
                 log.info("%s from %s already handled (%s); dropped",
@@ -180,7 +184,7 @@ class Engine:
     def _remember(self, key: tuple[str, str], conversation: Conversation) -> None:
         # Only a user in a flow: every later event of theirs then checks the state's version in a write (see
         # Conversation.fork). Outside a flow an event may write nothing, and /delete has left its flow.
-        if conversation.state.flow is None:
+        if self._recent is None or conversation.state.flow is None:
             return
         self._recent[key] = conversation
         if len(self._recent) > RECENT_CONVERSATIONS:

@@ -361,6 +361,12 @@ async def test_an_answer_writes_only_the_draft_and_reads_only_what_this_worker_d
     # The first worker's copy is now stale: its next answer conflicts, reads afresh and is stored once.
     statements = await answer(engine)
     assert statements == ["UPDATE drafts SET", "SELECT users.id, users.display_name,", "UPDATE drafts SET"], statements
+    # A webhook worker, which may share the entrant's updates with others, keeps no copy: it reads every time.
+    webhook = settings.model_copy(update={"telegram_webhook_url": "https://bot.example.org/tg"})
+    worker = _engine(sessionmaker, kb, texts, campaign, clock, webhook, forms)
+    for _ in range(2):
+        statements = await answer(worker)
+        assert [s.split(" ")[0] for s in statements] == ["SELECT", "UPDATE"], statements
 
 
 async def test_a_worker_does_not_answer_from_its_copy_of_a_conversation_another_worker_ended(
