@@ -3,6 +3,7 @@ where a statement can wait), or any async URL."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -22,15 +23,30 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for `url`; for a SQLite file, its folder is created and WAL + foreign keys turned on."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True)
+        return create_async_engine(url, echo=echo, pool_pre_ping=True, json_serializer=to_json)
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     # SQLAlchemy's own arguments for sqlite3.connect (path, uri, check_same_thread), read once the engine exists.
-    engine = create_async_engine(url, echo=echo, async_creator=lambda: sqlite_connection.connect(*args, **kwargs))
+    engine = create_async_engine(url, echo=echo, json_serializer=to_json,
+                                 async_creator=lambda: sqlite_connection.connect(*args, **kwargs))
     args, kwargs = engine.dialect.create_connect_args(engine.url)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def to_json(value: Any) -> str:
+    """JSON for the JSON columns, with Chinese text as UTF-8 rather than \\uXXXX escapes.
+
+    A draft's answers are written at every step, and escaped they are half as long again. Text that cannot be
+    UTF-8 (a lone surrogate, which no validator lets into an answer) keeps the escapes.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value)
+    return text
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:

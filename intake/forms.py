@@ -376,21 +376,32 @@ class Form(_Data):
         checked = function(raw, lang=lang, **kwargs)
         return replace(checked, value=_jsonable(checked.value)) if checked.ok else checked
 
+    @cached_property
+    def _counted(self) -> tuple[tuple[tuple[str, bool], ...], tuple[Field, ...], tuple[FieldGroup, ...]]:
+        # progress() at every question: the fields that always count (id, required), those with a condition,
+        # and the groups.
+        plain = [e for s in self.sections for e in s.fields if not isinstance(e, FieldGroup)]
+        return (tuple((f.id, f.required) for f in plain if f.when is None),
+                tuple(f for f in plain if f.when is not None), self.groups())
+
     def progress(self, answers: Mapping[str, Any]) -> tuple[int, int]:
         """(answered, total) over the visible fields; each project counts its fields, at least `repeat.min` times."""
-        done = total = 0
-        for section in self.sections:
-            for entry in section.fields:
-                if isinstance(entry, FieldGroup):
-                    items = answers.get(entry.id)
-                    items = [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
-                    for n in range(max(len(items), entry.repeat.min)):
-                        item = items[n] if n < len(items) else {}
-                        total += len(entry.fields)
-                        done += sum(_answered(f, item) for f in entry.fields)
-                elif entry.when is None or self.visible(entry, answers):  # most fields have no condition
-                    total += 1
-                    done += _answered(entry, answers)
+        always, conditioned, groups = self._counted
+        total = len(always)
+        # A skipped optional field is stored as None: it has been dealt with (as _answered says).
+        done = sum(1 for field_id, required in always
+                   if field_id in answers and (not required or not is_empty(answers[field_id])))
+        for field in conditioned:
+            if self.visible(field, answers):
+                total += 1
+                done += _answered(field, answers)
+        for group in groups:
+            items = answers.get(group.id)
+            items = [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+            for n in range(max(len(items), group.repeat.min)):
+                item = items[n] if n < len(items) else {}
+                total += len(group.fields)
+                done += sum(_answered(f, item) for f in group.fields)
         return done, total
 
 

@@ -62,13 +62,20 @@ class Sealer:
         `previous` is what the same row held (sealed): where a value is unchanged, its envelope is kept.
         """
         previous = previous if isinstance(previous, dict) else {}
-        return {key: self._seal_value(value, previous.get(key)) if key in self.fields
-                else self._seal_within(value, previous.get(key))
-                for key, value in answers.items()}
+        sealed = {}
+        for key, value in answers.items():
+            if key in self.fields:
+                sealed[key] = self._seal_value(value, previous.get(key))
+            elif isinstance(value, dict | list):  # most answers are text, which holds nothing to seal
+                sealed[key] = self._seal_within(value, previous.get(key))
+            else:
+                sealed[key] = value
+        return sealed
 
     def open(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """A copy with every envelope replaced by the value it holds."""
-        return {key: self._open_within(value) for key, value in answers.items()}
+        return {key: self._open_within(value) if isinstance(value, dict | list) else value
+                for key, value in answers.items()}
 
     def _seal_value(self, value: Any, previous: Any) -> Any:
         if value is None or _is_envelope(value):
