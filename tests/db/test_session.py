@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -86,3 +86,17 @@ async def test_in_memory_url_works():
             await session.commit()
     finally:
         await engine.dispose()
+
+
+async def test_json_is_stored_as_utf8_and_read_back_whatever_the_text(db_engine: AsyncEngine):
+    # Chinese as UTF-8, not \uXXXX escapes (a draft is written at every step); a lone surrogate, which cannot be
+    # UTF-8, keeps its escape and still round-trips.
+    data = {"项目": "智能制造", "odd": "a\ud800b"}
+    async with db_engine.begin() as conn:
+        user_id = await conn.scalar(insert(User).values(channel="t", external_id="json", display_name="",
+                                                        lang="zh").returning(User.id))
+        await conn.execute(insert(ConversationState).values(user_id=user_id, data={"项目": "智能制造"}, version=1))
+        stored = await conn.scalar(text("SELECT CAST(data AS TEXT) FROM conversation_states"))
+        assert stored is not None and "智能制造" in stored and "\\u" not in stored
+        await conn.execute(update(ConversationState).values(data=data))
+        assert await conn.scalar(select(ConversationState.data)) == data
