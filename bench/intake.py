@@ -4,7 +4,9 @@ Every applicant is an asyncio task with its own UserRef, driving the engine by w
 buttons, one typed answer per question, summary confirm, declarations); awards are spread over the seven.
 The clock is frozen inside the application window (as KCXF_NOW does) and the answerer declines (nothing is asked).
 Run on SQLite (a temporary data folder) and on PostgreSQL (a database created and dropped here; skipped with a
-note when 127.0.0.1:5432 does not answer).
+note when 127.0.0.1:5432 does not answer), each with the engine as a bot's one worker (terminal, long polling),
+which goes on from what it committed for an applicant; and on PostgreSQL once more as a webhook worker
+(`postgres_webhook`), which reads the conversation at every step because other workers may have moved it.
 
 Baseline, measured in the same run on the same engine and driver at the same concurrency, half before the
 intake and half after it: one bare committed write (an INSERT of a small row into a scratch table, in its own
@@ -106,10 +108,11 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-async def run_db(name: str, *, database_url: str | None, applicants: int, data_dir: Path) -> DbResult:
-    """Run the whole benchmark on one database and verify what it stored."""
+async def run_db(name: str, *, database_url: str | None, applicants: int, data_dir: Path,
+                 webhook: bool = False) -> DbResult:
+    """Run the whole benchmark on one database and verify what it stored; `webhook`: as a webhook worker."""
     settings = Settings(_env_file=None, data_dir=data_dir, database_url=database_url, now=FROZEN_NOW,  # type: ignore[call-arg]
-                        log_level="WARNING")
+                        log_level="WARNING", telegram_webhook_url="https://bench.invalid/tg" if webhook else None)
     runtime = Runtime.open(settings)
     engine = await runtime.engine(answerer=Decliner())
     db: AsyncEngine = engine.sessionmaker.kw["bind"]  # the same engine and driver the conversation uses
@@ -140,9 +143,9 @@ async def run_db(name: str, *, database_url: str | None, applicants: int, data_d
     )
 
 
-async def run_postgres(*, applicants: int, data_dir: Path) -> DbResult | str:
+async def run_postgres(*, applicants: int, data_dir: Path, webhook: bool = False) -> DbResult | str:
     """The PostgreSQL run on a database of its own, dropped afterwards; a note instead when it is unreachable."""
-    name = f"kcxf_bench_{os.getpid()}"
+    name = f"kcxf_bench_{os.getpid()}{'_webhook' if webhook else ''}"
     try:
         import asyncpg
     except ImportError:
@@ -153,7 +156,8 @@ async def run_postgres(*, applicants: int, data_dir: Path) -> DbResult | str:
         return f"PostgreSQL skipped: {PG_HOST}:{PG_PORT} unreachable ({type(exc).__name__}: {exc})"
     try:
         url = f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-        return await run_db("postgres", database_url=url, applicants=applicants, data_dir=data_dir)
+        return await run_db("postgres_webhook" if webhook else "postgres", database_url=url, applicants=applicants,
+                            data_dir=data_dir, webhook=webhook)
     finally:
         await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -165,18 +169,19 @@ async def run(*, applicants: int, postgres: bool = True) -> tuple[list[DbResult]
     with tempfile.TemporaryDirectory(prefix="kcxf-bench-") as tmp:
         results.append(await run_db("sqlite", database_url=None, applicants=applicants,
                                     data_dir=Path(tmp) / "sqlite"))
-        if postgres:
-            outcome = await run_postgres(applicants=applicants, data_dir=Path(tmp) / "postgres")
+        for webhook in (False, True) if postgres else ():
+            outcome = await run_postgres(applicants=applicants, data_dir=Path(tmp) / f"postgres{int(webhook)}",
+                                         webhook=webhook)
             if isinstance(outcome, str):
                 notes.append(outcome)
-            else:
-                results.append(outcome)
+                break
+            results.append(outcome)
     return results, notes
 
 
 def print_table(results: Sequence[DbResult], notes: Sequence[str], console: Console | None = None) -> None:
     """The figures beside the same run's bare-commit baseline."""
-    console = console or Console(width=160)
+    console = console or Console(width=190)
     applicants = results[0].applicants if results else 0
     table = Table(title=f"Intake: {applicants} concurrent applicants, one Engine "
                         "(baseline = one bare committed INSERT, same engine/driver/concurrency)")

@@ -46,7 +46,7 @@ def flatten(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], n
     for run, summary in qa_runs.items():
         for key, value in summary.items():
             flat[f"qa.runs.{run}.{key}"] = value
-    for db in ("sqlite", "postgres"):
+    for db in ("sqlite", "postgres", "postgres_webhook"):
         flat[f"intake.{db}.ratio_to_commit"] = None  # present (null) when that database was skipped
     for result in results:
         for key in INTAKE_KEYS:
@@ -76,6 +76,9 @@ def markdown(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], 
     lines += ["## Intake (bench/intake.py)", "",
               f"{applicants} applicants completing whole applications concurrently through one Engine "
               "(awards spread over the seven, frozen clock inside the window, declining answerer). "
+              "sqlite and postgres: the engine as a bot's one worker (terminal, long polling), which goes on "
+              "from what it committed for an applicant; postgres_webhook: as a webhook worker, which reads the "
+              "conversation at every step. "
               "Baseline: one bare committed INSERT of a small row into a scratch table, same engine, driver and "
               "concurrency, half measured before the intake and half after; ratio_to_commit = step p50 / commit p50. Submit (queue + .docx + staff notice) is "
               "reported apart from the ordinary steps. lost = applicants whose record is missing, incomplete or "
