@@ -59,14 +59,14 @@ class Context:
     settings: Settings
     # For work after the commit, which needs a transaction of its own.
     sessions: async_sessionmaker[AsyncSession]
+    # The state row's id and version as this event read it.
+    state_at: tuple[int, int]
     # Work that must not hold the transaction open (mail, notifications): run once it has committed.
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Rows the flows' Preloads matched when the conversation was read, by flow name (None: no row). A flow that
     # writes its row puts it back here as written: the engine's copy of the conversation for the user's next
     # event keeps it (bot.state.Conversation.fork).
     preloaded: dict[str, tuple[Any, ...] | None] = field(default_factory=dict)
-    # The state row's id and version as this event read it.
-    state_at: tuple[int, int] = (0, 0)
     # Set by a flow that wrote a row of its own under a version check of that row and of `state_at` (the
     # intake's draft): a concurrent event of the same user then conflicts there, so the engine need not write an
     # unchanged state to make it conflict.
