@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -107,8 +107,10 @@ class Entrant:
         assert "第 1/" in _text(replies), _text(replies)
 
     async def fill(self, *, invalid_first: bool = False, seen: set[str] | None = None, limit: int = 400,
-                   typed: dict[str, str] | None = None) -> None:
-        """Answer every question until the summary, optionally typing one wrong answer per field type first."""
+                   typed: dict[str, str] | None = None,
+                   after_each: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Answer every question until the summary, optionally typing one wrong answer per field type first;
+        `after_each` is awaited after every answer."""
         seen = seen if seen is not None else set()
         for _ in range(limit):
             flow, step, data = await self.state()
@@ -127,6 +129,8 @@ class Entrant:
                 assert (await self.state())[2]["position"] == data["position"], f"{field.id} took {INVALID[field.type]!r}"
                 assert len(replies) == 2 and replies[1].text.endswith(tuple(_question_tails(field))), replies
             await self.say(typed_answer(self.form, field, typed=typed or {}, long_text=None))
+            if after_each is not None:
+                await after_each()
         raise AssertionError("the form never ended")
 
 
