@@ -41,6 +41,7 @@ from intake.drafts import (
 from intake.files import UploadRefused, remove_uploads, store_upload, upload_paths, uploads_of
 from intake.forms import Field, FieldGroup, Form, Section
 from intake.render import format_value
+from intake.sealing import forget_opened
 
 log = logging.getLogger(__name__)
 
@@ -607,8 +608,10 @@ class DeleteFlow:
                 lambda: remove_uploads(files_dir, uploads_of(files_dir, str(user_id)) - keep))
             log.info("user %s: %d uploaded files removed", user_id, removed)
 
-        # Files go once the withdrawal is committed, so a failed transaction never leaves drafts without them.
+        # Files go once the withdrawal is committed, so a failed transaction never leaves drafts without them;
+        # so do the plain values this process remembers from opening answers (intake.sealing).
         ctx.after_commit.append(remove_files)
+        ctx.after_commit.append(_forget_opened)
         log.info("user %s erased %d drafts; %d submitted entries kept", ctx.user.id, len(drafts), len(records))
         replies = [TextOut(ctx.t("intake.delete.done", drafts=len(drafts)))]
         if records:
@@ -617,6 +620,10 @@ class DeleteFlow:
                                          references=references.join(r.reference for r in records),
                                          mailbox=ctx.campaign.committee.mailbox)))
         return replies
+
+
+async def _forget_opened() -> None:
+    forget_opened()
 
 
 # -- navigation over the form (pure functions of form + answers) ---------------------------------------------------

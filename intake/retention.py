@@ -20,6 +20,7 @@ from config.clock import Clock
 from intake.drafts import OPEN, WITHDRAWN, Draft
 from intake.files import remove_uploads, upload_paths
 from intake.queue import Submission
+from intake.sealing import forget_opened
 
 __all__ = ["PURGE_INTERVAL_S", "PurgeReport", "purge_abandoned", "purge_periodically"]
 
@@ -60,6 +61,8 @@ async def purge_abandoned(
     if not dry_run and doomed:
         # After the commit: a failed transaction never leaves a draft pointing at files that are gone.
         files = await asyncio.to_thread(remove_uploads, files_dir, doomed)
+    if not dry_run and stale:
+        forget_opened()  # nor plain values this process remembers from opening them (intake.sealing)
     report = PurgeReport(cutoff=cutoff, drafts=len(stale), users=len({d.user_id for d in stale}), files=files,
                          dry_run=dry_run)
     if report.drafts and not dry_run:

@@ -11,10 +11,11 @@ that stops being sensitive in a later edition still opens).
 
 Opening and sealing run at every chat step, and a Fernet token costs far more than the rest of the step's
 Python, so each Sealer remembers the tokens it opened (token -> JSON text, bounded), and sealing reuses the
-envelope a row already holds for a value that did not change (`previous`). Neither stores anything new: the
-plain values are in the process's memory while it works on them anyway, beside the key that opens every row.
-A reused envelope is only ever the same row's own, so equal values in two rows never share a ciphertext; and
-none is reused while the keys are being rotated (KCXF_DATA_KEY=NEW,OLD), when every write seals under NEW.
+envelope a row already holds for a value that did not change (`previous`). The remembered plain values stay in
+the process's memory, beside the key that opens every row anyway, and are forgotten when an entrant's data is
+erased or drafts are purged (`forget_opened`), so they do not outlive the rows. A reused envelope is only ever
+the same row's own, so equal values in two rows never share a ciphertext; and none is reused while the keys are
+being rotated (KCXF_DATA_KEY=NEW,OLD), when every write seals under NEW.
 
 The process installs one Sealer (the data keys and the sensitive field ids of its forms) when it opens the
 database: `bot.runtime.Runtime.sessionmaker()` does it. Writing or reading answers with none installed fails
@@ -24,17 +25,20 @@ loudly rather than storing clear text.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Dialect
 from sqlalchemy.types import TypeDecorator
 
 from intake.data_keys import DataKeys
 
-__all__ = ["ENVELOPE", "SealedAnswers", "Sealer", "SealerMissing", "install", "installed"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from functools import _lru_cache_wrapper
+
+__all__ = ["ENVELOPE", "SealedAnswers", "Sealer", "SealerMissing", "forget_opened", "install", "installed"]
 
 ENVELOPE = "$sealed"
 # Tokens remembered per Sealer: a few values per draft, for many more entrants than are ever mid-form at once.
@@ -51,10 +55,19 @@ class Sealer:
 
     keys: DataKeys
     fields: frozenset[str]
-    _decrypt: Callable[[str], str] = field(init=False, repr=False, compare=False)
+    _decrypt: _lru_cache_wrapper[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_decrypt", lru_cache(maxsize=OPENED_TOKENS)(self.keys.decrypt))
+
+    def forget(self) -> None:
+        """Drop every remembered plain value."""
+        self._decrypt.cache_clear()
+
+    @property
+    def remembered(self) -> int:
+        """How many opened tokens are remembered."""
+        return self._decrypt.cache_info().currsize
 
     def seal(self, answers: Mapping[str, Any], previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """A copy with every value of a sensitive field replaced by its envelope.
@@ -116,6 +129,12 @@ def install(sealer: Sealer | None) -> Sealer | None:
     global _installed
     previous, _installed = _installed, sealer
     return previous
+
+
+def forget_opened() -> None:
+    """Forget the plain values the installed Sealer remembers, if one is installed: after an erasure or a purge."""
+    if _installed is not None:
+        _installed.forget()
 
 
 def installed() -> Sealer:

@@ -10,7 +10,7 @@ from bot.engine import Engine
 from bot.events import CommandIn, FileIn
 from bot.users import User
 from config import Campaign, FixedClock, Settings
-from intake import queue
+from intake import queue, sealing
 from intake.drafts import OPEN, SUBMITTED, WITHDRAWN, Draft
 from intake.flow import PREFIX, DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
 from intake.forms import Form
@@ -63,6 +63,7 @@ async def test_delete_erases_the_entrants_copies_and_display_name_for_good_and_t
     await entrant.send(CommandIn("delete"))
     done = _text(await entrant.press("delete:confirm"))
     assert "1 份草稿" in done and "不再保存" in done
+    assert sealing.installed().remembered == 0  # nor do the plain values the bot remembered from opening them
 
     submitted, open_draft = await drafts_of(engine, user.id)
     assert open_draft.status == WITHDRAWN and open_draft.answers == {} and open_draft.progress == {}

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.events import CommandIn, FileIn
 from bot.users import User
 from config import Campaign, FixedClock, Settings
-from intake import queue
+from intake import queue, sealing
 from intake.drafts import Draft
 from intake.forms import Form
 from intake.retention import purge_abandoned
@@ -83,6 +83,7 @@ async def test_drafts_untouched_past_the_retention_period_are_purged_with_their_
     assert set(await open_drafts(sessionmaker)) == {"quiet", "back"} and (settings.files_dir / quiet_file).is_file()
     report = await purge_abandoned(sessionmaker, now=clock.now(), days=days, files_dir=settings.files_dir)
     assert (report.drafts, report.users, report.files, report.cutoff) == (1, 1, 1, start + DAY)
+    assert sealing.installed().remembered == 0  # plain values remembered from opening answers are dropped too
     assert set(await open_drafts(sessionmaker)) == {"back"}
     assert not (settings.files_dir / quiet_file).exists() and (settings.files_dir / kept_file).is_file()
     async with sessionmaker() as session:
