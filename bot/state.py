@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, Select, String, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.mutable import MutableDict
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.users import ChatUser, User, UserRef, hinted_lang
@@ -42,9 +42,6 @@ class ConversationState(Base):
     data: Mapped[dict[str, Any]] = mapped_column(MutableDict.as_mutable(JSON()), default=dict)
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    # For ORM code that adds a user and their state in one flush; never loaded: async code cannot lazy-load.
-    user: Mapped[User] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
 

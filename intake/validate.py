@@ -107,11 +107,13 @@ _SPACE_RUN = re.compile(r"\s+")
 _HSPACE_RUN = re.compile(r"[^\S\n]+")
 
 
+# CJK ideographs: the unified blocks, extension A, the compatibility block and the supplementary planes' B-H.
+_HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U000323af"
+_HAN = re.compile(f"[{_HAN_RANGES}]")
+
+
 def _is_han(ch: str) -> bool:
-    cp = ord(ch)
-    return (
-        0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x323AF
-    )
+    return _HAN.match(ch) is not None
 
 
 def _is_latin_letter(ch: str) -> bool:
@@ -152,10 +154,8 @@ _LETTERS_PER_HAN = 3
 _MOSTLY = 0.6
 
 
-# The ranges _is_han accepts, and what is neither those nor ASCII: counted by regular expression, because a
-# character-by-character loop over every long answer was a good part of an intake step's CPU.
-_HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U000323af"
-_HAN = re.compile(f"[{_HAN_RANGES}]")
+# Han, ASCII letters and what is neither Han nor ASCII, counted by regular expression: a character-by-character
+# loop over every long answer was a good part of an intake step's CPU.
 _ASCII_LETTER = re.compile("[A-Za-z]")
 _BEYOND_ASCII = re.compile(f"[^\x00-\x7f{_HAN_RANGES}]")
 

@@ -114,7 +114,9 @@ async def test_a_stale_version_is_still_caught(tmp_path: Path):
         sessions = make_sessionmaker(engine)
         async with sessions() as session:
             user = User(channel="test", external_id="1")
-            session.add_all([user, ConversationState(user=user, data={})])
+            session.add(user)
+            await session.flush()
+            session.add(ConversationState(user_id=user.id, data={}))
             await session.commit()
         async with sessions() as first, sessions() as second:
             mine = await first.scalar(select(ConversationState))
