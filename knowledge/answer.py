@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel
 
-from knowledge.scope import can_answer, outside_edition
+from knowledge.question import Kind, is_traditional, split_asks, to_simplified, to_traditional
+from knowledge.scope import asked_types, can_answer, outside_edition
 from knowledge.tokens import detect_lang
 
 if TYPE_CHECKING:
@@ -81,6 +82,11 @@ ELIGIBILITY_SECTIONS = frozenset({"二", "三"})
 _ZH_SENTENCE = re.compile(r"(?<=[。！？；])|\n")
 _EN_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(“\"])|\n")
 _MAX_CHARS = {"zh": 160, "en": 360}
+# An enumeration ("征集类目包括但不限于：A、B、C……") is only an answer to a list question when it is whole.
+_MAX_LIST_CHARS = {"zh": 400, "en": 900}
+_LIST_ITEM = re.compile(r"^\s*[-*]\s+")
+# "- 1) **新一代信息技术：** 包括……": a list item that names itself in bold before it explains.
+_ITEM_NAME = re.compile(r"^\s*[-*]\s+(?:[\w（()）、.]{1,4}\s*)?\*\*(.+?)[：:]?\s*\*\*")
 
 
 class KnowledgeBase:
@@ -172,18 +178,51 @@ class KnowledgeBase:
         started = time.perf_counter()
         lang = lang or detect_lang(question)
         await self.sync()
+        # Matching works on simplified characters; the answer goes back in the script the entrant wrote in.
+        text = to_simplified(question.strip())
         try:
-            result = await self._answer(question.strip(), lang)
+            result = await self._answer_message(text, lang)
         except ChromaError:
             # Another process wrote to the embedded store since our last check: reopen it and try once more.
             if not self.retriever.index.embedded:
                 raise
             log.warning("the embedded index moved under this process; reopening it", exc_info=True)
             await self.reload(reopen=True)
-            result = await self._answer(question.strip(), lang)
-        return result.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
+            result = await self._answer_message(text, lang)
+        update: dict[str, object] = {"question": question.strip(),
+                                     "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+        if lang == "zh" and is_traditional(question):
+            update["answer"] = to_traditional(result.answer)
+        return result.model_copy(update=update)
 
-    async def _answer(self, question: str, lang: Lang) -> Answer:
+    async def _answer_message(self, text: str, lang: Lang) -> Answer:
+        """Every ask of the message answered in turn; one answer that holds each part with its citation."""
+        asks = split_asks(text, lang=lang)
+        if len(asks) == 1:
+            return await self._answer(asks[0].text, lang, kind=asks[0].kind)
+        parts: list[Answer] = []
+        for n, ask in enumerate(asks):
+            part = await self._answer(ask.text, lang, kind=ask.kind)
+            if not part.answered and n:
+                # A follow-up leaning on the ask before it ("产品类有哪些类目？人物类呢？")
+                part = await self._answer(f"{asks[n - 1].text} {ask.text}", lang, kind=ask.kind)
+            parts.append(part)
+        answered = [p for p in parts if p.answered]
+        if not answered:
+            whole = await self._answer(text, lang, kind=Kind.OTHER)
+            return whole if whole.answered else self._decline(text, lang)
+        texts: list[str] = []
+        sources: list[Source] = []
+        for part in answered:
+            if part.answer not in texts:
+                texts.append(part.answer)
+            sources += [s for s in part.sources if s not in sources]
+        if len(answered) < len(parts):
+            texts.append(self.texts.t("knowledge.partly_declined", lang, mailbox=self.mailbox))
+        via = answered[0].via if all(p.via == answered[0].via for p in answered) else "extractive"
+        return Answer(question=text, lang=lang, answered=True, via=via, answer="\n\n".join(texts), sources=sources)
+
+    async def _answer(self, question: str, lang: Lang, *, kind: Kind = Kind.OTHER) -> Answer:
         if not question or outside_edition(question, lang=lang):
             return self._decline(question, lang)
         hit = self.retriever.faq(question, lang=lang)
@@ -196,7 +235,8 @@ class KnowledgeBase:
                 fits and hit.confidence >= FAQ_RULE_OVER_ELIGIBILITY
                 and hit.entry.section not in ELIGIBILITY_SECTIONS)):
             return self._faq_answer(question, lang, hit)
-        verdict = self.eligibility.assess(question, lang=lang)
+        # A question after a specific fact (a threshold, an age, a quota) is not "may we enter?"
+        verdict = None if asked_types(question, lang=lang) else self.eligibility.assess(question, lang=lang)
         if verdict is not None:
             return Answer(question=question, lang=lang, answered=True, via="extractive",
                           answer=verdict.text, sources=verdict.sources)
@@ -217,7 +257,7 @@ class KnowledgeBase:
                     return self._decline(question, lang, hits)
                 text = f"{written}\n\n{self._cite_passage(hits[0].chunk, lang)}"
                 return Answer(question=question, lang=lang, answered=True, via="llm", answer=text, sources=sources)
-        best, sentence = self._best_sentence(question, hits, lang)
+        best, sentence = self._best_sentence(question, hits, lang, kind=kind)
         text = f"{sentence}\n\n{self._cite_passage(best.chunk, lang)}"
         best_first = [s for s in sources if s.title == best.chunk.title and s.section == best.chunk.section][:1]
         rest = [s for s in sources if s not in best_first]
@@ -230,8 +270,11 @@ class KnowledgeBase:
         source = Source(doc="faq", section=section, title=hit.question, score=round(hit.confidence, 4))
         return Answer(question=question, lang=lang, answered=True, via="faq", answer=text, sources=[source])
 
-    def _best_sentence(self, question: str, hits: list[Hit], lang: Lang) -> tuple[Hit, str]:
-        """The sentence (or list item) that covers most of the question, from the best few passages."""
+    def _best_sentence(self, question: str, hits: list[Hit], lang: Lang, *, kind: Kind) -> tuple[Hit, str]:
+        """The sentence (or list item) that covers most of the question, from the best few passages.
+
+        A question asking for a list gets the whole list the best passage belongs to, not one item of it.
+        """
         terms = self.retriever.tokenizer.terms(question, lang=lang)
         top = hits[0].score
         best: tuple[float, Hit, str] | None = None
@@ -244,7 +287,28 @@ class KnowledgeBase:
                     best = (score, hit, sentence)
         assert best is not None  # hits is non-empty and every chunk has text
         _, hit, sentence = best
+        if kind is Kind.LIST:
+            listed = self._whole_list(hit.chunk, lang)
+            if listed:
+                return hit, listed
+            return hit, _trim(sentence, _MAX_LIST_CHARS[lang], lang)
         return hit, _trim(sentence, _MAX_CHARS[lang], lang)
+
+    def _whole_list(self, chunk: Chunk, lang: Lang) -> str | None:
+        """The list a passage is an item of: the lead-in line and every item's name (or text), in order."""
+        if not _LIST_ITEM.match(chunk.text):
+            return None
+        siblings = [c for c in self.retriever.chunks(lang)
+                    if c.doc == chunk.doc and c.section == chunk.section and c.title == chunk.title]
+        items = [c for c in siblings if _LIST_ITEM.match(c.text)]
+        if len(items) < 2:
+            return None
+        names = [_item_name(c.text) for c in items]
+        lead = [c.plain_text for c in siblings if c.position < items[0].position and
+                c.plain_text.rstrip().endswith(("：", ":"))][-1:]
+        sep = "；" if lang == "zh" else "; "
+        body = sep.join(f"{n}. {name}" if not name[:1].isdigit() else name for n, name in enumerate(names, 1))
+        return f"{lead[0]}{body}" if lead else body
 
     def _decline(self, question: str, lang: Lang, hits: list[Hit] | None = None) -> Answer:
         sources = [
@@ -279,6 +343,15 @@ def _section_names(retriever: Retriever) -> dict[tuple[str, str], str]:
             if n < len(ZH_NUMERALS):
                 out[(ZH_NUMERALS[n], lang)] = section
     return out
+
+
+def _item_name(text: str) -> str:
+    """A list item's bold name ("新一代信息技术"), else its first line without the bullet."""
+    named = _ITEM_NAME.match(text)
+    if named:
+        return named.group(1).rstrip("：: ")
+    first = _LIST_ITEM.sub("", text.splitlines()[0])
+    return re.sub(r"\*\*(.+?)\*\*", r"\1", first).strip()
 
 
 def _sentences(text: str, lang: str) -> list[str]:
