@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel
 
-from knowledge.question import Kind, is_traditional, split_asks, to_simplified, to_traditional
+from knowledge.question import Ask, Kind, is_traditional, split_asks, to_simplified, to_traditional
 from knowledge.scope import asked_types, can_answer, outside_edition
 from knowledge.tokens import detect_lang
+from knowledge.yes_no import lead, verdict
 
 if TYPE_CHECKING:
     from knowledge.chunk import Chunk
@@ -199,14 +200,18 @@ class KnowledgeBase:
         """Every ask of the message answered in turn; one answer that holds each part with its citation."""
         asks = split_asks(text, lang=lang)
         if len(asks) == 1:
-            return await self._answer(asks[0].text, lang, kind=asks[0].kind)
+            return self._yes_or_no(asks[0], await self._answer(asks[0].text, lang, kind=asks[0].kind), lang)
         parts: list[Answer] = []
         for n, ask in enumerate(asks):
+            if n and not parts[-1].answered and ask.short:
+                # "有着装要求吗，要穿正装不": a short follow-up to an ask the guideline cannot answer asks the same.
+                parts.append(parts[-1])
+                continue
             part = await self._answer(ask.text, lang, kind=ask.kind)
             if not part.answered and n:
                 # A follow-up leaning on the ask before it ("产品类有哪些类目？人物类呢？")
                 part = await self._answer(f"{asks[n - 1].text} {ask.text}", lang, kind=ask.kind)
-            parts.append(part)
+            parts.append(self._yes_or_no(ask, part, lang))
         answered = [p for p in parts if p.answered]
         if not answered:
             whole = await self._answer(text, lang, kind=Kind.OTHER)
@@ -221,6 +226,18 @@ class KnowledgeBase:
             texts.append(self.texts.t("knowledge.partly_declined", lang, mailbox=self.mailbox))
         via = answered[0].via if all(p.via == answered[0].via for p in answered) else "extractive"
         return Answer(question=text, lang=lang, answered=True, via=via, answer="\n\n".join(texts), sources=sources)
+
+    def _yes_or_no(self, ask: Ask, answer: Answer, lang: Lang) -> Answer:
+        """A yes/no ask's answer starts with the yes or the no, where the answer's own words settle which."""
+        if ask.kind is not Kind.YES_NO or not answer.answered or answer.via == "llm" or \
+                (answer.sources and answer.sources[0].doc == "campaign"):
+            return answer
+        body = answer.answer.split("\n\n")[0]
+        said = verdict(ask.text, body, lang=lang, tokenizer=self.retriever.tokenizer)
+        if said is None:
+            return answer
+        return answer.model_copy(update={"answer": f"{lead(ask.text, said, lang=lang)}{'' if lang == 'zh' else ' '}"
+                                                   f"{answer.answer}"})
 
     async def _answer(self, question: str, lang: Lang, *, kind: Kind = Kind.OTHER) -> Answer:
         if not question or outside_edition(question, lang=lang):

@@ -35,6 +35,11 @@ class Ask:
     text: str
     kind: Kind
 
+    @property
+    def short(self) -> bool:
+        """A follow-up of a few words ("要穿正装不", "and the fee?"), which leans on the ask before it."""
+        return _size(self.text) <= 6
+
 
 @functools.cache
 def _converter(config: str):  # noqa: ANN202 - opencc has no type hints
@@ -51,8 +56,8 @@ def to_simplified(text: str) -> str:
 
 
 def to_traditional(text: str) -> str:
-    """An answer in traditional characters (OpenCC, Taiwan standard forms), for an entrant who wrote in them."""
-    return _converter("s2tw").convert(text)
+    """An answer in traditional characters (OpenCC, Taiwan forms and phrases: 連結, 影片), for one who wrote so."""
+    return _converter("s2twp").convert(text)
 
 
 def is_traditional(text: str) -> bool:
@@ -71,7 +76,7 @@ def is_traditional(text: str) -> bool:
 _ZH_ASKS = re.compile(
     r"[吗么嘛呢？?]|哪|什么|啥|几[个号点月天时家项类种份次]|多少|多大|多久|多长|怎么|怎样|如何|咋|谁|是否|"
     r"能不能|能否|可不可以|可否|有没有|要不要|需不需要|用不用|是不是|行不行|对不对|算不算|会不会|收不收|退不退|"
-    r"[能可要会行算用收退有是][不没]\S{0,2}$|列[一出举]|都有|分别|还是"
+    r"[能可要会行算用收退有是][不没]\S{0,2}$|[不没]$|列[一出举]|都有|分别|还是"
 )
 # Where an English clause starts a new question after "and", "also", a comma: a question word or an auxiliary.
 _EN_QUESTION_START = re.compile(
@@ -95,7 +100,7 @@ _LIST = {
 }
 _YES_NO = {
     "zh": re.compile(r"[吗么嘛][？?。!！]*$|能不能|能否|可不可以|可否|有没有|要不要|需不需要|用不用|是不是|是否|行不行|"
-                     r"对不对|算不算|会不会|收不收|退不退|[能可要会行算用收退有是][不没]\S{0,2}[？?]*$"),
+                     r"对不对|算不算|会不会|收不收|退不退|[能可要会行算用收退有是][不没]\S{0,2}[？?]*$|[不没][？?]*$"),
     "en": re.compile(r"^(?:(?:and|also|so|oh|btw|hi|hey|hello|pls|please)\b[\s,]*)*(is|are|am|was|were|do|does|did|can|"
                      r"could|should|would|will|may|might|must|shall|has|have)\b", re.IGNORECASE),
 }
@@ -183,10 +188,15 @@ def _merge_fragments(asks: list[str], *, lang: str) -> list[str]:
     """A fragment too short to be retrieved on its own ("评多久", "and when?") belongs to the ask before it."""
     out: list[str] = []
     for ask in asks:
-        size = sum(1 for c in ask if is_han(c)) if lang == "zh" else len(re.findall(r"[a-z0-9]+", ask, re.I))
+        size = _size(ask)
         # "要钱吗" is short but whole: a yes/no ask with its own predicate stands alone.
         if out and size <= (3 if lang == "zh" else 2) and not _YES_NO[lang].search(ask):
             out[-1] = _join([out[-1], ask], lang=lang)
         else:
             out.append(ask)
     return out
+
+
+def _size(text: str) -> int:
+    """Han characters plus Latin words: a rough count of what a text says."""
+    return sum(1 for c in text if is_han(c)) + len(re.findall(r"[a-z0-9]+", text, re.IGNORECASE))
