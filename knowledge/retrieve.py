@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -174,13 +175,15 @@ class Retriever:
                 bm_rank[int(i)] = rank + 1
         position = {c.id: n for n, c in enumerate(chunks)}
         got = self.vectors.query(
-            self.index.passages, query_texts=[question], n_results=pool, where={"lang": lang}, include=["distances"]
+            self.index.passages, query_embeddings=self._query_vector(question), n_results=pool, where={"lang": lang},
+            include=["distances"],
         )
         cosine: dict[int, tuple[float, int]] = {}
         for rank, (cid, dist) in enumerate(zip(got["ids"][0], got["distances"][0], strict=True) if got else ()):
-            if cid in position and 1.0 - dist >= MIN_COSINE:
+            similarity = self._similarity(dist)
+            if cid in position and similarity >= MIN_COSINE:
                 fused[position[cid]] = fused.get(position[cid], 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
-                cosine[position[cid]] = (1.0 - dist, rank + 1)
+                cosine[position[cid]] = (similarity, rank + 1)
         best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
         return [
             ScoredPassage(
@@ -190,6 +193,25 @@ class Retriever:
             )
             for i, s in best
         ]
+
+    def _query_vector(self, question: str) -> list[Any]:
+        """The question embedded once for both collections (and for every later look at the same text)."""
+        return [self._query_vectors(question)]
+
+    @functools.lru_cache(maxsize=2048)  # noqa: B019 - one retriever per knowledge base, living as long as it
+    def _query_vectors(self, question: str) -> Any:
+        embedding = self.index.embedding
+        embed = getattr(embedding, "embed_query", None) or embedding
+        return embed([question])[0]
+
+    def _similarity(self, distance: float) -> float:
+        """A cosine distance on the scale the thresholds use: 0 unrelated, 1 the same meaning.
+
+        Each embedding function spreads cosines its own way (a sentence model puts unrelated texts near 0.8,
+        hashed n-grams near 0): the function says where its floor and ceiling lie.
+        """
+        floor, ceiling = getattr(self.index.embedding, "cosine_range", (0.0, 1.0))
+        return min(max((1.0 - float(distance) - floor) / (ceiling - floor), 0.0), 1.0)
 
     def _chunk_vocab(self, snap: _Snapshot, chunk: Chunk) -> set[str]:
         vocab = snap.vocab_cache.get(chunk.id)
@@ -215,12 +237,12 @@ class Retriever:
             return []
         terms = self.tokenizer.terms(question, lang=lang)
         got = self.vectors.query(
-            self.index.faq, query_texts=[question], n_results=min(20, len(variants)), where={"lang": lang},
-            include=["metadatas", "distances"],
+            self.index.faq, query_embeddings=self._query_vector(question), n_results=min(20, len(variants)),
+            where={"lang": lang}, include=["metadatas", "distances"],
         )
         best_cos: dict[str, tuple[float, str]] = {}
         for meta, dist in zip(got["metadatas"][0], got["distances"][0], strict=True) if got else ():
-            faq_id, cos = str(meta["faq_id"]), 1.0 - float(dist)
+            faq_id, cos = str(meta["faq_id"]), self._similarity(dist)
             if faq_id in snap.faq and cos > best_cos.get(faq_id, (-1.0, ""))[0]:
                 best_cos[faq_id] = (cos, str(meta["question"]))
         lex = snap.faq_lex[lang]
