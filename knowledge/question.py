@@ -48,10 +48,20 @@ def _converter(config: str):  # noqa: ANN202 - opencc has no type hints
     return opencc.OpenCC(config)
 
 
+# Cantonese words Hong Kong and Macao entrants type, as the Mandarin the guideline is written in: matching only.
+_CANTONESE = (("我哋", "我们"), ("你哋", "你们"), ("佢哋", "他们"), ("邊個", "哪个"), ("边个", "哪个"),
+              ("幾多", "多少"), ("几多", "多少"), ("點樣", "怎样"), ("点样", "怎样"), ("乜嘢", "什么"), ("咩", "什么"),
+              ("係唔係", "是不是"), ("系唔系", "是不是"), ("係", "是"), ("嘅", "的"), ("冇", "没有"), ("唔", "不"),
+              ("喺", "在"), ("咗", "了"), ("啲", "些"), ("俾", "给"), ("嗰", "那"), ("幾時", "什么时候"),
+              ("几时", "什么时候"), ("而家", "现在"), ("邊度", "哪里"), ("边度", "哪里"))
+
+
 def to_simplified(text: str) -> str:
-    """Traditional characters as simplified ones (OpenCC), for matching; other text unchanged."""
+    """Traditional characters as simplified ones (OpenCC) and Cantonese words as Mandarin, for matching."""
     if not any(is_han(c) for c in text):
         return text
+    for cantonese, mandarin in _CANTONESE:
+        text = text.replace(cantonese, mandarin)
     return _converter("t2s").convert(text)
 
 

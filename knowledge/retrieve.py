@@ -26,6 +26,8 @@ from knowledge.tokens import Term, Tokenizer
 RRF_K = 20
 VECTOR_WEIGHT = 0.5
 MIN_COSINE = 0.15
+# An FAQ entry's confidence: this much of the best variant's similarity, the rest from the question's coverage.
+FAQ_COSINE_WEIGHT = 0.5
 # After a failed vector query (Chroma server down, slow or refusing) the vector side rests this long before it
 # is tried again, so an outage costs one failed request per pause instead of one per question.
 VECTOR_RETRY_S = 30.0
@@ -253,8 +255,8 @@ class Retriever:
         hits = []
         for faq_id, (cos, variant) in best_cos.items():
             coverage = _coverage(terms, snap.faq_vocab.get((faq_id, lang), set()), lex)
-            hits.append(FaqHit(entry=snap.faq[faq_id], question=variant, confidence=0.5 * max(cos, 0.0)
-                               + 0.5 * coverage, cosine=cos, coverage=coverage))
+            hits.append(FaqHit(entry=snap.faq[faq_id], question=variant, confidence=FAQ_COSINE_WEIGHT * cos
+                               + (1 - FAQ_COSINE_WEIGHT) * coverage, cosine=cos, coverage=coverage))
         # Stable on ties: the first candidate reached keeps the lead, as before.
         return sorted(hits, key=lambda h: -h.confidence)
 
