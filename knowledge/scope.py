@@ -63,7 +63,7 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "quota",
-        {"zh": re.compile(r"名额|几[家个位名]?(获奖|入围|得奖)|(评|选|取)(出)?(几|多少)[家个位名]|多少[家个位名](能|会|可以)?(获奖|入围|上榜)|"
+        {"zh": re.compile(r"名额|几[家个位名]?(获奖|入围|得奖)|(入围|获奖|得奖|上榜|评出|选出|评上)(几|多少)[家个位名]|(评|选|取)(出)?(几|多少)[家个位名]|多少[家个位名](能|会|可以)?(获奖|入围|上榜)|"
                           r"录取率|获奖率|通过率|中奖率|多少人报|多少[家个]报名|报名人数"),
          "en": re.compile(r"\bhow many (winners|finalists|places|spots|seats|entries|applicants|applications|"
                           r"companies (will|get|are)|people (will|get|are)|awards? (will|are) (given|handed))|quota|"
