@@ -14,6 +14,9 @@ from bot.runtime import Runtime
 from config.settings import Settings
 from console.staff import Staff, add_staff
 
+# The console's fixtures, for the judging pages' tests.
+from tests.console.conftest import app, client, console_clock, console_runtime, make_staff  # noqa: F401
+
 OPENED = datetime(2024, 10, 21, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 PASSWORD = "correct horse battery"
 

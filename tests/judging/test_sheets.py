@@ -90,7 +90,7 @@ async def test_a_sheet_round_trip(runtime: Runtime, sessions):
     async with sessions() as session, session.begin():
         done = await import_sheet(session, good, scorecards=scorecards, now=OPENED)
     assert (done.submitted, done.drafts, done.conflicts) == (1, 1, 1)
-    mine = [s for s in await states(sessions, round_.id)][0::2]  # assignments alternate judges per entry
+    mine = list(await states(sessions, round_.id))[0::2]  # assignments alternate judges per entry
     assert [(s, c) for s, c, _ in mine] == [(SUBMITTED, "none"), (DRAFT, "none"), (PENDING, CONFLICT)]
     assert mine[0][2] == {d.id: 7 for d in card.dimensions}
 
