@@ -15,7 +15,16 @@ from config.settings import Settings
 from console.staff import Staff, add_staff
 
 # The console's fixtures, for the judging pages' tests.
-from tests.console.conftest import app, client, console_clock, console_runtime, make_staff  # noqa: F401
+from tests.console.conftest import (  # noqa: F401
+    app,
+    browser_page,
+    chromium,
+    client,
+    console_clock,
+    console_runtime,
+    live_console,
+    make_staff,
+)
 
 OPENED = datetime(2024, 10, 21, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 PASSWORD = "correct horse battery"
