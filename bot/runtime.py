@@ -29,6 +29,7 @@ from knowledge.revision import DbRevisions
 # Imported where first used, so that a command needing only the database (`kcxf queue`, `kcxf staff`, `kcxf db`)
 # starts without loading the knowledge base's libraries (chromadb, bm25s, jieba) or python-docx.
 if TYPE_CHECKING:
+    from judging.scorecards import Scorecards
     from knowledge.admin import KnowledgeAdmin
     from knowledge.answer import Answer, Answerer, KnowledgeBase
 
@@ -58,6 +59,13 @@ class Runtime:
     def forms(self) -> dict[str, Form]:
         """The application form of every award, by award id; FormError on a broken form file."""
         return load_forms(self.campaign)
+
+    @cached_property
+    def scorecards(self) -> Scorecards:
+        """How entries are judged (stages, scorecards per award group, risk items); ScorecardError if broken."""
+        from judging.scorecards import load_scorecards
+
+        return load_scorecards(self.settings.scorecards_file, self.campaign)
 
     @cached_property
     def knowledge(self) -> KnowledgeBase:

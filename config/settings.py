@@ -57,6 +57,8 @@ class Settings(BaseSettings):
         description="Freeze the campaign clock at this aware instant (rehearsals, demos of a past edition)",
     )
     campaign_file: Path = PROJECT_ROOT / "config" / "campaign.yaml"
+    scorecards_file: Path = Field(default=PROJECT_ROOT / "config" / "scorecards.yaml",
+                                  description="How entries are judged: stages, scorecards per award group, risk items")
     log_level: str = "WARNING"
     smtp_host: str | None = Field(default=None, description="SMTP server for mailing entries; unset: no mail")
     smtp_port: int = Field(default=25, ge=1, le=65535)
