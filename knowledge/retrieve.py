@@ -271,12 +271,13 @@ class VectorSearch:
     def __init__(self, *, retry_s: float = VECTOR_RETRY_S, server: bool = True) -> None:
         self.retry_s = retry_s
         self.server = server
+        self.enabled = True
         self._resting_until: float | None = None  # set while an outage lasts
 
     @property
     def available(self) -> bool:
-        """False while the vector side rests after a failure."""
-        return self._resting_until is None or time.monotonic() >= self._resting_until
+        """False while the vector side rests after a failure, or when switched off (bench/qa.py's ablation)."""
+        return self.enabled and (self._resting_until is None or time.monotonic() >= self._resting_until)
 
     def query(self, collection: Collection, **kwargs: Any) -> Any:
         """collection.query(**kwargs), or None (BM25 alone) when it fails or the vector side is resting."""
