@@ -39,9 +39,8 @@ def open_index(settings: Settings) -> KnowledgeIndex:
     def client() -> ClientAPI:
         return connect(url=settings.chroma_url, path=settings.chroma_dir, timeout_s=settings.chroma_timeout_s)
 
-    embedding = make_embedding(
-        settings.embedding, base_url=settings.embedding_base_url, api_key=settings.embedding_api_key
-    )
+    embedding = make_embedding(settings.embedding, base_url=settings.embedding_base_url,
+                               api_key=settings.embedding_api_key, threads=settings.embedding_threads)
     return KnowledgeIndex(client(), embedding, reconnect=client)
 
 
