@@ -28,6 +28,11 @@ class Settings(BaseSettings):
         "| multilingual-e5-small | hashed-ngram (no model) | st:/path/to/sentence-transformers-model "
         "| openai:MODEL (OpenAI-compatible endpoint from embedding_base_url)",
     )
+    faq_embedding: str = Field(
+        default="hashed-ngram",
+        description="The FAQ's embedding (same choices as embedding). hashed-ngram: the FAQ thresholds in "
+        "knowledge/answer.py were measured on its cosines (docs/embeddings.md)",
+    )
     embedding_threads: int | None = Field(
         default=None, ge=1, description="CPU threads of the local embedding model; unset: one per core"
     )

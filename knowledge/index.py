@@ -73,32 +73,34 @@ class IndexedDoc:
 
 
 class KnowledgeIndex:
-    """Passages and FAQ variants in two Chroma collections sharing one embedding function."""
+    """Passages and FAQ variants in two Chroma collections, each with its embedding function (by default one)."""
 
     def __init__(
         self,
         client: ClientAPI,
         embedding: EmbeddingFunction[Documents],
         *,
+        faq_embedding: EmbeddingFunction[Documents] | None = None,
         reconnect: Callable[[], ClientAPI] | None = None,
     ) -> None:
         self.client = client
         self.embedding = embedding
+        self.faq_embedding = faq_embedding or embedding
         self._reconnect = reconnect
         self._open_collections()
 
     def _open_collections(self) -> None:
-        signature = embedding_signature(self.embedding)
-        self.passages: Collection = self._open(PASSAGES, signature)
-        self.faq: Collection = self._open(FAQ, signature)
+        self.passages: Collection = self._open(PASSAGES, self.embedding)
+        self.faq: Collection = self._open(FAQ, self.faq_embedding)
 
-    def _open(self, name: str, signature: dict[str, str | int]) -> Collection:
+    def _open(self, name: str, embedding: EmbeddingFunction[Documents]) -> Collection:
         """The named collection, re-embedded first when its vectors came from another embedding function.
 
         Vectors of two functions are not comparable (a question embedded by the model would be searched among
         hashed n-gram vectors, or fail on the dimension), so the function's signature is kept in the collection's
         metadata and a mismatch re-embeds every record from its stored text, keeping ids and metadata.
         """
+        signature = embedding_signature(embedding)
         try:
             existing = self.client.get_collection(name)  # without a function: no conflict check against ours
         except NotFoundError:
@@ -108,18 +110,19 @@ class KnowledgeIndex:
                 # Written before signatures were kept, by this same function: record it, nothing to re-embed.
                 existing.modify(metadata=signature)
             else:
-                self._reembed(existing, signature)
+                self._reembed(existing, embedding, signature)
         return self.client.get_or_create_collection(
-            name, embedding_function=self.embedding, metadata=signature, configuration=_configuration()
+            name, embedding_function=embedding, metadata=signature, configuration=_configuration()
         )
 
-    def _reembed(self, old: Collection, signature: dict[str, str | int]) -> None:
+    def _reembed(self, old: Collection, embedding: EmbeddingFunction[Documents],
+                 signature: dict[str, str | int]) -> None:
         # Filled beside the old collection and renamed into place, so that a crash midway loses nothing.
         name, scratch = old.name, f"{old.name}__reembed"
         with contextlib.suppress(NotFoundError, ValueError):  # a scratch copy left by a crash
             self.client.delete_collection(scratch)
         new = self.client.create_collection(
-            scratch, embedding_function=self.embedding, metadata=signature, configuration=_configuration()
+            scratch, embedding_function=embedding, metadata=signature, configuration=_configuration()
         )
         got = old.get(include=["documents", "metadatas"])
         step = self.client.get_max_batch_size()

@@ -85,6 +85,13 @@ def test_settings_choose_the_model_by_default(tmp_path: Path):
     index = open_index(settings)
     assert isinstance(index.embedding, E5SmallEmbedding)
     assert index.passages.metadata["embedding"] == E5SmallEmbedding.name()
+    # The FAQ stays on the function its confidence thresholds were measured with, until it is set otherwise.
+    assert index.faq.metadata["embedding"] == HashedNgramEmbedding.name()
+    index.client.close()
+    one = Settings(_env_file=None, data_dir=tmp_path / "var", faq_embedding="auto")  # type: ignore[call-arg]
+    index = open_index(one)
+    assert index.faq_embedding is index.embedding
+    assert index.faq.metadata["embedding"] == E5SmallEmbedding.name()
     index.client.close()
 
 
