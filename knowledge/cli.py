@@ -165,6 +165,25 @@ def eval_(
                   f"{answer.via}: {answer.answer[:160]!r}", markup=False, highlight=False)
 
 
+@app.command("vectors")
+def vectors_() -> None:
+    """Re-embed the shipped guideline and FAQ answers into knowledge/vectors/ (after editing either), so that a
+    new data folder starts without running the model over them."""
+    from config.settings import Settings
+    from knowledge import vectors
+    from knowledge.embeddings import make_embedding
+
+    settings = Settings()
+    function = make_embedding(settings.embedding, threads=settings.embedding_threads)
+    embed = getattr(function, "embed", None)
+    if embed is None:
+        err.print(f"{function.name()} computes its vectors in microseconds: nothing to ship.")
+        raise typer.Exit(1)
+    texts = vectors.shipped_texts()
+    path = vectors.write(function.name(), texts, embed)
+    out.print(f"{len(set(texts))} vectors of {function.name()} → {path}")
+
+
 @faq_app.command("list")
 def faq_list() -> None:
     """Every FAQ entry with its first question variant per language."""

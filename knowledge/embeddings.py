@@ -13,6 +13,7 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from knowledge import vectors
 from knowledge.tokens import is_han, normalize
 
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
@@ -45,7 +46,16 @@ class E5SmallEmbedding(EmbeddingFunction[Documents]):
         self.dim = int(self._model.dim)
 
     def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's parameter name
-        return list(self._model.passage(list(input)))
+        # The shipped texts' vectors ship with them (knowledge/vectors.py): only new texts meet the model.
+        found, todo = vectors.lookup(self.name(), list(input))
+        if todo:
+            for i, row in zip(todo, self._model.passage([input[i] for i in todo]), strict=True):
+                found[i] = row
+        return list(found)  # type: ignore[arg-type]
+
+    def embed(self, texts: list[str]) -> Embeddings:
+        """Passages through the model itself, never the shipped table (to write that table)."""
+        return list(self._model.passage(texts))
 
     def embed_query(self, input: Documents) -> Embeddings:  # noqa: A002
         # Not wrapped by Chroma's __init_subclass__ like __call__ is: the rows are already L2-normalised float32.

@@ -186,3 +186,19 @@ def test_an_index_from_before_signatures_is_kept_when_its_function_is_the_same(t
     assert index.passages.metadata == {"embedding": "kcxf-hashed-ngram", "embedding_config": '{"dim": 2048}',
                                        "embedding_dim": 2048}
     index.client.close()
+
+
+def test_the_shipped_texts_vectors_ship_with_them_and_match_the_model(e5: E5SmallEmbedding):
+    from knowledge import vectors
+
+    texts = vectors.shipped_texts()
+    found, missing = vectors.lookup(e5.name(), texts)
+    assert not missing, (f"{len(missing)} shipped passages or FAQ answers have no shipped vector, e.g. "
+                         f"{texts[missing[0]][:40]!r}: run `kcxf kb vectors` after editing the guideline or the FAQ")
+    # Stored as float16: the same vector the model gives, to a fraction of a percent of cosine.
+    sample = [texts[0], texts[len(texts) // 2], texts[-1]]
+    for text, fresh in zip(sample, e5.embed(sample), strict=True):
+        assert cos(vectors.lookup(e5.name(), [text])[0][0], fresh) > 0.999
+    # A text the table does not hold still goes through the model.
+    (new,) = e5(["论坛当天提供接驳班车。"])
+    assert cos(new, e5.embed(["论坛当天提供接驳班车。"])[0]) > 0.9999
