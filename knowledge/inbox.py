@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # Wordings of a group offered as the question variants of a new FAQ entry, per language.
 DRAFT_VARIANTS = 8
+# Below this confidence an FAQ entry shares a word or two with the question and nothing more: not offered.
+MIN_SUGGESTION = 0.2
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ class Inbox:
                                      cosine=round(hit.cosine, 4), coverage=round(hit.coverage, 3))
                 if hit.entry.id not in best or found.confidence > best[hit.entry.id].confidence:
                     best[hit.entry.id] = found
-        return sorted(best.values(), key=lambda c: -c.confidence)[:k]
+        found = [c for c in best.values() if c.confidence >= MIN_SUGGESTION]
+        return sorted(found, key=lambda c: -c.confidence)[:k]
 
     def draft(self, group: QuestionGroup) -> FaqDraft:
         """A new FAQ entry's draft whose question variants are the group's wordings, the most asked first."""
