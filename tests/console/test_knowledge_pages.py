@@ -174,7 +174,7 @@ async def test_the_inbox_groups_questions_and_answering_a_group_resolves_all_of_
         **LUNCH_FORM, "questions_en": "Is lunch served at the forum?", "digest": digest.group(1),
         "csrf_token": token})
     english = group_card((await client.get("/knowledge/unanswered")).text, "Will lunch be provided at the forum?")
-    first = re.search(r'<option value="(\w+)">', english)
+    first = re.search(r'<option value="(\w+)"', english)
     assert first and first.group(1) == faq_id
     anchor = re.search(r'action="/knowledge/unanswered/(\d+)/answer"', english)
     assert anchor
