@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Insert, Integer, String, Text, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config import Campaign, Localized
 from db.base import Base, UTCDateTime, storable, utcnow
+from db.upsert import upsert
 from intake.complete import Problem, completeness
 from intake.drafts import OPEN, Draft
 from intake.files import StoredFile, mime_type_of
@@ -236,7 +235,7 @@ async def submit(
     }
     # Another session may queue the same draft between the look-up above and this insert: the database keeps
     # one row and this insert does nothing (no savepoint needed, which pysqlite's transactions get wrong).
-    inserted = await session.scalar(_insert_once(session, values).returning(Submission.id))
+    inserted = await session.scalar(upsert(session, Submission, values, key=["draft_key"]).returning(Submission.id))
     record = await _by_draft_key(session, draft_key)
     if record is None:
         raise RuntimeError(f"submission of draft {draft_key!r} vanished after insert")
@@ -367,17 +366,6 @@ async def history_of(session: AsyncSession, submission: Submission) -> list[Stat
         .order_by(StatusChange.created_at, StatusChange.id)
     )
     return list((await session.scalars(query)).all())
-
-
-def _insert_once(session: AsyncSession, values: dict[str, Any]) -> Insert:
-    """INSERT that skips a row whose draft_key exists, on the dialects that can say so."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        return sqlite_insert(Submission).values(values).on_conflict_do_nothing(index_elements=["draft_key"])
-    if dialect == "postgresql":
-        return pg_insert(Submission).values(values).on_conflict_do_nothing(index_elements=["draft_key"])
-    # Elsewhere a lost race is an IntegrityError; the engine retries the event and the look-up finds the record.
-    return insert(Submission).values(values)
 
 
 async def _by_draft_key(session: AsyncSession, draft_key: str) -> Submission | None:
