@@ -42,6 +42,7 @@ from intake.files import UploadRefused, remove_uploads, store_upload, upload_pat
 from intake.forms import Field, FieldGroup, Form, Section
 from intake.render import format_value
 from intake.sealing import forget_opened
+from intake.yes_no import yes_or_no
 
 log = logging.getLogger(__name__)
 
@@ -218,10 +219,10 @@ class IntakeFlow:
 
     async def _privacy(self, ctx: Context, value: str | None) -> list[Reply]:
         answer = _pick(value, ctx)
-        if answer in {"decline", ctx.t("intake.privacy_decline").lower()}:
+        if answer in {"decline", "no", ctx.t("intake.privacy_decline").lower()}:
             ctx.finish()
             return [TextOut(ctx.t("intake.privacy_declined"))]
-        if answer not in {"agree", ctx.t("intake.privacy_agree").lower()}:
+        if answer not in {"agree", "yes", ctx.t("intake.privacy_agree").lower()}:
             return await self._pick_award(ctx, f"{PREFIX}award:{ctx.state.data['award']}")
         draft = await new_draft(ctx.connection, user_id=ctx.user.id, award_id=ctx.state.data["award"],
                                 now=ctx.clock.now())
@@ -373,10 +374,10 @@ class IntakeFlow:
         group_id = ctx.state.data.get("group")
         if answer in {"back"} | BACK_WORDS:
             return self._back(ctx, draft, form)
-        if answer in {"yes", "是", "yes."}:
+        if answer == "yes":
             items = list(draft.answers.get(group_id) or [])
             draft.answers = {**draft.answers, group_id: [*items, {}]}
-        elif answer in {"no", "否"}:
+        elif answer == "no":
             draft.progress = {**draft.progress, "closed": [*draft.progress.get("closed", []), group_id]}
         return self._next(ctx, draft, form)
 
@@ -419,7 +420,7 @@ class IntakeFlow:
 
     async def _summary_reply(self, ctx: Context, draft: OpenDraft, form: Form, value: str | None) -> list[Reply]:
         answer = _pick(value, ctx) or ""
-        if answer == "confirm":
+        if answer in {"confirm", "yes"}:
             problems = completeness(form, draft.answers, today=ctx.clock.now().date())
             problems = [p for p in problems if form.field(p.field_id).type != _DECLARATION]
             if problems:
@@ -727,15 +728,16 @@ def _value(event: Event) -> str | None:
 
 
 def _pick(value: str | None, ctx: Context) -> str | None:
-    """A button's value without our prefix, or typed text lower-cased (so 'Yes' and '是' both work)."""
+    """A button's value without our prefix; typed text as "yes" or "no" when it is one of the yes or no words
+    (intake.yes_no, the same the declarations take), else lower-cased."""
     if value is None:
         return None
     if value.startswith(PREFIX):
         return value.removeprefix(PREFIX)
-    text = value.strip().lower()
-    words = {ctx.t("intake.answer_yes").lower(): "yes", ctx.t("intake.answer_no").lower(): "no", "是": "yes", "否": "no",
-             "yes": "yes", "no": "no"}
-    return words.get(text, text)
+    verdict = yes_or_no(value)
+    if verdict is not None:
+        return "yes" if verdict else "no"
+    return value.strip().lower()
 
 
 __all__ = ["DeleteFlow", "DraftsFlow", "IntakeFlow", "PrivacyFlow", "StatusFlow"]

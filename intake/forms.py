@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import inspect
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -40,6 +39,7 @@ import config
 from config import Award, Campaign, Localized
 from config.yaml_location import Loc, key_path, line_of, read_yaml
 from intake.validate import VALIDATORS, Checked, Period, detect_script, is_chinese_text
+from intake.yes_no import normalized, yes_or_no
 
 __all__ = [
     "CHECKS",
@@ -74,23 +74,13 @@ _RESERVED_ARGS = frozenset({"raw", "lang", "options", "today"})
 
 # ------------------------------------------------------------------------------------- extra field types
 
-_YES = frozenset({"是", "是的", "同意", "确认", "确定", "好", "好的", "可以", "yes", "y", "agree", "iagree", "agreed", "ok", "confirm", "true"})  # fmt: skip
-_NO = frozenset({"否", "不", "不是", "不同意", "不确认", "no", "n", "disagree", "idonotagree", "false"})
-
-
-def _consent_key(raw: str) -> str:
-    return re.sub(r"[\s.。!！,，~]", "", unicodedata.normalize("NFKC", raw)).casefold()
-
-
 def check_consent(raw: str | bool, *, lang: str = "zh") -> Checked[bool]:
     """A declaration answered yes or no: 是/同意/yes/agree is True, 否/不同意/no is False."""
     if isinstance(raw, bool):
         return Checked(ok=True, value=raw, lang=lang)
-    key = _consent_key(raw) if isinstance(raw, str) else ""
-    if key in _YES:
-        return Checked(ok=True, value=True, lang=lang)
-    if key in _NO:
-        return Checked(ok=True, value=False, lang=lang)
+    verdict = yes_or_no(raw) if isinstance(raw, str) else None
+    if verdict is not None:
+        return Checked(ok=True, value=verdict, lang=lang)
     return Checked(
         ok=False,
         error=Localized(
@@ -255,7 +245,7 @@ class LanguageRule(_Data):
     def accepts(self, text: str) -> bool:
         """Whether `text` is in the rule's language; links and a bare 无/none count as any language."""
         bare = _LINK.sub(" ", text)
-        if _consent_key(bare) in _NOTHING or detect_script(bare) == "none":
+        if normalized(bare) in _NOTHING or detect_script(bare) == "none":
             return True
         if self.language == "zh":
             return is_chinese_text(bare)
