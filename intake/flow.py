@@ -355,6 +355,12 @@ class IntakeFlow:
 
     def _back(self, ctx: Context, draft: OpenDraft, form: Form) -> list[Reply]:
         history = list(draft.progress.get("history", []))
+        if draft.progress.get("declaring"):
+            last = _position(form, draft.answers, history[-1]) if history else None
+            if last is None or last.field.type != _DECLARATION:
+                # At the first declaration the step before is the summary, which gave no answer to withdraw.
+                draft.progress = {**draft.progress, "declaring": False}
+                return self._next(ctx, draft, form)
         if not history:
             position = _position(form, draft.answers, _asked(ctx, draft))
             reply = [TextOut(ctx.t("intake.nothing_to_go_back"))]
@@ -428,7 +434,9 @@ class IntakeFlow:
             # Declared afresh every time (a draft reopened for more materials holds the earlier ones).
             declarations = {s.field.id for s in form.fields() if s.field.type == _DECLARATION and s.group is None}
             draft.answers = {k: v for k, v in draft.answers.items() if k not in declarations}
-            draft.progress = {**draft.progress, "declaring": True}
+            # Nor does 上一步 go back into the declarations of an earlier round.
+            history = [key for key in draft.progress.get("history", []) if key not in declarations]
+            draft.progress = {**draft.progress, "declaring": True, "history": history}
             return self._next(ctx, draft, form, prefix=[TextOut(ctx.t("intake.declarations"))])
         if answer in {"back"} | BACK_WORDS:
             return self._back(ctx, draft, form)
