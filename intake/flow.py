@@ -483,7 +483,7 @@ class IntakeFlow:
             return self._problems(ctx, draft, form, list(incomplete.problems))
         files_dir = ctx.settings.files_dir
         path = await render_worker.render(
-            form=form, answers=draft.answers, campaign=ctx.campaign, reference=submission.reference,
+            form=form, answers=submission.answers, campaign=ctx.campaign, reference=submission.reference,
             # The committee's copy is the Chinese form, whatever language the chat is in.
             submitted_at=now, out_dir=files_dir / "forms" / submission.reference, lang="zh",
         )

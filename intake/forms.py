@@ -336,6 +336,25 @@ class Form(_Data):
             return True
         return self.visible(field.when.field, answers) and field.when.holds(answers.get(field.when.field))
 
+    def visible_answers(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """Only the answers to fields asked given these answers: one hidden by its condition since it was given
+        (a recommender's phone, after switching to self-nomination) or no longer in the form is left out."""
+        shown: dict[str, Any] = {}
+        for section in self.sections:
+            for entry in section.fields:
+                if entry.id not in answers:
+                    continue
+                value = answers[entry.id]
+                if isinstance(entry, FieldGroup):
+                    ids = {f.id for f in entry.fields}
+                    if isinstance(value, list):  # anything else is left for completeness() to report
+                        value = [{k: v for k, v in item.items() if k in ids} if isinstance(item, Mapping) else item
+                                 for item in value]
+                    shown[entry.id] = value
+                elif self.visible(entry, answers):
+                    shown[entry.id] = value
+        return shown
+
     def language_rule(self, answers: Mapping[str, Any]) -> LanguageRule | None:
         """The language rule in force for these answers; None until the deciding choices are made."""
         for rule in self.language_rules:

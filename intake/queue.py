@@ -213,8 +213,9 @@ async def submit(
     problems = completeness(form, answers, today=now.date())
     if problems:
         raise IncompleteEntry(problems)
-    # A JSON round trip both detaches the snapshot from the caller's dict and proves it can be stored.
-    snapshot: dict[str, Any] = json.loads(json.dumps(dict(answers), ensure_ascii=False))
+    # Only what the form shows for these answers reaches the committee (and its exports and 申报表). A JSON round
+    # trip both detaches the snapshot from the caller's dict and proves it can be stored.
+    snapshot: dict[str, Any] = json.loads(json.dumps(form.visible_answers(answers), ensure_ascii=False))
     entrant = str(snapshot[ENTRANT_FIELD]).strip()
     files = list(attachments) if attachments is not None else _attachments_in(form, snapshot)
     if existing is not None:
