@@ -125,6 +125,8 @@ class IntakeFlow:
         if step == "privacy":
             return await self._privacy(ctx, _value(event))
         draft = await self._draft(ctx)
+        if draft is None and (record := await self._submitted(ctx)) is not None:
+            return self._closed(ctx, record)  # the committee moved on from 需补充材料 meanwhile
         if draft is None:  # withdrawn elsewhere (/delete), purged after the retention period, or never created
             gone = isinstance(ctx.state.data.get("draft"), int)
             notice = [TextOut(ctx.t("privacy.draft_gone", days=ctx.settings.draft_retention_days))] if gone else []
@@ -132,6 +134,22 @@ class IntakeFlow:
         replies = await self._on_draft(ctx, draft, step, event)
         await self._save(ctx, draft)  # at least touched
         return replies
+
+    async def _submitted(self, ctx: Context) -> queue.Submission | None:
+        """The record of the draft the conversation points at, when that draft is closed as submitted."""
+        draft_id = ctx.state.data.get("draft")
+        draft = await get_draft(ctx.connection, draft_id=draft_id, user_id=ctx.user.id) \
+            if isinstance(draft_id, int) else None
+        if draft is None or draft.status != SUBMITTED:
+            return None
+        return await queue.submission_of_draft(ctx.session, draft.key)
+
+    @staticmethod
+    def _closed(ctx: Context, record: queue.Submission) -> list[Reply]:
+        ctx.finish()
+        return [TextOut(ctx.t("intake.draft_closed", reference=record.reference,
+                              status=queue.status_label(record.status).get(ctx.lang),
+                              mailbox=ctx.campaign.committee.mailbox))]
 
     async def _save(self, ctx: Context, draft: OpenDraft) -> None:
         await save_draft(ctx.connection, draft, state_at=ctx.state_at)
@@ -476,11 +494,15 @@ class IntakeFlow:
     async def _submit(self, ctx: Context, draft: OpenDraft, form: Form) -> list[Reply]:
         now = ctx.clock.now()
         try:
-            submission = await queue.submit(ctx.session, draft_key=draft.key, user_id=ctx.user.id, form=form,
-                                            answers=draft.answers, campaign=ctx.campaign, now=now)
+            queued = await queue.submit(ctx.session, draft_key=draft.key, user_id=ctx.user.id, form=form,
+                                        answers=draft.answers, campaign=ctx.campaign, now=now)
         except queue.IncompleteEntry as incomplete:
             draft.progress = {**draft.progress, "declaring": False}
             return self._problems(ctx, draft, form, list(incomplete.problems))
+        submission = queued.record
+        if queued.outcome == queue.FOUND:  # queued already and not waiting for materials: nothing to hand over
+            draft.status = SUBMITTED
+            return self._closed(ctx, submission)
         files_dir = ctx.settings.files_dir
         path = await render_worker.render(
             form=form, answers=submission.answers, campaign=ctx.campaign, reference=submission.reference,
@@ -490,7 +512,7 @@ class IntakeFlow:
         await queue.set_form_file(ctx.session, submission, str(path.relative_to(files_dir)))
         draft.status = SUBMITTED
         # Resubmitted after 需补充材料, the record is back in first review rather than new.
-        key = "intake.notify.staff_new" if submission.status == queue.INITIAL_STATUS else "intake.notify.staff_more"
+        key = "intake.notify.staff_new" if queued.outcome == queue.CREATED else "intake.notify.staff_more"
         await notify.notify_staff(ctx.session, settings=ctx.settings, text=ctx.texts.t(
             key, "zh", reference=submission.reference, award=ctx.campaign.award(form.award_id).name.zh,
             entrant=submission.entrant_name))

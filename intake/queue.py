@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,23 +21,28 @@ from config import Campaign, Localized
 from db.base import Base, UTCDateTime, storable, utcnow
 from db.upsert import upsert
 from intake.complete import Problem, completeness
-from intake.drafts import OPEN, Draft
+from intake.drafts import OPEN, SUBMITTED, Draft
 from intake.files import StoredFile, mime_type_of
 from intake.forms import Form
 from intake.sealing import SealedAnswers
 
 __all__ = [
+    "CREATED",
     "ENTRANT_FIELD",
+    "FOUND",
     "INITIAL_STATUS",
     "NEEDS_MORE",
+    "RESUBMITTED",
     "STATUSES",
     "TRANSITIONS",
     "IncompleteEntry",
+    "Queued",
     "Status",
     "StatusChange",
     "StatusError",
     "Submission",
     "SubmissionNotFound",
+    "awaits_more",
     "change_status",
     "get_submission",
     "history_of",
@@ -46,6 +51,7 @@ __all__ = [
     "next_statuses",
     "set_form_file",
     "status_label",
+    "submission_of_draft",
     "submissions_of",
     "submit",
 ]
@@ -150,6 +156,18 @@ class StatusChange(Base):
         return f"StatusChange({self.from_status!r} -> {self.to_status!r} by {self.actor!r})"
 
 
+CREATED, RESUBMITTED, FOUND = "created", "resubmitted", "found"
+Outcome = Literal["created", "resubmitted", "found"]
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What submit() did: queued a new record, took more materials into one (resubmitted), or only found one."""
+
+    record: Submission
+    outcome: Outcome
+
+
 class IncompleteEntry(ValueError):
     """The entry is not complete; `problems` says what is missing or wrong, in form order."""
 
@@ -202,14 +220,16 @@ async def submit(
     campaign: Campaign,
     now: datetime,
     attachments: Sequence[StoredFile] | None = None,
-) -> Submission:
+) -> Queued:
     """Queue a complete entry (IncompleteEntry if it is not); the same draft_key always yields the same record.
 
-    A record waiting for more materials (needs_more) takes the new answers and goes back into first review.
+    A record waiting for more materials (needs_more) takes the new answers and goes back into first review
+    (RESUBMITTED); any other record of the draft is returned as it is (FOUND): nothing was handed over, so the
+    caller renders and tells nothing.
     """
     existing = await _by_draft_key(session, draft_key)
     if existing is not None and existing.status != NEEDS_MORE:
-        return existing
+        return Queued(existing, FOUND)
     problems = completeness(form, answers, today=now.date())
     if problems:
         raise IncompleteEntry(problems)
@@ -219,8 +239,9 @@ async def submit(
     entrant = str(snapshot[ENTRANT_FIELD]).strip()
     files = list(attachments) if attachments is not None else _attachments_in(form, snapshot)
     if existing is not None:
-        return await _resubmit(session, existing, snapshot=snapshot, entrant=entrant, files=files,
-                               subject=campaign.subject(form.award_id, entrant), user_id=user_id, now=now)
+        return Queued(await _resubmit(session, existing, snapshot=snapshot, entrant=entrant, files=files,
+                                      subject=campaign.subject(form.award_id, entrant), user_id=user_id, now=now),
+                      RESUBMITTED)
     values = {
         "draft_key": draft_key,
         "user_id": user_id,
@@ -242,7 +263,7 @@ async def submit(
         raise RuntimeError(f"submission of draft {draft_key!r} vanished after insert")
     if inserted is None:
         log.info("draft %s was submitted concurrently; returning %s", draft_key, record.reference)
-        return record
+        return Queued(record, FOUND)
     record.reference = make_reference(campaign.edition, record.id)
     session.add(
         StatusChange(
@@ -256,7 +277,7 @@ async def submit(
     )
     await session.flush()
     log.info("queued %s (%s) for user %s", record.reference, record.award_id, user_id)
-    return record
+    return Queued(record, CREATED)
 
 
 async def _resubmit(
@@ -288,7 +309,8 @@ async def change_status(
 ) -> Submission:
     """Move a record to another status and record it; StatusError for a move the process does not allow.
 
-    Moving to needs_more reopens the entrant's draft, so that they can add what is missing and submit again.
+    Moving to needs_more reopens the entrant's draft, so that they can add what is missing and submit again;
+    moving on from needs_more (the committee decided without the materials) closes it again.
     """
     record = await get_submission(session, reference)
     if record is None:
@@ -311,10 +333,13 @@ async def change_status(
             created_at=now,
         )
     )
+    from_status = record.status
     record.status = to_status
     record.updated_at = now
     if to_status == NEEDS_MORE:
         await _reopen_draft(session, record, now=now)
+    elif from_status == NEEDS_MORE:
+        await _close_draft(session, record)
     await session.flush()
     log.info("%s: %s by %s", record.reference, to_status, actor)
     return record
@@ -334,6 +359,30 @@ async def _reopen_draft(session: AsyncSession, record: Submission, *, now: datet
         draft.set_progress({"history": [], "closed": groups})
     # Back at the summary: the entrant edits what is missing, then confirms and declares again.
     draft.set_progress({**draft.progress, "declaring": False})
+
+
+async def _close_draft(session: AsyncSession, record: Submission) -> None:
+    draft = await session.scalar(select(Draft).where(Draft.key == record.draft_key))
+    if draft is None or draft.status != OPEN:
+        return
+    # Submitted again, the draft would re-render the committee's 申报表 from answers its record never took.
+    # Its version moves too, so an entrant's step on it that is under way conflicts and finds it closed.
+    draft.status = SUBMITTED
+    if draft.answers:  # the entrant's copy is what the committee holds again (empty: they erased it, /delete)
+        draft.set_answers(record.answers)
+    draft.set_progress({**draft.progress, "declaring": False})
+    log.info("%s left needs_more; draft %s closed", record.reference, draft.id)
+
+
+async def awaits_more(session: AsyncSession, draft_key: str) -> bool:
+    """Whether the draft's record is waiting for more materials (its draft is open again for them)."""
+    record = await _by_draft_key(session, draft_key)
+    return record is not None and record.status == NEEDS_MORE
+
+
+async def submission_of_draft(session: AsyncSession, draft_key: str) -> Submission | None:
+    """The record a draft was submitted as, if any."""
+    return await _by_draft_key(session, draft_key)
 
 
 async def get_submission(session: AsyncSession, reference: str) -> Submission | None:
