@@ -85,15 +85,24 @@ class IntakeFlow:
     # -- entry ---------------------------------------------------------------------------------------------
     async def start(self, ctx: Context) -> list[Reply]:
         """/apply starts the pre-check (or offers the open drafts); /drafts lists the drafts."""
-        campaign = ctx.campaign
-        if not campaign.is_open(ctx.clock.now()):
-            ctx.finish()
-            return [TextOut(ctx.t("intake.closed", deadline=campaign.deadline_display.get(ctx.lang),
-                                  mailbox=campaign.committee.mailbox))]
+        if not ctx.campaign.is_open(ctx.clock.now()):
+            return self._call_closed(ctx)
         drafts = await drafts_of(ctx.session, user_id=ctx.user.id)
         if drafts:
             return self.offer_drafts(ctx, drafts)
         return self._ask_group(ctx)
+
+    @staticmethod
+    def _call_closed(ctx: Context) -> list[Reply]:
+        ctx.finish()
+        return [TextOut(ctx.t("intake.closed", deadline=ctx.campaign.deadline_display.get(ctx.lang),
+                              mailbox=ctx.campaign.committee.mailbox))]
+
+    async def _past_deadline(self, ctx: Context, draft: OpenDraft) -> bool:
+        """Whether the call has closed for this draft: it has, unless the committee reopened it for 需补充材料."""
+        if ctx.campaign.is_open(ctx.clock.now()):
+            return False
+        return not await queue.awaits_more(ctx.session, draft.key)
 
     def offer_drafts(self, ctx: Context, drafts: Sequence[Draft]) -> list[Reply]:
         """Buttons to continue each open draft, or to start a new application."""
@@ -259,6 +268,8 @@ class IntakeFlow:
             if _small_number(draft_id) else None
         if draft is None or draft.status != OPEN:
             return self.offer_drafts(ctx, await drafts_of(ctx.session, user_id=ctx.user.id))
+        if await self._past_deadline(ctx, draft):
+            return self._call_closed(ctx)
         draft.touch(ctx.clock.now())
         form = self.forms[draft.award_id]
         ctx.state.data = {"draft": draft.id}
@@ -445,6 +456,8 @@ class IntakeFlow:
     async def _summary_reply(self, ctx: Context, draft: OpenDraft, form: Form, value: str | None) -> list[Reply]:
         answer = _pick(value, ctx) or ""
         if answer in {"confirm", "yes"}:
+            if await self._past_deadline(ctx, draft):
+                return self._call_closed(ctx)
             problems = completeness(form, draft.answers, today=ctx.clock.now().date())
             problems = [p for p in problems if form.field(p.field_id).type != _DECLARATION]
             if problems:
@@ -493,6 +506,8 @@ class IntakeFlow:
 
     async def _submit(self, ctx: Context, draft: OpenDraft, form: Form) -> list[Reply]:
         now = ctx.clock.now()
+        if await self._past_deadline(ctx, draft):  # a form begun before the deadline and finished after it
+            return self._call_closed(ctx)
         try:
             queued = await queue.submit(ctx.session, draft_key=draft.key, user_id=ctx.user.id, form=form,
                                         answers=draft.answers, campaign=ctx.campaign, now=now)
