@@ -53,6 +53,7 @@ SKIP_WORDS = frozenset({"跳过", "skip"})
 # in a long free-text answer it is one only when the answer is refused.
 _QUESTION = re.compile(r"[?？]\s*$")
 _DECLARATION = "consent"
+FILE_LIST = "file_list"
 # "修改 3" / "edit 3" as well as a bare number picks the summary line to change.
 _EDIT = re.compile(r"^(修改|更改|改|edit|change)\s*", re.IGNORECASE)
 
@@ -428,9 +429,16 @@ class IntakeFlow:
             reply = TextOut(ctx.t("intake.file_refused", reason=refused.reason.get(ctx.lang)))
         else:
             entry = {"name": stored.name, "size": stored.size, "file_id": stored.path, "sha256": stored.sha256}
-            files = [*(draft.answers.get("attachments") or []), entry]
-            draft.answers = {**draft.answers, "attachments": files}
-            reply = TextOut(ctx.t("intake.file_saved", name=stored.name, size=_size(stored.size)))
+            field = _file_field(form)
+            files = [*(draft.answers.get(field.id) or []), entry]
+            # The form's limits (how many, how large) hold when a file arrives: the ones kept before stay.
+            checked = form.check(field, files, lang=ctx.lang)
+            if checked.ok:
+                draft.answers = {**draft.answers, field.id: files}
+                reply = TextOut(ctx.t("intake.file_saved", name=stored.name, size=_size(stored.size)))
+            else:
+                reason = checked.error.get(ctx.lang) if checked.error else ""
+                reply = TextOut(ctx.t("intake.file_not_kept", reason=reason, name=stored.name))
         if ctx.state.step == "ask" and position is not None:
             return [reply, self._question(ctx, draft, form, position)]
         return [reply, *self._next(ctx, draft, form)]
@@ -487,7 +495,8 @@ class IntakeFlow:
                   for p in problems[:10]]
         answers = dict(draft.answers)
         for problem in problems:  # asking them again: their stored answers are what is wrong
-            if problem.item is None:
+            # Files are never dropped unasked: the entrant removes them from the summary if need be.
+            if problem.item is None and form.field(problem.field_id).type != FILE_LIST:
                 answers.pop(problem.field_id, None)
         draft.answers = answers
         return self._next(ctx, draft, form, prefix=[TextOut("\n".join(lines))])
@@ -753,6 +762,11 @@ def _summary_rows(form: Form, answers: Mapping[str, Any]) -> Iterator[tuple[Posi
                             yield Position(field, section, entry, n), item[field.id]
             elif entry.type != _DECLARATION and form.visible(entry, answers) and entry.id in answers:
                 yield Position(entry, section), answers[entry.id]
+
+
+def _file_field(form: Form) -> Field:
+    """The form's field that lists the files uploaded in the chat."""
+    return next(s.field for s in form.fields() if s.field.type == FILE_LIST and s.group is None)
 
 
 def _small_number(text: str) -> bool:

@@ -104,12 +104,11 @@ def check_file_list(
     """Files uploaded in the chat, each {name, size[, file_id, mime_type]}, at most `max_files` of `max_bytes`."""
     example = ("产品演示.mp4（18MB）", "demo.mp4 (18 MB)")
 
-    def no(zh: str, en: str) -> Checked[list[dict[str, Any]]]:
-        return Checked(
-            ok=False,
-            error=Localized(zh=f"{zh}。例如：{example[0]}", en=f"{en}. Example: {example[1]}"),
-            lang=lang,
-        )
+    def no(zh: str, en: str, *, with_example: bool = True) -> Checked[list[dict[str, Any]]]:
+        # The example shows what an upload looks like; a limit reached needs none.
+        if with_example:
+            zh, en = f"{zh}。例如：{example[0]}", f"{en}. Example: {example[1]}"
+        return Checked(ok=False, error=Localized(zh=zh, en=en), lang=lang)
 
     if isinstance(raw, str) or not isinstance(raw, Sequence):
         return no("请直接在对话中上传文件", "Please upload the files in the chat")
@@ -123,10 +122,12 @@ def check_file_list(
             return no(
                 f"“{name}”超过 {max_bytes // _MB}MB，请把分享链接填在“其他申报材料说明”里",
                 f'"{name}" is over {max_bytes // _MB} MB; put a share link in the notes on other materials',
+                with_example=False,
             )
         files.append({key: item[key] for key in _FILE_KEYS if isinstance(item.get(key), str | int)})
     if len(files) > max_files:
-        return no(f"最多上传 {max_files} 个附件", f"At most {max_files} attachments can be uploaded")
+        return no(f"最多上传 {max_files} 个附件", f"At most {max_files} attachments can be uploaded",
+                  with_example=False)
     return Checked(ok=True, value=files, lang=lang)
 
 
