@@ -18,12 +18,13 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from bot.events import ChoiceIn, Event, FileIn, TextIn
 from bot.flows import Context
 from bot.replies import Choice, DocumentOut, Reply, TextOut
-from intake import mailing, notify, queue, render_worker
+from intake import after_commit, mailing, notify, queue
 from intake.complete import completeness
 from intake.drafts import (
     OPEN,
@@ -38,7 +39,7 @@ from intake.drafts import (
     open_draft,
     save_draft,
 )
-from intake.files import UploadRefused, remove_uploads, store_upload, upload_paths, uploads_of
+from intake.files import UploadRefused, discard_upload, remove_uploads, stage_upload, upload_paths, uploads_of
 from intake.forms import Field, FieldGroup, Form, Section
 from intake.render import format_value
 from intake.sealing import forget_opened
@@ -421,13 +422,14 @@ class IntakeFlow:
     async def _file(self, ctx: Context, draft: OpenDraft, form: Form, event: FileIn) -> list[Reply]:
         position = _position(form, draft.answers, _asked(ctx, draft))
         try:
-            stored = await asyncio.to_thread(
-                store_upload, files_dir=ctx.settings.files_dir, owner=str(ctx.user.id), file_name=event.file_name,
+            staged = await asyncio.to_thread(
+                stage_upload, files_dir=ctx.settings.files_dir, owner=str(ctx.user.id), file_name=event.file_name,
                 source=event.path, mime_type=event.mime_type, size=event.size,
             )
         except UploadRefused as refused:
             reply = TextOut(ctx.t("intake.file_refused", reason=refused.reason.get(ctx.lang)))
         else:
+            stored = staged.stored
             entry = {"name": stored.name, "size": stored.size, "file_id": stored.path, "sha256": stored.sha256}
             field = _file_field(form)
             files = [*(draft.answers.get(field.id) or []), entry]
@@ -435,8 +437,12 @@ class IntakeFlow:
             checked = form.check(field, files, lang=ctx.lang)
             if checked.ok:
                 draft.answers = {**draft.answers, field.id: files}
+                # Into place once the draft naming it has committed; a step rolled back leaves it staged, for
+                # the purge to remove.
+                ctx.after_commit.append(partial(after_commit.place_uploads, ctx.settings.files_dir, [staged]))
                 reply = TextOut(ctx.t("intake.file_saved", name=stored.name, size=_size(stored.size)))
             else:
+                await asyncio.to_thread(discard_upload, staged)
                 reason = checked.error.get(ctx.lang) if checked.error else ""
                 reply = TextOut(ctx.t("intake.file_not_kept", reason=reason, name=stored.name))
         if ctx.state.step == "ask" and position is not None:
@@ -527,26 +533,30 @@ class IntakeFlow:
         if queued.outcome == queue.FOUND:  # queued already and not waiting for materials: nothing to hand over
             draft.status = SUBMITTED
             return self._closed(ctx, submission)
-        files_dir = ctx.settings.files_dir
-        path = await render_worker.render(
-            form=form, answers=submission.answers, campaign=ctx.campaign, reference=submission.reference,
-            # The committee's copy is the Chinese form, whatever language the chat is in.
-            submitted_at=now, out_dir=files_dir / "forms" / submission.reference, lang="zh",
-        )
-        await queue.set_form_file(ctx.session, submission, str(path.relative_to(files_dir)))
         draft.status = SUBMITTED
         # Resubmitted after 需补充材料, the record is back in first review rather than new.
         key = "intake.notify.staff_new" if queued.outcome == queue.CREATED else "intake.notify.staff_more"
         await notify.notify_staff(ctx.session, settings=ctx.settings, text=ctx.texts.t(
             key, "zh", reference=submission.reference, award=ctx.campaign.award(form.award_id).name.zh,
             entrant=submission.entrant_name))
-        ctx.after_commit.append(self._mailer(ctx, reference=submission.reference))
         ctx.finish()
-        title = f"{ctx.campaign.name.zh}申报表"
-        return [
+        replies: list[Reply] = [
             TextOut(ctx.t("intake.submitted", reference=submission.reference, subject=submission.subject)),
-            DocumentOut(path=path, file_name=path.name, caption=ctx.t("intake.document_caption", title=title)),
         ]
+        caption = ctx.t("intake.document_caption", title=f"{ctx.campaign.name.zh}申报表")
+        later = TextOut(ctx.t("intake.document_later", mailbox=ctx.campaign.committee.mailbox))
+        sessions, campaign, files_dir, reference = ctx.sessions, ctx.campaign, ctx.settings.files_dir, submission.reference
+
+        async def render() -> None:
+            # After the commit: no transaction (nor SQLite's write lock) is held while the worker writes it, and a
+            # failure loses no submission. The entrant's copy joins the replies once it exists.
+            path = await after_commit.render_record_form(sessions, reference=reference, form=form, campaign=campaign,
+                                                         files_dir=files_dir, submitted_at=now)
+            replies.append(DocumentOut(path=path, file_name=path.name, caption=caption) if path else later)
+
+        ctx.after_commit.append(render)  # before the mail, which attaches it
+        ctx.after_commit.append(self._mailer(ctx, reference=submission.reference))
+        return replies
 
 
 class DraftsFlow:
