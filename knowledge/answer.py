@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 Lang = Literal["zh", "en"]
 
-GUIDELINE_DOC = "guideline-2024"
 ZH_NUMERALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一")
 # "五·申报方式" or "V. How to Apply": a numbered top-level section of the guideline
 _SECTION_NO = re.compile(r"^(?:[一二三四五六七八九十]+·|[IVX]+\.\s)")
@@ -100,17 +99,19 @@ class KnowledgeBase:
         texts: TextSource,
         eligibility: Eligibility,
         mailbox: str,
+        guideline_doc: str,
         writer: AnswerWriter | None = None,
     ) -> None:
         self.retriever = retriever
         self.texts = texts
         self.eligibility = eligibility
         self.mailbox = mailbox
+        self.guideline_doc = guideline_doc
         self.writer = writer
         # The stages bench/qa.py switches off one by one to show what each is worth; both on in the bot.
         self.use_faq = True
         self.split_asks = True
-        self._sections = _section_names(retriever)
+        self._sections = _section_names(retriever, guideline_doc)
         self.revisions: RevisionSource | None = None
         self.check_every_s = 1.0
         self.revision: int | None = None
@@ -172,7 +173,7 @@ class KnowledgeBase:
             # In the event loop on purpose: no query can run on the client while it is swapped.
             self.retriever.index.reopen()
         await asyncio.to_thread(self.retriever.refresh)
-        self._sections = _section_names(self.retriever)
+        self._sections = _section_names(self.retriever, self.guideline_doc)
 
     async def answer(self, question: str, lang: Lang | None = None) -> Answer:
         """Answer one question in the asker's language (detected unless given), from the latest knowledge."""
@@ -347,18 +348,18 @@ class KnowledgeBase:
 
     def _cite_passage(self, chunk: Chunk, lang: str) -> str:
         """The guideline by section; any other document (an uploaded notice) by its own title."""
-        if chunk.doc == GUIDELINE_DOC or not chunk.doc_title:
+        if chunk.doc == self.guideline_doc or not chunk.doc_title:
             return self._cite(chunk.section, lang)
         if chunk.section == chunk.doc_title:
             return self.texts.t("kb.cite_title", lang, title=chunk.doc_title)
         return self.texts.t("kb.cite_doc", lang, title=chunk.doc_title, section=chunk.section)
 
 
-def _section_names(retriever: Retriever) -> dict[tuple[str, str], str]:
+def _section_names(retriever: Retriever, guideline_doc: str) -> dict[tuple[str, str], str]:
     """Map (Chinese numeral, lang) to the section heading, aligning the translations by section order."""
     out: dict[tuple[str, str], str] = {}
     for lang in ("zh", "en"):
-        sections = dict.fromkeys(c.section for c in retriever.chunks(lang) if c.doc == GUIDELINE_DOC)
+        sections = dict.fromkeys(c.section for c in retriever.chunks(lang) if c.doc == guideline_doc)
         for n, section in enumerate(s for s in sections if _SECTION_NO.match(s)):
             if n < len(ZH_NUMERALS):
                 out[(ZH_NUMERALS[n], lang)] = section

@@ -72,5 +72,6 @@ def open_knowledge(settings: Settings, *, texts: TextSource, campaign: Campaign)
         texts=texts,
         eligibility=Eligibility(campaign=campaign, texts=texts),
         mailbox=campaign.committee.mailbox,
+        guideline_doc=campaign.guideline_doc,
         writer=writer,
     )
