@@ -118,7 +118,8 @@ class Context:
         # An identity number or phone typed into a question is not needed to answer it: it reaches neither
         # the answerer (an LLM may be remote) nor the unanswered log.
         question = redact(question)
-        answer = await self.answerer.answer(question)
+        # "1", "??", "👍": no word says which language the sender reads; the conversation's does.
+        answer = await self.answerer.answer(question, None if any(c.isalpha() for c in question) else self.lang)
         if not answer.answered:
             kind = STATEMENT if outside_form and is_statement(question) else DECLINED
             await log_unanswered(self.session, question=question, lang=answer.lang, channel=self.user.channel,

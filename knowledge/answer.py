@@ -244,7 +244,8 @@ class KnowledgeBase:
                                                    f"{answer.answer}"})
 
     async def _answer(self, question: str, lang: Lang, *, kind: Kind = Kind.OTHER) -> Answer:
-        if not question or outside_edition(question, lang=lang):
+        # A bare "1" or "?" asks nothing a passage could answer (it once matched "1、启动（即日起）").
+        if not any(c.isalpha() for c in question) or outside_edition(question, lang=lang):
             return self._decline(question, lang)
         hit = self.retriever.faq(question, lang=lang) if self.use_faq else None
         if hit is not None and lang not in hit.entry.answer:

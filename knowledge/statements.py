@@ -46,8 +46,8 @@ def is_statement(text: str) -> bool:
     """True when the message asks nothing: small talk, or a text of some length without a question in it."""
     plain = unicodedata.normalize("NFKC", text).lower().strip()
     letters = "".join(c for c in plain if c.isalnum())
-    if not letters:
-        return True  # punctuation, emoji, stickers' text: nothing to answer
+    if not any(c.isalpha() for c in letters):
+        return True  # digits ("1" typed outside any choice), punctuation, emoji: nothing to answer
     if _small_talk(plain):
         return True
     if _QUESTION_MARK.search(plain) or _REQUEST.search(plain):

@@ -130,6 +130,16 @@ async def test_the_statement_reply_is_in_the_senders_language(
     assert await inbox.groups() == []
 
 
+async def test_a_bare_number_typed_outside_any_choice_gets_help_in_the_conversations_language(
+    live_runtime: Runtime,
+):
+    engine = await live_runtime.engine()
+    # It once matched the guideline's "1、启动（即日起）" and answered "1. (See the Guideline, VII. Timeline)".
+    reply = await say(engine, "1")
+    assert "/apply" in reply and "申报" in reply and "Guideline" not in reply
+    assert {g.question for g in await live_runtime.knowledge_inbox.groups(statements=True)} == {"1"}
+
+
 def _message(n: int, text: str, *, hours_ago: float, lang: str = "zh", kind: str = "declined") -> LoggedQuestion:
     return LoggedQuestion(id=n, question=text, lang=lang, channel="telegram",
                           created_at=utcnow() - timedelta(hours=hours_ago), faq_id=None, resolved_at=None, kind=kind)
