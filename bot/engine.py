@@ -18,6 +18,7 @@ from bot.replies import Choice, Reply, TextOut
 from bot.state import Conversation, conversation_query, open_conversation
 from bot.users import UserRef, hinted_lang
 from db.base import utcnow
+from db.retry import attempts, is_transient
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -35,9 +36,6 @@ log = logging.getLogger(__name__)
 BUILTIN_COMMANDS = frozenset({"start", "help", "lang", "cancel"})
 # Choice values starting with this belong to the engine; flows should prefix theirs with their own name.
 LANG_CHOICE_PREFIX = "lang:"
-# Two events of one user racing (a double tap, a second worker) end in a unique-key or version conflict;
-# the loser is simply run again on the winner's committed state.
-MAX_ATTEMPTS = 3
 # Conversations kept in memory as their last event committed them, for the next event of the same user: about
 # as many as are in the middle of a form at once. Each holds its draft as stored (sealed), a few kilobytes.
 RECENT_CONVERSATIONS = 1024
@@ -105,19 +103,20 @@ class Engine:
         `once` names the event for the channel (its update id, the keyboard pressed): an event whose key was
         handled before, by this process or another on the same database, changes nothing and gets no reply.
         """
-        last_conflict: Exception | None = None
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                return await self._handle_once(user_ref, event, once=once)
-            except (IntegrityError, StaleDataError) as exc:
-                log.info("conflict for %s on %s (attempt %d): %s",
-                         user_ref, type(event).__name__, attempt, exc)
-                last_conflict = exc
-            except Exception:
-                log.exception("event %s from %s failed before dispatch", type(event).__name__, user_ref)
-                return [TextOut(self.texts.t("engine.error", hinted_lang(user_ref)))]
-        log.error("giving up on %s from %s after %d conflicts: %s",
-                  type(event).__name__, user_ref, MAX_ATTEMPTS, last_conflict)
+        kind = type(event).__name__
+
+        def note(attempt: int, exc: BaseException | None) -> None:
+            log.info("conflict for %s on %s (attempt %d): %s", user_ref, kind, attempt, exc)
+
+        try:
+            async for attempt in attempts(retry_on=_worth_again, note=note):
+                with attempt:
+                    return await self._handle_once(user_ref, event, once=once)
+        except Exception as exc:
+            if _worth_again(exc):
+                log.error("giving up on %s from %s after repeated conflicts or locks: %s", kind, user_ref, exc)
+            else:
+                log.exception("event %s from %s failed before dispatch", kind, user_ref)
         return [TextOut(self.texts.t("engine.error", hinted_lang(user_ref)))]
 
     async def _handle_once(self, user_ref: UserRef, event: Event, *, once: Sequence[str]) -> list[Reply]:
@@ -165,9 +164,9 @@ class Engine:
                     return []
                 await conn.commit()
                 self._remember(key, conversation)
-            except (IntegrityError, StaleDataError):
-                raise
-            except Exception:
+            except Exception as exc:
+                if _worth_again(exc):
+                    raise  # the connection's end rolls the transaction back; handle() runs the event again
                 await conn.rollback()
                 log.exception("event %s from user %s (%s) failed in flow=%s step=%s; rolled back",
                               kind, user.id, user_ref, flow, step)
@@ -268,6 +267,13 @@ class Engine:
     async def aclose(self) -> None:
         """Release the database connections behind the sessionmaker."""
         await self.db.dispose()
+
+
+def _worth_again(exc: BaseException) -> bool:
+    """Two events of one user racing (a double tap, a second worker) end in a unique-key or version conflict,
+    and the loser is run again on the winner's committed state; so is an event the database refused for a
+    moment (locked, deadlocked)."""
+    return isinstance(exc, IntegrityError | StaleDataError) or is_transient(exc)
 
 
 def _command_name(raw: str) -> str:

@@ -97,7 +97,8 @@ class Runtime:
                     # Answers are sealed and opened by their column type with the process's keys (intake.sealing).
                     sealing.install(sealing.Sealer(self.data_keys, sensitive_field_ids(self.forms.values())))
                     self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-                    engine = make_engine(self.settings.db_url)
+                    engine = make_engine(self.settings.db_url,
+                                         sqlite_busy_timeout_s=self.settings.sqlite_busy_timeout_s)
                     await upgrade(engine)
                     self._db = engine
         return make_sessionmaker(self._db)
