@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +15,8 @@ from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
 from bot.flows import Context, Flow, Preload
 from bot.language import LANGS, Lang, is_lang
 from bot.receipts import record_once, seen
-from bot.replies import Choice, Reply, TextOut
+from bot.replies import Choice, Reply, StaleOut, TextOut
+from bot.stamps import stamp, stamped, unstamped
 from bot.state import Conversation, conversation_query, open_conversation
 from bot.users import UserRef, hinted_lang
 from db.base import utcnow
@@ -151,7 +153,7 @@ class Engine:
                 state_at=conversation.state_at,
             )
             try:
-                replies = await self._dispatch(ctx, event)
+                replies = self._stamped(ctx, await self._dispatch(ctx, event))
                 await ctx.flush()
                 await conversation.save(conn, now=utcnow(), guarded=ctx.guarded)
                 # Recorded last, so on SQLite the write lock is not held while the event is being answered; a
@@ -192,9 +194,14 @@ class Engine:
     async def _dispatch(self, ctx: Context, event: Event) -> list[Reply]:
         if isinstance(event, CommandIn):
             return await self._command(ctx, event)
-        if isinstance(event, ChoiceIn) and event.value.startswith(LANG_CHOICE_PREFIX):
-            lang = event.value.removeprefix(LANG_CHOICE_PREFIX)
-            return self._switch_lang(ctx, lang) if is_lang(lang) else self._stale(ctx, event)
+        if isinstance(event, ChoiceIn):
+            value, mark = unstamped(event.value)
+            if value.startswith(LANG_CHOICE_PREFIX):  # a language can be chosen whatever was asked since
+                lang = value.removeprefix(LANG_CHOICE_PREFIX)
+                return self._switch_lang(ctx, lang) if is_lang(lang) else self._stale(ctx, event)
+            if mark is not None and mark != self._position(ctx):
+                return self._stale(ctx, event)  # offered for another question, or another flow
+            event = ChoiceIn(value)
         flow = self._active_flow(ctx)
         if flow is not None:
             return await flow.handle(ctx, event)
@@ -256,13 +263,27 @@ class Engine:
             ctx.finish()
         return flow
 
+    def _position(self, ctx: Context) -> str:
+        """The stamp of where the conversation stands: its flow, step, and the flow's own question key."""
+        flow = self._flows.get(ctx.state.flow) if ctx.state.flow is not None else None
+        question = getattr(flow, "question", None)
+        return stamp(ctx.state.flow, ctx.state.step, question(ctx) if question is not None else None)
+
+    def _stamped(self, ctx: Context, replies: list[Reply]) -> list[Reply]:
+        """Every button tied to the question it is offered for, as the event leaves the conversation."""
+        if not any(isinstance(r, TextOut) and r.choices for r in replies):
+            return replies
+        mark = self._position(ctx)
+        return [replace(r, choices=tuple(replace(c, value=stamped(c.value, mark)) for c in r.choices))
+                if isinstance(r, TextOut) and r.choices else r for r in replies]
+
     def _switch_lang(self, ctx: Context, lang: Lang) -> list[Reply]:
         ctx.user.lang = lang
         return [TextOut(ctx.t("engine.lang.switched"))]
 
     def _stale(self, ctx: Context, event: ChoiceIn) -> list[Reply]:
         log.info("stale choice %r from user %s", event.value, ctx.user.id)
-        return [TextOut(ctx.t("engine.stale_choice"))]
+        return [StaleOut(ctx.t("engine.stale_choice"))]
 
     async def aclose(self) -> None:
         """Release the database connections behind the sessionmaker."""

@@ -27,7 +27,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatAction, ChatType, FileSizeLimit, InlineKeyboardButtonLimit, MessageLimit
+from telegram.constants import ChatAction, ChatType, FileSizeLimit, MessageLimit
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -41,7 +41,7 @@ from telegram.ext import (
 from bot import rate_limit, receipts
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
 from bot.housekeeping import keep_house_forever
-from bot.replies import Choice, DocumentOut, Reply, TextOut
+from bot.replies import Choice, DocumentOut, Reply, StaleOut, TextOut
 from bot.users import UserRef
 from db.base import utcnow
 from intake.notify import claim_pending, mark_sent
@@ -63,7 +63,6 @@ COMMANDS = ("start", "help", "apply", "drafts", "status", "cancel", "lang", "pri
 # Commands that act on the sender's own application: in a group they would show it to everyone.
 PRIVATE_ONLY = frozenset({"apply", "drafts", "status", "cancel", "delete"})
 MENU_LANGS = ("zh", "en")
-TOKEN_PREFIX = "#"
 INCOMING = "incoming"
 # How often queued notifications (status changes, staff notices written by any process) are sent.
 OUTBOX_INTERVAL_S = 3.0
@@ -165,9 +164,6 @@ class _Adapter:
         self._temp_files: set[Path] = set()
         # One lock per user, alive while one of their updates is being handled.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        # Telegram carries at most 64 bytes of callback_data; a longer Choice value travels as a short token
-        # (a hash of the value) looked up here. Kept in memory only: after a restart such a button is stale.
-        self._long_values: dict[str, str] = {}
 
     def t(self, key: str, user: UserRef, **vars: object) -> str:
         return self.engine.texts.t(key, user.lang_hint or "zh", **vars)
@@ -238,7 +234,6 @@ class _Adapter:
         for path in list(self._temp_files):
             await asyncio.to_thread(path.unlink, missing_ok=True)
         self._temp_files.clear()
-        self._long_values.clear()
 
     # -- updates in ----------------------------------------------------------------------------------------
     # Shared by every worker on the database: an update Telegram delivers twice (after a crash, or to a second
@@ -378,10 +373,6 @@ class _Adapter:
         self, context: Context, update: Update, query: CallbackQuery, message: Message | None, ref: UserRef,
     ) -> None:
         data = query.data or ""
-        value = self._long_values.get(data) if data.startswith(TOKEN_PREFIX) else data
-        if value is None:
-            await _answer(query, self.t("telegram.stale_button", ref), show_alert=True)
-            return
         await _answer(query)
         if message is None:  # too old for Telegram to show: nothing to reply under, nothing to edit
             if await self._first_time((_update_key(update),)):
@@ -393,13 +384,15 @@ class _Adapter:
         label = _label_of(message, data)
 
         async def choose() -> list[Reply]:
-            if label is not None and message.text:
-                # The keyboard goes and the choice shows, so the same question is not offered again.
+            replies = await self.engine.handle(ref, ChoiceIn(data), once=once)
+            # Once the engine took the press (not a repeat, not a button of an earlier question): the keyboard
+            # goes and the choice shows, so the same question is not offered again.
+            if replies and not any(isinstance(r, StaleOut) for r in replies) and label is not None and message.text:
                 try:
                     await message.edit_text(f"{message.text}\n\n{self.t('telegram.chosen', ref, label=label)}")
-                except TelegramError as exc:  # the choice still counts, the edit is cosmetic
+                except TelegramError as exc:  # the choice counts all the same; the edit is cosmetic
                     log.info("could not mark the choice on message %s: %s", message.message_id, exc)
-            return await self.engine.handle(ref, ChoiceIn(value), once=once)
+            return replies
 
         await self._run(context, message, choose, once=once)
 
@@ -458,18 +451,10 @@ class _Adapter:
                     await context.bot.send_document(chat.id, Path(path), filename=file_name,
                                                     caption=caption or None, reply_parameters=quote)
 
-    def _keyboard(self, choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=self._data(c.value))]
-                                     for c in choices])
-
-    def _data(self, value: str) -> str:
-        if len(value.encode()) <= InlineKeyboardButtonLimit.MAX_CALLBACK_DATA and not value.startswith(
-            TOKEN_PREFIX
-        ):
-            return value
-        token = TOKEN_PREFIX + hashlib.sha256(value.encode()).hexdigest()[:32]
-        self._long_values[token] = value
-        return token
+    @staticmethod
+    def _keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
+        # Every value fits callback_data: bot.replies refuses a longer one where the Choice is made.
+        return InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.value)] for c in choices])
 
 
 def _update_key(update: Update) -> str:

@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.stamps import unstamped
+
 __all__ = ["BotApiStub", "Call", "Upload"]
 
 # Parameters python-telegram-bot JSON-encodes; every other value arrives as the plain string.
@@ -60,6 +62,11 @@ class Call:
         """(label, callback_data) of every inline button of a sent message."""
         markup = self.params.get("reply_markup") or {}
         return [(b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row]
+
+    def offering(self, value: str) -> str | None:
+        """The callback_data of this message's button for the Choice value `value` (the engine stamps each value
+        with the question it answers, see bot.stamps), or None."""
+        return next((data for _, data in self.buttons if unstamped(data)[0] == value), None)
 
 
 class BotApiStub:
