@@ -23,7 +23,7 @@ from db.base import utcnow
 from db.retry import attempts, is_transient
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
     from bot.texts import Texts
     from config.campaign import Campaign
@@ -99,11 +99,15 @@ class Engine:
         """The registered flows."""
         return tuple(self._flows.values())
 
-    async def handle(self, user_ref: UserRef, event: Event, *, once: Sequence[str] = ()) -> list[Reply]:
+    async def handle(
+        self, user_ref: UserRef, event: Event, *, once: Sequence[str] = (), seq: int | None = None,
+    ) -> list[Reply]:
         """Process one event in one transaction and return the replies once it is committed.
 
         `once` names the event for the channel (its update id, the keyboard pressed): an event whose key was
         handled before, by this process or another on the same database, changes nothing and gets no reply.
+        `seq` is the channel's sequence number of the event (Telegram's update id): one at or below that of the
+        last event applied to the user's conversation arrived late and is refused (recorded, nothing changed).
         """
         kind = type(event).__name__
 
@@ -113,7 +117,7 @@ class Engine:
         try:
             async for attempt in attempts(retry_on=_worth_again, note=note):
                 with attempt:
-                    return await self._handle_once(user_ref, event, once=once)
+                    return await self._handle_once(user_ref, event, once=once, seq=seq)
         except Exception as exc:
             if _worth_again(exc):
                 log.error("giving up on %s from %s after repeated conflicts or locks: %s", kind, user_ref, exc)
@@ -121,7 +125,9 @@ class Engine:
                 log.exception("event %s from %s failed before dispatch", kind, user_ref)
         return [TextOut(self.texts.t("engine.error", hinted_lang(user_ref)))]
 
-    async def _handle_once(self, user_ref: UserRef, event: Event, *, once: Sequence[str]) -> list[Reply]:
+    async def _handle_once(
+        self, user_ref: UserRef, event: Event, *, once: Sequence[str], seq: int | None,
+    ) -> list[Reply]:
         key = (user_ref.channel, user_ref.external_id)
         # Taken out while the event runs: a failed or conflicting event leaves none, and its retry reads afresh.
         recent = self._recent.pop(key, None) if self._recent is not None else None
@@ -137,6 +143,10 @@ class Engine:
                                                        preloads=self._preloads)
             user, state = conversation.user, conversation.state
             kind = type(event).__name__
+            if seq is not None:
+                if conversation.last_update is not None and seq <= conversation.last_update:
+                    return await self._late(conn, conversation, user_ref, kind, once=once, seq=seq)
+                conversation.last_update = seq  # saved with the state, whose version check orders the two
             log.info("event %s from user %s (%s), flow=%s step=%s", kind, user.id, user_ref, state.flow, state.step)
             flow, step, lang = state.flow, state.step, user.lang  # as read: the event may change them
             ctx = Context(
@@ -181,6 +191,22 @@ class Engine:
             except Exception:  # the event is committed; a failed side task must not turn it into an error
                 log.exception("after-commit task of %s from user %s failed", kind, user.id)
         return replies
+
+    async def _late(
+        self, conn: AsyncConnection, conversation: Conversation, user_ref: UserRef, kind: str, *,
+        once: Sequence[str], seq: int,
+    ) -> list[Reply]:
+        """Refuse an event that arrived after a later one of the same user was applied (two webhook workers took
+        them in swapped order): applied now, it would answer the question its successor was answered for."""
+        if once and not await record_once(conn, once, now=utcnow()):
+            await conn.rollback()
+            return []
+        await conn.commit()
+        log.warning("%s from user %s (%s) numbered %d arrived after %d was applied; refused",
+                    kind, conversation.user.id, user_ref, seq, conversation.last_update)
+        self._remember((user_ref.channel, user_ref.external_id), conversation)
+        lang = conversation.user.lang if is_lang(conversation.user.lang) else "zh"
+        return [TextOut(self.texts.t("engine.out_of_order", lang))]
 
     def _remember(self, key: tuple[str, str], conversation: Conversation) -> None:
         # Only a user in a flow: every later event of theirs then checks the state's version in a write (see

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 from telegram.ext import Application
 
-from bot.adapters.telegram import COMMANDS, WebhookOptions, build_application, webhook_options
+from bot.adapters.telegram import CHANNEL, COMMANDS, WebhookOptions, build_application, webhook_options
 from bot.runtime import Runtime
 from bot.state import ConversationState
 from bot.users import User
@@ -71,7 +71,8 @@ async def _serving(
     """The bot taking updates from the stub (polling) or on a local webhook, as `kcxf bot` runs it."""
     runtime = Runtime.open(settings)
     engine = await runtime.engine(answerer=kb)
-    app = build_application(engine, settings=settings, outbox_interval_s=outbox_interval_s)
+    app = build_application(engine, settings=settings, background=lambda send: runtime.background(
+        engine, channel=CHANNEL, send=send, outbox_interval_s=outbox_interval_s))
     await app.initialize()
     assert app.post_init is not None and app.post_shutdown is not None and app.updater is not None
     await app.post_init(app)
@@ -516,3 +517,51 @@ async def test_delete_over_telegram_withdraws_the_draft(stub: BotApiStub, runnin
     await person.press("intake:group:product", expect="知识产权")
     await person.say("/delete", expect="撤回全部未提交的草稿")
     await person.press("delete:confirm", expect="已撤回")
+
+
+async def test_a_reply_that_fails_to_send_is_delivered_from_the_outbox(
+    stub: BotApiStub, tg_settings: Settings, kb: KnowledgeBase,
+):
+    """Issue 18 item 8: the press is committed; its reply, refused by the network, arrives from the outbox, with
+    its buttons, and no error tells the entrant to send again."""
+    async with _serving(tg_settings, kb, outbox_interval_s=0.05) as (runtime, _):
+        me = Person(stub)
+        await me.say("/apply", expect="资格确认")
+        after = len(stub.calls)
+        stub.failures["sendMessage"] = 1  # the next message to the entrant meets a 502 Bad Gateway
+        offer = [c for c in stub.sent() if c.offering(f"{PREFIX}group:enterprise")][-1]
+        stub.press(USER, offer.message_id, offer.offering(f"{PREFIX}group:enterprise") or "")
+        track = await stub.wait_for(lambda c: c.method == "sendMessage" and "赛道" in c.text, after=after)
+        assert stub.refused == ["sendMessage"]
+        assert (await _state(runtime, USER))[1] == "precheck:track"
+        edit = await stub.wait_for(lambda c: c.method == "editMessageText", after=after)
+        assert "已选择" in edit.text  # the press counted
+        # Its buttons answer the question it asks.
+        await me.press(f"{PREFIX}track:next_gen_it", expect="知识产权")
+        error = runtime.texts.t("engine.error", "zh")
+        assert not any(error in c.text for c in stub.sent(after=after))
+        assert track.offering(f"{PREFIX}track:next_gen_it")
+
+
+async def test_a_late_update_is_refused_by_the_webhook(
+    stub: BotApiStub, tmp_path: Path, database_url: str | None, kb: KnowledgeBase,
+):
+    """Issue 18 item 9 through the adapter: an update posted after a later one of the same user is refused."""
+    secret, port = "late-secret", _free_port()
+    settings = _settings(stub, tmp_path, database_url, telegram_webhook_url="https://kcxf.example.org/tg/",
+                         telegram_webhook_secret=secret, telegram_webhook_port=port)
+    webhook = webhook_options(settings)
+    assert webhook is not None
+    async with (
+        _serving(settings, kb, webhook=webhook) as (runtime, _),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+    ):
+        earlier, later = stub.text_update(USER, "/start"), stub.text_update(USER, "/status")
+        after = len(stub.calls)
+        for n, update in enumerate((later, earlier), start=1):  # as two workers might deliver them
+            posted = await client.post(f"/{webhook.url_path}", json=update, headers={SECRET_HEADER: secret})
+            assert posted.status_code == 200
+            await stub.wait_until(lambda n=n: len(stub.sent(after=after)) >= n)
+        texts = [c.text for c in stub.sent(after=after)]
+        assert "还没有提交过申报" in texts[0] and texts[1] == runtime.texts.t("engine.out_of_order", "zh")
+        assert not any(runtime.campaign.name.zh in t for t in texts)  # /start was not applied
