@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -148,9 +149,13 @@ async def test_the_terminal_chat_delivers_the_outbox_as_the_telegram_bot_does(en
 
     try:
         await run_terminal(engine, console=out, input_fn=read, user_id="me", greet=False)
+        assert "状态更新为「初审通过」" in out.export_text()
+        for _ in range(100):  # marked sent just after it was printed
+            async with sessionmaker() as session:
+                note = await session.scalar(select(Notification))
+            if note is not None and note.sent_at is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert note is not None and note.sent_at is not None
     finally:
         await background.stop()
-    assert "状态更新为「初审通过」" in out.export_text()
-    async with sessionmaker() as session:
-        note = await session.scalar(select(Notification))
-    assert note is not None and note.sent_at is not None
