@@ -24,7 +24,8 @@ sys.path.insert(0, str(BENCH.parent))
 
 from bench import intake, qa  # noqa: E402
 
-QA_COLUMNS = ("items", "zh_answerable", "en_answerable", "declined_correctly", "overall", "p50_ms", "p95_ms")
+QA_COLUMNS = ("items", "zh_answerable", "en_answerable", "declined_correctly", "answered_wrong", "overall", "p50_ms",
+              "p95_ms")
 INTAKE_KEYS = ("applicants", "events", "steps_per_s", "p50_ms", "p95_ms", "submit_p50_ms", "submit_p95_ms",
                "commit_p50_ms", "commit_p95_ms", "ratio_to_commit", "errors", "lost", "submissions", "wall_s")
 
@@ -42,7 +43,10 @@ def flatten(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], n
     flat: dict[str, Any] = {f"machine.{k}": v for k, v in machine().items()}
     flat |= {"qa.p50_ms": main["p50_ms"], "qa.p95_ms": main["p95_ms"], "qa.qps": qa_figures["qa_qps"],
              "qa.cold_start_s.empty": qa_figures["qa_cold_start_s"]["empty"],
-             "qa.cold_start_s.built": qa_figures["qa_cold_start_s"]["built"]}
+             "qa.cold_start_s.built": qa_figures["qa_cold_start_s"]["built"], "qa.rss_mb": qa_figures["qa_rss_mb"]}
+    for run, summary in qa_figures["qa_ablation"].items():
+        for key, value in summary.items():
+            flat[f"qa.ablation.{run}.{key}"] = value
     for run, summary in qa_runs.items():
         for key, value in summary.items():
             flat[f"qa.runs.{run}.{key}"] = value
@@ -66,9 +70,16 @@ def markdown(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], 
              "kcxf = eligibility + FAQ + hybrid BM25/vector + extractive; baseline = BM25 over character bigrams.",
              "", "| set:system | " + " | ".join(QA_COLUMNS) + " |", "|---" * (len(QA_COLUMNS) + 1) + "|"]
     for run, s in qa_figures["qa"].items():
-        cells = [str(s["items"])] + [f"{s[k]:.1%}" for k in QA_COLUMNS[1:5]] + [f"{s['p50_ms']:.1f}",
+        cells = [str(s["items"])] + [f"{s[k]:.1%}" for k in QA_COLUMNS[1:6]] + [f"{s['p50_ms']:.1f}",
                                                                                  f"{s['p95_ms']:.1f}"]
         lines.append(f"| {run} | " + " | ".join(cells) + " |")
+    lines += ["", "Ablation (bench/qa.py): each stage added to the one before.", "",
+              "| set:stage | zh_answerable | en_answerable | declined_correctly | answered_wrong |", "|---" * 5 + "|"]
+    for run, s in qa_figures["qa_ablation"].items():
+        lines.append(f"| {run} | " + " | ".join(f"{s[k]:.1%}" for k in (
+            "zh_answerable", "en_answerable", "declined_correctly", "answered_wrong")) + " |")
+    lines += ["", f"Bot worker RSS (engine + knowledge base + embedding model, after answering): "
+                  f"{qa_figures['qa_rss_mb']:.0f} MB."]
     cold = qa_figures["qa_cold_start_s"]
     lines += ["", f"Throughput after warm-up: {qa_figures['qa_qps']:.0f} questions/s; cold start to first answer "
                   f"{cold['empty']:.2f} s (empty data folder), {cold['built']:.2f} s (built).", ""]

@@ -21,6 +21,7 @@ from intake.cli import app as queue_app
 from intake.data_keys import DataKeyError
 from intake.forms import FormError
 from intake.sensitive import redact_logs
+from judging import cli as judging_cli
 from knowledge import cli as kb_cli
 from knowledge.faq import FaqFileError
 
@@ -39,6 +40,7 @@ app.command("rekey")(intake_cli.rekey)
 app.command("keygen")(intake_cli.keygen)
 app.add_typer(staff_app, name="staff")
 app.command("console")(console_serve)
+app.add_typer(judging_cli.app, name="judging")
 
 
 @app.callback()

@@ -31,8 +31,10 @@ from knowledge.revision import DbRevisions
 # starts without loading the knowledge base's libraries (chromadb, bm25s, jieba) or python-docx.
 if TYPE_CHECKING:
     from bot.outbox import Send
+    from judging.scorecards import Scorecards
     from knowledge.admin import KnowledgeAdmin
     from knowledge.answer import Answer, Answerer, KnowledgeBase
+    from knowledge.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,13 @@ class Runtime:
         return load_forms(self.campaign)
 
     @cached_property
+    def scorecards(self) -> Scorecards:
+        """How entries are judged (stages, scorecards per award group, risk items); ScorecardError if broken."""
+        from judging.scorecards import load_scorecards
+
+        return load_scorecards(self.settings.scorecards_file, self.campaign)
+
+    @cached_property
     def knowledge(self) -> KnowledgeBase:
         """The answerer; the index is built on first use."""
         from knowledge.service import open_knowledge
@@ -98,6 +107,15 @@ class Runtime:
             self.knowledge, revisions=self.knowledge_revisions, sessions=self.sessionmaker,
             uploads_dir=self.settings.data_dir / "knowledge-uploads", check_every_s=self.settings.knowledge_check_s,
         )
+
+    @cached_property
+    def knowledge_inbox(self) -> Inbox:
+        """The maintainers' inbox of unanswered questions, grouped by the index's own embedding."""
+        from knowledge.grouping import Similarity
+        from knowledge.inbox import Inbox
+
+        similarity = Similarity(self.index.embedding, threshold=self.settings.inbox_similarity)
+        return Inbox(self.knowledge_admin, similarity=similarity)
 
     @property
     def index(self):  # type: ignore[no-untyped-def]

@@ -152,6 +152,7 @@ class Campaign(_Data):
     """One edition of the campaign."""
 
     edition: Annotated[int, Field(ge=2000, le=2100)]
+    guideline_doc: Text
     name: Localized
     organizer: Localized
     committee: Committee

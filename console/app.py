@@ -20,7 +20,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.runtime import Runtime
 from config.clock import Clock, SystemClock
-from console import audit_pages, auth, dashboard, exports, knowledge_pages, language, records, review
+from console import (
+    audit_pages,
+    auth,
+    dashboard,
+    exports,
+    judging_desk,
+    judging_rounds,
+    knowledge_pages,
+    language,
+    records,
+    review,
+)
 from console.deps import authenticate
 from console.errors import ConsoleRefusal, NotLoggedIn
 from console.sessions import CookieSigner, session_secret
@@ -43,17 +54,22 @@ ROUTERS: tuple[APIRouter, ...] = (
     review.router,
     audit_pages.router,
     knowledge_pages.router,
+    judging_rounds.router,
+    judging_desk.router,
 )
 
 # Role sets of nav entries that are not for everyone (admin is always added).
 REVIEWERS = frozenset({Role.reviewer})
 MAINTAINERS = frozenset({Role.maintainer})
+JUDGES = frozenset({Role.judge, Role.reviewer})
 ADMIN_ONLY: frozenset[Role] = frozenset()
 
 # The nav bar, left to right; each entry is shown to its roles (admin sees everything).
 NAV: tuple[NavItem, ...] = (
     NavItem("/", "console.nav.dashboard"),
     NavItem("/queue", "console.nav.queue", REVIEWERS),
+    NavItem("/judging", "judging.nav.rounds", REVIEWERS),
+    NavItem("/judge", "judging.nav.mine", JUDGES),
     NavItem("/knowledge", "kb.page.heading", MAINTAINERS),
     NavItem("/audit", "console.nav.audit", ADMIN_ONLY),
 )

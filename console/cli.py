@@ -60,8 +60,9 @@ def _read_password() -> str:
 @staff_app.command("add")
 def add(
     name: Annotated[str, typer.Argument(help="Account name, e.g. li.ming")],
-    role: Annotated[Role, typer.Option(help="reviewer, maintainer or admin (see the README's role table).")],
+    role: Annotated[Role, typer.Option(help="reviewer, maintainer, admin or judge (see the README's role table).")],
     lang: Annotated[str, typer.Option(help="Interface language: zh or en.")] = "zh",
+    email: Annotated[str | None, typer.Option(help="Where judging reminders reach this account.")] = None,
 ) -> None:
     """Create an account; the password (at least 10 characters) is asked, or read from stdin's first line."""
     password = _read_password()
@@ -70,7 +71,7 @@ def add(
         sessions = await runtime.sessionmaker()
         async with sessions() as session, session.begin():
             await add_staff(session, name=name, password=password, role=role.value,
-                            lang=lang if lang in ("zh", "en") else "zh")
+                            lang=lang if lang in ("zh", "en") else "zh", email=email)
 
     _run(work)
     out.print(f"已创建 Created: {name} ({role.value})", highlight=False)

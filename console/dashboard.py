@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from console import judging_desk
 from console.chart import daily_counts, stacked_bars
 from console.deps import AnyStaff, Db, RuntimeDep
 from console.staff import Role
@@ -20,6 +21,9 @@ router = APIRouter()
 @router.get("/")
 async def dashboard(request: Request, staff: AnyStaff, db: Db, runtime: RuntimeDep) -> Response:
     """Counts by award × status and the daily chart; every role sees these figures (no personal data)."""
+    if staff.role == Role.judge:
+        # An invited judge sees nothing of the queue, not even its counts: their home is their own list.
+        return await judging_desk.my_list(request, staff, db, runtime)
     lang = request_lang(request)
     rows = (await db.execute(
         select(Submission.award_id, Submission.status, func.count()).group_by(Submission.award_id, Submission.status)

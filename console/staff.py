@@ -43,10 +43,12 @@ class Role(StrEnum):
     reviewer = "reviewer"  # the queue: records, review, masked export
     maintainer = "maintainer"  # the knowledge base; the dashboard
     admin = "admin"  # everything, identity numbers and phones unmasked
+    judge = "judge"  # only the entries assigned to them in open judging rounds (judging/)
 
 
 MIN_PASSWORD = 10
 _NAME = re.compile(r"^[\w.-]{2,64}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 # argon2id with the library's defaults (RFC 9106's second recommended profile at the time of writing).
 _hasher = PasswordHasher()
 
@@ -69,7 +71,7 @@ class Staff(Base):
     """A console account."""
 
     __tablename__ = "staff"
-    __table_args__ = (CheckConstraint("role IN ('reviewer', 'maintainer', 'admin')", name="role"),)
+    __table_args__ = (CheckConstraint("role IN ('reviewer', 'maintainer', 'admin', 'judge')", name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -79,6 +81,8 @@ class Staff(Base):
     lang: Mapped[str] = mapped_column(String(2), default="zh")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Where reminders reach a judge (judging rounds); optional for everyone else.
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
 
     @property
     def role_enum(self) -> Role:
@@ -146,13 +150,18 @@ def _valid_role(role: str) -> Role:
         raise StaffError(Localized(zh=f"未知角色“{role}”，可选：{known}", en=f"Unknown role {role!r}; known: {known}")) from None
 
 
-async def add_staff(session: AsyncSession, *, name: str, password: str, role: str, lang: str = "zh") -> Staff:
+async def add_staff(
+    session: AsyncSession, *, name: str, password: str, role: str, lang: str = "zh", email: str | None = None
+) -> Staff:
     """Create an account (StaffError for a taken name, a short password or an unknown role); not committed."""
     name, role_ = _valid_name(name), _valid_role(role)
+    if email is not None and not _EMAIL.fullmatch(email.strip()):
+        raise StaffError(Localized(zh=f"邮箱地址无效：{email}", en=f"Not an e-mail address: {email}"))
     _valid_password(password)
     if await get_staff(session, name) is not None:
         raise StaffError(Localized(zh=f"账号 {name} 已存在", en=f"The account {name} exists already"))
-    staff = Staff(name=name, password_hash=hash_password(password), role=role_.value, lang=lang, created_at=utcnow())
+    staff = Staff(name=name, password_hash=hash_password(password), role=role_.value, lang=lang, created_at=utcnow(),
+                  email=email.strip() if email else None)
     session.add(staff)
     await session.flush()
     log.info("staff account %s (%s) created", name, role_.value)

@@ -18,7 +18,7 @@ from db.base import Base
 __all__ = ["APP_PACKAGES", "load_models"]
 
 # The packages that may define tables (pyproject's packages.find); those not installed are passed over.
-APP_PACKAGES = ("config", "db", "knowledge", "intake", "bot", "console")
+APP_PACKAGES = ("config", "db", "knowledge", "intake", "bot", "console", "judging")
 
 
 def load_models(packages: tuple[str, ...] = APP_PACKAGES) -> MetaData:

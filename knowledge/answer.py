@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel
 
-from knowledge.scope import can_answer, outside_edition
+from knowledge.question import Ask, Kind, is_traditional, split_asks, to_simplified, to_traditional
+from knowledge.scope import asked_types, can_answer, outside_edition
 from knowledge.tokens import detect_lang
+from knowledge.yes_no import lead, verdict
 
 if TYPE_CHECKING:
     from knowledge.chunk import Chunk
@@ -23,7 +25,6 @@ log = logging.getLogger(__name__)
 
 Lang = Literal["zh", "en"]
 
-GUIDELINE_DOC = "guideline-2024"
 ZH_NUMERALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一")
 # "五·申报方式" or "V. How to Apply": a numbered top-level section of the guideline
 _SECTION_NO = re.compile(r"^(?:[一二三四五六七八九十]+·|[IVX]+\.\s)")
@@ -73,7 +74,7 @@ FAQ_CONFIDENCE = 0.38
 # A maintainer's answer matched this closely is used as written, before the eligibility matcher and even when
 # it lacks the kind of fact asked for ("有没有热线？" → "只接受邮件咨询").
 FAQ_TRUSTED = 0.8
-MIN_COVERAGE = 0.45
+MIN_COVERAGE = 0.5
 FAQ_RULE_OVER_ELIGIBILITY = 0.42
 # Guideline sections about who may enter what (二·征集范围, 三·榜单设置): the eligibility matcher's ground.
 ELIGIBILITY_SECTIONS = frozenset({"二", "三"})
@@ -81,6 +82,11 @@ ELIGIBILITY_SECTIONS = frozenset({"二", "三"})
 _ZH_SENTENCE = re.compile(r"(?<=[。！？；])|\n")
 _EN_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(“\"])|\n")
 _MAX_CHARS = {"zh": 160, "en": 360}
+# An enumeration ("征集类目包括但不限于：A、B、C……") is only an answer to a list question when it is whole.
+_MAX_LIST_CHARS = {"zh": 400, "en": 900}
+_LIST_ITEM = re.compile(r"^\s*[-*]\s+")
+# "- 1) **新一代信息技术：** 包括……": a list item that names itself in bold before it explains.
+_ITEM_NAME = re.compile(r"^\s*[-*]\s+(?:[\w（()）、.]{1,4}\s*)?\*\*(.+?)[：:]?\s*\*\*")
 
 
 class KnowledgeBase:
@@ -93,14 +99,19 @@ class KnowledgeBase:
         texts: TextSource,
         eligibility: Eligibility,
         mailbox: str,
+        guideline_doc: str,
         writer: AnswerWriter | None = None,
     ) -> None:
         self.retriever = retriever
         self.texts = texts
         self.eligibility = eligibility
         self.mailbox = mailbox
+        self.guideline_doc = guideline_doc
         self.writer = writer
-        self._sections = _section_names(retriever)
+        # The stages bench/qa.py switches off one by one to show what each is worth; both on in the bot.
+        self.use_faq = True
+        self.split_asks = True
+        self._sections = _section_names(retriever, guideline_doc)
         self.revisions: RevisionSource | None = None
         self.check_every_s = 1.0
         self.revision: int | None = None
@@ -162,7 +173,7 @@ class KnowledgeBase:
             # In the event loop on purpose: no query can run on the client while it is swapped.
             self.retriever.index.reopen()
         await asyncio.to_thread(self.retriever.refresh)
-        self._sections = _section_names(self.retriever)
+        self._sections = _section_names(self.retriever, self.guideline_doc)
 
     async def answer(self, question: str, lang: Lang | None = None) -> Answer:
         """Answer one question in the asker's language (detected unless given), from the latest knowledge."""
@@ -172,21 +183,70 @@ class KnowledgeBase:
         started = time.perf_counter()
         lang = lang or detect_lang(question)
         await self.sync()
+        # Matching works on simplified characters; the answer goes back in the script the entrant wrote in.
+        text = to_simplified(question.strip())
         try:
-            result = await self._answer(question.strip(), lang)
+            result = await self._answer_message(text, lang)
         except ChromaError:
             # Another process wrote to the embedded store since our last check: reopen it and try once more.
             if not self.retriever.index.embedded:
                 raise
             log.warning("the embedded index moved under this process; reopening it", exc_info=True)
             await self.reload(reopen=True)
-            result = await self._answer(question.strip(), lang)
-        return result.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
+            result = await self._answer_message(text, lang)
+        update: dict[str, object] = {"question": question.strip(),
+                                     "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+        if lang == "zh" and is_traditional(question):
+            update["answer"] = to_traditional(result.answer)
+        return result.model_copy(update=update)
 
-    async def _answer(self, question: str, lang: Lang) -> Answer:
+    async def _answer_message(self, text: str, lang: Lang) -> Answer:
+        """Every ask of the message answered in turn; one answer that holds each part with its citation."""
+        asks = split_asks(text, lang=lang) if self.split_asks else [Ask(text=text, kind=Kind.OTHER)]
+        if len(asks) == 1:
+            return self._yes_or_no(asks[0], await self._answer(asks[0].text, lang, kind=asks[0].kind), lang)
+        parts: list[Answer] = []
+        for n, ask in enumerate(asks):
+            if n and not parts[-1].answered and ask.short:
+                # "有着装要求吗，要穿正装不": a short follow-up to an ask the guideline cannot answer asks the same.
+                parts.append(parts[-1])
+                continue
+            part = await self._answer(ask.text, lang, kind=ask.kind)
+            if not part.answered and n:
+                # A follow-up leaning on the ask before it ("产品类有哪些类目？人物类呢？")
+                part = await self._answer(f"{asks[n - 1].text} {ask.text}", lang, kind=ask.kind)
+            parts.append(self._yes_or_no(ask, part, lang))
+        answered = [p for p in parts if p.answered]
+        if not answered:
+            whole = await self._answer(text, lang, kind=Kind.OTHER)
+            return whole if whole.answered else self._decline(text, lang)
+        texts: list[str] = []
+        sources: list[Source] = []
+        for part in answered:
+            if part.answer not in texts:
+                texts.append(part.answer)
+            sources += [s for s in part.sources if s not in sources]
+        if len(answered) < len(parts):
+            texts.append(self.texts.t("knowledge.partly_declined", lang, mailbox=self.mailbox))
+        via = answered[0].via if all(p.via == answered[0].via for p in answered) else "extractive"
+        return Answer(question=text, lang=lang, answered=True, via=via, answer="\n\n".join(texts), sources=sources)
+
+    def _yes_or_no(self, ask: Ask, answer: Answer, lang: Lang) -> Answer:
+        """A yes/no ask's answer starts with the yes or the no, where the answer's own words settle which."""
+        if ask.kind is not Kind.YES_NO or not answer.answered or answer.via == "llm" or \
+                (answer.sources and answer.sources[0].doc == "campaign"):
+            return answer
+        body = answer.answer.split("\n\n")[0]
+        said = verdict(ask.text, body, lang=lang, tokenizer=self.retriever.tokenizer)
+        if said is None:
+            return answer
+        return answer.model_copy(update={"answer": f"{lead(ask.text, said, lang=lang)}{'' if lang == 'zh' else ' '}"
+                                                   f"{answer.answer}"})
+
+    async def _answer(self, question: str, lang: Lang, *, kind: Kind = Kind.OTHER) -> Answer:
         if not question or outside_edition(question, lang=lang):
             return self._decline(question, lang)
-        hit = self.retriever.faq(question, lang=lang)
+        hit = self.retriever.faq(question, lang=lang) if self.use_faq else None
         if hit is not None and lang not in hit.entry.answer:
             hit = None
         fits = hit is not None and can_answer(question, hit.entry.answer[lang], lang=lang)
@@ -196,7 +256,8 @@ class KnowledgeBase:
                 fits and hit.confidence >= FAQ_RULE_OVER_ELIGIBILITY
                 and hit.entry.section not in ELIGIBILITY_SECTIONS)):
             return self._faq_answer(question, lang, hit)
-        verdict = self.eligibility.assess(question, lang=lang)
+        # A question after a specific fact (a threshold, an age, a quota) is not "may we enter?"
+        verdict = None if asked_types(question, lang=lang) else self.eligibility.assess(question, lang=lang)
         if verdict is not None:
             return Answer(question=question, lang=lang, answered=True, via="extractive",
                           answer=verdict.text, sources=verdict.sources)
@@ -217,7 +278,7 @@ class KnowledgeBase:
                     return self._decline(question, lang, hits)
                 text = f"{written}\n\n{self._cite_passage(hits[0].chunk, lang)}"
                 return Answer(question=question, lang=lang, answered=True, via="llm", answer=text, sources=sources)
-        best, sentence = self._best_sentence(question, hits, lang)
+        best, sentence = self._best_sentence(question, hits, lang, kind=kind)
         text = f"{sentence}\n\n{self._cite_passage(best.chunk, lang)}"
         best_first = [s for s in sources if s.title == best.chunk.title and s.section == best.chunk.section][:1]
         rest = [s for s in sources if s not in best_first]
@@ -230,8 +291,11 @@ class KnowledgeBase:
         source = Source(doc="faq", section=section, title=hit.question, score=round(hit.confidence, 4))
         return Answer(question=question, lang=lang, answered=True, via="faq", answer=text, sources=[source])
 
-    def _best_sentence(self, question: str, hits: list[Hit], lang: Lang) -> tuple[Hit, str]:
-        """The sentence (or list item) that covers most of the question, from the best few passages."""
+    def _best_sentence(self, question: str, hits: list[Hit], lang: Lang, *, kind: Kind) -> tuple[Hit, str]:
+        """The sentence (or list item) that covers most of the question, from the best few passages.
+
+        A question asking for a list gets the whole list the best passage belongs to, not one item of it.
+        """
         terms = self.retriever.tokenizer.terms(question, lang=lang)
         top = hits[0].score
         best: tuple[float, Hit, str] | None = None
@@ -244,7 +308,28 @@ class KnowledgeBase:
                     best = (score, hit, sentence)
         assert best is not None  # hits is non-empty and every chunk has text
         _, hit, sentence = best
+        if kind is Kind.LIST:
+            listed = self._whole_list(hit.chunk, lang)
+            if listed:
+                return hit, listed
+            return hit, _trim(sentence, _MAX_LIST_CHARS[lang], lang)
         return hit, _trim(sentence, _MAX_CHARS[lang], lang)
+
+    def _whole_list(self, chunk: Chunk, lang: Lang) -> str | None:
+        """The list a passage is an item of: the lead-in line and every item's name (or text), in order."""
+        if not _LIST_ITEM.match(chunk.text):
+            return None
+        siblings = [c for c in self.retriever.chunks(lang)
+                    if c.doc == chunk.doc and c.section == chunk.section and c.title == chunk.title]
+        items = [c for c in siblings if _LIST_ITEM.match(c.text)]
+        if len(items) < 2:
+            return None
+        names = [_item_name(c.text) for c in items]
+        lead = [c.plain_text for c in siblings if c.position < items[0].position and
+                c.plain_text.rstrip().endswith(("：", ":"))][-1:]
+        sep = "；" if lang == "zh" else "; "
+        body = sep.join(f"{n}. {name}" if not name[:1].isdigit() else name for n, name in enumerate(names, 1))
+        return f"{lead[0]}{body}" if lead else body
 
     def _decline(self, question: str, lang: Lang, hits: list[Hit] | None = None) -> Answer:
         sources = [
@@ -263,22 +348,31 @@ class KnowledgeBase:
 
     def _cite_passage(self, chunk: Chunk, lang: str) -> str:
         """The guideline by section; any other document (an uploaded notice) by its own title."""
-        if chunk.doc == GUIDELINE_DOC or not chunk.doc_title:
+        if chunk.doc == self.guideline_doc or not chunk.doc_title:
             return self._cite(chunk.section, lang)
         if chunk.section == chunk.doc_title:
             return self.texts.t("kb.cite_title", lang, title=chunk.doc_title)
         return self.texts.t("kb.cite_doc", lang, title=chunk.doc_title, section=chunk.section)
 
 
-def _section_names(retriever: Retriever) -> dict[tuple[str, str], str]:
+def _section_names(retriever: Retriever, guideline_doc: str) -> dict[tuple[str, str], str]:
     """Map (Chinese numeral, lang) to the section heading, aligning the translations by section order."""
     out: dict[tuple[str, str], str] = {}
     for lang in ("zh", "en"):
-        sections = dict.fromkeys(c.section for c in retriever.chunks(lang) if c.doc == GUIDELINE_DOC)
+        sections = dict.fromkeys(c.section for c in retriever.chunks(lang) if c.doc == guideline_doc)
         for n, section in enumerate(s for s in sections if _SECTION_NO.match(s)):
             if n < len(ZH_NUMERALS):
                 out[(ZH_NUMERALS[n], lang)] = section
     return out
+
+
+def _item_name(text: str) -> str:
+    """A list item's bold name ("新一代信息技术"), else its first line without the bullet."""
+    named = _ITEM_NAME.match(text)
+    if named:
+        return named.group(1).rstrip("：: ")
+    first = _LIST_ITEM.sub("", text.splitlines()[0])
+    return re.sub(r"\*\*(.+?)\*\*", r"\1", first).strip()
 
 
 def _sentences(text: str, lang: str) -> list[str]:

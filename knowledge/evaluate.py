@@ -41,6 +41,13 @@ class EvalReport:
         return sum(1 for item, _, _ in self.results
                    if (lang is None or item.lang == lang) and (answerable is None or item.answerable == answerable))
 
+    def wrong(self, *, lang: str | None = None) -> float | None:
+        """Answerable questions answered with the wrong facts, as a share of the answerable ones (a decline is
+        not counted: a wrong answer misleads, a decline sends the asker to the committee)."""
+        picked = [answer.answered and not ok for item, answer, ok in self.results
+                  if item.answerable and (lang is None or item.lang == lang)]
+        return sum(picked) / len(picked) if picked else None
+
     def latency_ms(self, q: float) -> float:
         return float(np.percentile([a.latency_ms for _, a, _ in self.results], q)) if self.results else 0.0
 
@@ -56,6 +63,7 @@ class EvalReport:
             "zh_answerable": self.rate(lang="zh", answerable=True),
             "en_answerable": self.rate(lang="en", answerable=True),
             "declined_correctly": self.rate(answerable=False),
+            "answered_wrong": self.wrong(),
             "p50_ms": round(self.latency_ms(50), 2),
             "p95_ms": round(self.latency_ms(95), 2),
         }

@@ -30,8 +30,8 @@ _DATE = re.compile(
 ANSWER_TYPES = (
     AnswerType(
         "phone",
-        {"zh": re.compile(r"电话|手机号|热线|座机|致电|打过去|打给"),
-         "en": re.compile(r"\b(phone|telephone|hotline|call (you|them|the)|ring)\b", re.IGNORECASE)},
+        {"zh": re.compile(r"电话|手机号|热线|座机|致电|打过去|打给|微信|客服"),
+         "en": re.compile(r"\b(phone|telephone|hotline|call (you|them|the)|ring|wechat|whatsapp)\b", re.IGNORECASE)},
         re.compile(r"(?<!\d)(\+?\d[\d\- ]{6,}\d)(?!\d)"),
     ),
     AnswerType(
@@ -53,6 +53,45 @@ ANSWER_TYPES = (
          "en": re.compile(r"\b(word (limit|count)|how many (words|pages|characters)|page limit|max(imum)? length)\b",
                           re.IGNORECASE)},
         re.compile(r"\d+\s*(字|页|words?|pages?|characters?)", re.IGNORECASE),
+    ),
+    AnswerType(
+        "share",
+        {"zh": re.compile(r"权重|占比|占多少|比重|百分之|几成|分值|多少分|几分|满分|计分|加分"),
+         "en": re.compile(r"\b(weight(s|ing|ed)?|percent(age)?|how many points|points? out of|proportion|"
+                          r"scor(e|ing) (formula|breakdown)|bonus points)\b", re.IGNORECASE)},
+        re.compile(r"\d+(\.\d+)?\s*(%|％|分(?!钟))|百分之|\bpoints?\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        "quota",
+        {"zh": re.compile(r"名额|几[家个位名]?(获奖|入围|得奖)|(入围|获奖|得奖|上榜|评出|选出|评上)(几|多少)[家个位名]|(评|选|取)(出)?(几|多少)[家个位名]|多少[家个位名](能|会|可以)?(获奖|入围|上榜)|"
+                          r"录取率|获奖率|通过率|中奖率|多少人报|多少[家个]报名|报名人数"),
+         "en": re.compile(r"\bhow many (winners|finalists|places|spots|seats|entries|applicants|applications|"
+                          r"companies (will|get|are)|people (will|get|are)|awards? (will|are) (given|handed))|quota|"
+                          r"acceptance rate|success rate|odds\b", re.IGNORECASE)},
+        re.compile(r"\d+\s*(家|个名额|名|位|席|人)|\b\d+\s+(winners|finalists|places|spots|seats|entries)\b",
+                   re.IGNORECASE),
+    ),
+    AnswerType(
+        "place",
+        {"zh": re.compile(r"在哪[里儿]?(举办|举行|开|办|颁)|(举办|举行|颁奖|典礼|论坛|会议).{0,6}(地点|场地|在哪)|地点|场地|会场|停车|住宿|酒店"),
+         "en": re.compile(r"\b(venue|location of the|where (is|will|does) the (forum|ceremony|event|award)|"
+                          r"parking|hotel|accommodation)\b", re.IGNORECASE)},
+        re.compile(r"地点|会场|酒店|会议中心|[路街道]\s*\d+\s*号|\b(venue|hotel|conference cent(re|er)|hall)\b",
+                   re.IGNORECASE),
+    ),
+    AnswerType(
+        "age",
+        {"zh": re.compile(r"年龄|多大年纪|年纪|[几多少]岁|岁以[上下]"),
+         "en": re.compile(r"\b(age (limit|requirement|cap)|how old|years old|too old|too young)\b", re.IGNORECASE)},
+        re.compile(r"\d+\s*(周)?岁|年龄|\bage(d)?\b|years old", re.IGNORECASE),
+    ),
+    AnswerType(
+        "threshold",
+        {"zh": re.compile(r"(成立|注册|经营|运营).{0,4}(满|几年|多久|年限|时间要求)|注册资本|最低|起码|至少要|"
+                          r"(营收|收入|规模|利润|员工|人数|融资).{0,6}(要求|达到|多少|标准)"),
+         "en": re.compile(r"\b(minimum|at least how|threshold|registered capital|how long (must|do|should) we have|"
+                          r"(revenue|turnover|headcount|funding) (requirement|threshold|minimum))\b", re.IGNORECASE)},
+        re.compile(r"至少|不低于|不少于|以上|满\s*\d|\b(at least|minimum|no less than|or more)\b", re.IGNORECASE),
     ),
     AnswerType(
         "date",

@@ -19,6 +19,7 @@ ALL = frozenset(Role)
 REVIEW = frozenset({Role.reviewer, Role.admin})
 ADMIN = frozenset({Role.admin})
 MAINTAIN = frozenset({Role.maintainer, Role.admin})
+JUDGE = frozenset({Role.judge, Role.reviewer, Role.admin})
 PUBLIC = None
 
 # (method, path template) → roles admitted (None: public). Form data for POSTs that need fields to get past
@@ -45,11 +46,32 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/knowledge/faq/{faq_id}"): MAINTAIN,
     ("POST", "/knowledge/faq/{faq_id}/delete"): MAINTAIN,
     ("GET", "/knowledge/unanswered"): MAINTAIN,
-    ("POST", "/knowledge/unanswered/{unanswered_id}/dismiss"): MAINTAIN,
+    ("POST", "/knowledge/unanswered/{anchor}/answer"): MAINTAIN,
+    ("POST", "/knowledge/unanswered/{anchor}/ignore"): MAINTAIN,
     ("GET", "/knowledge/test"): MAINTAIN,
     ("GET", "/knowledge/documents"): MAINTAIN,
     ("POST", "/knowledge/documents"): MAINTAIN,
     ("POST", "/knowledge/documents/{doc}/delete"): MAINTAIN,
+    ("GET", "/judging"): REVIEW,
+    ("POST", "/judging/rounds"): REVIEW,
+    ("GET", "/judging/rounds/{round_id}"): REVIEW,
+    ("POST", "/judging/rounds/{round_id}/close"): REVIEW,
+    ("POST", "/judging/rounds/{round_id}/remind"): REVIEW,
+    ("POST", "/judging/assignments/{assignment_id}/reopen"): REVIEW,
+    ("GET", "/judging/rounds/{round_id}/compare"): REVIEW,
+    ("GET", "/judging/rounds/{round_id}/results"): REVIEW,
+    ("POST", "/judging/rounds/{round_id}/decide"): REVIEW,
+    ("GET", "/judging/rounds/{round_id}/finalists.csv"): REVIEW,
+    ("GET", "/judging/rounds/{round_id}/finalists.xlsx"): REVIEW,
+    ("GET", "/judge"): JUDGE,
+    ("POST", "/judge/assignments/{assignment_id}/declare"): JUDGE,
+    ("GET", "/judge/assignments/{assignment_id}"): JUDGE,
+    ("POST", "/judge/assignments/{assignment_id}"): JUDGE,
+    ("POST", "/judge/assignments/{assignment_id}/draft"): JUDGE,
+    ("GET", "/judge/assignments/{assignment_id}/form"): JUDGE,
+    ("GET", "/judge/assignments/{assignment_id}/attachments/{index}"): JUDGE,
+    ("GET", "/judge/rounds/{round_id}/sheet.xlsx"): JUDGE,
+    ("POST", "/judge/rounds/{round_id}/sheet"): JUDGE,
 }
 FORMS: dict[str, dict[str, str]] = {
     "/records/{reference}/status": {"to": "first_review", "seen": "", "note": ""},
@@ -57,6 +79,8 @@ FORMS: dict[str, dict[str, str]] = {
     "/login": {"name": "nobody", "password": "x" * 12},
     "/knowledge/faq/new": {"section": "", "questions_zh": "", "answer_zh": ""},
     "/knowledge/faq/{faq_id}": {"digest": "0", "section": "五", "questions_zh": "截止时间是什么时候？", "answer_zh": "x"},
+    "/judging/rounds": {"award": "pioneer_product", "stage": "first"},
+    "/knowledge/unanswered/{anchor}/answer": {"faq_id": "deadline", "seen": ""},
 }
 
 
@@ -78,7 +102,8 @@ def routes(app: FastAPI) -> set[tuple[str, str]]:
 def concrete(path: str, seeded: list[Seeded]) -> str:
     # The first seeded record; attachment 0 may not exist, which is fine: the check comes before the look-up.
     return (path.replace("{reference}", seeded[0].reference).replace("{index}", "0")
-            .replace("{faq_id}", "deadline").replace("{unanswered_id}", "1").replace("{doc}", "guideline-2024"))
+            .replace("{faq_id}", "deadline").replace("{anchor}", "1").replace("{doc}", "guideline-2024")
+            .replace("{round_id}", "1").replace("{assignment_id}", "1"))
 
 
 def test_every_route_has_an_expectation(app: FastAPI):

@@ -14,7 +14,7 @@ QUESTION = "国家政策鼓励在哪些领域实现创新突破？"  # answered 
 
 def _with_writer(kb: KnowledgeBase, writer: AnswerWriter) -> KnowledgeBase:
     return KnowledgeBase(retriever=kb.retriever, texts=kb.texts, eligibility=kb.eligibility,
-                         mailbox=kb.mailbox, writer=writer)
+                         mailbox=kb.mailbox, guideline_doc=kb.guideline_doc, writer=writer)
 
 
 async def test_llm_writes_from_the_passages_and_gets_the_citation(kb: KnowledgeBase):

@@ -83,7 +83,7 @@ async def test_a_failing_llm_leaves_the_extractive_answer(
     with failing_llm(fault) as url, caplog.at_level(logging.WARNING, logger="knowledge.generate"):
         writer = AnswerWriter(model="openai:test-model", base_url=url, api_key="test", timeout_s=1)
         answerer = KnowledgeBase(retriever=kb.retriever, texts=kb.texts, eligibility=kb.eligibility,
-                                 mailbox=kb.mailbox, writer=writer)
+                                 mailbox=kb.mailbox, guideline_doc=kb.guideline_doc, writer=writer)
         text = await _ask(_engine(answerer, sessionmaker, texts, campaign, clock, settings), QUESTION)
     assert "生物科技" in text and "《申报指南》" in text  # the guideline's own sentence, with its citation
     assert texts.t("engine.error", "zh") not in text and "Traceback" not in text
@@ -104,7 +104,7 @@ def _server_backed_kb(settings: Settings, texts: Texts, campaign: Campaign) -> K
     ensure_builtin(index)
     retriever = Retriever(index, Tokenizer(extra_terms=campaign_terms(campaign)), vector_retry_s=0.3)
     return KnowledgeBase(retriever=retriever, texts=texts, eligibility=Eligibility(campaign=campaign, texts=texts),
-                         mailbox=campaign.committee.mailbox)
+                         mailbox=campaign.committee.mailbox, guideline_doc=campaign.guideline_doc)
 
 
 async def test_a_chroma_outage_leaves_bm25_answering_until_the_server_is_back(

@@ -1,7 +1,7 @@
 """conversation_states.last_update (late updates refused) and notifications.extra (queued replies)
 
 Revision ID: 79714a9a4975
-Revises: a8d421f1d064
+Revises: 51cb03d61644
 Create Date: 2026-12-04 19:25:20.709977
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '79714a9a4975'
-down_revision: str | Sequence[str] | None = 'a8d421f1d064'
+down_revision: str | Sequence[str] | None = '51cb03d61644'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,290 @@
+"""A judge's desk: their list, the conflict declaration, the scoring page (entry left, scorecard right, drafts
+saved as they type), the entry's form and attachments (not in blind rounds), and the Excel sheet.
+
+Every route reaches an entry only through `score.assignment_for`, which finds nothing that is not the judge's own
+in an open round; anything else is the same "not found" whatever exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+
+from bot.runtime import Runtime
+from config import Localized
+from console import audit
+from console.deps import ClockDep, Db, RuntimeDep, require
+from console.errors import NoSuchRecord
+from console.exports import XLSX_TYPE
+from console.judging_rounds import RoundId, round_comparison
+from console.judging_rounds import rollback as rollback
+from console.record_view import AnswerRow, GroupView, RecordView, SectionView, build_view
+from console.records import _attachments, _inside
+from console.staff import Role, Staff
+from console.templating import page, request_lang
+from intake import queue
+from intake.forms import Form as EntryForm
+from judging import score
+from judging.models import CONFLICT, OPEN, SUBMITTED, Assignment, Round
+from judging.rounds import JudgingError
+from judging.sheets import SheetRefused, import_sheet, write_sheet
+
+__all__ = ["Judge", "my_list", "router"]
+
+router = APIRouter()
+
+# Invited experts, and the committee's own staff when they judge 初审 (admin is always admitted by require()).
+Judge = Annotated[Staff, Depends(require(Role.judge, Role.reviewer))]
+MAX_SHEET = 5 * 1024 * 1024
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def _mine(db: AsyncSession, assignment_id: int, staff: Staff) -> tuple[Assignment, Round, queue.Submission]:
+    try:
+        assignment, round_ = await score.assignment_for(db, assignment_id=assignment_id, judge_id=staff.id)
+    except LookupError:
+        raise NoSuchRecord from None
+    record = await db.get(queue.Submission, assignment.submission_id)
+    if record is None or assignment.conflict == CONFLICT:
+        raise NoSuchRecord
+    return assignment, round_, record
+
+
+async def my_list(request: Request, staff: Staff, db: AsyncSession, runtime: Runtime, *,
+                  flash: str | None = None, problems: list[str] | None = None, status_code: int = 200) -> Response:
+    """The judge's open assignments, round by round (also what a judge sees at /)."""
+    rows = (await db.execute(
+        select(Assignment, Round, queue.Submission.reference, queue.Submission.entrant_name)
+        .join(Round, Round.id == Assignment.round_id)
+        .join(queue.Submission, queue.Submission.id == Assignment.submission_id)
+        .where(Assignment.judge_id == staff.id, Round.status == OPEN)
+        .order_by(Round.id, queue.Submission.id)
+    )).all()
+    by_round: dict[int, tuple[Round, list[Any]]] = {}
+    for assignment, round_, reference, entrant in rows:
+        by_round.setdefault(round_.id, (round_, []))[1].append(
+            (assignment, reference, None if round_.blind else entrant))
+    return page(request, "judging/mine.html", status_code=status_code, rounds=list(by_round.values()),
+                scorecards=runtime.scorecards, flash=flash, problems=problems or [], conflict=CONFLICT,
+                submitted=SUBMITTED)
+
+
+@router.get("/judge")
+async def judge_home(request: Request, staff: Judge, db: Db, runtime: RuntimeDep) -> Response:
+    """The judge's list."""
+    return await my_list(request, staff, db, runtime, flash=request.query_params.get("flash"))
+
+
+@router.post("/judge/assignments/{assignment_id}/declare")
+async def declare(request: Request, assignment_id: RoundId, staff: Judge, db: Db, runtime: RuntimeDep,
+                  clock: ClockDep, conflict: Annotated[str, Form(max_length=8)] = "",
+                  note: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    """Declare (no) conflict of interest on one entry; a conflict takes it off the list."""
+    assignment, _, _ = await _mine(db, assignment_id, staff)
+    try:
+        await score.declare(db, assignment, conflict=conflict == "yes", note=note, actor=staff.name, now=clock.now(),
+                            address=_address(request))
+        await db.commit()
+    except JudgingError as exc:
+        await rollback(request, db)
+        return await my_list(request, staff, db, runtime, problems=[exc.message.get(request_lang(request))],
+                             status_code=400)
+    if conflict == "yes":
+        return RedirectResponse("/judge", status_code=303)
+    return RedirectResponse(f"/judge/assignments/{assignment_id}", status_code=303)
+
+
+def _blinded(view: RecordView, form: EntryForm, answers: dict[str, Any], hidden: set[str], text: str) -> RecordView:
+    """The view with the hidden fields' values replaced (labels kept, so the judge sees what was withheld)."""
+    labels = {slot.field.label.get("zh") for slot in form.fields() if slot.field.id in hidden} | \
+             {slot.field.label.get("en") for slot in form.fields() if slot.field.id in hidden}
+
+    def row(r: AnswerRow) -> AnswerRow:
+        return replace(r, value=text, problem=None, masked=False, empty=True) if r.label in labels else \
+            replace(r, problem=None)
+
+    sections = [SectionView(title=s.title, parts=[
+        GroupView(label=p.label, items=[[row(x) for x in item] for item in p.items]) if isinstance(p, GroupView)
+        else row(p) for p in s.parts]) for s in view.sections]
+    return RecordView(sections=sections, problems=0, value_lang=view.value_lang, unknown=[])
+
+
+def _hidden_fields(form: EntryForm, runtime: Runtime) -> set[str]:
+    blind = runtime.scorecards.blind
+    return {slot.field.id for slot in form.fields() if slot.field.type in blind.hide_types
+            or slot.field.id in blind.hide_fields}
+
+
+async def _score_page(request: Request, staff: Staff, db: AsyncSession, runtime: Runtime, assignment: Assignment,
+                      round_: Round, record: queue.Submission, *, typed: score.CardInput | None = None,
+                      problems: list[str] | None = None, flash: str | None = None, status_code: int = 200) -> Response:
+    lang = request_lang(request)
+    form = runtime.forms[record.award_id]
+    view = build_view(form, record.answers, lang=lang, masked=True,
+                      today=record.created_at.astimezone(runtime.settings.tz).date())
+    if round_.blind:
+        view = _blinded(view, form, record.answers, _hidden_fields(form, runtime), runtime.texts.t(
+            "judging.score.hidden", lang))
+    else:
+        view = RecordView(sections=[SectionView(title=s.title, parts=[
+            p if isinstance(p, GroupView) else replace(p, problem=None) for p in s.parts]) for s in view.sections],
+            problems=0, value_lang=view.value_lang, unknown=[])
+    table = await round_comparison(db, runtime, round_, lang=lang)
+    row = next((r for r in table.rows if r.submission_id == record.id), None)
+    said = {item.id: record.answers.get(item.answer) for item in runtime.scorecards.risks if item.answer}
+    values = typed or score.CardInput(
+        scores={k: str(v) for k, v in assignment.scores.items()}, comments=dict(assignment.comments),
+        risk_levels={k: v.get("level", "") for k, v in assignment.risks.items()},
+        risk_notes={k: v.get("note", "") for k, v in assignment.risks.items()},
+        recommendation=assignment.recommendation or "", overall=assignment.overall)
+    return page(request, "judging/score.html", status_code=status_code, assignment=assignment, round=round_,
+                record=record, view=view, columns=table.columns, row=row, said=said, values=values,
+                scorecard=runtime.scorecards.for_award(record.award_id), scorecards=runtime.scorecards,
+                problems=problems or [], flash=flash, locked=assignment.state == SUBMITTED,
+                attachments=[] if round_.blind else _attachments(record), score_module=score)
+
+
+@router.get("/judge/assignments/{assignment_id}")
+async def score_page(request: Request, assignment_id: RoundId, staff: Judge, db: Db, runtime: RuntimeDep) -> Response:
+    """The scoring page: the entry on the left, the scorecard on the right."""
+    assignment, round_, record = await _mine(db, assignment_id, staff)
+    flash = runtime.texts.t("judging.score.submitted", request_lang(request)) \
+        if request.query_params.get("submitted") else None
+    return await _score_page(request, staff, db, runtime, assignment, round_, record, flash=flash)
+
+
+def _card_from(form: FormData, runtime: Runtime, award_id: str) -> score.CardInput:
+    card = runtime.scorecards.for_award(award_id)
+    return score.CardInput(
+        scores={d.id: str(form.get(f"score:{d.id}", "") or "") for d in card.dimensions},
+        comments={d.id: str(form.get(f"comment:{d.id}", "") or "") for d in card.dimensions},
+        risk_levels={r.id: str(form.get(f"risk:{r.id}", "") or "") for r in runtime.scorecards.risks},
+        risk_notes={r.id: str(form.get(f"risk_note:{r.id}", "") or "") for r in runtime.scorecards.risks},
+        recommendation=str(form.get("recommendation", "") or ""), overall=str(form.get("overall", "") or ""))
+
+
+@router.post("/judge/assignments/{assignment_id}")
+async def save(request: Request, assignment_id: RoundId, staff: Judge, db: Db, runtime: RuntimeDep,
+               clock: ClockDep) -> Response:
+    """Save the draft, or (the submit button) submit a complete scorecard."""
+    assignment, round_, record = await _mine(db, assignment_id, staff)
+    data = await request.form()
+    card = _card_from(data, runtime, record.award_id)
+    submit = data.get("action") == "submit"
+    lang = request_lang(request)
+    try:
+        checked = await score.save_card(db, assignment, card, scorecards=runtime.scorecards, award_id=record.award_id,
+                                        submit=submit, actor=staff.name, now=clock.now(), address=_address(request))
+    except JudgingError as exc:
+        await rollback(request, db)
+        assignment, round_, record = await _mine(db, assignment_id, staff)
+        return await _score_page(request, staff, db, runtime, assignment, round_, record, typed=card,
+                                 problems=[exc.message.get(lang)], status_code=409)
+    await db.commit()
+    if submit and not checked.problems:
+        return RedirectResponse(f"/judge/assignments/{assignment_id}?submitted=1", status_code=303)
+    flash = runtime.texts.t("judging.score.saved", lang, time=clock.now().astimezone(runtime.settings.tz)
+                            .strftime("%H:%M:%S"))
+    return await _score_page(request, staff, db, runtime, assignment, round_, record, typed=card,
+                             problems=[p.message.get(lang) for p in checked.problems], flash=flash,
+                             status_code=400 if checked.problems else 200)
+
+
+@router.post("/judge/assignments/{assignment_id}/draft")
+async def autosave(request: Request, assignment_id: RoundId, staff: Judge, db: Db, runtime: RuntimeDep,
+                   clock: ClockDep) -> Response:
+    """What the page's script sends as the judge types: the draft, answered with what was not taken."""
+    assignment, _, record = await _mine(db, assignment_id, staff)
+    lang = request_lang(request)
+    try:
+        checked = await score.save_card(db, assignment, _card_from(await request.form(), runtime, record.award_id),
+                                        scorecards=runtime.scorecards, award_id=record.award_id, submit=False,
+                                        actor=staff.name, now=clock.now())
+    except JudgingError as exc:
+        await rollback(request, db)
+        return JSONResponse({"saved": False, "problems": [exc.message.get(lang)]}, status_code=409)
+    await db.commit()
+    return JSONResponse({"saved": True, "at": clock.now().astimezone(runtime.settings.tz).strftime("%H:%M:%S"),
+                         "problems": [p.message.get(lang) for p in checked.problems]})
+
+
+@router.get("/judge/assignments/{assignment_id}/form")
+async def entry_form(request: Request, assignment_id: RoundId, staff: Judge, db: Db, runtime: RuntimeDep,
+                     clock: ClockDep) -> Response:
+    """The entry's generated 申报表 (not in a blind round: it carries the names)."""
+    _, round_, record = await _mine(db, assignment_id, staff)
+    path = _inside(runtime.settings.files_dir, record.form_file) if record.form_file else None
+    if round_.blind or path is None:
+        raise NoSuchRecord
+    await audit.record(db, actor=staff.name, action="form.download", target=record.reference, now=clock.now(),
+                       address=_address(request))
+    await db.commit()
+    return FileResponse(path, filename=path.name,
+                        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@router.get("/judge/assignments/{assignment_id}/attachments/{index}")
+async def entry_attachment(request: Request, assignment_id: RoundId, index: int, staff: Judge, db: Db,
+                           runtime: RuntimeDep, clock: ClockDep) -> Response:
+    """One of the entry's attachments (not in a blind round)."""
+    _, round_, record = await _mine(db, assignment_id, staff)
+    files = _attachments(record)
+    stored = files[index] if 0 <= index < len(files) and not round_.blind else None
+    path = _inside(runtime.settings.files_dir, stored.path) if stored else None
+    if stored is None or path is None:
+        raise NoSuchRecord
+    await audit.record(db, actor=staff.name, action="attachment.download", target=record.reference,
+                       note=stored.name, now=clock.now(), address=_address(request))
+    await db.commit()
+    return FileResponse(path, filename=stored.name, media_type=stored.mime_type)
+
+
+async def _my_round(db: AsyncSession, round_id: int, staff: Staff) -> Round:
+    round_ = await db.get(Round, round_id)
+    mine = await db.scalar(select(Assignment.id).where(Assignment.round_id == round_id,
+                                                       Assignment.judge_id == staff.id).limit(1))
+    if round_ is None or mine is None or round_.status != OPEN:
+        raise NoSuchRecord
+    return round_
+
+
+@router.get("/judge/rounds/{round_id}/sheet.xlsx")
+async def my_sheet(request: Request, round_id: RoundId, staff: Judge, db: Db, runtime: RuntimeDep) -> Response:
+    """The judge's own Excel scoring sheet for a round."""
+    round_ = await _my_round(db, round_id, staff)
+    body = await write_sheet(db, round_, staff, scorecards=runtime.scorecards)
+    name = f"kcxf-scores-{round_.id}-{staff.name}.xlsx"
+    return Response(body, media_type=XLSX_TYPE, headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+@router.post("/judge/rounds/{round_id}/sheet")
+async def upload_sheet(request: Request, round_id: RoundId, staff: Judge, db: Db, runtime: RuntimeDep,
+                       clock: ClockDep, sheet: Annotated[UploadFile, File()]) -> Response:
+    """Import the judge's filled sheet: all of it, or nothing with every problem listed."""
+    await _my_round(db, round_id, staff)
+    lang = request_lang(request)
+    data = await sheet.read(MAX_SHEET + 1)
+    try:
+        if len(data) > MAX_SHEET:
+            raise SheetRefused([Localized(zh="文件超过 5 MB", en="The file is over 5 MB")])
+        done = await import_sheet(db, data, scorecards=runtime.scorecards, now=clock.now(), only_judge=staff,
+                                  address=_address(request))
+        await db.commit()
+    except SheetRefused as exc:
+        await rollback(request, db)
+        return await my_list(request, staff, db, runtime, flash=runtime.texts.t("judging.mine.refused", lang),
+                             problems=[line.get(lang) for line in exc.lines], status_code=400)
+    text = runtime.texts.t("judging.mine.uploaded", lang, submitted=done.submitted, drafts=done.drafts,
+                           conflicts=done.conflicts)
+    return RedirectResponse(f"/judge?flash={quote(text)}", status_code=303)
+

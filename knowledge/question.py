@@ -1,0 +1,212 @@
+"""Understand a message before retrieving: its script, the asks it holds, and the kind of answer each wants.
+
+Entrants type on a phone: two questions in one message ("截止哪天，发哪个邮箱？"), a description of their
+situation before the question ("我们是做芯片的初创公司，能报吗"), traditional characters from Hong Kong, Macao,
+Taiwan or abroad. Matching works on simplified text, one ask at a time; the answer goes back in the script the
+entrant wrote in.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from knowledge.tokens import is_han
+
+
+class Kind(StrEnum):
+    """The kind of answer an ask wants; it decides how much of a passage the answer quotes."""
+
+    YES_NO = "yes_no"
+    LIST = "list"
+    DATE = "date"
+    AMOUNT = "amount"
+    WHO = "who"
+    HOW = "how"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One question inside a message, with the situation the entrant described before it."""
+
+    text: str
+    kind: Kind
+
+    @property
+    def short(self) -> bool:
+        """A follow-up of a few words ("要穿正装不", "and the fee?"), which leans on the ask before it."""
+        return _size(self.text) <= 6
+
+
+@functools.cache
+def _converter(config: str):  # noqa: ANN202 - opencc has no type hints
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+# Cantonese words Hong Kong and Macao entrants type, as the Mandarin the guideline is written in: matching only.
+_CANTONESE = (("我哋", "我们"), ("你哋", "你们"), ("佢哋", "他们"), ("邊個", "哪个"), ("边个", "哪个"),
+              ("幾多", "多少"), ("几多", "多少"), ("點樣", "怎样"), ("点样", "怎样"), ("乜嘢", "什么"), ("咩", "什么"),
+              ("係唔係", "是不是"), ("系唔系", "是不是"), ("係", "是"), ("嘅", "的"), ("冇", "没有"), ("唔", "不"),
+              ("喺", "在"), ("咗", "了"), ("啲", "些"), ("俾", "给"), ("嗰", "那"), ("幾時", "什么时候"),
+              ("几时", "什么时候"), ("而家", "现在"), ("邊度", "哪里"), ("边度", "哪里"))
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters as simplified ones (OpenCC) and Cantonese words as Mandarin, for matching."""
+    if not any(is_han(c) for c in text):
+        return text
+    for cantonese, mandarin in _CANTONESE:
+        text = text.replace(cantonese, mandarin)
+    return _converter("t2s").convert(text)
+
+
+def to_traditional(text: str) -> str:
+    """An answer in traditional characters (OpenCC, Taiwan forms and phrases: 連結, 影片), for one who wrote so."""
+    return _converter("s2twp").convert(text)
+
+
+def is_traditional(text: str) -> bool:
+    """True when the text has characters that only traditional script writes so (and none the other way)."""
+    simplified = to_simplified(text)
+    if simplified == text:
+        return False
+    # A simplified text with one traditional-looking variant (a name, a quoted title) stays simplified: count.
+    changed = sum(1 for a, b in zip(text, simplified, strict=False) if a != b)
+    back = sum(1 for a, b in zip(text, _converter("s2tw").convert(simplified), strict=False) if a != b)
+    return changed >= 1 and changed >= back
+
+
+# What marks a clause as asking something. A clause without it (a description of the asker's situation) belongs
+# to the ask that follows it.
+_ZH_ASKS = re.compile(
+    r"[吗么嘛呢？?]|哪|什么|啥|几[个号点月天时家项类种份次]|多少|多大|多久|多长|怎么|怎样|如何|咋|谁|是否|"
+    r"能不能|能否|可不可以|可否|有没有|要不要|需不需要|用不用|是不是|行不行|对不对|算不算|会不会|收不收|退不退|"
+    r"[能可要会行算用收退有是][不没]\S{0,2}$|[不没]$|列[一出举]|都有|分别|还是"
+)
+# Where an English clause starts a new question after "and", "also", a comma: a question word or an auxiliary.
+_EN_QUESTION_START = re.compile(
+    r"^(?:(?:and|also|plus|oh|btw|ps|then|so|ok|okay|hi|hey|hello|pls|plz|please|sorry|quick q|one more)\b[\s,:!]*)*"
+    r"(what|what's|whats|wats|which|when|where|who|whom|whose|why|how|is|are|am|was|were|do|does|did|can|could|"
+    r"should|would|will|may|might|must|shall|has|have|any|list|tell|explain|give|name)\b",
+    re.IGNORECASE,
+)
+_ZH_SPLIT = re.compile(r"(?<=[？?！!。；;\n])|(?<=[，,、])(?=另外|还有|顺便|再问|以及|然后|同时|另|再就是|还想问)"
+                       r"|(?<=[，,])")
+_ZH_LEADING_JOINER = re.compile(r"^(另外|还有|顺便问一?下|顺便|再问一?下|以及|然后|同时|再就是|还想问一?下)[，,、：:\s]*")
+_EN_SPLIT = re.compile(r"(?<=[?!.;])\s+|\n|\s*,\s*(?=\S)|\s+(?=(?:and|also|plus)\s)", re.IGNORECASE)
+_EN_LEADING_JOINER = re.compile(r"^(?:(?:and|also|plus|oh|btw|ps)\b[\s,]*)+", re.IGNORECASE)
+
+_LIST = {
+    "zh": re.compile(r"哪些|哪几|都有什么|都有啥|有什么[类种奖项]|都是什么|都包括|包括什么|包括哪|列[一出举]|全部|所有|分别是|"
+                     r"几[个类种项大]|都能报什么|什么类目|哪几类|有几"),
+    "en": re.compile(r"\b(list|all (the|of)|which (are|ones)|what are (all )?the|what (kinds?|types?|categories|"
+                     r"awards|industries|sectors|fields|dimensions|criteria)|how many (categories|awards|kinds|types|"
+                     r"tracks|industries|sectors)|every|each of)\b", re.IGNORECASE),
+}
+_YES_NO = {
+    "zh": re.compile(r"[吗么嘛][？?。!！]*$|能不能|能否|可不可以|可否|有没有|要不要|需不需要|用不用|是不是|是否|行不行|"
+                     r"对不对|算不算|会不会|收不收|退不退|[能可要会行算用收退有是][不没]\S{0,2}[？?]*$|[不没][？?]*$"),
+    "en": re.compile(r"^(?:(?:and|also|so|oh|btw|hi|hey|hello|pls|please)\b[\s,]*)*(is|are|am|was|were|do|does|did|can|"
+                     r"could|should|would|will|may|might|must|shall|has|have)\b", re.IGNORECASE),
+}
+_DATE = {
+    "zh": re.compile(r"哪天|几号|几月|什么时候|啥时候|多久|何时|时间|日期|截止|几点|ddl|deadline", re.IGNORECASE),
+    "en": re.compile(r"\b(when|what (date|day|time)|deadline|ddl|how long|until)\b", re.IGNORECASE),
+}
+_AMOUNT = {
+    "zh": re.compile(r"多少|多大|几[个项家名位]|多重|上限|限制|最多|最少"),
+    "en": re.compile(r"\bhow (much|many|big|large)\b|\b(limit|maximum|max|minimum|size)\b", re.IGNORECASE),
+}
+_WHO = {
+    "zh": re.compile(r"谁|哪个单位|哪家|什么人|什么机构|主办|承办|评委"),
+    "en": re.compile(r"\b(who|whom|which (organi[sz]ation|company|body))\b", re.IGNORECASE),
+}
+_HOW = {
+    "zh": re.compile(r"怎么|如何|咋|怎样|流程|步骤|方式|途径"),
+    "en": re.compile(r"\bhow (do|can|should|to|does)\b|\b(process|procedure|steps?)\b", re.IGNORECASE),
+}
+
+
+def kind_of(ask: str, *, lang: str) -> Kind:
+    """The kind of answer one ask wants; a list question outranks a yes/no one ("有哪些类目？" is a list)."""
+    for kind, table in ((Kind.LIST, _LIST), (Kind.YES_NO, _YES_NO), (Kind.WHO, _WHO), (Kind.DATE, _DATE),
+                        (Kind.AMOUNT, _AMOUNT), (Kind.HOW, _HOW)):
+        if table[lang].search(ask.strip()):
+            return kind
+    return Kind.OTHER
+
+
+def split_asks(message: str, *, lang: str) -> list[Ask]:
+    """The asks in one message, in order; a clause that asks nothing joins the ask it leads to (or follows)."""
+    clauses = _clauses(message, lang=lang)
+    asks: list[str] = []
+    pending: list[str] = []
+    for clause in clauses:
+        pending.append(clause)
+        if _asks_something(clause, lang=lang):
+            asks.append(_join(pending, lang=lang))
+            pending = []
+    if pending:
+        if asks:
+            asks[-1] = _join([asks[-1], *pending], lang=lang)
+        else:
+            asks.append(_join(pending, lang=lang))
+    merged = _merge_fragments([a.strip().rstrip("，,、；; ") for a in asks if a.strip()], lang=lang)
+    return [Ask(text=a, kind=kind_of(a, lang=lang)) for a in merged] or [Ask(text=message.strip(), kind=Kind.OTHER)]
+
+
+def _clauses(message: str, *, lang: str) -> list[str]:
+    text = message.strip()
+    if lang == "zh":
+        parts = [p.strip() for p in _ZH_SPLIT.split(text)]
+        parts = [_ZH_LEADING_JOINER.sub("", p) for p in parts]
+    else:
+        parts = [p.strip() for p in _EN_SPLIT.split(text)]
+        # A comma or "and" only separates two asks when the next one starts like a question; otherwise the
+        # pieces belong together ("we make chips, and we're based in shenzhen").
+        glued: list[str] = []
+        for part in parts:
+            if glued and not (glued[-1].endswith(("?", "!", ".", ";")) or _EN_QUESTION_START.match(part)):
+                glued[-1] = f"{glued[-1]}, {part}" if not re.match(r"(and|also|plus)\b", part, re.I) else \
+                    f"{glued[-1]} {part}"
+            else:
+                glued.append(part)
+        parts = [_EN_LEADING_JOINER.sub("", p) for p in glued]
+    return [p for p in parts if p and not re.fullmatch(r"[\W_]+", p)]
+
+
+def _asks_something(clause: str, *, lang: str) -> bool:
+    if lang == "zh":
+        return bool(_ZH_ASKS.search(clause))
+    # "we are a chip startup" says something; "are we eligible", "list the awards" and "the deadline?" ask.
+    return "?" in clause or bool(_EN_QUESTION_START.match(clause))
+
+
+def _join(parts: list[str], *, lang: str) -> str:
+    if lang == "zh":
+        return "".join(p if p.endswith(("，", ",", "？", "?", "。", "！", "!", "；")) else p + "，" for p in parts[:-1]) + \
+            parts[-1]
+    return ", ".join(p.rstrip(",") for p in parts)
+
+
+def _merge_fragments(asks: list[str], *, lang: str) -> list[str]:
+    """A fragment too short to be retrieved on its own ("评多久", "and when?") belongs to the ask before it."""
+    out: list[str] = []
+    for ask in asks:
+        size = _size(ask)
+        # "要钱吗" is short but whole: a yes/no ask with its own predicate stands alone.
+        if out and size <= (3 if lang == "zh" else 2) and not _YES_NO[lang].search(ask):
+            out[-1] = _join([out[-1], ask], lang=lang)
+        else:
+            out.append(ask)
+    return out
+
+
+def _size(text: str) -> int:
+    """Han characters plus Latin words: a rough count of what a text says."""
+    return sum(1 for c in text if is_han(c)) + len(re.findall(r"[a-z0-9]+", text, re.IGNORECASE))

@@ -1,0 +1,60 @@
+"""The yes or the no a yes/no question starts its answer with, read off the passage that answers it.
+
+A wrong "yes" is worse than none, so the verdict is given only when the clauses of the answer that speak of what
+was asked agree: all negated (no) or none negated (yes). Anything else leaves the answer as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+_NEGATION = {
+    "zh": re.compile(r"不|无|未|没有|没|非|禁止|勿|否"),
+    "en": re.compile(r"\b(not|no|never|cannot|none|without|neither|nor)\b|n't\b", re.IGNORECASE),
+}
+# A-not-A questions ("能不能", "收不收", "来得及不") ask; they do not negate.
+_ZH_A_NOT_A = re.compile(r"(.)[不没]\1|[不没](?:有)?[？?。!！]*$")
+_CLAUSE = {"zh": re.compile(r"[，。；！？、：,;]"), "en": re.compile(r"[.;!?]\s|,\s|\n")}
+# The word a Chinese answer echoes ("能报吗" → "可以" / "不可以"), by the question's modal verb.
+_ZH_ECHO = (
+    (re.compile(r"收不收|收费|收钱|要钱|交钱|付费|报名费"), ("收费", "不收费")),
+    (re.compile(r"退不退|退回|退还|退稿|还给"), ("会退还", "不退还")),
+    (re.compile(r"需要|需不需要|要不要|得|用不用|必须"), ("需要", "不需要")),
+    (re.compile(r"能|可以|可不可以|可否|行不行|行吗"), ("可以", "不可以")),
+    (re.compile(r"会不会|会"), ("会", "不会")),
+    (re.compile(r"有没有|有"), ("有", "没有")),
+)
+
+
+class Tokens(Protocol):
+    """The retriever's tokenizer: topic words of a text, stop words left out."""
+
+    def tokens(self, text: str) -> list[str]: ...
+
+
+def verdict(question: str, answer: str, *, lang: str, tokenizer: Tokens) -> bool | None:
+    """True for yes, False for no, None when the answer's clauses do not settle it."""
+    asked = set(tokenizer.tokens(question))
+    if not asked:
+        return None
+    negation = _NEGATION[lang]
+    relevant = [c for c in _CLAUSE[lang].split(answer) if asked & set(tokenizer.tokens(c))]
+    if not relevant:
+        return None
+    negated = [bool(negation.search(c)) for c in relevant]
+    if any(negated) and not all(negated):
+        return None
+    plain = _ZH_A_NOT_A.sub("", question) if lang == "zh" else question
+    # "不收费吗？" / "isn't it free?": a bare yes or no to a negated question is read both ways; say neither.
+    return None if negation.search(plain) else not negated[0]
+
+
+def lead(question: str, yes: bool, *, lang: str) -> str:
+    """"Yes." / "No.", or in Chinese the question's own verb ("可以。", "不需要。")."""
+    if lang != "zh":
+        return "Yes." if yes else "No."
+    for pattern, (positive, negative) in _ZH_ECHO:
+        if pattern.search(question):
+            return f"{positive if yes else negative}。"
+    return "是的。" if yes else "不是。"

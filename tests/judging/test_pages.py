@@ -1,0 +1,72 @@
+"""The judging pages over ASGI: a judge reaches only their own assignments in open rounds (another judge's, a
+conflicted one, a closed round's: the same 404), sees no queue at /, and a blind round shows no names; the
+scoring page saves a draft as the judge types and submits a complete card."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import select
+
+from bot.runtime import Runtime
+from console.staff import get_staff
+from judging import rounds
+from judging.models import Assignment
+from tests.console.conftest import csrf_of, log_in
+from tests.console.factories import seed
+from tests.judging.conftest import OPENED
+
+
+async def test_a_judge_reaches_only_their_own_assignments(client: httpx.AsyncClient, console_runtime: Runtime,
+                                                          make_staff):
+    runtime = console_runtime
+    entries = await seed(runtime, 2, awards=("pioneer_product",), overseas_every=0)
+    for name in ("he.judge", "lu.judge"):
+        await make_staff(name, "judge")
+    sessions = await runtime.sessionmaker()
+    async with sessions() as session, session.begin():
+        judges = [await get_staff(session, n) for n in ("he.judge", "lu.judge")]
+        round_ = await rounds.open_round(session, scorecards=runtime.scorecards, texts=runtime.texts,
+                                         award_id="pioneer_product", stage_id="first", judges=judges, per_entry=1,
+                                         blind=True, actor="chair", now=OPENED)
+    async with sessions() as session:
+        rows = (await session.scalars(select(Assignment).order_by(Assignment.id))).all()
+        mine = [a.id for a in rows if a.judge_name == "he.judge"]
+        theirs = [a.id for a in rows if a.judge_name == "lu.judge"]
+    assert len(mine) == len(theirs) == 1
+
+    await log_in(client, "he.judge")
+    home = await client.get("/")
+    assert home.status_code == 200 and "我的评审" in home.text and "每日提交数量" not in home.text
+    assert all(e.entrant not in home.text for e in entries)  # blind: references only
+    token = csrf_of(home.text)
+    for url in ("/queue", f"/records/{entries[0].reference}", "/judging", f"/judging/rounds/{round_.id}/results",
+                "/queue/export.csv", "/audit", "/knowledge"):
+        assert (await client.get(url)).status_code == 403, url
+    for url in (f"/judge/assignments/{theirs[0]}", f"/judge/assignments/{theirs[0]}/form",
+                f"/judge/assignments/{theirs[0]}/attachments/0", f"/judge/assignments/{mine[0]}/form"):
+        assert (await client.get(url)).status_code == 404, url  # blind: not even one's own entry's form
+    refused = await client.post(f"/judge/assignments/{theirs[0]}/draft", data={"csrf_token": token})
+    assert refused.status_code == 404
+
+    # Declare, then type: the draft is saved as the judge types (what the page's script sends).
+    declared = await client.post(f"/judge/assignments/{mine[0]}/declare", data={"csrf_token": token, "conflict": "no"})
+    assert declared.status_code == 303
+    page = await client.get(f"/judge/assignments/{mine[0]}")
+    assert page.status_code == 200 and "盲评" in page.text and "创新性" in page.text
+    assert all(e.entrant not in page.text for e in entries)
+    card = runtime.scorecards.for_award("pioneer_product")
+    typed = {f"score:{d.id}": "8" for d in card.dimensions}
+    draft = await client.post(f"/judge/assignments/{mine[0]}/draft",
+                              data={**typed, f"score:{card.dimensions[0].id}": "42"}, headers={"x-csrf-token": token})
+    assert draft.json()["saved"] and "42" in draft.json()["problems"][0]
+    complete = {**typed, "csrf_token": token, "recommendation": "yes", "action": "submit",
+                **{f"risk:{r.id}": "none" for r in runtime.scorecards.risks}}
+    submitted = await client.post(f"/judge/assignments/{mine[0]}", data=complete)
+    assert submitted.status_code == 303
+    again = await client.post(f"/judge/assignments/{mine[0]}/draft", data=typed, headers={"x-csrf-token": token})
+    assert again.status_code == 409  # a submitted card is locked
+
+    # Once the round is closed, the judge's own assignment is gone too.
+    async with sessions() as session, session.begin():
+        await rounds.close_round(session, await rounds.get_round(session, round_.id), actor="chair", now=OPENED)
+    assert (await client.get(f"/judge/assignments/{mine[0]}")).status_code == 404

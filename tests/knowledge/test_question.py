@@ -1,0 +1,121 @@
+"""Understanding a message before retrieving: its asks, the kind of answer each wants, its script, yes or no."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.answer import KnowledgeBase
+from knowledge.question import Kind, is_traditional, kind_of, split_asks, to_simplified, to_traditional
+from knowledge.yes_no import lead, verdict
+
+
+@pytest.mark.parametrize(
+    ("message", "lang", "asks"),
+    [
+        ("截止时间是哪天，材料发到哪个邮箱？", "zh", ["截止时间是哪天", "材料发到哪个邮箱？"]),
+        # A description of the asker's situation belongs to the question it leads to.
+        ("我们是杭州做储能的公司，成立两年，能报名吗", "zh", ["我们是杭州做储能的公司，成立两年，能报名吗"]),
+        ("报名费多少？另外结果什么时候公布", "zh", ["报名费多少？", "结果什么时候公布"]),
+        ("when do entries close and where do we send the form", "en",
+         ["when do entries close", "where do we send the form"]),
+        ("We are a battery maker in Munich, which award fits us?", "en",
+         ["We are a battery maker in Munich, which award fits us?"]),
+        ("is it free? also can we send a video", "en", ["is it free?", "can we send a video"]),
+        # "评多久" says too little to be retrieved alone: it stays with the ask before it.
+        ("什么时候评审，评多久", "zh", ["什么时候评审，评多久"]),
+    ],
+)
+def test_a_message_splits_into_its_asks(message: str, lang: str, asks: list[str]):
+    assert [a.text for a in split_asks(message, lang=lang)] == asks
+
+
+@pytest.mark.parametrize(
+    ("ask", "lang", "kind"),
+    [
+        ("一共有哪些奖项", "zh", Kind.LIST),
+        ("能用英文提交吗", "zh", Kind.YES_NO),
+        ("结果啥时候出", "zh", Kind.DATE),
+        ("附件最大能传多少", "zh", Kind.AMOUNT),
+        ("谁来当评委", "zh", Kind.WHO),
+        ("报名流程是怎样的", "zh", Kind.HOW),
+        ("list every product category please", "en", Kind.LIST),
+        ("do we have to pay anything", "en", Kind.YES_NO),
+        ("when are the results out", "en", Kind.DATE),
+    ],
+)
+def test_each_ask_has_the_kind_of_answer_it_wants(ask: str, lang: str, kind: Kind):
+    assert kind_of(ask, lang=lang) is kind
+
+
+def test_traditional_characters_are_recognised_and_converted_both_ways():
+    assert is_traditional("請問報名費用是多少？") and not is_traditional("请问报名费用是多少？")
+    assert not is_traditional("When is the deadline?")
+    assert to_simplified("報名截止時間") == "报名截止时间"
+    assert to_traditional("报名截止时间") == "報名截止時間"
+
+
+class _Words:
+    def tokens(self, text: str) -> list[str]:
+        return [w for w in ("报名费", "退还", "材料", "fee", "free", "english") if w in text.lower()]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "lang", "said"),
+    [
+        ("要交报名费吗", "本次征集不收取任何报名费。", "zh", False),
+        ("材料会退还吗", "提交的材料不予退还。", "zh", False),
+        ("is it free?", "Entering is free.", "en", True),
+        # Clauses that disagree settle nothing; nor does a negated question, whose bare yes reads both ways.
+        ("can we write in english", "Within China not in English; abroad in English or Chinese.", "en", None),
+        ("不收报名费吗", "本次征集不收取任何报名费。", "zh", None),
+        ("材料会退还吗", "截止时间为 10 月 20 日。", "zh", None),
+    ],
+)
+def test_yes_or_no_is_read_off_the_answer_only_when_it_is_unambiguous(
+    question: str, answer: str, lang: str, said: bool | None
+):
+    assert verdict(question, answer, lang=lang, tokenizer=_Words()) is said
+
+
+def test_a_chinese_yes_or_no_echoes_the_question_verb():
+    assert lead("能用英文吗", True, lang="zh") == "可以。"
+    assert lead("需要盖章吗", False, lang="zh") == "不需要。"
+    assert lead("is it free", True, lang="en") == "Yes."
+
+
+async def test_every_ask_of_a_message_is_answered_with_its_citation(kb: KnowledgeBase):
+    answer = await kb.answer("报名什么时候截止？材料发到哪个邮箱？")
+    assert answer.answered
+    assert "10 月 20 日" in answer.answer and "kcxf@thepaper.cn" in answer.answer
+    assert answer.answer.count("（见《申报指南》") == 2
+
+
+async def test_a_list_question_gets_the_whole_list(kb: KnowledgeBase):
+    answer = await kb.answer("征集的企业行业一共有哪些，全部列一下")
+    assert answer.answered
+    for track in ("新一代信息技术", "高端装备", "新材料", "新能源", "节能环保", "生物医药", "数字创意产业"):
+        assert track in answer.answer, answer.answer
+
+
+async def test_a_question_in_traditional_characters_is_answered_in_them(kb: KnowledgeBase):
+    answer = await kb.answer("請問報名截止日期是哪一天？")
+    assert answer.answered and answer.lang == "zh"
+    assert "10 月 20 日" in answer.answer and "截止" in answer.answer and "報名" in answer.answer
+    assert "报名" not in answer.answer
+
+
+async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
+    fee = await kb.answer("报名需要交钱吗？")
+    assert fee.answered and fee.answer.startswith("不"), fee.answer
+    english = await kb.answer("Do we have to pay an entry fee?")
+    assert english.answered and english.answer.startswith("No."), english.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["评分时各个维度的权重分别是多少？", "每个奖项最后选几家，名额多少", "颁奖典礼在哪个酒店举办",
+     "What is the minimum registered capital to enter?", "Is there an age limit for the person award?"],
+)
+async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
+    answer = await kb.answer(question)
+    assert not answer.answered, answer.answer
