@@ -80,7 +80,7 @@ def chat() -> None:
 
 
 def _chat(*, with_console: bool) -> None:
-    from bot.adapters.terminal import run_terminal
+    from bot.adapters.terminal import CHANNEL, printer, run_terminal
 
     console = Console()
     runtime = Runtime.open()
@@ -90,9 +90,11 @@ def _chat(*, with_console: bool) -> None:
     async def session() -> None:
         engine = await runtime.engine()
         side = await _start_console(runtime, console) if with_console else None
+        background = runtime.background(engine, channel=CHANNEL, send=printer(engine, console=console))
         try:
             await run_terminal(engine, console=console)
         finally:
+            await background.stop()
             if side is not None:
                 await side.stop()
             await runtime.close()
@@ -115,7 +117,7 @@ def _bot(*, with_console: bool) -> None:
         )
         raise typer.Exit(2)
     # Imported here so the other commands do not load python-telegram-bot.
-    from bot.adapters.telegram import build_application, webhook_options
+    from bot.adapters.telegram import CHANNEL, build_application, webhook_options
 
     try:
         webhook = webhook_options(settings)
@@ -131,7 +133,9 @@ def _bot(*, with_console: bool) -> None:
         engine = loop.run_until_complete(runtime.engine())
         if with_console:
             side = loop.run_until_complete(_start_console(runtime, Console()))
-        application = build_application(engine, settings=settings)
+        application = build_application(
+            engine, settings=settings,
+            background=lambda send: runtime.background(engine, channel=CHANNEL, send=send))
         # run_polling / run_webhook own the loop from here: initialize, post_init (the command menu), take
         # updates, and on a stop signal finish the updates in hand, then post_shutdown.
         if webhook is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
@@ -14,13 +15,15 @@ from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
 from bot.flows import Context, Flow, Preload
 from bot.language import LANGS, Lang, is_lang
 from bot.receipts import record_once, seen
-from bot.replies import Choice, Reply, TextOut
+from bot.replies import Choice, Reply, StaleOut, TextOut
+from bot.stamps import stamp, stamped, unstamped
 from bot.state import Conversation, conversation_query, open_conversation
 from bot.users import UserRef, hinted_lang
 from db.base import utcnow
+from db.retry import attempts, is_transient
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
     from bot.texts import Texts
     from config.campaign import Campaign
@@ -35,9 +38,6 @@ log = logging.getLogger(__name__)
 BUILTIN_COMMANDS = frozenset({"start", "help", "lang", "cancel"})
 # Choice values starting with this belong to the engine; flows should prefix theirs with their own name.
 LANG_CHOICE_PREFIX = "lang:"
-# Two events of one user racing (a double tap, a second worker) end in a unique-key or version conflict;
-# the loser is simply run again on the winner's committed state.
-MAX_ATTEMPTS = 3
 # Conversations kept in memory as their last event committed them, for the next event of the same user: about
 # as many as are in the middle of a form at once. Each holds its draft as stored (sealed), a few kilobytes.
 RECENT_CONVERSATIONS = 1024
@@ -99,28 +99,35 @@ class Engine:
         """The registered flows."""
         return tuple(self._flows.values())
 
-    async def handle(self, user_ref: UserRef, event: Event, *, once: Sequence[str] = ()) -> list[Reply]:
+    async def handle(
+        self, user_ref: UserRef, event: Event, *, once: Sequence[str] = (), seq: int | None = None,
+    ) -> list[Reply]:
         """Process one event in one transaction and return the replies once it is committed.
 
         `once` names the event for the channel (its update id, the keyboard pressed): an event whose key was
         handled before, by this process or another on the same database, changes nothing and gets no reply.
+        `seq` is the channel's sequence number of the event (Telegram's update id): one at or below that of the
+        last event applied to the user's conversation arrived late and is refused (recorded, nothing changed).
         """
-        last_conflict: Exception | None = None
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                return await self._handle_once(user_ref, event, once=once)
-            except (IntegrityError, StaleDataError) as exc:
-                log.info("conflict for %s on %s (attempt %d): %s",
-                         user_ref, type(event).__name__, attempt, exc)
-                last_conflict = exc
-            except Exception:
-                log.exception("event %s from %s failed before dispatch", type(event).__name__, user_ref)
-                return [TextOut(self.texts.t("engine.error", hinted_lang(user_ref)))]
-        log.error("giving up on %s from %s after %d conflicts: %s",
-                  type(event).__name__, user_ref, MAX_ATTEMPTS, last_conflict)
+        kind = type(event).__name__
+
+        def note(attempt: int, exc: BaseException | None) -> None:
+            log.info("conflict for %s on %s (attempt %d): %s", user_ref, kind, attempt, exc)
+
+        try:
+            async for attempt in attempts(retry_on=_worth_again, note=note):
+                with attempt:
+                    return await self._handle_once(user_ref, event, once=once, seq=seq)
+        except Exception as exc:
+            if _worth_again(exc):
+                log.error("giving up on %s from %s after repeated conflicts or locks: %s", kind, user_ref, exc)
+            else:
+                log.exception("event %s from %s failed before dispatch", kind, user_ref)
         return [TextOut(self.texts.t("engine.error", hinted_lang(user_ref)))]
 
-    async def _handle_once(self, user_ref: UserRef, event: Event, *, once: Sequence[str]) -> list[Reply]:
+    async def _handle_once(
+        self, user_ref: UserRef, event: Event, *, once: Sequence[str], seq: int | None,
+    ) -> list[Reply]:
         key = (user_ref.channel, user_ref.external_id)
         # Taken out while the event runs: a failed or conflicting event leaves none, and its retry reads afresh.
         recent = self._recent.pop(key, None) if self._recent is not None else None
@@ -136,6 +143,10 @@ class Engine:
                                                        preloads=self._preloads)
             user, state = conversation.user, conversation.state
             kind = type(event).__name__
+            if seq is not None:
+                if conversation.last_update is not None and seq <= conversation.last_update:
+                    return await self._late(conn, conversation, user_ref, kind, once=once, seq=seq)
+                conversation.last_update = seq  # saved with the state, whose version check orders the two
             log.info("event %s from user %s (%s), flow=%s step=%s", kind, user.id, user_ref, state.flow, state.step)
             flow, step, lang = state.flow, state.step, user.lang  # as read: the event may change them
             ctx = Context(
@@ -152,7 +163,7 @@ class Engine:
                 state_at=conversation.state_at,
             )
             try:
-                replies = await self._dispatch(ctx, event)
+                replies = self._stamped(ctx, await self._dispatch(ctx, event))
                 await ctx.flush()
                 await conversation.save(conn, now=utcnow(), guarded=ctx.guarded)
                 # Recorded last, so on SQLite the write lock is not held while the event is being answered; a
@@ -165,9 +176,9 @@ class Engine:
                     return []
                 await conn.commit()
                 self._remember(key, conversation)
-            except (IntegrityError, StaleDataError):
-                raise
-            except Exception:
+            except Exception as exc:
+                if _worth_again(exc):
+                    raise  # the connection's end rolls the transaction back; handle() runs the event again
                 await conn.rollback()
                 log.exception("event %s from user %s (%s) failed in flow=%s step=%s; rolled back",
                               kind, user.id, user_ref, flow, step)
@@ -181,6 +192,22 @@ class Engine:
                 log.exception("after-commit task of %s from user %s failed", kind, user.id)
         return replies
 
+    async def _late(
+        self, conn: AsyncConnection, conversation: Conversation, user_ref: UserRef, kind: str, *,
+        once: Sequence[str], seq: int,
+    ) -> list[Reply]:
+        """Refuse an event that arrived after a later one of the same user was applied (two webhook workers took
+        them in swapped order): applied now, it would answer the question its successor was answered for."""
+        if once and not await record_once(conn, once, now=utcnow()):
+            await conn.rollback()
+            return []
+        await conn.commit()
+        log.warning("%s from user %s (%s) numbered %d arrived after %d was applied; refused",
+                    kind, conversation.user.id, user_ref, seq, conversation.last_update)
+        self._remember((user_ref.channel, user_ref.external_id), conversation)
+        lang = conversation.user.lang if is_lang(conversation.user.lang) else "zh"
+        return [TextOut(self.texts.t("engine.out_of_order", lang))]
+
     def _remember(self, key: tuple[str, str], conversation: Conversation) -> None:
         # Only a user in a flow: every later event of theirs then checks the state's version in a write (see
         # Conversation.fork). Outside a flow an event may write nothing, and /delete has left its flow.
@@ -193,9 +220,14 @@ class Engine:
     async def _dispatch(self, ctx: Context, event: Event) -> list[Reply]:
         if isinstance(event, CommandIn):
             return await self._command(ctx, event)
-        if isinstance(event, ChoiceIn) and event.value.startswith(LANG_CHOICE_PREFIX):
-            lang = event.value.removeprefix(LANG_CHOICE_PREFIX)
-            return self._switch_lang(ctx, lang) if is_lang(lang) else self._stale(ctx, event)
+        if isinstance(event, ChoiceIn):
+            value, mark = unstamped(event.value)
+            if value.startswith(LANG_CHOICE_PREFIX):  # a language can be chosen whatever was asked since
+                lang = value.removeprefix(LANG_CHOICE_PREFIX)
+                return self._switch_lang(ctx, lang) if is_lang(lang) else self._stale(ctx, event)
+            if mark is not None and mark != self._position(ctx):
+                return self._stale(ctx, event)  # offered for another question, or another flow
+            event = ChoiceIn(value)
         flow = self._active_flow(ctx)
         if flow is not None:
             return await flow.handle(ctx, event)
@@ -257,17 +289,38 @@ class Engine:
             ctx.finish()
         return flow
 
+    def _position(self, ctx: Context) -> str:
+        """The stamp of where the conversation stands: its flow, step, and the flow's own question key."""
+        flow = self._flows.get(ctx.state.flow) if ctx.state.flow is not None else None
+        question = getattr(flow, "question", None)
+        return stamp(ctx.state.flow, ctx.state.step, question(ctx) if question is not None else None)
+
+    def _stamped(self, ctx: Context, replies: list[Reply]) -> list[Reply]:
+        """Every button tied to the question it is offered for, as the event leaves the conversation."""
+        if not any(isinstance(r, TextOut) and r.choices for r in replies):
+            return replies
+        mark = self._position(ctx)
+        return [replace(r, choices=tuple(replace(c, value=stamped(c.value, mark)) for c in r.choices))
+                if isinstance(r, TextOut) and r.choices else r for r in replies]
+
     def _switch_lang(self, ctx: Context, lang: Lang) -> list[Reply]:
         ctx.user.lang = lang
         return [TextOut(ctx.t("engine.lang.switched"))]
 
     def _stale(self, ctx: Context, event: ChoiceIn) -> list[Reply]:
         log.info("stale choice %r from user %s", event.value, ctx.user.id)
-        return [TextOut(ctx.t("engine.stale_choice"))]
+        return [StaleOut(ctx.t("engine.stale_choice"))]
 
     async def aclose(self) -> None:
         """Release the database connections behind the sessionmaker."""
         await self.db.dispose()
+
+
+def _worth_again(exc: BaseException) -> bool:
+    """Two events of one user racing (a double tap, a second worker) end in a unique-key or version conflict,
+    and the loser is run again on the winner's committed state; so is an event the database refused for a
+    moment (locked, deadlocked)."""
+    return isinstance(exc, IntegrityError | StaleDataError) or is_transient(exc)
 
 
 def _command_name(raw: str) -> str:

@@ -136,7 +136,9 @@ class Flow(Protocol):
     """A conversation the engine hosts; its position lives in ctx.state (flow, step, data), not in memory.
 
     A flow may also have a `preload` attribute (a Preload): the row it reads at nearly every step, which the
-    engine then reads along with the conversation.
+    engine then reads along with the conversation; and a `question(ctx) -> str | None` method naming, beside the
+    step, what the buttons offered now answer (the engine ties every button to flow, step and this key, and
+    refuses a press whose key no longer matches, bot.stamps).
     """
 
     @property

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Choice", "DocumentOut", "Reply", "TextOut"]
+__all__ = ["MAX_VALUE_BYTES", "STAMP_BYTES", "Choice", "DocumentOut", "Reply", "StaleOut", "TextOut"]
+
+# A button's value travels with the button and comes back when it is pressed. Telegram carries at most 64 bytes of
+# it (callback_data), the least of any channel, and the engine adds a stamp of STAMP_BYTES (bot.stamps); the ids
+# a value is made of are at most 40 characters of [a-z0-9_] (config), so "intake:award:<id>" fits.
+BUTTON_DATA_BYTES = 64
+STAMP_BYTES = 8
+MAX_VALUE_BYTES = BUTTON_DATA_BYTES - STAMP_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +21,11 @@ class Choice:
 
     label: str
     value: str
+
+    def __post_init__(self) -> None:
+        # Refused where it is made, rather than cut or swapped for a token that some process must remember.
+        if len(self.value.encode()) > MAX_VALUE_BYTES:
+            raise ValueError(f"a button's value is at most {MAX_VALUE_BYTES} bytes: {self.value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +43,11 @@ class DocumentOut:
     path: Path
     file_name: str
     caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StaleOut(TextOut):
+    """The answer to a button that no longer answers anything: nothing changed, and its keyboard stays as it was."""
 
 
 Reply = TextOut | DocumentOut

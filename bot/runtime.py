@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,12 +30,29 @@ from knowledge.revision import DbRevisions
 # Imported where first used, so that a command needing only the database (`kcxf queue`, `kcxf staff`, `kcxf db`)
 # starts without loading the knowledge base's libraries (chromadb, bm25s, jieba) or python-docx.
 if TYPE_CHECKING:
+    from bot.outbox import Send
     from judging.scorecards import Scorecards
     from knowledge.admin import KnowledgeAdmin
     from knowledge.answer import Answer, Answerer, KnowledgeBase
     from knowledge.inbox import Inbox
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Background:
+    """The loops a running bot keeps beside its channel: started by Runtime.background, ended by stop()."""
+
+    tasks: list[asyncio.Task[None]]
+
+    async def stop(self) -> None:
+        """Cancel the loops and wait until they have ended."""
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks.clear()
 
 
 @dataclass
@@ -115,7 +133,8 @@ class Runtime:
                     # Answers are sealed and opened by their column type with the process's keys (intake.sealing).
                     sealing.install(sealing.Sealer(self.data_keys, sensitive_field_ids(self.forms.values())))
                     self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-                    engine = make_engine(self.settings.db_url)
+                    engine = make_engine(self.settings.db_url,
+                                         sqlite_busy_timeout_s=self.settings.sqlite_busy_timeout_s)
                     await upgrade(engine)
                     self._db = engine
         return make_sessionmaker(self._db)
@@ -149,6 +168,24 @@ class Runtime:
             settings=self.settings,
             flows=self.flows() if flows is None else flows,
         )
+
+    def background(
+        self, engine: Engine, *, channel: str, send: Send, outbox_interval_s: float | None = None,
+    ) -> Background:
+        """Start, in the running event loop, what every bot process runs beside its channel (Telegram or the
+        terminal alike): delivering the outbox of `channel` through `send`, the housekeeping, the daily purge."""
+        from bot import outbox
+        from bot.housekeeping import keep_house_forever
+        from intake.retention import purge_periodically
+
+        settings = engine.settings
+        return Background([
+            asyncio.create_task(outbox.deliver_forever(engine.sessionmaker, channel=channel, send=send,
+                                                       interval_s=outbox_interval_s or outbox.INTERVAL_S)),
+            asyncio.create_task(keep_house_forever(engine)),
+            asyncio.create_task(purge_periodically(engine.sessionmaker, clock=engine.clock,
+                                                   days=settings.draft_retention_days, files_dir=settings.files_dir)),
+        ])
 
     async def ask_and_log(self, question: str, *, channel: str) -> Answer:
         """Answer a question; a declined one goes to the maintainers' unanswered log."""

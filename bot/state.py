@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Select, String, bindparam, insert, select, update
+from sqlalchemy import JSON, BigInteger, ForeignKey, Select, String, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column
@@ -42,6 +42,10 @@ class ConversationState(Base):
     data: Mapped[dict[str, Any]] = mapped_column(MutableDict.as_mutable(JSON()), default=dict)
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The channel's sequence number of the last event applied (Telegram's update id, which grows with every
+    # update): behind a webhook two workers may take a user's quick messages in swapped order, and an event
+    # numbered below this one arrived late and is refused rather than applied to a later question.
+    last_update: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -67,11 +71,15 @@ class Conversation:
     state: State
     state_id: int
     version: int
+    # The sequence number of the last event applied (ConversationState.last_update); set to the event's own by
+    # the engine, which then saves the state.
+    last_update: int | None
     # As read, to tell what changed.
     user_was: tuple[str, str, datetime | None]
     state_was: tuple[str | None, str | None, dict[str, Any]]
     # The flows' preloaded rows (bot.flows.Preload), by flow name; None where no row matched.
     preloaded: dict[str, tuple[Any, ...] | None] = field(default_factory=dict)
+    last_update_was: int | None = None
 
     @property
     def state_at(self) -> tuple[int, int]:
@@ -94,8 +102,8 @@ class Conversation:
         # A row the flow put back as written; "no row" is left out, as it was said of the data then read.
         preloaded = {name: row for name, row in self.preloaded.items() if row is not None}
         return Conversation(user=user, state=State(flow, step, dict(data)), state_id=self.state_id,
-                            version=self.version, user_was=self.user_was, state_was=self.state_was,
-                            preloaded=preloaded)
+                            version=self.version, last_update=self.last_update, user_was=self.user_was,
+                            state_was=self.state_was, preloaded=preloaded, last_update_was=self.last_update)
 
     async def save(self, conn: AsyncConnection, *, now: datetime, guarded: bool = False) -> None:
         """Write what changed; StaleDataError when another event of this user saved the state meanwhile.
@@ -112,24 +120,27 @@ class Conversation:
             await conn.execute(_UPDATE_USER, {"user_id": user.id, "b_display_name": user.display_name,
                                               "b_lang": user.lang, "b_erased_at": user.erased_at, "now": now})
         state_now = (state.flow, state.step, state.data)
-        if not user_changed and state_now == self.state_was and (self.state_was[0] is None or guarded):
+        if not user_changed and state_now == self.state_was and (self.state_was[0] is None or guarded) \
+                and self.last_update == self.last_update_was:
             return
         result = await conn.execute(_UPDATE_STATE, {
             "state_id": self.state_id, "version": self.version, "new_version": self.version + 1,
-            "b_flow": state.flow, "b_step": state.step, "b_data": state.data, "now": now,
+            "b_flow": state.flow, "b_step": state.step, "b_data": state.data, "b_last_update": self.last_update,
+            "now": now,
         })
         if result.rowcount != 1:
             raise StaleDataError(f"conversation state {self.state_id} of user {user.id} was saved meanwhile "
                                  f"(read at version {self.version})")
         # As committed, once the engine commits: what a fork starts from.
         self.version += 1
-        self.user_was, self.state_was = user_now, state_now
+        self.user_was, self.state_was, self.last_update_was = user_now, state_now, self.last_update
 
 
 _USERS, _STATES = User.__table__, ConversationState.__table__
 
 _CONVERSATION_COLUMNS = (_USERS.c.id, _USERS.c.display_name, _USERS.c.lang, _USERS.c.erased_at,
-                         _STATES.c.id, _STATES.c.flow, _STATES.c.step, _STATES.c.data, _STATES.c.version)
+                         _STATES.c.id, _STATES.c.flow, _STATES.c.step, _STATES.c.data, _STATES.c.version,
+                         _STATES.c.last_update)
 
 
 def conversation_query(preloads: Mapping[str, Preload] = {}) -> Select[Any]:  # noqa: B006 - never mutated
@@ -155,7 +166,7 @@ _UPDATE_USER = (
 _UPDATE_STATE = (
     update(_STATES).where(_STATES.c.id == bindparam("state_id"), _STATES.c.version == bindparam("version"))
     .values(flow=bindparam("b_flow"), step=bindparam("b_step"), data=bindparam("b_data"),
-            version=bindparam("new_version"), updated_at=bindparam("now"))
+            last_update=bindparam("b_last_update"), version=bindparam("new_version"), updated_at=bindparam("now"))
 )
 
 
@@ -178,7 +189,8 @@ async def open_conversation(
                                   created_at=now, updated_at=now).returning(_USERS.c.id))
         await conn.execute(insert(_STATES).values(user_id=user_id, data={}, version=1, updated_at=now))
         row = (await conn.execute(query, params)).one()
-    user_id, display_name, lang, erased_at, state_id, flow, step, data, version = row[:len(_CONVERSATION_COLUMNS)]
+    user_id, display_name, lang, erased_at, state_id, flow, step, data, version, last_update = \
+        row[:len(_CONVERSATION_COLUMNS)]
     user = ChatUser(id=user_id, channel=ref.channel, display_name=display_name, lang=lang, erased_at=erased_at)
     user_was = (display_name, lang, erased_at)
     user.note_display_name(ref)
@@ -190,4 +202,5 @@ async def open_conversation(
         preloaded[name] = None if all(v is None for v in values) else values
         start += len(preload.columns)
     return Conversation(user=user, state=State(flow, step, dict(data)), state_id=state_id, version=version,
-                        user_was=user_was, state_was=(flow, step, data), preloaded=preloaded)
+                        last_update=last_update, user_was=user_was, state_was=(flow, step, data),
+                        preloaded=preloaded, last_update_was=last_update)

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("var"), description="SQLite file, Chroma folder and stored files")
     database_url: str | None = Field(default=None, description="SQLAlchemy async URL; unset: SQLite in data_dir")
+    sqlite_busy_timeout_s: float = Field(
+        default=15.0, gt=0, description="How long a SQLite write waits for another's write lock before retrying",
+    )
     chroma_url: str | None = Field(default=None, description="Chroma server URL; unset: embedded PersistentClient")
     chroma_timeout_s: float = Field(default=5.0, gt=0, description="How long a request to the Chroma server may take")
     embedding: str = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,15 @@ from db import sqlite_connection
 
 __all__ = ["make_engine", "make_sessionmaker"]
 
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_BUSY_TIMEOUT_S = 15.0
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine for `url`; for a SQLite file, its folder is created and WAL + foreign keys turned on."""
+def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> AsyncEngine:
+    """An async engine for `url`; for a SQLite file, its folder is created and WAL + foreign keys turned on.
+
+    `sqlite_busy_timeout_s`: how long a SQLite write waits for another connection's write lock before the
+    database answers "database is locked" (which the engine then retries, see db.retry).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, echo=echo, pool_pre_ping=True, json_serializer=to_json)
@@ -31,7 +36,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     engine = create_async_engine(url, echo=echo, json_serializer=to_json,
                                  async_creator=lambda: sqlite_connection.connect(*args, **kwargs))
     args, kwargs = engine.dialect.create_connect_args(engine.url)
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_s=sqlite_busy_timeout_s))
     return engine
 
 
@@ -49,11 +54,11 @@ def to_json(value: Any) -> str:
     return text
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: object, *, busy_timeout_s: float) -> None:
     # WAL lets readers run beside the one writer; SQLite leaves foreign keys off unless asked per connection.
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout_s * 1000):d}")
         _switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -65,7 +70,7 @@ def _switch_to_wal(cursor: Any) -> None:
     # Two processes switching a fresh file at the same moment: SQLite answers one of them "database is locked"
     # at once, without waiting, as both hold the read lock and want the write lock. Once the other is done the
     # file is in WAL already and asking again costs nothing. (Seen with four processes migrating at start-up.)
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
     while True:
         try:
             cursor.execute("PRAGMA journal_mode=WAL")

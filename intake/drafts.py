@@ -37,7 +37,7 @@ from bot.users import User
 from db.base import Base, UTCDateTime, utcnow
 from intake.sealing import SealedAnswers, installed
 
-__all__ = ["Draft", "OpenDraft", "draft_preload", "drafts_of", "get_draft", "new_draft", "open_draft", "save_draft"]
+__all__ = ["Draft", "OpenDraft", "draft_position", "draft_preload", "drafts_of", "get_draft", "new_draft", "open_draft", "save_draft"]
 
 OPEN, SUBMITTED, WITHDRAWN = "open", "submitted", "withdrawn"
 
@@ -130,6 +130,11 @@ def draft_preload() -> Preload:
     # The state's data only ever holds an int there (the flow writes it); a row of another user never matches.
     onclause = and_(_DRAFTS.c.id == _STATES.c.data["draft"].as_integer(), _DRAFTS.c.user_id == users.c.id)
     return Preload(table=_DRAFTS, onclause=onclause, columns=_COLUMNS)
+
+
+def draft_position(row: Row[Any] | tuple[Any, ...]) -> str:
+    """The draft id and version of a row of the draft columns: which step of which draft it was written at."""
+    return f"{row[0]}.{row[7]}"
 
 
 async def new_draft(conn: AsyncConnection, *, user_id: int, award_id: str, now: datetime) -> OpenDraft:

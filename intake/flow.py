@@ -32,6 +32,7 @@ from intake.drafts import (
     WITHDRAWN,
     Draft,
     OpenDraft,
+    draft_position,
     draft_preload,
     drafts_of,
     get_draft,
@@ -83,6 +84,12 @@ class IntakeFlow:
 
     def __init__(self, forms: Mapping[str, Form]) -> None:
         self.forms = forms
+
+    def question(self, ctx: Context) -> str | None:
+        """What a button offered now answers, beside the step (bot.stamps): the draft and its version, which
+        every step on the draft moves on, so a keyboard of an earlier question no longer matches."""
+        row = ctx.preloaded.get(self.name) if isinstance(ctx.state.data.get("draft"), int) else None
+        return None if row is None else draft_position(row)
 
     # -- entry ---------------------------------------------------------------------------------------------
     async def start(self, ctx: Context) -> list[Reply]:

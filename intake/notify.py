@@ -11,9 +11,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Index, String, Text, column, or_, select, table, update
+from sqlalchemy import JSON, Index, String, Text, column, or_, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,6 +37,7 @@ __all__ = [
     "notify",
     "notify_staff",
     "notify_status",
+    "notify_chat",
     "notify_user",
     "recipient_of",
 ]
@@ -70,6 +71,9 @@ class Notification(Base):
     # Set by the bot process that took the row to send it; another process leaves it alone until the claim is
     # older than the lease (the claimant crashed, or Telegram refused the message and it is tried again).
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # What a chat reply queued here (it could not be sent at once) had beside its text: its buttons or its
+    # document, as bot.outbox writes and reads them. None: a plain message.
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
     def __repr__(self) -> str:
         return f"Notification(id={self.id}, to={self.channel}:{self.external_id}, sent_at={self.sent_at!r})"
@@ -98,6 +102,13 @@ async def notify_user(session: AsyncSession, *, user_id: int, text: str) -> Noti
     """Queue a message to a chat user, in the caller's transaction."""
     to = await recipient_of(session, user_id=user_id)
     return (await _add(session, [(to.channel, to.external_id)], text))[0]
+
+
+async def notify_chat(
+    session: AsyncSession, *, channel: str, external_id: str, text: str, extra: dict[str, Any] | None = None,
+) -> Notification:
+    """Queue a message to a chat as the channel names it (a reply that could not be sent at once, say)."""
+    return (await _add(session, [(channel, external_id)], text, extra=extra))[0]
 
 
 async def notify_staff(session: AsyncSession, *, settings: Settings, text: str) -> list[Notification]:
@@ -192,8 +203,10 @@ async def deliver_mail(sessions: async_sessionmaker[AsyncSession], *, settings: 
     return sent
 
 
-async def _add(session: AsyncSession, targets: Sequence[tuple[str, str]], text: str) -> list[Notification]:
-    rows = [Notification(channel=channel, external_id=external_id, text=text, created_at=utcnow())
+async def _add(
+    session: AsyncSession, targets: Sequence[tuple[str, str]], text: str, *, extra: dict[str, Any] | None = None,
+) -> list[Notification]:
+    rows = [Notification(channel=channel, external_id=external_id, text=text, extra=extra, created_at=utcnow())
             for channel, external_id in targets]
     session.add_all(rows)
     await session.flush()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import mimetypes
@@ -13,7 +12,6 @@ import tempfile
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,8 +25,8 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatAction, ChatType, FileSizeLimit, InlineKeyboardButtonLimit, MessageLimit
-from telegram.error import TelegramError
+from telegram.constants import ChatAction, ChatType, FileSizeLimit, MessageLimit
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -40,17 +38,17 @@ from telegram.ext import (
 
 from bot import rate_limit, receipts
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
-from bot.housekeeping import keep_house_forever
-from bot.replies import Choice, DocumentOut, Reply, TextOut
+from bot.outbox import Send, queue_replies
+from bot.replies import Choice, DocumentOut, Reply, StaleOut, TextOut
 from bot.users import UserRef
 from db.base import utcnow
-from intake.notify import claim_pending, mark_sent
-from intake.retention import purge_periodically
+from db.retry import attempts
 
 if TYPE_CHECKING:
-    from telegram import Chat, User
+    from telegram import Bot, Chat, User
 
     from bot.engine import Engine
+    from bot.runtime import Background
     from config.settings import Settings
 
 __all__ = ["CHANNEL", "COMMANDS", "PRIVATE_ONLY", "WebhookOptions", "build_application", "webhook_options"]
@@ -63,13 +61,7 @@ COMMANDS = ("start", "help", "apply", "drafts", "status", "cancel", "lang", "pri
 # Commands that act on the sender's own application: in a group they would show it to everyone.
 PRIVATE_ONLY = frozenset({"apply", "drafts", "status", "cancel", "delete"})
 MENU_LANGS = ("zh", "en")
-TOKEN_PREFIX = "#"
 INCOMING = "incoming"
-# How often queued notifications (status changes, staff notices written by any process) are sent.
-OUTBOX_INTERVAL_S = 3.0
-# A notification one worker claimed but did not mark sent (it crashed, or Telegram refused it) is tried again
-# after this long, by whichever worker claims it then.
-OUTBOX_LEASE = timedelta(minutes=2)
 # What the Bot API accepts as a webhook secret token.
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -110,15 +102,19 @@ def webhook_options(settings: Settings) -> WebhookOptions | None:
 
 
 def build_application(
-    engine: Engine, *, settings: Settings, outbox_interval_s: float = OUTBOX_INTERVAL_S
+    engine: Engine, *, settings: Settings, background: Callable[[Send], Background] | None = None,
 ) -> Application:
-    """The python-telegram-bot Application for `engine`, its handlers registered; not yet started."""
+    """The python-telegram-bot Application for `engine`, its handlers registered; not yet started.
+
+    `background` (Runtime.background) is started with this channel's way of sending once the bot runs, and
+    stopped when it has: the outbox delivery, housekeeping and purge every bot process runs.
+    """
     if not settings.telegram_token:
         raise ValueError("KCXF_TELEGRAM_TOKEN is not set")
     webhook_options(settings)  # refuse an unsafe webhook configuration before anything starts
     adapter = _Adapter(
         engine, incoming_dir=settings.data_dir / INCOMING, rate_per_minute=settings.telegram_rate_per_minute,
-        outbox_interval_s=outbox_interval_s,
+        background=background,
     )
     application = (
         Application.builder()
@@ -154,20 +150,17 @@ class _Adapter:
 
     def __init__(
         self, engine: Engine, *, incoming_dir: Path, rate_per_minute: int = 30,
-        outbox_interval_s: float = OUTBOX_INTERVAL_S,
+        background: Callable[[Send], Background] | None = None,
     ) -> None:
         self.engine = engine
         self.incoming_dir = incoming_dir
         self.rate_per_minute = rate_per_minute
-        self.outbox_interval_s = outbox_interval_s
-        self._background: list[asyncio.Task[None]] = []
+        self._start_background = background
+        self._background: Background | None = None
         # Downloads in progress, removed by post_shutdown if a handler was cut off before its own cleanup.
         self._temp_files: set[Path] = set()
         # One lock per user, alive while one of their updates is being handled.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        # Telegram carries at most 64 bytes of callback_data; a longer Choice value travels as a short token
-        # (a hash of the value) looked up here. Kept in memory only: after a restart such a button is stale.
-        self._long_values: dict[str, str] = {}
 
     def t(self, key: str, user: UserRef, **vars: object) -> str:
         return self.engine.texts.t(key, user.lang_hint or "zh", **vars)
@@ -184,61 +177,25 @@ class _Adapter:
         )
 
     async def on_started(self, application: Application) -> None:
-        """Publish the menus, start delivering the notification outbox, the housekeeping and the daily purge."""
+        """Publish the menus; start what runs beside the bot (the outbox delivered through this bot)."""
         await self.set_commands(application)
-        settings = self.engine.settings
-        self._background += [
-            asyncio.create_task(self._deliver_forever(application)),
-            asyncio.create_task(keep_house_forever(self.engine)),
-            asyncio.create_task(purge_periodically(
-                self.engine.sessionmaker, clock=self.engine.clock, days=settings.draft_retention_days,
-                files_dir=settings.files_dir)),
-        ]
+        if self._start_background is not None:
+            bot = application.bot
 
-    async def _deliver_forever(self, application: Application) -> None:
-        while True:
-            try:
-                await self.deliver(application)
-            except Exception:  # a database or network hiccup: the rows stay unsent and are tried again
-                log.exception("delivering queued notifications failed")
-            await asyncio.sleep(self.outbox_interval_s)
+            async def send(external_id: str, reply: Reply) -> None:
+                # A group member's id is "user@chat"; a notice about their entry goes to them privately.
+                await _send_one(bot, int(external_id.split("@")[0]), reply)
 
-    async def deliver(self, application: Application) -> int:
-        """Send the queued notifications for Telegram users and chats; returns how many went out.
-
-        Rows are claimed in a transaction of their own first, so two workers never send the same one, and each
-        is marked sent as soon as Telegram took it: a crash in between sends at most that one again.
-        """
-        sessions = self.engine.sessionmaker
-        async with sessions() as session, session.begin():
-            notes = await claim_pending(session, channel=CHANNEL, now=utcnow(), lease=OUTBOX_LEASE)
-        sent = 0
-        for note in notes:
-            # A group member's id is "user@chat"; a notice about their entry goes to them privately.
-            chat_id = int(note.external_id.split("@")[0])
-            try:
-                await application.bot.send_message(chat_id=chat_id, text=note.text)
-            except TelegramError as exc:
-                log.warning("notification %s to %s not delivered, tried again in %s: %s",
-                            note.id, chat_id, OUTBOX_LEASE, exc)
-                continue
-            async with sessions() as session, session.begin():
-                await mark_sent(session, [note.id], now=self.engine.clock.now())
-            sent += 1
-        return sent
+            self._background = self._start_background(send)
 
     async def release(self, application: Application) -> None:
-        """Remove what the adapter still holds once the application has stopped: unfinished downloads."""
-        for task in self._background:
-            task.cancel()
-        for task in self._background:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._background.clear()
+        """Stop what runs beside the bot, and remove what the adapter still holds: unfinished downloads."""
+        if self._background is not None:
+            await self._background.stop()
+            self._background = None
         for path in list(self._temp_files):
             await asyncio.to_thread(path.unlink, missing_ok=True)
         self._temp_files.clear()
-        self._long_values.clear()
 
     # -- updates in ----------------------------------------------------------------------------------------
     # Shared by every worker on the database: an update Telegram delivers twice (after a crash, or to a second
@@ -249,9 +206,11 @@ class _Adapter:
         query: CallbackQuery | None = None,
     ) -> bool:
         """Whether `user` has sent too much this minute; the first refused update gets one polite answer."""
-        async with self.engine.sessionmaker() as session, session.begin():
-            verdict = await rate_limit.admit(session, f"{CHANNEL}:{user.id}", limit=self.rate_per_minute,
-                                             now=utcnow())
+        async for attempt in attempts():  # a locked or deadlocked database waits, as for the engine
+            with attempt:
+                async with self.engine.sessionmaker() as session, session.begin():
+                    verdict = await rate_limit.admit(session, f"{CHANNEL}:{user.id}", limit=self.rate_per_minute,
+                                                     now=utcnow())
         if verdict is rate_limit.Verdict.ADMIT:
             return False
         text = self.t("telegram.rate_limited", ref, per_minute=self.rate_per_minute)
@@ -270,8 +229,11 @@ class _Adapter:
 
     async def _first_time(self, once: Sequence[str]) -> bool:
         """Record the keys of an update answered without the engine; False when it was answered before."""
-        async with self.engine.sessionmaker() as session, session.begin():
-            return await receipts.record_once(session, once, now=utcnow())
+        async for attempt in attempts():
+            with attempt:
+                async with self.engine.sessionmaker() as session, session.begin():
+                    return await receipts.record_once(session, once, now=utcnow())
+        raise AssertionError("unreachable: the last attempt's error is raised")
 
     async def on_command(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -289,7 +251,7 @@ class _Adapter:
                     text = self.t("telegram.private_only", ref, bot=context.bot.username)
                     await self._send(context, message, [TextOut(text)])
                 return
-            await self._handle(context, message, ref, CommandIn(name, args.strip()), once=once)
+            await self._handle(context, message, ref, CommandIn(name, args.strip()), once=once, seq=update.update_id)
 
     async def on_text(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -299,7 +261,8 @@ class _Adapter:
         async with self._turn(ref):
             if await self._over_limit(context, user, ref, chat_id=message.chat.id):
                 return
-            await self._handle(context, message, ref, TextIn(message.text), once=(_update_key(update),))
+            await self._handle(context, message, ref, TextIn(message.text), once=(_update_key(update),),
+                               seq=update.update_id)
 
     async def on_group_text(self, update: Update, context: Context) -> None:
         """In a group, only a message that mentions the bot or replies to it is a question for it."""
@@ -321,7 +284,8 @@ class _Adapter:
         async with self._turn(ref):
             if await self._over_limit(context, user, ref, chat_id=message.chat.id):
                 return
-            await self._handle(context, message, ref, TextIn(question), once=(_update_key(update),))
+            await self._handle(context, message, ref, TextIn(question), once=(_update_key(update),),
+                               seq=update.update_id)
 
     async def on_file(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -346,7 +310,7 @@ class _Adapter:
                 await file.download_to_drive(path)
                 size_on_disk = (await asyncio.to_thread(path.stat)).st_size
                 event = FileIn(file_name=name, mime_type=mime, size=size_on_disk, path=path)
-                return await self.engine.handle(ref, event, once=once)
+                return await self.engine.handle(ref, event, once=once, seq=update.update_id)
             finally:  # the engine keeps its own copy of what it accepts
                 await asyncio.to_thread(path.unlink, missing_ok=True)
                 self._temp_files.discard(path)
@@ -378,10 +342,6 @@ class _Adapter:
         self, context: Context, update: Update, query: CallbackQuery, message: Message | None, ref: UserRef,
     ) -> None:
         data = query.data or ""
-        value = self._long_values.get(data) if data.startswith(TOKEN_PREFIX) else data
-        if value is None:
-            await _answer(query, self.t("telegram.stale_button", ref), show_alert=True)
-            return
         await _answer(query)
         if message is None:  # too old for Telegram to show: nothing to reply under, nothing to edit
             if await self._first_time((_update_key(update),)):
@@ -393,13 +353,15 @@ class _Adapter:
         label = _label_of(message, data)
 
         async def choose() -> list[Reply]:
-            if label is not None and message.text:
-                # The keyboard goes and the choice shows, so the same question is not offered again.
+            replies = await self.engine.handle(ref, ChoiceIn(data), once=once, seq=update.update_id)
+            # Once the engine took the press (not a repeat, not a button of an earlier question): the keyboard
+            # goes and the choice shows, so the same question is not offered again.
+            if replies and not any(isinstance(r, StaleOut) for r in replies) and label is not None and message.text:
                 try:
                     await message.edit_text(f"{message.text}\n\n{self.t('telegram.chosen', ref, label=label)}")
-                except TelegramError as exc:  # the choice still counts, the edit is cosmetic
+                except TelegramError as exc:  # the choice counts all the same; the edit is cosmetic
                     log.info("could not mark the choice on message %s: %s", message.message_id, exc)
-            return await self.engine.handle(ref, ChoiceIn(value), once=once)
+            return replies
 
         await self._run(context, message, choose, once=once)
 
@@ -418,9 +380,9 @@ class _Adapter:
 
     # -- engine and replies out ----------------------------------------------------------------------------
     async def _handle(
-        self, context: Context, message: Message, ref: UserRef, event: Event, *, once: Sequence[str],
+        self, context: Context, message: Message, ref: UserRef, event: Event, *, once: Sequence[str], seq: int,
     ) -> None:
-        await self._run(context, message, lambda: self.engine.handle(ref, event, once=once), once=once)
+        await self._run(context, message, lambda: self.engine.handle(ref, event, once=once, seq=seq), once=once)
 
     def _turn(self, ref: UserRef) -> asyncio.Lock:
         """The lock that keeps this user's updates in order; taken before a handler's first await (the rate
@@ -446,30 +408,37 @@ class _Adapter:
         chat = message.chat
         # In a group the answer quotes the question, so everyone sees whom it answers.
         quote = None if chat.type == ChatType.PRIVATE else ReplyParameters(message.message_id)
-        for reply in replies:
-            match reply:
-                case TextOut(text=text, choices=choices):
-                    parts = _split(text)
-                    for n, part in enumerate(parts, start=1):
-                        markup = self._keyboard(choices) if n == len(parts) and choices else None
-                        await context.bot.send_message(chat.id, part, reply_markup=markup,
-                                                       reply_parameters=quote)
-                case DocumentOut(path=path, file_name=file_name, caption=caption):
-                    await context.bot.send_document(chat.id, Path(path), filename=file_name,
-                                                    caption=caption or None, reply_parameters=quote)
+        for n, reply in enumerate(replies):
+            try:
+                await _send_one(context.bot, chat.id, reply, quote=quote)
+            except (NetworkError, RetryAfter) as exc:
+                if isinstance(exc, BadRequest):  # Telegram refused the message itself: sending it later won't do
+                    raise
+                # The event is committed: an error now would have the entrant send an answer already taken.
+                # What is left goes to the outbox, which the running bot delivers shortly.
+                log.warning("reply to chat %s not sent (%s); %d queued in the outbox", chat.id, exc,
+                            len(replies) - n)
+                await queue_replies(self.engine.sessionmaker, channel=CHANNEL, external_id=str(chat.id),
+                                    replies=replies[n:])
+                return
 
-    def _keyboard(self, choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=self._data(c.value))]
-                                     for c in choices])
 
-    def _data(self, value: str) -> str:
-        if len(value.encode()) <= InlineKeyboardButtonLimit.MAX_CALLBACK_DATA and not value.startswith(
-            TOKEN_PREFIX
-        ):
-            return value
-        token = TOKEN_PREFIX + hashlib.sha256(value.encode()).hexdigest()[:32]
-        self._long_values[token] = value
-        return token
+async def _send_one(bot: Bot, chat_id: int, reply: Reply, *, quote: ReplyParameters | None = None) -> None:
+    """Send one reply: a text (split at Telegram's length limit, its buttons under the last part) or a document."""
+    match reply:
+        case TextOut(text=text, choices=choices):
+            parts = _split(text)
+            for n, part in enumerate(parts, start=1):
+                markup = _keyboard(choices) if n == len(parts) and choices else None
+                await bot.send_message(chat_id, part, reply_markup=markup, reply_parameters=quote)
+        case DocumentOut(path=path, file_name=file_name, caption=caption):
+            await bot.send_document(chat_id, Path(path), filename=file_name, caption=caption or None,
+                                    reply_parameters=quote)
+
+
+def _keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
+    # Every value fits callback_data: bot.replies refuses a longer one where the Choice is made.
+    return InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.value)] for c in choices])
 
 
 def _update_key(update: Update) -> str:

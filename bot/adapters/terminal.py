@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from bot.engine import Engine
 
-__all__ = ["CHANNEL", "run_terminal"]
+__all__ = ["CHANNEL", "printer", "run_terminal"]
 
 CHANNEL = "terminal"
 QUIT = "/quit"
@@ -54,6 +54,15 @@ async def run_terminal(
             continue
         replies = await engine.handle(user, _event(line, choices))
         choices = _show(console, replies, engine=engine, lang=lang)
+
+
+def printer(engine: Engine, *, console: Console, lang: str = "zh") -> Callable[[str, Reply], Awaitable[None]]:
+    """How the outbox reaches the person at this terminal (bot.outbox.Send): status changes written by the
+    console or `kcxf queue` in another process are printed as they are delivered."""
+    async def send(external_id: str, reply: Reply) -> None:
+        _show(console, [reply], engine=engine, lang=lang)
+
+    return send
 
 
 def _event(line: str, choices: tuple[Choice, ...]) -> Event:

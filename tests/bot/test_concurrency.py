@@ -263,3 +263,25 @@ async def test_two_presses_of_the_last_declaration_make_one_submission(
         assert all(r for r in replies)
         error = workers.a.texts.t("engine.error", "zh")
         assert not any(error in said(r) for r in replies)
+
+
+async def test_a_message_arriving_after_a_later_one_is_refused_not_applied_to_the_next_question(workers: Workers):
+    """Issue 18 item 9: two quick answers of one user, taken by two workers in swapped order."""
+    form = load_forms(workers.a.campaign)["pioneer_product"]
+    entrant = Entrant(workers.a, form, user_id="late")
+    await entrant.to_form()
+    await advance_to(entrant, "risk_tech_cooperation")
+    cooperation, transfer = "与复旦大学合作研发芯片", "无专利转让或许可"
+    # Typed in this order (updates 901 and 902); worker b takes 902 first, and only then worker a takes 901.
+    await workers.b.handle(entrant.user, TextIn(transfer), once=("test:update:902",), seq=902)
+    late = await workers.a.handle(entrant.user, TextIn(cooperation), once=("test:update:901",), seq=901)
+    assert said(late) == workers.a.texts.t("engine.out_of_order", "zh")
+    draft = await entrant.draft()
+    # 902 answered the question it met (nothing could tell it was meant for the next one); 901 did not answer
+    # the next question in its place.
+    assert draft.answers["risk_tech_cooperation"] == transfer and "risk_patent_transfer" not in draft.answers
+    assert (await entrant.state())[2]["position"] == "risk_patent_transfer"
+    # Recorded: delivered again, it is dropped without a word; a later update is applied as usual.
+    assert await workers.b.handle(entrant.user, TextIn(cooperation), once=("test:update:901",), seq=901) == []
+    await workers.b.handle(entrant.user, TextIn("无"), once=("test:update:903",), seq=903)
+    assert (await entrant.draft()).answers["risk_patent_transfer"] == "无"

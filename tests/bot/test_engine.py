@@ -13,7 +13,8 @@ from bot.engine import Engine
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
 from bot.flows import Context
 from bot.language import Lang, detect_lang
-from bot.replies import Choice, Reply, TextOut
+from bot.replies import Choice, Reply, StaleOut, TextOut
+from bot.stamps import unstamped
 from bot.state import ConversationState
 from bot.texts import Texts
 from bot.users import User, UserRef
@@ -187,7 +188,7 @@ async def test_lang_offers_buttons_and_a_choice_switches(engine: Engine, campaig
     prompt = only_text(await engine.handle(ALICE, CommandIn("lang")))
     assert [c.label for c in prompt.choices] == ["中文", "English"]
     values = [c.value for c in prompt.choices]
-    assert values == ["lang:zh", "lang:en"]
+    assert [unstamped(v)[0] for v in values] == ["lang:zh", "lang:en"]
 
     switched = only_text(await engine.handle(ALICE, ChoiceIn(values[1])))
     assert switched.text == "Switched to English."
@@ -253,7 +254,7 @@ async def test_unknown_command_points_to_help(engine: Engine):
 async def test_stale_choice_and_unexpected_file_are_polite(engine: Engine, tmp_path: Path):
     for value in ("demo:red", "lang:fr", ""):
         reply = only_text(await engine.handle(BOB_EN, ChoiceIn(value)))
-        assert reply.text == "That button has expired. Send the command again, or just ask your question."
+        assert isinstance(reply, StaleOut) and reply.text.startswith("That button belongs to an earlier question")
     upload = FileIn(file_name="a.pdf", mime_type="application/pdf", size=3, path=tmp_path / "a.pdf")
     assert "files" in only_text(await engine.handle(BOB_EN, upload)).text
 
@@ -262,7 +263,7 @@ async def test_flow_steps_survive_a_restart(make, settings: Settings):
     first = make()
     assert only_text(await first.handle(ALICE, CommandIn("demo"))).text == "name?"
     colour = only_text(await first.handle(ALICE, TextIn("Ada")))
-    assert [c.value for c in colour.choices] == ["demo:red", "demo:blue"]
+    assert [unstamped(c.value)[0] for c in colour.choices] == ["demo:red", "demo:blue"]
 
     # A new process: its own database engine on the same file, a new Engine, nothing shared in memory.
     db = make_engine(settings.db_url)
@@ -270,7 +271,8 @@ async def test_flow_steps_survive_a_restart(make, settings: Settings):
         second = make(maker=make_sessionmaker(db))
         state = await stored_state(second.sessionmaker, ALICE)
         assert (state.flow, state.step, state.data) == ("demo", "colour", {"name": "Ada"})
-        done = only_text(await second.handle(ALICE, ChoiceIn("demo:blue")))
+        # The button's stamp names the step in the database, not anything this process remembers.
+        done = only_text(await second.handle(ALICE, ChoiceIn(colour.choices[1].value)))
         assert done.text == "Ada likes blue"
         state = await stored_state(second.sessionmaker, ALICE)
         assert (state.flow, state.step, state.data) == (None, None, {})
@@ -413,3 +415,20 @@ class ClashingFlow(DemoFlow):
 def test_engine_refuses_conflicting_flows(make, flows, message):
     with pytest.raises(ValueError, match=message):
         make(flows=flows)
+
+
+async def test_a_button_offered_for_an_earlier_step_changes_nothing(engine: Engine, sessionmaker):
+    """Issue 18 item 1, for any flow: the engine ties each button to the step it was offered at."""
+    await engine.handle(ALICE, CommandIn("demo"))
+    old = only_text(await engine.handle(ALICE, TextIn("Ada"))).choices
+    await engine.handle(ALICE, CommandIn("demo"))  # asked the name again: the colour buttons are for nothing now
+    stale = only_text(await engine.handle(ALICE, ChoiceIn(old[0].value)))
+    assert isinstance(stale, StaleOut) and "之前的问题" in stale.text
+    state = await stored_state(sessionmaker, ALICE)
+    assert (state.flow, state.step, state.data) == ("demo", "name", {})
+    # The same question asked again offers buttons that work, and so does a keyboard of the current step.
+    fresh = only_text(await engine.handle(ALICE, TextIn("Bea"))).choices
+    assert only_text(await engine.handle(ALICE, ChoiceIn(fresh[1].value))).text == "Bea likes blue"
+    # A flow's value refused where it is made when it could not travel in a button.
+    with pytest.raises(ValueError, match="at most 56 bytes"):
+        Choice("x", "demo:" + "很长" * 10)

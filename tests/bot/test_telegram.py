@@ -20,11 +20,12 @@ import pytest
 from sqlalchemy import select
 from telegram.ext import Application
 
-from bot.adapters.telegram import COMMANDS, WebhookOptions, build_application, webhook_options
+from bot.adapters.telegram import CHANNEL, COMMANDS, WebhookOptions, build_application, webhook_options
 from bot.runtime import Runtime
 from bot.state import ConversationState
 from bot.users import User
 from config.settings import Settings
+from intake.drafts import Draft
 from knowledge.answer import KnowledgeBase
 from tests.databases import kcxf_env
 from tests.intake.factories import typed_answer, with_position
@@ -70,7 +71,8 @@ async def _serving(
     """The bot taking updates from the stub (polling) or on a local webhook, as `kcxf bot` runs it."""
     runtime = Runtime.open(settings)
     engine = await runtime.engine(answerer=kb)
-    app = build_application(engine, settings=settings, outbox_interval_s=outbox_interval_s)
+    app = build_application(engine, settings=settings, background=lambda send: runtime.background(
+        engine, channel=CHANNEL, send=send, outbox_interval_s=outbox_interval_s))
     await app.initialize()
     assert app.post_init is not None and app.post_shutdown is not None and app.updater is not None
     await app.post_init(app)
@@ -114,9 +116,11 @@ class Person:
         return await self.stub.wait_for(lambda c: c.method in {"sendMessage", "sendDocument"}, after=start)
 
     async def act_press(self, value: str) -> Call:
-        offers = [c for c in self.stub.sent() if value in [data for _, data in c.buttons]]
+        offers = [c for c in self.stub.sent() if c.offering(value)]
         assert offers, f"no button offers {value}"
-        return await self.act(lambda: self.stub.press(self.user_id, offers[-1].message_id, value))
+        data = offers[-1].offering(value)
+        assert data is not None
+        return await self.act(lambda: self.stub.press(self.user_id, offers[-1].message_id, data))
 
     def __init__(self, stub: BotApiStub, user_id: int = USER, language_code: str = "zh-hans") -> None:
         self.stub, self.user_id, self.language_code = stub, user_id, language_code
@@ -137,12 +141,12 @@ class Person:
 
     async def press(self, value: str, *, expect: str = "") -> Call:
         """Press the newest button offering `value`, and wait for the next reply (containing `expect`)."""
-        offer = await self.stub.wait_for(
-            lambda c: c.method == "sendMessage" and value in [data for _, data in c.buttons], after=0,
-        )
-        offers = [c for c in self.stub.sent() if value in [data for _, data in c.buttons]]
+        offer = await self.stub.wait_for(lambda c: c.method == "sendMessage" and c.offering(value) is not None,
+                                         after=0)
+        offers = [c for c in self.stub.sent() if c.offering(value)]
+        newest = offers[-1] if offers else offer
         after = self._begin()
-        self.stub.press(self.user_id, (offers[-1] if offers else offer).message_id, value,
+        self.stub.press(self.user_id, newest.message_id, newest.offering(value) or value,
                         language_code=self.language_code)
         await self.stub.wait_for(lambda c: c.method == "answerCallbackQuery", after=after)
         return await self.reply(expect, after=after)
@@ -210,13 +214,40 @@ async def test_stale_buttons_are_answered_politely(stub: BotApiStub, running: Ru
     after = len(stub.calls)
     stub.press(USER, 1, "intake:group:gone")
     await stub.wait_for(lambda c: c.method == "answerCallbackQuery", after=after)
-    await me.reply("按钮已失效", after=after)
-    # a long-value token from before a restart: an alert on the button, nothing sent to the engine
-    after = len(stub.calls)
-    stub.press(USER, 1, "#" + "0" * 32)
-    answer = await stub.wait_for(lambda c: c.method == "answerCallbackQuery", after=after)
-    assert "已失效" in answer.params["text"] and answer.params["show_alert"] is True
-    assert not stub.sent(after=after)
+    await me.reply("按钮属于之前的问题", after=after)
+    assert not stub.sent("editMessageText", after=after)
+
+
+async def test_a_button_of_an_earlier_question_does_not_answer_the_current_one(stub: BotApiStub, running: Runtime):
+    """Issue 18 item 1: 自荐 typed instead of pressed; 专家推荐 pressed later on that keyboard, while 参选者名称 is
+    asked, is refused as stale and stored nowhere; so is an old /delete confirmation."""
+    me = Person(stub)
+    await me.say("/delete", expect="撤回全部未提交的草稿")  # left unanswered
+    await me.say("/apply", expect="资格确认")
+    for value in ("group:enterprise", "track:next_gen_it", "yes", "no", "award:enterprise_npf"):
+        await me.press(f"{PREFIX}{value}")
+    first = await me.press(f"{PREFIX}agree", expect="第 1/")
+    assert first.offering(f"{PREFIX}expert") and "自荐" in first.text
+    await me.say("自荐", expect="参选者的名称是什么")
+    before = await _state(running, USER)
+    assert before[2]["position"] == "entrant_name"
+
+    for old, value in ((first, f"{PREFIX}expert"), (await stub.wait_for(lambda c: c.offering("delete:confirm")),
+                                                     "delete:confirm")):
+        after = len(stub.calls)
+        stub.press(USER, old.message_id, old.offering(value) or "")
+        stale = await me.reply("按钮属于之前的问题", after=after)
+        assert stale.params["chat_id"] == USER
+        assert not stub.sent("editMessageText", after=after)  # the old keyboard is not marked as chosen
+        assert await _state(running, USER) == before  # still at 参选者名称, nothing stored, nothing erased
+    sessions = await running.sessionmaker()
+    async with sessions() as session:
+        draft = await session.scalar(select(Draft))
+    assert draft is not None and draft.status == "open"
+    assert draft.answers["nomination"] == "self" and "entrant_name" not in draft.answers
+    # The current question's own keyboard still answers it.
+    await me.say("星河智能科技有限公司", expect="境内还是境外")
+    await me.press(f"{PREFIX}domestic", expect="")
 
 
 async def test_in_a_group_only_mentions_are_answered_and_applying_is_private(stub: BotApiStub, running: Runtime):
@@ -297,26 +328,17 @@ async def test_a_whole_application_to_submission_gets_the_docx(stub: BotApiStub,
 
 
 def _offered(stub: BotApiStub, value: str, *, after: int) -> bool:
-    return any(value in [data for _, data in c.buttons] for c in stub.sent(after=after))
+    return any(c.offering(value) for c in stub.sent(after=after))
 
 
-def test_long_texts_are_split_at_line_breaks_and_long_values_travel_as_tokens(texts):
-    from bot.adapters.telegram import _Adapter, _split
+def test_long_texts_are_split_at_line_breaks():
+    from bot.adapters.telegram import _split
 
     lines = [f"{n:04d} " + "字" * 95 for n in range(100)]  # 100 lines of 100 characters
     parts = _split("\n".join(lines))
     assert all(len(p) <= 4096 for p in parts) and len(parts) == 3
     assert "\n".join(parts).splitlines() == lines  # nothing lost, no line cut in two
     assert [len(p) for p in _split("x" * 5000)] == [4096, 904]
-
-    class Engine:
-        pass
-
-    adapter = _Adapter(Engine(), incoming_dir=Path("unused"))  # type: ignore[arg-type]
-    assert adapter._data("intake:yes") == "intake:yes"
-    long_value = "intake:award:" + "很长的奖项编号" * 5
-    token = adapter._data(long_value)
-    assert len(token.encode()) <= 64 and token.startswith("#") and adapter._long_values[token] == long_value
 
 
 async def test_one_users_updates_are_answered_in_order(stub: BotApiStub, running: Runtime):
@@ -495,3 +517,51 @@ async def test_delete_over_telegram_withdraws_the_draft(stub: BotApiStub, runnin
     await person.press("intake:group:product", expect="知识产权")
     await person.say("/delete", expect="撤回全部未提交的草稿")
     await person.press("delete:confirm", expect="已撤回")
+
+
+async def test_a_reply_that_fails_to_send_is_delivered_from_the_outbox(
+    stub: BotApiStub, tg_settings: Settings, kb: KnowledgeBase,
+):
+    """Issue 18 item 8: the press is committed; its reply, refused by the network, arrives from the outbox, with
+    its buttons, and no error tells the entrant to send again."""
+    async with _serving(tg_settings, kb, outbox_interval_s=0.05) as (runtime, _):
+        me = Person(stub)
+        await me.say("/apply", expect="资格确认")
+        after = len(stub.calls)
+        stub.failures["sendMessage"] = 1  # the next message to the entrant meets a 502 Bad Gateway
+        offer = [c for c in stub.sent() if c.offering(f"{PREFIX}group:enterprise")][-1]
+        stub.press(USER, offer.message_id, offer.offering(f"{PREFIX}group:enterprise") or "")
+        track = await stub.wait_for(lambda c: c.method == "sendMessage" and "赛道" in c.text, after=after)
+        assert stub.refused == ["sendMessage"]
+        assert (await _state(runtime, USER))[1] == "precheck:track"
+        edit = await stub.wait_for(lambda c: c.method == "editMessageText", after=after)
+        assert "已选择" in edit.text  # the press counted
+        # Its buttons answer the question it asks.
+        await me.press(f"{PREFIX}track:next_gen_it", expect="知识产权")
+        error = runtime.texts.t("engine.error", "zh")
+        assert not any(error in c.text for c in stub.sent(after=after))
+        assert track.offering(f"{PREFIX}track:next_gen_it")
+
+
+async def test_a_late_update_is_refused_by_the_webhook(
+    stub: BotApiStub, tmp_path: Path, database_url: str | None, kb: KnowledgeBase,
+):
+    """Issue 18 item 9 through the adapter: an update posted after a later one of the same user is refused."""
+    secret, port = "late-secret", _free_port()
+    settings = _settings(stub, tmp_path, database_url, telegram_webhook_url="https://kcxf.example.org/tg/",
+                         telegram_webhook_secret=secret, telegram_webhook_port=port)
+    webhook = webhook_options(settings)
+    assert webhook is not None
+    async with (
+        _serving(settings, kb, webhook=webhook) as (runtime, _),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+    ):
+        earlier, later = stub.text_update(USER, "/start"), stub.text_update(USER, "/status")
+        after = len(stub.calls)
+        for n, update in enumerate((later, earlier), start=1):  # as two workers might deliver them
+            posted = await client.post(f"/{webhook.url_path}", json=update, headers={SECRET_HEADER: secret})
+            assert posted.status_code == 200
+            await stub.wait_until(lambda n=n: len(stub.sent(after=after)) >= n)
+        texts = [c.text for c in stub.sent(after=after)]
+        assert "还没有提交过申报" in texts[0] and texts[1] == runtime.texts.t("engine.out_of_order", "zh")
+        assert not any(runtime.campaign.name.zh in t for t in texts)  # /start was not applied

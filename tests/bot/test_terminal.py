@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -119,3 +121,41 @@ def test_file_command_becomes_an_upload(tmp_path: Path):
     deck.write_bytes(b"%PDF-1.4 deck")
     event = _event(f"/file {deck}", ())
     assert event == FileIn(file_name="路演材料.pdf", mime_type="application/pdf", size=13, path=deck)
+
+
+async def test_the_terminal_chat_delivers_the_outbox_as_the_telegram_bot_does(engine: Engine, settings, sessionmaker):
+    """Issue 18 item 10: the outbox, housekeeping and purge loops are the runtime's, run beside any channel."""
+    from sqlalchemy import select
+
+    from bot.adapters.terminal import CHANNEL, printer
+    from bot.runtime import Runtime
+    from bot.users import User
+    from intake.notify import Notification, notify_user
+
+    out = console()
+    await run_terminal(engine, console=out, input_fn=scripted([])[0], user_id="me")  # the user exists
+    async with sessionmaker() as session, session.begin():
+        user_id = await session.scalar(select(User.id).where(User.channel == CHANNEL, User.external_id == "me"))
+        assert user_id is not None
+        await notify_user(session, user_id=user_id, text="您的申报 KCXF-2024-00001 状态更新为「初审通过」")
+    background = Runtime.open(settings).background(engine, channel=CHANNEL, send=printer(engine, console=out),
+                                                   outbox_interval_s=0.05)
+
+    def read(prompt: str) -> str:  # the person waits at the prompt until the notice shows
+        deadline = time.monotonic() + 10
+        while "初审通过" not in out.export_text(clear=False) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        raise EOFError
+
+    try:
+        await run_terminal(engine, console=out, input_fn=read, user_id="me", greet=False)
+        assert "状态更新为「初审通过」" in out.export_text()
+        for _ in range(100):  # marked sent just after it was printed
+            async with sessionmaker() as session:
+                note = await session.scalar(select(Notification))
+            if note is not None and note.sent_at is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert note is not None and note.sent_at is not None
+    finally:
+        await background.stop()

@@ -111,9 +111,9 @@ async def _update_for(stub: BotApiStub, me: Applicant, action: Action, *, after:
     # The keyboard of the question just asked: it came with the answer to the previous update.
     offer = await stub.wait_for(
         lambda c: c.method == "sendMessage" and c.params.get("chat_id") == me.user_id
-        and action.value in [data for _, data in c.buttons], after=after, within=WAIT_S,
+        and c.offering(action.value) is not None, after=after, within=WAIT_S,
     )
-    return stub.press_update(me.user_id, offer.message_id, action.value)
+    return stub.press_update(me.user_id, offer.message_id, offer.offering(action.value) or action.value)
 
 
 async def _until(read: Any, test: Any, *, what: str) -> Any:

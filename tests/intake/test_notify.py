@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.engine import Engine
 from bot.events import CommandIn, FileIn
 from bot.replies import Reply, TextOut
+from bot.stamps import unstamped
 from bot.texts import Texts
 from bot.users import User
 from config.campaign import Campaign
@@ -195,7 +196,7 @@ async def test_delete_withdraws_drafts_and_their_files_but_keeps_submitted_entri
     assert Path(gone_path).parent == Path("uploads") / str(draft.user_id)
 
     keep = await entrant.send(CommandIn("delete"))
-    assert [c.value for c in keep[0].choices] == ["delete:confirm", "delete:keep"]
+    assert [unstamped(c.value)[0] for c in keep[0].choices] == ["delete:confirm", "delete:keep"]
     assert "没有删除" in _text(await entrant.press("delete:keep"))
     assert (await entrant.draft()).status == OPEN
 

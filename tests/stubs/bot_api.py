@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.stamps import unstamped
+
 __all__ = ["BotApiStub", "Call", "Upload"]
 
 # Parameters python-telegram-bot JSON-encodes; every other value arrives as the plain string.
@@ -61,6 +63,11 @@ class Call:
         markup = self.params.get("reply_markup") or {}
         return [(b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row]
 
+    def offering(self, value: str) -> str | None:
+        """The callback_data of this message's button for the Choice value `value` (the engine stamps each value
+        with the question it answers, see bot.stamps), or None."""
+        return next((data for _, data in self.buttons if unstamped(data)[0] == value), None)
+
 
 class BotApiStub:
     """Start with `await stub.start()`, stop with `await stub.close()`."""
@@ -78,6 +85,8 @@ class BotApiStub:
         self.fetched: list[int] = []  # every update id getUpdates handed out, as often as it did
         self.arrived: list[str] = []  # methods in the order their requests arrived (before any answer)
         self._stalled: set[str] = set()  # methods whose requests wait until let go
+        self.failures: dict[str, int] = {}  # method -> how many of its next requests get 502 Bad Gateway
+        self.refused: list[str] = []  # the methods of the requests answered so
         # While set, a getUpdates that would confirm updates past this offset hangs and confirms nothing.
         self._held_offset: int | None = None
         self._offset = 0
@@ -231,6 +240,10 @@ class BotApiStub:
             async with self._changed:
                 await self._changed.wait_for(lambda: method not in self._stalled)
             return web.json_response({"ok": True, "result": True})
+        if self.failures.get(method):
+            self.failures[method] -= 1
+            self.refused.append(method)
+            return _error(502, "Bad Gateway")
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
         handler = getattr(self, f"_api_{method}", None)
