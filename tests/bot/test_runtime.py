@@ -31,7 +31,7 @@ async def test_engine_from_settings(settings: Settings):
         user = UserRef(channel="test", external_id="1")
         [welcome] = await engine.handle(user, CommandIn("start"))
         assert isinstance(welcome, TextOut) and engine.campaign.name.zh in welcome.text
-        [declined] = await engine.handle(user, TextIn("？"))
+        [declined] = await engine.handle(user, TextIn("评委主席的名字？"))
         assert isinstance(declined, TextOut) and declined.text == "不知道"
     finally:
         await runtime.close()
