@@ -201,7 +201,7 @@ class Engine:
             return await flow.handle(ctx, event)
         match event:
             case TextIn(text=text) if text.strip():
-                answer = await ctx.ask(text.strip())
+                answer = await ctx.ask(text.strip(), outside_form=True)
                 return [TextOut(answer.answer)]
             case TextIn():
                 return [TextOut(ctx.t("engine.hint"))]

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.language import Lang, is_lang
 from intake.sensitive import redact
-from knowledge.unanswered import log_unanswered
+from knowledge.statements import is_statement
+from knowledge.tokens import detect_lang
+from knowledge.unanswered import DECLINED, STATEMENT, log_unanswered
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, FromClause
@@ -107,14 +109,25 @@ class Context:
         self.state.step = None
         self.state.data = {}
 
-    async def ask(self, question: str) -> Answer:
-        """Answer a rules question (typed mid-form, say); a declined one is logged for the FAQ maintainers."""
+    async def ask(self, question: str, *, outside_form: bool = False) -> Answer:
+        """Answer a rules question (typed mid-form, say); a declined one is logged for the FAQ maintainers.
+
+        Outside a form, a message the bot cannot answer that asks nothing (a greeting, "ok", a pasted company
+        profile) is a statement: it gets a note on what the bot can do, and is logged apart from the questions.
+        """
         # An identity number or phone typed into a question is not needed to answer it: it reaches neither
         # the answerer (an LLM may be remote) nor the unanswered log.
         question = redact(question)
         answer = await self.answerer.answer(question)
         if not answer.answered:
-            await log_unanswered(self.session, question=question, lang=answer.lang, channel=self.user.channel)
+            kind = STATEMENT if outside_form and is_statement(question) else DECLINED
+            await log_unanswered(self.session, question=question, lang=answer.lang, channel=self.user.channel,
+                                 kind=kind)
+            if kind == STATEMENT:
+                # "ok" says nothing of the sender's language; a sentence does.
+                lang = detect_lang(question) if len(question) > 12 else self.lang
+                answer = answer.model_copy(update={"answer": self.texts.t("knowledge.statement", lang,
+                                                                            campaign=self.campaign.name.get(lang))})
         return answer
 
 

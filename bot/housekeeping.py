@@ -1,7 +1,8 @@
-"""The chores of a long-running bot process: forget old receipts and rate windows, retry unmailed entries.
+"""The chores of a long-running bot process: forget old receipts and rate windows, retry unmailed entries, send
+the maintainers' daily digest and the outbox's mail.
 
-Every worker runs them; each chore is safe to run in several processes at once (deletes of old rows, and
-mailings claimed one record at a time).
+Every worker runs them; each chore is safe to run in several processes at once (deletes of old rows, mailings
+and outbox rows claimed one at a time, the digest recorded once per day).
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.digest import send_digest_if_due
 from bot.rate_limit import sweep_windows
 from bot.receipts import sweep_receipts
 from db.base import utcnow
 from intake.mailing import retry_unmailed
+from intake.notify import deliver_mail
+from knowledge.answer import KnowledgeBase
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -36,6 +40,8 @@ class Chores:
     receipts_swept: int
     windows_swept: int
     mailed: int
+    digest: bool = False
+    mails: int = 0
 
 
 async def keep_house(engine: Engine) -> Chores:
@@ -46,10 +52,25 @@ async def keep_house(engine: Engine) -> Chores:
         windows = await sweep_windows(session, now=now)
     mailed = await retry_unmailed(engine.sessionmaker, settings=engine.settings, campaign=engine.campaign,
                                   clock=engine.clock)
-    done = Chores(receipts_swept=receipts, windows_swept=windows, mailed=mailed)
-    if receipts or windows or mailed:
+    digest = await send_digest_if_due(engine.sessionmaker, settings=engine.settings, texts=engine.texts,
+                                      campaign=engine.campaign, embedding=lambda: _embedding(engine), now=now)
+    mails = await deliver_mail(engine.sessionmaker, settings=engine.settings, now=now)
+    done = Chores(receipts_swept=receipts, windows_swept=windows, mailed=mailed, digest=digest is not None,
+                  mails=mails)
+    if receipts or windows or mailed or digest or mails:
         log.info("housekeeping: %s", done)
     return done
+
+
+def _embedding(engine: Engine):  # type: ignore[no-untyped-def]
+    """The embedding function the bot's index uses (the digest groups questions with it)."""
+    if isinstance(engine.answerer, KnowledgeBase):
+        return engine.answerer.retriever.index.embedding
+    from knowledge.embeddings import make_embedding  # chromadb: loaded only when a digest is due
+
+    settings = engine.settings
+    return make_embedding(settings.embedding, base_url=settings.embedding_base_url,
+                          api_key=settings.embedding_api_key)
 
 
 async def keep_house_forever(engine: Engine, *, interval_s: float = INTERVAL_S) -> None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import Insert, Integer, String, case, delete, literal
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Integer, String, case, delete, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime
+from db.upsert import upsert
 
 __all__ = ["RATE_WINDOW", "RateWindow", "Verdict", "admit", "sweep_windows"]
 
@@ -51,7 +50,7 @@ async def admit(
     """Count one update of `key` (e.g. "telegram:42") in the caller's transaction and judge it."""
     expired = RateWindow.started_at <= literal(now - window, UTCDateTime)
     hits = await session.scalar(
-        _upsert(session, {"key": key, "started_at": now, "hits": 1}, set_={
+        upsert(session, RateWindow, {"key": key, "started_at": now, "hits": 1}, key=["key"], set_={
             "hits": case((expired, 1), else_=RateWindow.hits + 1),
             "started_at": case((expired, literal(now, UTCDateTime)), else_=RateWindow.started_at),
         }).returning(RateWindow.hits)
@@ -66,11 +65,3 @@ async def sweep_windows(session: AsyncSession, *, now: datetime, window: timedel
     result = await session.execute(delete(RateWindow).where(RateWindow.started_at <= now - window))
     return int(getattr(result, "rowcount", 0) or 0)
 
-
-def _upsert(session: AsyncSession, values: dict[str, object], *, set_: dict[str, object]) -> Insert:
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        return sqlite_insert(RateWindow).values(values).on_conflict_do_update(index_elements=["key"], set_=set_)
-    if dialect == "postgresql":
-        return pg_insert(RateWindow).values(values).on_conflict_do_update(index_elements=["key"], set_=set_)
-    raise NotImplementedError(f"the rate limit needs an upsert; {dialect} has none here")

@@ -13,13 +13,12 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Insert, String, delete, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import String, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime
+from db.upsert import upsert
 
 __all__ = ["Receipt", "record_once", "seen", "sweep_receipts"]
 
@@ -54,7 +53,7 @@ async def record_once(session: AsyncSession | AsyncConnection, keys: Sequence[st
     """
     fresh = True
     for key in dict.fromkeys(keys):
-        inserted = await session.scalar(_insert_new(session, {"key": key, "created_at": now})
+        inserted = await session.scalar(upsert(session, Receipt, {"key": key, "created_at": now}, key=["key"])
                                         .returning(Receipt.key))
         fresh = fresh and inserted is not None
     return fresh
@@ -65,14 +64,3 @@ async def sweep_receipts(session: AsyncSession, *, before: datetime) -> int:
     result = await session.execute(delete(Receipt).where(Receipt.created_at < before))
     return int(getattr(result, "rowcount", 0) or 0)
 
-
-def _insert_new(session: AsyncSession | AsyncConnection, values: dict[str, object]) -> Insert:
-    bind = session if isinstance(session, AsyncConnection) else session.get_bind()
-    dialect = bind.dialect.name
-    if dialect == "sqlite":
-        return sqlite_insert(Receipt).values(values).on_conflict_do_nothing(index_elements=["key"])
-    if dialect == "postgresql":
-        return pg_insert(Receipt).values(values).on_conflict_do_nothing(index_elements=["key"])
-    # Elsewhere a repeat is an IntegrityError, which the engine treats as a conflict and runs the event again:
-    # the second run finds the receipt through seen() and drops the event.
-    return insert(Receipt).values(values)

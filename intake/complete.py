@@ -21,8 +21,8 @@ Answers are one flat JSON object per entry, field id → the value `Form.check` 
         ],
     }
 
-Answers to fields that are hidden by their condition are ignored, so switching 专家推荐 back to 自荐 needs no
-clean-up. Which fields are required, which are declarations, names and repeated groups comes from the form data;
+Answers to fields that are hidden by their condition are ignored here, and left out of what is queued
+(Form.visible_answers), so switching 专家推荐 back to 自荐 needs no clean-up. Which fields are required, which are declarations, names and repeated groups comes from the form data;
 nothing here names a field.
 """
 

@@ -17,11 +17,17 @@ from config import Localized
 __all__ = [
     "ALLOWED_TYPES",
     "MAX_UPLOAD",
+    "STAGED_PREFIX",
+    "StagedUpload",
     "StoredFile",
     "UploadRefused",
+    "discard_upload",
     "mime_type_of",
+    "place_upload",
     "remove_uploads",
     "safe_name",
+    "stage_upload",
+    "staged_name",
     "store_upload",
     "upload_paths",
     "uploads_of",
@@ -30,8 +36,10 @@ __all__ = [
 # The Bot API lets a bot download files up to 20 MB; the guideline sends anything larger as a share link.
 MAX_UPLOAD = 20 * 1024 * 1024
 MAX_NAME_CHARS = 100
-# Stored as "<12 hex>-<name>"; 255 bytes is the common file-name limit and a Chinese character takes 3.
+# Stored as "<12 hex>-<name>" (".staged-" before that until placed); 255 bytes is the common file-name limit and
+# a Chinese character takes 3.
 MAX_NAME_BYTES = 200
+STAGED_PREFIX = ".staged-"
 
 # Extension → MIME type of every kind of material the committee accepts.
 ALLOWED_TYPES: Mapping[str, str] = {
@@ -145,6 +153,14 @@ def safe_name(file_name: str, *, extension: str | None = None) -> str:
     return (stem.rstrip(" .") or "file") + suffix
 
 
+@dataclass(frozen=True, slots=True)
+class StagedUpload:
+    """An upload written beside its place (`staged`), to be moved there once the step naming it has committed."""
+
+    stored: StoredFile
+    staged: Path
+
+
 def store_upload(
     *,
     files_dir: Path,
@@ -155,6 +171,46 @@ def store_upload(
     size: int | None,
 ) -> StoredFile:
     """Check an upload and keep it as files_dir/uploads/<owner>/<sha256[:12]>-<name>; UploadRefused says why not."""
+    staged = stage_upload(files_dir=files_dir, owner=owner, file_name=file_name, source=source,
+                          mime_type=mime_type, size=size)
+    place_upload(files_dir, staged)
+    return staged.stored
+
+
+def place_upload(files_dir: Path, staged: StagedUpload) -> None:
+    """Move a staged upload to its place (atomic: a reader never sees half a file; the same file twice is one)."""
+    target = Path(files_dir).resolve() / staged.stored.path
+    try:
+        os.replace(staged.staged, target)
+    except FileNotFoundError:
+        if not target.is_file():  # else the same upload, staged twice, was placed by the other step
+            raise
+
+
+def discard_upload(staged: StagedUpload) -> None:
+    """Remove a staged upload that will not be kept."""
+    staged.staged.unlink(missing_ok=True)
+
+
+def staged_name(name: str) -> str:
+    """The name an upload stored as `name` has while it is staged."""
+    return f"{STAGED_PREFIX}{name}"
+
+
+def stage_upload(
+    *,
+    files_dir: Path,
+    owner: str,
+    file_name: str,
+    source: Path | bytes,
+    mime_type: str | None,
+    size: int | None,
+) -> StagedUpload:
+    """Check an upload and write it beside its place under files_dir/uploads/<owner>/ (place_upload moves it
+    there); UploadRefused says why not.
+
+    Staged, it is named by no row and the purge removes it after a grace period: the step that wanted it failed.
+    """
     # Refused before a byte is read (or downloaded) when the chat already told the size.
     if size is not None and size > MAX_UPLOAD:
         raise UploadRefused(_too_large(size))
@@ -183,19 +239,21 @@ def store_upload(
                 Localized(zh="文件是空的，请重新上传。", en="The file is empty; please upload it again.")
             )
         target = folder / f"{digest[:12]}-{name}"
-        _inside(root, target)
-        # Atomic: a reader never sees half a file, and the same upload sent twice simply replaces itself.
-        os.replace(temp, target)
+        staged = folder / staged_name(target.name)
+        _inside(root, staged)
+        # One staged name per content: a step run again after a conflict replaces its first try.
+        os.replace(temp, staged)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return StoredFile(
+    stored = StoredFile(
         name=name,
         path=target.relative_to(root).as_posix(),
         size=written,
         sha256=digest,
         mime_type=ALLOWED_TYPES[_extension(name)],
     )
+    return StagedUpload(stored=stored, staged=staged)
 
 
 def upload_paths(value: Any) -> Iterator[str]:

@@ -18,12 +18,13 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from bot.events import ChoiceIn, Event, FileIn, TextIn
 from bot.flows import Context
 from bot.replies import Choice, DocumentOut, Reply, TextOut
-from intake import mailing, notify, queue, render_worker
+from intake import after_commit, mailing, notify, queue
 from intake.complete import completeness
 from intake.drafts import (
     OPEN,
@@ -38,10 +39,11 @@ from intake.drafts import (
     open_draft,
     save_draft,
 )
-from intake.files import UploadRefused, remove_uploads, store_upload, upload_paths, uploads_of
+from intake.files import UploadRefused, discard_upload, remove_uploads, stage_upload, upload_paths, uploads_of
 from intake.forms import Field, FieldGroup, Form, Section
 from intake.render import format_value
 from intake.sealing import forget_opened
+from intake.yes_no import yes_or_no
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ SKIP_WORDS = frozenset({"跳过", "skip"})
 # in a long free-text answer it is one only when the answer is refused.
 _QUESTION = re.compile(r"[?？]\s*$")
 _DECLARATION = "consent"
+FILE_LIST = "file_list"
 # "修改 3" / "edit 3" as well as a bare number picks the summary line to change.
 _EDIT = re.compile(r"^(修改|更改|改|edit|change)\s*", re.IGNORECASE)
 
@@ -84,15 +87,24 @@ class IntakeFlow:
     # -- entry ---------------------------------------------------------------------------------------------
     async def start(self, ctx: Context) -> list[Reply]:
         """/apply starts the pre-check (or offers the open drafts); /drafts lists the drafts."""
-        campaign = ctx.campaign
-        if not campaign.is_open(ctx.clock.now()):
-            ctx.finish()
-            return [TextOut(ctx.t("intake.closed", deadline=campaign.deadline_display.get(ctx.lang),
-                                  mailbox=campaign.committee.mailbox))]
+        if not ctx.campaign.is_open(ctx.clock.now()):
+            return self._call_closed(ctx)
         drafts = await drafts_of(ctx.session, user_id=ctx.user.id)
         if drafts:
             return self.offer_drafts(ctx, drafts)
         return self._ask_group(ctx)
+
+    @staticmethod
+    def _call_closed(ctx: Context) -> list[Reply]:
+        ctx.finish()
+        return [TextOut(ctx.t("intake.closed", deadline=ctx.campaign.deadline_display.get(ctx.lang),
+                              mailbox=ctx.campaign.committee.mailbox))]
+
+    async def _past_deadline(self, ctx: Context, draft: OpenDraft) -> bool:
+        """Whether the call has closed for this draft: it has, unless the committee reopened it for 需补充材料."""
+        if ctx.campaign.is_open(ctx.clock.now()):
+            return False
+        return not await queue.awaits_more(ctx.session, draft.key)
 
     def offer_drafts(self, ctx: Context, drafts: Sequence[Draft]) -> list[Reply]:
         """Buttons to continue each open draft, or to start a new application."""
@@ -124,6 +136,8 @@ class IntakeFlow:
         if step == "privacy":
             return await self._privacy(ctx, _value(event))
         draft = await self._draft(ctx)
+        if draft is None and (record := await self._submitted(ctx)) is not None:
+            return self._closed(ctx, record)  # the committee moved on from 需补充材料 meanwhile
         if draft is None:  # withdrawn elsewhere (/delete), purged after the retention period, or never created
             gone = isinstance(ctx.state.data.get("draft"), int)
             notice = [TextOut(ctx.t("privacy.draft_gone", days=ctx.settings.draft_retention_days))] if gone else []
@@ -131,6 +145,22 @@ class IntakeFlow:
         replies = await self._on_draft(ctx, draft, step, event)
         await self._save(ctx, draft)  # at least touched
         return replies
+
+    async def _submitted(self, ctx: Context) -> queue.Submission | None:
+        """The record of the draft the conversation points at, when that draft is closed as submitted."""
+        draft_id = ctx.state.data.get("draft")
+        draft = await get_draft(ctx.connection, draft_id=draft_id, user_id=ctx.user.id) \
+            if isinstance(draft_id, int) else None
+        if draft is None or draft.status != SUBMITTED:
+            return None
+        return await queue.submission_of_draft(ctx.session, draft.key)
+
+    @staticmethod
+    def _closed(ctx: Context, record: queue.Submission) -> list[Reply]:
+        ctx.finish()
+        return [TextOut(ctx.t("intake.draft_closed", reference=record.reference,
+                              status=queue.status_label(record.status).get(ctx.lang),
+                              mailbox=ctx.campaign.committee.mailbox))]
 
     async def _save(self, ctx: Context, draft: OpenDraft) -> None:
         await save_draft(ctx.connection, draft, state_at=ctx.state_at)
@@ -218,10 +248,10 @@ class IntakeFlow:
 
     async def _privacy(self, ctx: Context, value: str | None) -> list[Reply]:
         answer = _pick(value, ctx)
-        if answer in {"decline", ctx.t("intake.privacy_decline").lower()}:
+        if answer in {"decline", "no", ctx.t("intake.privacy_decline").lower()}:
             ctx.finish()
             return [TextOut(ctx.t("intake.privacy_declined"))]
-        if answer not in {"agree", ctx.t("intake.privacy_agree").lower()}:
+        if answer not in {"agree", "yes", ctx.t("intake.privacy_agree").lower()}:
             return await self._pick_award(ctx, f"{PREFIX}award:{ctx.state.data['award']}")
         draft = await new_draft(ctx.connection, user_id=ctx.user.id, award_id=ctx.state.data["award"],
                                 now=ctx.clock.now())
@@ -240,6 +270,8 @@ class IntakeFlow:
             if _small_number(draft_id) else None
         if draft is None or draft.status != OPEN:
             return self.offer_drafts(ctx, await drafts_of(ctx.session, user_id=ctx.user.id))
+        if await self._past_deadline(ctx, draft):
+            return self._call_closed(ctx)
         draft.touch(ctx.clock.now())
         form = self.forms[draft.award_id]
         ctx.state.data = {"draft": draft.id}
@@ -354,6 +386,12 @@ class IntakeFlow:
 
     def _back(self, ctx: Context, draft: OpenDraft, form: Form) -> list[Reply]:
         history = list(draft.progress.get("history", []))
+        if draft.progress.get("declaring"):
+            last = _position(form, draft.answers, history[-1]) if history else None
+            if last is None or last.field.type != _DECLARATION:
+                # At the first declaration the step before is the summary, which gave no answer to withdraw.
+                draft.progress = {**draft.progress, "declaring": False}
+                return self._next(ctx, draft, form)
         if not history:
             position = _position(form, draft.answers, _asked(ctx, draft))
             reply = [TextOut(ctx.t("intake.nothing_to_go_back"))]
@@ -373,10 +411,10 @@ class IntakeFlow:
         group_id = ctx.state.data.get("group")
         if answer in {"back"} | BACK_WORDS:
             return self._back(ctx, draft, form)
-        if answer in {"yes", "是", "yes."}:
+        if answer == "yes":
             items = list(draft.answers.get(group_id) or [])
             draft.answers = {**draft.answers, group_id: [*items, {}]}
-        elif answer in {"no", "否"}:
+        elif answer == "no":
             draft.progress = {**draft.progress, "closed": [*draft.progress.get("closed", []), group_id]}
         return self._next(ctx, draft, form)
 
@@ -384,17 +422,29 @@ class IntakeFlow:
     async def _file(self, ctx: Context, draft: OpenDraft, form: Form, event: FileIn) -> list[Reply]:
         position = _position(form, draft.answers, _asked(ctx, draft))
         try:
-            stored = await asyncio.to_thread(
-                store_upload, files_dir=ctx.settings.files_dir, owner=str(ctx.user.id), file_name=event.file_name,
+            staged = await asyncio.to_thread(
+                stage_upload, files_dir=ctx.settings.files_dir, owner=str(ctx.user.id), file_name=event.file_name,
                 source=event.path, mime_type=event.mime_type, size=event.size,
             )
         except UploadRefused as refused:
             reply = TextOut(ctx.t("intake.file_refused", reason=refused.reason.get(ctx.lang)))
         else:
+            stored = staged.stored
             entry = {"name": stored.name, "size": stored.size, "file_id": stored.path, "sha256": stored.sha256}
-            files = [*(draft.answers.get("attachments") or []), entry]
-            draft.answers = {**draft.answers, "attachments": files}
-            reply = TextOut(ctx.t("intake.file_saved", name=stored.name, size=_size(stored.size)))
+            field = _file_field(form)
+            files = [*(draft.answers.get(field.id) or []), entry]
+            # The form's limits (how many, how large) hold when a file arrives: the ones kept before stay.
+            checked = form.check(field, files, lang=ctx.lang)
+            if checked.ok:
+                draft.answers = {**draft.answers, field.id: files}
+                # Into place once the draft naming it has committed; a step rolled back leaves it staged, for
+                # the purge to remove.
+                ctx.after_commit.append(partial(after_commit.place_uploads, ctx.settings.files_dir, [staged]))
+                reply = TextOut(ctx.t("intake.file_saved", name=stored.name, size=_size(stored.size)))
+            else:
+                await asyncio.to_thread(discard_upload, staged)
+                reason = checked.error.get(ctx.lang) if checked.error else ""
+                reply = TextOut(ctx.t("intake.file_not_kept", reason=reason, name=stored.name))
         if ctx.state.step == "ask" and position is not None:
             return [reply, self._question(ctx, draft, form, position)]
         return [reply, *self._next(ctx, draft, form)]
@@ -419,7 +469,9 @@ class IntakeFlow:
 
     async def _summary_reply(self, ctx: Context, draft: OpenDraft, form: Form, value: str | None) -> list[Reply]:
         answer = _pick(value, ctx) or ""
-        if answer == "confirm":
+        if answer in {"confirm", "yes"}:
+            if await self._past_deadline(ctx, draft):
+                return self._call_closed(ctx)
             problems = completeness(form, draft.answers, today=ctx.clock.now().date())
             problems = [p for p in problems if form.field(p.field_id).type != _DECLARATION]
             if problems:
@@ -427,7 +479,9 @@ class IntakeFlow:
             # Declared afresh every time (a draft reopened for more materials holds the earlier ones).
             declarations = {s.field.id for s in form.fields() if s.field.type == _DECLARATION and s.group is None}
             draft.answers = {k: v for k, v in draft.answers.items() if k not in declarations}
-            draft.progress = {**draft.progress, "declaring": True}
+            # Nor does 上一步 go back into the declarations of an earlier round.
+            history = [key for key in draft.progress.get("history", []) if key not in declarations]
+            draft.progress = {**draft.progress, "declaring": True, "history": history}
             return self._next(ctx, draft, form, prefix=[TextOut(ctx.t("intake.declarations"))])
         if answer in {"back"} | BACK_WORDS:
             return self._back(ctx, draft, form)
@@ -447,7 +501,8 @@ class IntakeFlow:
                   for p in problems[:10]]
         answers = dict(draft.answers)
         for problem in problems:  # asking them again: their stored answers are what is wrong
-            if problem.item is None:
+            # Files are never dropped unasked: the entrant removes them from the summary if need be.
+            if problem.item is None and form.field(problem.field_id).type != FILE_LIST:
                 answers.pop(problem.field_id, None)
         draft.answers = answers
         return self._next(ctx, draft, form, prefix=[TextOut("\n".join(lines))])
@@ -466,32 +521,42 @@ class IntakeFlow:
 
     async def _submit(self, ctx: Context, draft: OpenDraft, form: Form) -> list[Reply]:
         now = ctx.clock.now()
+        if await self._past_deadline(ctx, draft):  # a form begun before the deadline and finished after it
+            return self._call_closed(ctx)
         try:
-            submission = await queue.submit(ctx.session, draft_key=draft.key, user_id=ctx.user.id, form=form,
-                                            answers=draft.answers, campaign=ctx.campaign, now=now)
+            queued = await queue.submit(ctx.session, draft_key=draft.key, user_id=ctx.user.id, form=form,
+                                        answers=draft.answers, campaign=ctx.campaign, now=now)
         except queue.IncompleteEntry as incomplete:
             draft.progress = {**draft.progress, "declaring": False}
             return self._problems(ctx, draft, form, list(incomplete.problems))
-        files_dir = ctx.settings.files_dir
-        path = await render_worker.render(
-            form=form, answers=draft.answers, campaign=ctx.campaign, reference=submission.reference,
-            # The committee's copy is the Chinese form, whatever language the chat is in.
-            submitted_at=now, out_dir=files_dir / "forms" / submission.reference, lang="zh",
-        )
-        await queue.set_form_file(ctx.session, submission, str(path.relative_to(files_dir)))
+        submission = queued.record
+        if queued.outcome == queue.FOUND:  # queued already and not waiting for materials: nothing to hand over
+            draft.status = SUBMITTED
+            return self._closed(ctx, submission)
         draft.status = SUBMITTED
         # Resubmitted after 需补充材料, the record is back in first review rather than new.
-        key = "intake.notify.staff_new" if submission.status == queue.INITIAL_STATUS else "intake.notify.staff_more"
+        key = "intake.notify.staff_new" if queued.outcome == queue.CREATED else "intake.notify.staff_more"
         await notify.notify_staff(ctx.session, settings=ctx.settings, text=ctx.texts.t(
             key, "zh", reference=submission.reference, award=ctx.campaign.award(form.award_id).name.zh,
             entrant=submission.entrant_name))
-        ctx.after_commit.append(self._mailer(ctx, reference=submission.reference))
         ctx.finish()
-        title = f"{ctx.campaign.name.zh}申报表"
-        return [
+        replies: list[Reply] = [
             TextOut(ctx.t("intake.submitted", reference=submission.reference, subject=submission.subject)),
-            DocumentOut(path=path, file_name=path.name, caption=ctx.t("intake.document_caption", title=title)),
         ]
+        caption = ctx.t("intake.document_caption", title=f"{ctx.campaign.name.zh}申报表")
+        later = TextOut(ctx.t("intake.document_later", mailbox=ctx.campaign.committee.mailbox))
+        sessions, campaign, files_dir, reference = ctx.sessions, ctx.campaign, ctx.settings.files_dir, submission.reference
+
+        async def render() -> None:
+            # After the commit: no transaction (nor SQLite's write lock) is held while the worker writes it, and a
+            # failure loses no submission. The entrant's copy joins the replies once it exists.
+            path = await after_commit.render_record_form(sessions, reference=reference, form=form, campaign=campaign,
+                                                         files_dir=files_dir, submitted_at=now)
+            replies.append(DocumentOut(path=path, file_name=path.name, caption=caption) if path else later)
+
+        ctx.after_commit.append(render)  # before the mail, which attaches it
+        ctx.after_commit.append(self._mailer(ctx, reference=submission.reference))
+        return replies
 
 
 class DraftsFlow:
@@ -709,6 +774,11 @@ def _summary_rows(form: Form, answers: Mapping[str, Any]) -> Iterator[tuple[Posi
                 yield Position(entry, section), answers[entry.id]
 
 
+def _file_field(form: Form) -> Field:
+    """The form's field that lists the files uploaded in the chat."""
+    return next(s.field for s in form.fields() if s.field.type == FILE_LIST and s.group is None)
+
+
 def _small_number(text: str) -> bool:
     """Digits int() reads and a database id can hold: "²" and "①" count as digits for isdigit(), not for int()."""
     return text.isascii() and text.isdecimal() and len(text) <= 18
@@ -727,15 +797,16 @@ def _value(event: Event) -> str | None:
 
 
 def _pick(value: str | None, ctx: Context) -> str | None:
-    """A button's value without our prefix, or typed text lower-cased (so 'Yes' and '是' both work)."""
+    """A button's value without our prefix; typed text as "yes" or "no" when it is one of the yes or no words
+    (intake.yes_no, the same the declarations take), else lower-cased."""
     if value is None:
         return None
     if value.startswith(PREFIX):
         return value.removeprefix(PREFIX)
-    text = value.strip().lower()
-    words = {ctx.t("intake.answer_yes").lower(): "yes", ctx.t("intake.answer_no").lower(): "no", "是": "yes", "否": "no",
-             "yes": "yes", "no": "no"}
-    return words.get(text, text)
+    verdict = yes_or_no(value)
+    if verdict is not None:
+        return "yes" if verdict else "no"
+    return value.strip().lower()
 
 
 __all__ = ["DeleteFlow", "DraftsFlow", "IntakeFlow", "PrivacyFlow", "StatusFlow"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import inspect
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -40,6 +39,7 @@ import config
 from config import Award, Campaign, Localized
 from config.yaml_location import Loc, key_path, line_of, read_yaml
 from intake.validation import VALIDATORS, Checked, Period, detect_script, is_chinese_text
+from intake.yes_no import normalized, yes_or_no
 
 __all__ = [
     "CHECKS",
@@ -74,23 +74,13 @@ _RESERVED_ARGS = frozenset({"raw", "lang", "options", "today"})
 
 # ------------------------------------------------------------------------------------- extra field types
 
-_YES = frozenset({"是", "是的", "同意", "确认", "确定", "好", "好的", "可以", "yes", "y", "agree", "iagree", "agreed", "ok", "confirm", "true"})  # fmt: skip
-_NO = frozenset({"否", "不", "不是", "不同意", "不确认", "no", "n", "disagree", "idonotagree", "false"})
-
-
-def _consent_key(raw: str) -> str:
-    return re.sub(r"[\s.。!！,，~]", "", unicodedata.normalize("NFKC", raw)).casefold()
-
-
 def check_consent(raw: str | bool, *, lang: str = "zh") -> Checked[bool]:
     """A declaration answered yes or no: 是/同意/yes/agree is True, 否/不同意/no is False."""
     if isinstance(raw, bool):
         return Checked(ok=True, value=raw, lang=lang)
-    key = _consent_key(raw) if isinstance(raw, str) else ""
-    if key in _YES:
-        return Checked(ok=True, value=True, lang=lang)
-    if key in _NO:
-        return Checked(ok=True, value=False, lang=lang)
+    verdict = yes_or_no(raw) if isinstance(raw, str) else None
+    if verdict is not None:
+        return Checked(ok=True, value=verdict, lang=lang)
     return Checked(
         ok=False,
         error=Localized(
@@ -114,12 +104,11 @@ def check_file_list(
     """Files uploaded in the chat, each {name, size[, file_id, mime_type]}, at most `max_files` of `max_bytes`."""
     example = ("产品演示.mp4（18MB）", "demo.mp4 (18 MB)")
 
-    def no(zh: str, en: str) -> Checked[list[dict[str, Any]]]:
-        return Checked(
-            ok=False,
-            error=Localized(zh=f"{zh}。例如：{example[0]}", en=f"{en}. Example: {example[1]}"),
-            lang=lang,
-        )
+    def no(zh: str, en: str, *, with_example: bool = True) -> Checked[list[dict[str, Any]]]:
+        # The example shows what an upload looks like; a limit reached needs none.
+        if with_example:
+            zh, en = f"{zh}。例如：{example[0]}", f"{en}. Example: {example[1]}"
+        return Checked(ok=False, error=Localized(zh=zh, en=en), lang=lang)
 
     if isinstance(raw, str) or not isinstance(raw, Sequence):
         return no("请直接在对话中上传文件", "Please upload the files in the chat")
@@ -133,10 +122,12 @@ def check_file_list(
             return no(
                 f"“{name}”超过 {max_bytes // _MB}MB，请把分享链接填在“其他申报材料说明”里",
                 f'"{name}" is over {max_bytes // _MB} MB; put a share link in the notes on other materials',
+                with_example=False,
             )
         files.append({key: item[key] for key in _FILE_KEYS if isinstance(item.get(key), str | int)})
     if len(files) > max_files:
-        return no(f"最多上传 {max_files} 个附件", f"At most {max_files} attachments can be uploaded")
+        return no(f"最多上传 {max_files} 个附件", f"At most {max_files} attachments can be uploaded",
+                  with_example=False)
     return Checked(ok=True, value=files, lang=lang)
 
 
@@ -255,7 +246,7 @@ class LanguageRule(_Data):
     def accepts(self, text: str) -> bool:
         """Whether `text` is in the rule's language; links and a bare 无/none count as any language."""
         bare = _LINK.sub(" ", text)
-        if _consent_key(bare) in _NOTHING or detect_script(bare) == "none":
+        if normalized(bare) in _NOTHING or detect_script(bare) == "none":
             return True
         if self.language == "zh":
             return is_chinese_text(bare)
@@ -345,6 +336,25 @@ class Form(_Data):
         if field.when is None:
             return True
         return self.visible(field.when.field, answers) and field.when.holds(answers.get(field.when.field))
+
+    def visible_answers(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """Only the answers to fields asked given these answers: one hidden by its condition since it was given
+        (a recommender's phone, after switching to self-nomination) or no longer in the form is left out."""
+        shown: dict[str, Any] = {}
+        for section in self.sections:
+            for entry in section.fields:
+                if entry.id not in answers:
+                    continue
+                value = answers[entry.id]
+                if isinstance(entry, FieldGroup):
+                    ids = {f.id for f in entry.fields}
+                    if isinstance(value, list):  # anything else is left for completeness() to report
+                        value = [{k: v for k, v in item.items() if k in ids} if isinstance(item, Mapping) else item
+                                 for item in value]
+                    shown[entry.id] = value
+                elif self.visible(entry, answers):
+                    shown[entry.id] = value
+        return shown
 
     def language_rule(self, answers: Mapping[str, Any]) -> LanguageRule | None:
         """The language rule in force for these answers; None until the deciding choices are made."""

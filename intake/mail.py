@@ -14,7 +14,7 @@ from config import Campaign, Settings
 from intake.files import StoredFile
 from intake.queue import Submission
 
-__all__ = ["DOCX_TYPE", "build_message", "send_submission", "send_submission_async"]
+__all__ = ["DOCX_TYPE", "build_message", "send_submission", "send_submission_async", "send_text"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,36 @@ def build_message(
     return message
 
 
+def send_text(*, settings: Settings, to: str, subject: str, body: str) -> bool:
+    """Mail a plain-text message (a digest, a notice); False (never an exception) when SMTP is unset or fails."""
+    if not settings.smtp_host:
+        return False
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=settings.smtp_from.split("@")[-1])
+    message.set_content(body)
+    try:
+        _send(settings, message)
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("mailing %r to %s via %s:%s failed: %s", subject, to, settings.smtp_host, settings.smtp_port, exc)
+        return False
+    log.info("mailed %r to %s", subject, to)
+    return True
+
+
+def _send(settings: Settings, message: EmailMessage) -> None:
+    with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            smtp.login(settings.smtp_user, password)
+        smtp.send_message(message)
+
+
 def send_submission(
     *, settings: Settings, campaign: Campaign, submission: Submission, form_path: Path | None, attachments_dir: Path
 ) -> bool:
@@ -70,13 +100,7 @@ def send_submission(
             form_path=form_path,
             attachments_dir=attachments_dir,
         )
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if settings.smtp_user:
-                password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
-                smtp.login(settings.smtp_user, password)
-            smtp.send_message(message)
+        _send(settings, message)
     except (smtplib.SMTPException, OSError) as exc:
         # The record is queued either way; staff see it unmailed (mailed_at empty) and can resend.
         log.warning(

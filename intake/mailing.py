@@ -15,15 +15,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, ForeignKey, Insert, Integer, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import ForeignKey, Integer, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config import Campaign, Settings
 from config.clock import Clock
 from db.base import Base, UTCDateTime, utcnow
+from db.upsert import upsert
 from intake import mail, queue
 
 __all__ = ["FIRST_RETRY", "MAX_ATTEMPTS", "MailAttempt", "mail_entry", "retry_unmailed"]
@@ -138,17 +137,7 @@ async def _claim(session: AsyncSession, submission_id: int, *, now: datetime, le
     values = {"submission_id": submission_id, "attempts": 1, "next_try_at": now + lease}
     taken = {"attempts": MailAttempt.attempts + 1, "next_try_at": now + lease}
     return await session.scalar(
-        _upsert(session, values, set_=taken, where=MailAttempt.next_try_at <= now).returning(MailAttempt.attempts)
+        upsert(session, MailAttempt, values, key=["submission_id"], set_=taken,
+               where=MailAttempt.next_try_at <= now).returning(MailAttempt.attempts)
     )
 
-
-def _upsert(session: AsyncSession, values: dict[str, object], *, set_: dict[str, object],
-            where: ColumnElement[bool]) -> Insert:
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        return sqlite_insert(MailAttempt).values(values).on_conflict_do_update(
-            index_elements=["submission_id"], set_=set_, where=where)
-    if dialect == "postgresql":
-        return pg_insert(MailAttempt).values(values).on_conflict_do_update(
-            index_elements=["submission_id"], set_=set_, where=where)
-    raise NotImplementedError(f"claiming a mailing needs an upsert; {dialect} has none here")

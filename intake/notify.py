@@ -6,6 +6,7 @@ takes the pending rows of its channel, sends them and marks them sent.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -13,10 +14,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Index, String, Text, column, or_, select, table, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime, storable, utcnow
+from intake.mail import send_text
 from intake.queue import NEEDS_MORE, Submission, status_label
 from knowledge.answer import TextSource
 
@@ -24,11 +26,15 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 __all__ = [
+    "MAIL_CHANNEL",
+    "MAIL_LEASE",
     "STAFF_CHANNEL",
     "Notification",
     "Recipient",
     "claim_pending",
+    "deliver_mail",
     "mark_sent",
+    "notify",
     "notify_staff",
     "notify_status",
     "notify_user",
@@ -39,6 +45,11 @@ log = logging.getLogger(__name__)
 
 # Staff are reached where the settings name them: Telegram ids.
 STAFF_CHANNEL = "telegram"
+# Mail through the outbox (e.g. the maintainers' digest to the committee mailbox): the address is the row's
+# external_id, the first line of its text the subject. Any process holding SMTP settings delivers it.
+MAIL_CHANNEL = "mail"
+# A claimed mail not marked sent after this (SMTP down, the process gone) is tried again.
+MAIL_LEASE = timedelta(minutes=10)
 # The users table seen from below the bot package (as the queue's foreign key does): no import of its model.
 _users = table("users", column("id"), column("channel"), column("external_id"), column("lang"))
 
@@ -98,6 +109,12 @@ async def notify_staff(session: AsyncSession, *, settings: Settings, text: str) 
     return await _add(session, [(STAFF_CHANNEL, i) for i in unique], text)
 
 
+async def notify(session: AsyncSession, *, channel: str, external_id: str, text: str) -> Notification:
+    """Queue a message to one address of a channel (a chat id, or a mailbox on MAIL_CHANNEL), in the caller's
+    transaction."""
+    return (await _add(session, [(channel, external_id)], text))[0]
+
+
 async def notify_status(
     session: AsyncSession, *, submission: Submission, note: str, texts: TextSource
 ) -> Notification:
@@ -149,6 +166,30 @@ async def mark_sent(session: AsyncSession, ids: Iterable[int], *, now: datetime)
     wanted = list(ids)
     if wanted:
         await session.execute(update(Notification).where(Notification.id.in_(wanted)).values(sent_at=now))
+
+
+async def deliver_mail(sessions: async_sessionmaker[AsyncSession], *, settings: Settings,
+                       now: datetime | None = None) -> int:
+    """Send the queued mails (MAIL_CHANNEL) through the configured SMTP server; returns how many went out.
+
+    Claimed first, like the chat outbox, so of several workers one sends each; one that fails stays claimed and is
+    tried again after MAIL_LEASE.
+    """
+    if not settings.smtp_host:
+        return 0
+    now = now or utcnow()
+    async with sessions() as session, session.begin():
+        claimed = await claim_pending(session, channel=MAIL_CHANNEL, now=now, lease=MAIL_LEASE)
+    sent = 0
+    for note in claimed:
+        subject, _, body = note.text.partition("\n")
+        if not await asyncio.to_thread(send_text, settings=settings, to=note.external_id, subject=subject,
+                                       body=body.lstrip("\n")):
+            continue
+        async with sessions() as session, session.begin():
+            await mark_sent(session, [note.id], now=utcnow())
+        sent += 1
+    return sent
 
 
 async def _add(session: AsyncSession, targets: Sequence[tuple[str, str]], text: str) -> list[Notification]:

@@ -11,34 +11,38 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import JSON, ForeignKey, Insert, Integer, String, Text, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config import Campaign, Localized
 from db.base import Base, UTCDateTime, storable, utcnow
+from db.upsert import upsert
 from intake.complete import Problem, completeness
-from intake.drafts import OPEN, Draft
+from intake.drafts import OPEN, SUBMITTED, Draft
 from intake.files import StoredFile, mime_type_of
 from intake.forms import Form
 from intake.sealing import SealedAnswers
 
 __all__ = [
+    "CREATED",
     "ENTRANT_FIELD",
+    "FOUND",
     "INITIAL_STATUS",
     "NEEDS_MORE",
+    "RESUBMITTED",
     "STATUSES",
     "TRANSITIONS",
     "IncompleteEntry",
+    "Queued",
     "Status",
     "StatusChange",
     "StatusError",
     "Submission",
     "SubmissionNotFound",
+    "awaits_more",
     "change_status",
     "get_submission",
     "history_of",
@@ -47,6 +51,7 @@ __all__ = [
     "next_statuses",
     "set_form_file",
     "status_label",
+    "submission_of_draft",
     "submissions_of",
     "submit",
 ]
@@ -151,6 +156,18 @@ class StatusChange(Base):
         return f"StatusChange({self.from_status!r} -> {self.to_status!r} by {self.actor!r})"
 
 
+CREATED, RESUBMITTED, FOUND = "created", "resubmitted", "found"
+Outcome = Literal["created", "resubmitted", "found"]
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What submit() did: queued a new record, took more materials into one (resubmitted), or only found one."""
+
+    record: Submission
+    outcome: Outcome
+
+
 class IncompleteEntry(ValueError):
     """The entry is not complete; `problems` says what is missing or wrong, in form order."""
 
@@ -203,24 +220,28 @@ async def submit(
     campaign: Campaign,
     now: datetime,
     attachments: Sequence[StoredFile] | None = None,
-) -> Submission:
+) -> Queued:
     """Queue a complete entry (IncompleteEntry if it is not); the same draft_key always yields the same record.
 
-    A record waiting for more materials (needs_more) takes the new answers and goes back into first review.
+    A record waiting for more materials (needs_more) takes the new answers and goes back into first review
+    (RESUBMITTED); any other record of the draft is returned as it is (FOUND): nothing was handed over, so the
+    caller renders and tells nothing.
     """
     existing = await _by_draft_key(session, draft_key)
     if existing is not None and existing.status != NEEDS_MORE:
-        return existing
+        return Queued(existing, FOUND)
     problems = completeness(form, answers, today=now.date())
     if problems:
         raise IncompleteEntry(problems)
-    # A JSON round trip both detaches the snapshot from the caller's dict and proves it can be stored.
-    snapshot: dict[str, Any] = json.loads(json.dumps(dict(answers), ensure_ascii=False))
+    # Only what the form shows for these answers reaches the committee (and its exports and 申报表). A JSON round
+    # trip both detaches the snapshot from the caller's dict and proves it can be stored.
+    snapshot: dict[str, Any] = json.loads(json.dumps(form.visible_answers(answers), ensure_ascii=False))
     entrant = str(snapshot[ENTRANT_FIELD]).strip()
     files = list(attachments) if attachments is not None else _attachments_in(form, snapshot)
     if existing is not None:
-        return await _resubmit(session, existing, snapshot=snapshot, entrant=entrant, files=files,
-                               subject=campaign.subject(form.award_id, entrant), user_id=user_id, now=now)
+        return Queued(await _resubmit(session, existing, snapshot=snapshot, entrant=entrant, files=files,
+                                      subject=campaign.subject(form.award_id, entrant), user_id=user_id, now=now),
+                      RESUBMITTED)
     values = {
         "draft_key": draft_key,
         "user_id": user_id,
@@ -236,13 +257,13 @@ async def submit(
     }
     # Another session may queue the same draft between the look-up above and this insert: the database keeps
     # one row and this insert does nothing (no savepoint needed, which pysqlite's transactions get wrong).
-    inserted = await session.scalar(_insert_once(session, values).returning(Submission.id))
+    inserted = await session.scalar(upsert(session, Submission, values, key=["draft_key"]).returning(Submission.id))
     record = await _by_draft_key(session, draft_key)
     if record is None:
         raise RuntimeError(f"submission of draft {draft_key!r} vanished after insert")
     if inserted is None:
         log.info("draft %s was submitted concurrently; returning %s", draft_key, record.reference)
-        return record
+        return Queued(record, FOUND)
     record.reference = make_reference(campaign.edition, record.id)
     session.add(
         StatusChange(
@@ -256,7 +277,7 @@ async def submit(
     )
     await session.flush()
     log.info("queued %s (%s) for user %s", record.reference, record.award_id, user_id)
-    return record
+    return Queued(record, CREATED)
 
 
 async def _resubmit(
@@ -288,7 +309,8 @@ async def change_status(
 ) -> Submission:
     """Move a record to another status and record it; StatusError for a move the process does not allow.
 
-    Moving to needs_more reopens the entrant's draft, so that they can add what is missing and submit again.
+    Moving to needs_more reopens the entrant's draft, so that they can add what is missing and submit again;
+    moving on from needs_more (the committee decided without the materials) closes it again.
     """
     record = await get_submission(session, reference)
     if record is None:
@@ -311,10 +333,13 @@ async def change_status(
             created_at=now,
         )
     )
+    from_status = record.status
     record.status = to_status
     record.updated_at = now
     if to_status == NEEDS_MORE:
         await _reopen_draft(session, record, now=now)
+    elif from_status == NEEDS_MORE:
+        await _close_draft(session, record)
     await session.flush()
     log.info("%s: %s by %s", record.reference, to_status, actor)
     return record
@@ -334,6 +359,30 @@ async def _reopen_draft(session: AsyncSession, record: Submission, *, now: datet
         draft.set_progress({"history": [], "closed": groups})
     # Back at the summary: the entrant edits what is missing, then confirms and declares again.
     draft.set_progress({**draft.progress, "declaring": False})
+
+
+async def _close_draft(session: AsyncSession, record: Submission) -> None:
+    draft = await session.scalar(select(Draft).where(Draft.key == record.draft_key))
+    if draft is None or draft.status != OPEN:
+        return
+    # Submitted again, the draft would re-render the committee's 申报表 from answers its record never took.
+    # Its version moves too, so an entrant's step on it that is under way conflicts and finds it closed.
+    draft.status = SUBMITTED
+    if draft.answers:  # the entrant's copy is what the committee holds again (empty: they erased it, /delete)
+        draft.set_answers(record.answers)
+    draft.set_progress({**draft.progress, "declaring": False})
+    log.info("%s left needs_more; draft %s closed", record.reference, draft.id)
+
+
+async def awaits_more(session: AsyncSession, draft_key: str) -> bool:
+    """Whether the draft's record is waiting for more materials (its draft is open again for them)."""
+    record = await _by_draft_key(session, draft_key)
+    return record is not None and record.status == NEEDS_MORE
+
+
+async def submission_of_draft(session: AsyncSession, draft_key: str) -> Submission | None:
+    """The record a draft was submitted as, if any."""
+    return await _by_draft_key(session, draft_key)
 
 
 async def get_submission(session: AsyncSession, reference: str) -> Submission | None:
@@ -367,17 +416,6 @@ async def history_of(session: AsyncSession, submission: Submission) -> list[Stat
         .order_by(StatusChange.created_at, StatusChange.id)
     )
     return list((await session.scalars(query)).all())
-
-
-def _insert_once(session: AsyncSession, values: dict[str, Any]) -> Insert:
-    """INSERT that skips a row whose draft_key exists, on the dialects that can say so."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        return sqlite_insert(Submission).values(values).on_conflict_do_nothing(index_elements=["draft_key"])
-    if dialect == "postgresql":
-        return pg_insert(Submission).values(values).on_conflict_do_nothing(index_elements=["draft_key"])
-    # Elsewhere a lost race is an IntegrityError; the engine retries the event and the look-up finds the record.
-    return insert(Submission).values(values)
 
 
 async def _by_draft_key(session: AsyncSession, draft_key: str) -> Submission | None:

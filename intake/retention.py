@@ -1,34 +1,41 @@
 """Retention: drafts nobody has worked on for KCXF_DRAFT_RETENTION_DAYS are deleted with their uploaded files.
 
 Only drafts that never reached the committee (open or withdrawn) are purged; a submitted entry is the committee's
-record and stays. Run by `kcxf purge` and once a day by the running bot.
+record and stays. Uploaded files no draft or record names (left by a step that failed after staging its upload)
+go too, once they are older than ORPHAN_GRACE; a staged upload a committed row names is moved into place
+instead (the process stopped between the commit and the move). Run by `kcxf purge` and once a day by the bot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import JSON, delete, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.clock import Clock
 from intake.drafts import OPEN, WITHDRAWN, Draft
-from intake.files import remove_uploads, upload_paths
+from intake.files import STAGED_PREFIX, remove_uploads, upload_paths
 from intake.queue import Submission
 from intake.sealing import forget_opened
 
-__all__ = ["PURGE_INTERVAL_S", "PurgeReport", "purge_abandoned", "purge_periodically"]
+__all__ = ["ORPHAN_GRACE", "PURGE_INTERVAL_S", "PurgeReport", "purge_abandoned", "purge_periodically"]
 
 log = logging.getLogger(__name__)
 
 PURGE_INTERVAL_S = 24 * 60 * 60
 _PURGEABLE = (OPEN, WITHDRAWN)
 _BATCH = 500
+# Far longer than any step takes between staging an upload and committing the draft that names it. File ages
+# are on the file system's clock, not the campaign's (a rehearsal's clock may stand in another year).
+ORPHAN_GRACE = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,8 @@ class PurgeReport:
     users: int
     files: int
     dry_run: bool
+    # Uploaded files no row named, older than ORPHAN_GRACE.
+    orphans: int = 0
 
 
 async def purge_abandoned(
@@ -63,12 +72,66 @@ async def purge_abandoned(
         files = await asyncio.to_thread(remove_uploads, files_dir, doomed)
     if not dry_run and stale:
         forget_opened()  # nor plain values this process remembers from opening them (intake.sealing)
+    orphans = await _sweep_orphans(sessions, files_dir=files_dir, dry_run=dry_run)
     report = PurgeReport(cutoff=cutoff, drafts=len(stale), users=len({d.user_id for d in stale}), files=files,
-                         dry_run=dry_run)
+                         dry_run=dry_run, orphans=orphans)
     if report.drafts and not dry_run:
         log.info("purged %d drafts of %d users untouched since %s; %d uploaded files removed",
                  report.drafts, report.users, cutoff.isoformat(), report.files)
+    if report.orphans and not dry_run:
+        log.info("removed %d uploaded files no draft or record names", report.orphans)
     return report
+
+
+async def _sweep_orphans(sessions: async_sessionmaker[AsyncSession], *, files_dir: Path, dry_run: bool) -> int:
+    """Place staged uploads a row names; remove (count, in a dry run) other files no row names, past the grace."""
+    uploads = Path(files_dir) / "uploads"
+    if not await asyncio.to_thread(uploads.is_dir):
+        return 0
+    # Listed before the rows are read: a file staged and committed after the read is younger than the grace.
+    on_disk = await asyncio.to_thread(_upload_files, Path(files_dir))
+    named = await _named_uploads(sessions)
+    return await asyncio.to_thread(_sweep, Path(files_dir), on_disk, named, time.time() - ORPHAN_GRACE.total_seconds(),
+                                   dry_run)
+
+
+def _upload_files(files_dir: Path) -> list[str]:
+    uploads = files_dir / "uploads"
+    return [path.relative_to(files_dir).as_posix()
+            for folder in uploads.iterdir() if folder.is_dir()
+            for path in folder.iterdir() if path.is_file()]
+
+
+async def _named_uploads(sessions: async_sessionmaker[AsyncSession]) -> set[str]:
+    """Every upload path a draft or a record names, read as stored (a path is never sealed)."""
+    named: set[str] = set()
+    async with sessions() as session:
+        for (answers,) in await session.execute(select(type_coerce(Draft.answers, JSON))):
+            named.update(upload_paths(answers))
+        rows = await session.execute(select(type_coerce(Submission.answers, JSON), Submission.attachments))
+        for answers, attachments in rows:
+            named.update(upload_paths([answers, attachments]))
+    return named
+
+
+def _sweep(files_dir: Path, on_disk: list[str], named: set[str], older_than: float, dry_run: bool) -> int:
+    orphans: list[str] = []
+    for relative in on_disk:
+        path = files_dir / relative
+        if relative in named:
+            continue
+        placed = path.with_name(path.name.removeprefix(STAGED_PREFIX))
+        if path.name.startswith(STAGED_PREFIX) and placed.relative_to(files_dir).as_posix() in named:
+            if not dry_run and not placed.exists():
+                os.replace(path, placed)
+                log.info("placed %s, staged by a step that committed", placed.relative_to(files_dir))
+            continue
+        try:
+            if path.stat().st_mtime < older_than:
+                orphans.append(relative)
+        except FileNotFoundError:  # placed or removed meanwhile
+            continue
+    return len(orphans) if dry_run else remove_uploads(files_dir, orphans)
 
 
 async def _paths_still_needed(session: AsyncSession, *, owners: set[int], leaving: set[int]) -> set[str]:

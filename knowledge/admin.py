@@ -30,13 +30,6 @@ from knowledge.retrieve import FaqHit, ScoredPassage
 from knowledge.revision import DbRevisions
 from knowledge.service import BUILTIN_DOCS
 from knowledge.tokens import detect_lang, normalize
-from knowledge.unanswered import (
-    LoggedQuestion,
-    UnansweredQuestion,
-    count_open,
-    list_logged,
-    resolve_unanswered,
-)
 
 __all__ = [
     "DocumentInfo",
@@ -199,7 +192,11 @@ class KnowledgeAdmin:
     def index(self):  # type: ignore[no-untyped-def]
         return self.kb.retriever.index
 
-    async def _latest(self) -> None:
+    async def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions on the database the knowledge revision (and the unanswered log) live in."""
+        return await self._sessions()
+
+    async def latest(self) -> None:
         """Follow the revision (once) and catch up with changes made elsewhere before reading."""
         await self.kb.follow(self.revisions, every_s=self.check_every_s)
         await self.kb.sync()
@@ -210,7 +207,7 @@ class KnowledgeAdmin:
         `check` runs first, under the same lock: two editors in this process cannot both pass a check (a free
         id, an unchanged version) and then both write.
         """
-        await self._latest()
+        await self.latest()
         async with self.kb.lock:
             if check is not None:
                 check()
@@ -224,7 +221,7 @@ class KnowledgeAdmin:
     # -- FAQ ---------------------------------------------------------------------------------------------
     async def list_faq(self, query: str = "") -> list[FaqEntry]:
         """Every FAQ entry, or those whose id, question variants or answers contain `query` (any case)."""
-        await self._latest()
+        await self.latest()
         entries = self.index.faq_entries()
         needle = normalize(query.strip())
         if not needle:
@@ -234,26 +231,21 @@ class KnowledgeAdmin:
 
     async def get_faq(self, faq_id: str) -> FaqEntry:
         """One entry by id; KnowledgeEditError when there is none."""
-        await self._latest()
+        await self.latest()
         for entry in self.index.faq_entries():
             if entry.id == faq_id:
                 return entry
         raise KnowledgeEditError.one("id", "faq_not_found", id=faq_id)
 
-    async def add_faq(self, draft: FaqDraft, *, by: str, resolves: int | None = None) -> FaqEntry:
-        """Create an entry (its id given or derived from the question); optionally resolve a logged question."""
-        if resolves is not None:
-            await self._logged(resolves)
+    async def add_faq(self, draft: FaqDraft, *, by: str) -> FaqEntry:
+        """Create an entry (its id given or derived from the question)."""
         checked: list[FaqEntry] = []
 
         def check() -> None:
             checked.append(self.validate(draft, existing=self.index.faq_entries(), editing=None))
 
         await self._change(f"faq.add by {by}", lambda: self.index.put_faq(checked), check=check)
-        entry = checked[0]
-        if resolves is not None:
-            await self.resolve(resolves, faq_id=entry.id, by=by)
-        return entry
+        return checked[0]
 
     async def edit_faq(self, faq_id: str, draft: FaqDraft, *, by: str, expected: str | None = None) -> FaqEntry:
         """Replace an entry's section, variants and answers (its id stays); `expected` is the digest it had
@@ -358,7 +350,7 @@ class KnowledgeAdmin:
     # -- documents ---------------------------------------------------------------------------------------
     async def list_documents(self) -> list[DocumentInfo]:
         """Indexed documents, one row per document with its passages per language."""
-        await self._latest()
+        await self.latest()
         return _group_documents(self.index.documents(), builtin=builtin_doc_ids())
 
     async def ingest_upload(self, *, filename: str, data: bytes, by: str) -> IngestResult:
@@ -430,52 +422,13 @@ class KnowledgeAdmin:
     # -- questions ---------------------------------------------------------------------------------------
     async def explain(self, question: str, lang: Lang | None = None, *, k: int = 5) -> Explanation:
         """The answer the bot gives now, beside the passages and FAQ entries it weighed, with their scores."""
-        await self._latest()
+        await self.latest()
         lang = lang or detect_lang(question)
         answer = await self.kb.answer(question, lang)
         retriever = self.kb.retriever
         passages = [_explained(p) for p in retriever.scored_passages(question.strip(), lang=lang, k=k)]
         candidates = [_candidate(h) for h in retriever.faq_candidates(question.strip(), lang=lang)[:k]]
         return Explanation(answer=answer, route=route_of(answer), passages=passages, faq=candidates)
-
-    async def unanswered(self, *, limit: int = 100, include_resolved: bool = False) -> list[LoggedQuestion]:
-        """Logged questions the bot declined, newest first; resolved ones only when asked for."""
-        maker = await self._sessions()
-        async with maker() as session:
-            return await list_logged(session, limit=limit, include_resolved=include_resolved)
-
-    async def open_questions(self) -> int:
-        """How many logged questions still wait for an answer."""
-        maker = await self._sessions()
-        async with maker() as session:
-            return await count_open(session)
-
-    async def logged(self, unanswered_id: int) -> LoggedQuestion:
-        """One logged question (to prefill a new FAQ entry from it)."""
-        return await self._logged(unanswered_id)
-
-    async def _logged(self, unanswered_id: int) -> LoggedQuestion:
-        maker = await self._sessions()
-        async with maker() as session:
-            row = await session.get(UnansweredQuestion, unanswered_id)
-            if row is None:
-                raise KnowledgeEditError.one("unanswered", "unanswered_not_found", id=unanswered_id)
-            return LoggedQuestion(id=row.id, question=row.question, lang=row.lang, channel=row.channel,
-                                  created_at=row.created_at, faq_id=None, resolved_at=None)
-
-    async def resolve(self, unanswered_id: int, *, faq_id: str | None, by: str) -> list[int]:
-        """Mark a logged question (and its identical twins) answered by `faq_id`, or dismissed when None."""
-        maker = await self._sessions()
-        async with maker() as session, session.begin():
-            ids = await resolve_unanswered(session, unanswered_id=unanswered_id, faq_id=faq_id, by=by)
-        if not ids:
-            raise KnowledgeEditError.one("unanswered", "unanswered_not_found", id=unanswered_id)
-        return ids
-
-    def draft_from_question(self, question: LoggedQuestion) -> FaqDraft:
-        """A new FAQ draft whose first variant is the logged question, in its language."""
-        lang = question.lang if question.lang in LANGS else detect_lang(question.question)
-        return FaqDraft(section="", questions={lang: [question.question]}, answer={})
 
 
 def route_of(answer: Answer) -> str:

@@ -75,7 +75,7 @@ FAQ_CONFIDENCE = 0.38
 # A maintainer's answer matched this closely is used as written, before the eligibility matcher and even when
 # it lacks the kind of fact asked for ("有没有热线？" → "只接受邮件咨询").
 FAQ_TRUSTED = 0.8
-MIN_COVERAGE = 0.45
+MIN_COVERAGE = 0.5
 FAQ_RULE_OVER_ELIGIBILITY = 0.42
 # Guideline sections about who may enter what (二·征集范围, 三·榜单设置): the eligibility matcher's ground.
 ELIGIBILITY_SECTIONS = frozenset({"二", "三"})

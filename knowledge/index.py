@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 
 from knowledge.chunk import Chunk, chunk_document
 from knowledge.faq import FaqEntry
@@ -70,27 +73,68 @@ class IndexedDoc:
 
 
 class KnowledgeIndex:
-    """Passages and FAQ variants in two Chroma collections sharing one embedding function."""
+    """Passages and FAQ variants in two Chroma collections, each with its embedding function (by default one)."""
 
     def __init__(
         self,
         client: ClientAPI,
         embedding: EmbeddingFunction[Documents],
         *,
+        faq_embedding: EmbeddingFunction[Documents] | None = None,
         reconnect: Callable[[], ClientAPI] | None = None,
     ) -> None:
         self.client = client
         self.embedding = embedding
+        self.faq_embedding = faq_embedding or embedding
         self._reconnect = reconnect
         self._open_collections()
 
     def _open_collections(self) -> None:
-        self.passages: Collection = self.client.get_or_create_collection(
-            PASSAGES, embedding_function=self.embedding, configuration={"hnsw": {"space": "cosine"}}
+        self.passages: Collection = self._open(PASSAGES, self.embedding)
+        self.faq: Collection = self._open(FAQ, self.faq_embedding)
+
+    def _open(self, name: str, embedding: EmbeddingFunction[Documents]) -> Collection:
+        """The named collection, re-embedded first when its vectors came from another embedding function.
+
+        Vectors of two functions are not comparable (a question embedded by the model would be searched among
+        hashed n-gram vectors, or fail on the dimension), so the function's signature is kept in the collection's
+        metadata and a mismatch re-embeds every record from its stored text, keeping ids and metadata.
+        """
+        signature = embedding_signature(embedding)
+        try:
+            existing = self.client.get_collection(name)  # without a function: no conflict check against ours
+        except NotFoundError:
+            existing = None
+        if existing is not None and _stored_signature(existing) != signature:
+            if _stored_signature(existing) is None and _persisted_function(existing) == _function_of(signature):
+                # Written before signatures were kept, by this same function: record it, nothing to re-embed.
+                existing.modify(metadata=signature)
+            else:
+                self._reembed(existing, embedding, signature)
+        return self.client.get_or_create_collection(
+            name, embedding_function=embedding, metadata=signature, configuration=_configuration()
         )
-        self.faq: Collection = self.client.get_or_create_collection(
-            FAQ, embedding_function=self.embedding, configuration={"hnsw": {"space": "cosine"}}
+
+    def _reembed(self, old: Collection, embedding: EmbeddingFunction[Documents],
+                 signature: dict[str, str | int]) -> None:
+        # Filled beside the old collection and renamed into place, so that a crash midway loses nothing.
+        name, scratch = old.name, f"{old.name}__reembed"
+        with contextlib.suppress(NotFoundError, ValueError):  # a scratch copy left by a crash
+            self.client.delete_collection(scratch)
+        new = self.client.create_collection(
+            scratch, embedding_function=embedding, metadata=signature, configuration=_configuration()
         )
+        got = old.get(include=["documents", "metadatas"])
+        step = self.client.get_max_batch_size()
+        for start in range(0, len(got["ids"]), step):
+            new.add(ids=got["ids"][start:start + step],
+                    documents=(got["documents"] or [])[start:start + step],
+                    metadatas=(got["metadatas"] or [])[start:start + step])
+        log.warning("re-embedded %d records of %s with %s (they were embedded with %s)", len(got["ids"]), name,
+                    signature["embedding"], (_stored_signature(old) or _persisted_function(old) or {}).get(
+                        "embedding", "an unknown function"))
+        self.client.delete_collection(name)
+        new.modify(name=name)
 
     @property
     def embedded(self) -> bool:
@@ -198,3 +242,40 @@ class KnowledgeIndex:
         if ids:
             self.faq.delete(ids=ids)
         return bool(ids)
+
+
+def _configuration() -> Any:
+    # A new dict each time: chromadb writes the embedding function into the one it is given.
+    return {"hnsw": {"space": "cosine"}}
+
+
+def embedding_signature(embedding: EmbeddingFunction[Documents]) -> dict[str, str | int]:
+    """What identifies an embedding function's vectors: its name, its configuration and their dimension."""
+    dim = getattr(embedding, "dim", None)
+    if not isinstance(dim, int):
+        dim = len(embedding(["dimension"])[0])
+    return {**_function_of({"embedding": embedding.name(), "embedding_config": _config_json(embedding.get_config())}),
+            "embedding_dim": dim}
+
+
+def _config_json(config: Any) -> str:
+    return json.dumps(config, sort_keys=True, default=str)
+
+
+def _function_of(signature: dict[str, Any]) -> dict[str, str]:
+    return {"embedding": str(signature["embedding"]), "embedding_config": str(signature["embedding_config"])}
+
+
+def _stored_signature(collection: Collection) -> dict[str, str | int] | None:
+    meta = collection.metadata or {}
+    if "embedding" not in meta:
+        return None
+    return {k: meta[k] for k in ("embedding", "embedding_config", "embedding_dim") if k in meta}  # type: ignore[misc]
+
+
+def _persisted_function(collection: Collection) -> dict[str, str] | None:
+    """The function Chroma recorded in the collection's configuration (name and config), if any."""
+    persisted = (collection.configuration_json or {}).get("embedding_function") or {}
+    if not persisted.get("name"):
+        return None
+    return {"embedding": str(persisted["name"]), "embedding_config": _config_json(persisted.get("config", {}))}

@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import Integer, String, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime, utcnow
+from db.upsert import upsert
 
 __all__ = ["DbRevisions", "KnowledgeRevision", "bump_revision", "read_revision"]
 
@@ -49,14 +49,10 @@ async def bump_revision(session: AsyncSession, *, reason: str) -> int:
     # One upsert (INSERT … ON CONFLICT DO UPDATE SET revision = revision + 1) is atomic on SQLite and
     # PostgreSQL alike: two editors in different processes never get the same number, and the first change
     # creates the row.
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    now = utcnow()
-    stmt = insert(KnowledgeRevision).values(id=_ROW, revision=1, reason=reason[:200], changed_at=now)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[KnowledgeRevision.id],
-        set_={"revision": KnowledgeRevision.revision + 1, "reason": stmt.excluded.reason,
-              "changed_at": stmt.excluded.changed_at},
-    ).returning(KnowledgeRevision.revision)
+    values = {"id": _ROW, "revision": 1, "reason": reason[:200], "changed_at": utcnow()}
+    stmt = upsert(session, KnowledgeRevision, values, key=["id"], set_={
+        "revision": KnowledgeRevision.revision + 1, "reason": values["reason"], "changed_at": values["changed_at"],
+    }).returning(KnowledgeRevision.revision)
     value = int((await session.execute(stmt)).scalar_one())
     log.info("knowledge revision %d: %s", value, reason)
     return value

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from chromadb.api import ClientAPI
+from chromadb.api.types import Documents, EmbeddingFunction
 
 from config.campaign import Campaign
 from config.settings import Settings
@@ -35,14 +36,17 @@ def campaign_terms(campaign: Campaign) -> list[str]:
 
 
 def open_index(settings: Settings) -> KnowledgeIndex:
-    """The Chroma index the settings name, with the configured embedding function."""
+    """The Chroma index the settings name, with the configured embedding functions (passages, FAQ)."""
     def client() -> ClientAPI:
         return connect(url=settings.chroma_url, path=settings.chroma_dir, timeout_s=settings.chroma_timeout_s)
 
-    embedding = make_embedding(
-        settings.embedding, base_url=settings.embedding_base_url, api_key=settings.embedding_api_key
-    )
-    return KnowledgeIndex(client(), embedding, reconnect=client)
+    def embedding(spec: str) -> EmbeddingFunction[Documents]:
+        return make_embedding(spec, base_url=settings.embedding_base_url, api_key=settings.embedding_api_key,
+                              threads=settings.embedding_threads)
+
+    passages = embedding(settings.embedding)
+    faq = passages if settings.faq_embedding == settings.embedding else embedding(settings.faq_embedding)
+    return KnowledgeIndex(client(), passages, faq_embedding=faq, reconnect=client)
 
 
 def ensure_builtin(index: KnowledgeIndex) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from db.base import Base, UTCDateTime, storable, utcnow
 
 __all__ = [
+    "KINDS",
     "LoggedQuestion",
     "UnansweredQuestion",
     "UnansweredResolution",
@@ -21,10 +22,20 @@ __all__ = [
     "list_logged",
     "list_unanswered",
     "log_unanswered",
+    "resolve_many",
     "resolve_unanswered",
 ]
 
 log = logging.getLogger(__name__)
+
+# What a logged message is: a question the bot declined, an answer the asker disliked (👎), or a message that asked
+# nothing (a greeting, a pasted profile; knowledge.statements), kept apart from the maintainers' inbox.
+DECLINED = "declined"
+DISLIKED = "disliked"
+STATEMENT = "statement"
+KINDS = (DECLINED, DISLIKED, STATEMENT)
+# The inbox: what the bot failed to answer.
+QUESTION_KINDS = (DECLINED, DISLIKED)
 
 
 class UnansweredQuestion(Base):
@@ -37,6 +48,7 @@ class UnansweredQuestion(Base):
     lang: Mapped[str] = mapped_column(String(2))
     channel: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(16), default=DECLINED, server_default=DECLINED)
 
     def __repr__(self) -> str:
         return f"UnansweredQuestion(id={self.id}, lang={self.lang!r}, question={self.question[:40]!r})"
@@ -68,6 +80,7 @@ class LoggedQuestion:
     created_at: datetime
     faq_id: str | None
     resolved_at: datetime | None
+    kind: str = DECLINED
 
     @property
     def resolved(self) -> bool:
@@ -75,13 +88,16 @@ class LoggedQuestion:
 
 
 async def log_unanswered(
-    session: AsyncSession, *, question: str, lang: str, channel: str
+    session: AsyncSession, *, question: str, lang: str, channel: str, kind: str = DECLINED
 ) -> UnansweredQuestion:
-    """Record a declined question in the caller's transaction; it is written when the caller commits."""
+    """Record a declined question (or a statement, a disliked answer) in the caller's transaction; it is written
+    when the caller commits."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind of logged message {kind!r}")
     # Typed text may hold anything, NUL included (a pasted binary): logged without it, on every database.
-    record = UnansweredQuestion(question=storable(question), lang=lang, channel=channel)
+    record = UnansweredQuestion(question=storable(question), lang=lang, channel=channel, kind=kind)
     session.add(record)
-    log.info("unanswered question logged (lang=%s, channel=%s)", lang, channel)
+    log.info("%s message logged (lang=%s, channel=%s)", kind, lang, channel)
     return record
 
 
@@ -96,33 +112,57 @@ async def list_unanswered(session: AsyncSession, *, limit: int = 100) -> Sequenc
 
 
 async def list_logged(
-    session: AsyncSession, *, limit: int = 100, include_resolved: bool = False
+    session: AsyncSession, *, limit: int = 100, include_resolved: bool = False,
+    kinds: Sequence[str] = KINDS, ids: Sequence[int] | None = None,
 ) -> list[LoggedQuestion]:
-    """Logged questions newest first, each with its resolution; open ones only unless asked otherwise."""
+    """Logged messages of `kinds` newest first, each with its resolution; open ones only unless asked otherwise
+    (or those of `ids`, whatever their state)."""
     stmt = (
         select(UnansweredQuestion, UnansweredResolution)
         .outerjoin(UnansweredResolution, UnansweredResolution.unanswered_id == UnansweredQuestion.id)
+        .where(UnansweredQuestion.kind.in_(kinds))
         .order_by(UnansweredQuestion.created_at.desc(), UnansweredQuestion.id.desc())
         .limit(limit)
     )
-    if not include_resolved:
+    if ids is not None:
+        stmt = stmt.where(UnansweredQuestion.id.in_(ids))
+    elif not include_resolved:
         stmt = stmt.where(UnansweredResolution.unanswered_id.is_(None))
     rows = (await session.execute(stmt)).all()
     return [
         LoggedQuestion(id=q.id, question=q.question, lang=q.lang, channel=q.channel, created_at=q.created_at,
-                       faq_id=r.faq_id if r else None, resolved_at=r.resolved_at if r else None)
+                       faq_id=r.faq_id if r else None, resolved_at=r.resolved_at if r else None, kind=q.kind)
         for q, r in rows
     ]
 
 
-async def count_open(session: AsyncSession) -> int:
-    """How many logged questions are still waiting for an answer."""
+async def count_open(session: AsyncSession, *, kinds: Sequence[str] = QUESTION_KINDS) -> int:
+    """How many logged messages of `kinds` (the inbox's, by default) are still waiting for an answer."""
     stmt = (
         select(func.count(UnansweredQuestion.id))
         .outerjoin(UnansweredResolution, UnansweredResolution.unanswered_id == UnansweredQuestion.id)
-        .where(UnansweredResolution.unanswered_id.is_(None))
+        .where(UnansweredResolution.unanswered_id.is_(None), UnansweredQuestion.kind.in_(kinds))
     )
     return int(await session.scalar(stmt) or 0)
+
+
+async def resolve_many(session: AsyncSession, ids: Sequence[int], *, faq_id: str | None, by: str) -> list[int]:
+    """Mark the still-open messages among `ids` resolved by `faq_id` (dismissed when None); returns those ids.
+
+    One resolved already keeps its first resolution: a group answered twice (two maintainers at once) does not
+    flip between entries.
+    """
+    open_ids = sorted(set((await session.scalars(
+        select(UnansweredQuestion.id)
+        .outerjoin(UnansweredResolution, UnansweredResolution.unanswered_id == UnansweredQuestion.id)
+        .where(UnansweredQuestion.id.in_(list(ids)), UnansweredResolution.unanswered_id.is_(None))
+    )).all()))
+    now = utcnow()
+    session.add_all(UnansweredResolution(unanswered_id=qid, faq_id=faq_id, resolved_by=by[:120], resolved_at=now)
+                    for qid in open_ids)
+    await session.flush()
+    log.info("resolved %d logged message(s) with FAQ %s", len(open_ids), faq_id)
+    return open_ids
 
 
 async def resolve_unanswered(

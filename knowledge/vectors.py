@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ def shipped(function_name: str) -> dict[str, np.ndarray]:
     return {str(k): row for k, row in zip(keys, rows, strict=True)}
 
 
-def write(function_name: str, texts: Iterable[str], embed: callable) -> Path:  # type: ignore[valid-type]
+def write(function_name: str, texts: Iterable[str], embed: Callable[[list[str]], Sequence[Any]]) -> Path:
     """Embed `texts` with `embed` and store them for `function_name` (float16: a fifth of a percent of cosine)."""
     unique = list(dict.fromkeys(texts))
     rows = np.asarray(embed(unique), dtype=np.float32)
@@ -55,3 +56,14 @@ def lookup(function_name: str, texts: Sequence[str]) -> tuple[list[np.ndarray | 
     table = shipped(function_name)
     found = [table.get(digest(t)) for t in texts]
     return found, [i for i, v in enumerate(found) if v is None]
+
+
+def shipped_texts() -> list[str]:
+    """What a new data folder embeds at start-up: the shipped documents' passages and the FAQ's answers."""
+    from knowledge.chunk import chunk_document
+    from knowledge.faq import load_faq
+    from knowledge.ingest import read_document
+    from knowledge.service import BUILTIN_DOCS
+
+    passages = [c.index_text for path in sorted(BUILTIN_DOCS.glob("*.md")) for c in chunk_document(read_document(path))]
+    return passages + [text for entry in load_faq() for text in entry.answer.values()]

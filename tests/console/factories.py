@@ -65,8 +65,8 @@ async def seed(
             draft.set_answers(answers)
             draft.status = SUBMITTED
             when = FIRST_DAY + timedelta(days=n // per_day, minutes=37 * (n % per_day))
-            record = await queue.submit(session, draft_key=draft.key, user_id=user.id, form=form, answers=answers,
-                                        campaign=runtime.campaign, now=when)
+            record = (await queue.submit(session, draft_key=draft.key, user_id=user.id, form=form, answers=answers,
+                                         campaign=runtime.campaign, now=when)).record
             seeded.append(Seeded(reference=record.reference, award_id=award_id, entrant=record.entrant_name,
                                  user_id=user.id, external_id=external, created_at=when, overseas=overseas))
     return seeded

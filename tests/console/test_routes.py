@@ -46,7 +46,8 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/knowledge/faq/{faq_id}"): MAINTAIN,
     ("POST", "/knowledge/faq/{faq_id}/delete"): MAINTAIN,
     ("GET", "/knowledge/unanswered"): MAINTAIN,
-    ("POST", "/knowledge/unanswered/{unanswered_id}/dismiss"): MAINTAIN,
+    ("POST", "/knowledge/unanswered/{anchor}/answer"): MAINTAIN,
+    ("POST", "/knowledge/unanswered/{anchor}/ignore"): MAINTAIN,
     ("GET", "/knowledge/test"): MAINTAIN,
     ("GET", "/knowledge/documents"): MAINTAIN,
     ("POST", "/knowledge/documents"): MAINTAIN,
@@ -79,6 +80,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/knowledge/faq/new": {"section": "", "questions_zh": "", "answer_zh": ""},
     "/knowledge/faq/{faq_id}": {"digest": "0", "section": "五", "questions_zh": "截止时间是什么时候？", "answer_zh": "x"},
     "/judging/rounds": {"award": "pioneer_product", "stage": "first"},
+    "/knowledge/unanswered/{anchor}/answer": {"faq_id": "deadline", "seen": ""},
 }
 
 
@@ -100,7 +102,7 @@ def routes(app: FastAPI) -> set[tuple[str, str]]:
 def concrete(path: str, seeded: list[Seeded]) -> str:
     # The first seeded record; attachment 0 may not exist, which is fine: the check comes before the look-up.
     return (path.replace("{reference}", seeded[0].reference).replace("{index}", "0")
-            .replace("{faq_id}", "deadline").replace("{unanswered_id}", "1").replace("{doc}", "guideline-2024")
+            .replace("{faq_id}", "deadline").replace("{anchor}", "1").replace("{doc}", "guideline-2024")
             .replace("{round_id}", "1").replace("{assignment_id}", "1"))
 
 

@@ -48,8 +48,8 @@ async def test_every_award_queues_a_complete_entry(
         form = forms[award.id]
         answers = answers_for(form)
         async with sessionmaker() as session:
-            record = await queue.submit(session, draft_key=f"draft-{award.id}", user_id=user_id, form=form,
-                                        answers=answers, campaign=campaign, now=clock.now())
+            record = (await queue.submit(session, draft_key=f"draft-{award.id}", user_id=user_id, form=form,
+                                         answers=answers, campaign=campaign, now=clock.now())).record
             await session.commit()
         assert REFERENCE.match(record.reference)
         assert record.reference == f"KCXF-2024-{record.id:05d}" and record.id == n
@@ -75,8 +75,8 @@ async def test_snapshot_is_detached_from_the_callers_answers(
     form = forms["pioneer_product"]
     answers = overseas_english(form)
     async with sessionmaker() as session:
-        record = await queue.submit(session, draft_key="d1", user_id=user_id, form=form, answers=answers,
-                                    campaign=campaign, now=clock.now())
+        record = (await queue.submit(session, draft_key="d1", user_id=user_id, form=form, answers=answers,
+                                     campaign=campaign, now=clock.now())).record
         await session.commit()
     answers["entrant_name"] = "changed later"
     answers["projects"][0]["project_name"] = "changed later"
@@ -115,17 +115,17 @@ async def test_the_same_draft_submitted_twice_is_one_record(
     form = forms["pioneer_person"]
     answers = answers_for(form)
     async with sessionmaker() as session:
-        first = await queue.submit(session, draft_key="same", user_id=user_id, form=form, answers=answers,
-                                   campaign=campaign, now=clock.now())
-        again = await queue.submit(session, draft_key="same", user_id=user_id, form=form, answers=answers,
-                                   campaign=campaign, now=clock.now())
+        first = (await queue.submit(session, draft_key="same", user_id=user_id, form=form, answers=answers,
+                                    campaign=campaign, now=clock.now())).record
+        again = (await queue.submit(session, draft_key="same", user_id=user_id, form=form, answers=answers,
+                                    campaign=campaign, now=clock.now())).record
         assert again is first
         await session.commit()
     # A retry after a lost reply, even with answers edited meanwhile, returns what was submitted.
     async with sessionmaker() as session:
-        later = await queue.submit(session, draft_key="same", user_id=user_id, form=form,
-                                   answers={**answers, "entrant_name": "另一个名字"}, campaign=campaign,
-                                   now=clock.advance(timedelta(hours=1)))
+        later = (await queue.submit(session, draft_key="same", user_id=user_id, form=form,
+                                    answers={**answers, "entrant_name": "另一个名字"}, campaign=campaign,
+                                    now=clock.advance(timedelta(hours=1)))).record
         await session.commit()
         assert later.reference == first.reference and later.entrant_name == first.entrant_name
         assert await count(session, Submission) == 1 and await count(session, StatusChange) == 1
@@ -143,8 +143,8 @@ async def test_concurrent_submits_of_one_draft_leave_one_record(
 
     async def first() -> str:
         async with sessionmaker() as session:
-            record = await queue.submit(session, draft_key="race", user_id=user_id, form=form, answers=answers,
-                                        campaign=campaign, now=clock.now())
+            record = (await queue.submit(session, draft_key="race", user_id=user_id, form=form, answers=answers,
+                                         campaign=campaign, now=clock.now())).record
             first_flushed.set()
             await may_commit.wait()
             await session.commit()
@@ -160,7 +160,7 @@ async def test_concurrent_submits_of_one_draft_leave_one_record(
             )
             await asyncio.sleep(0.2)
             may_commit.set()
-            record = await pending
+            record = (await pending).record
             await session.commit()
             return record.reference
 
@@ -180,8 +180,8 @@ async def test_many_concurrent_submits_of_one_draft(
 
     async def one() -> str:
         async with sessionmaker() as session:
-            record = await queue.submit(session, draft_key="burst", user_id=user_id, form=form, answers=answers,
-                                        campaign=campaign, now=clock.now())
+            record = (await queue.submit(session, draft_key="burst", user_id=user_id, form=form, answers=answers,
+                                         campaign=campaign, now=clock.now())).record
             await session.commit()
             return record.reference
 
@@ -207,8 +207,8 @@ async def test_nothing_is_written_when_the_caller_rolls_back(
 async def submitted(sessionmaker: async_sessionmaker[AsyncSession], campaign: Campaign, form: Form, user_id: int,
                     clock: FixedClock, key: str = "d1") -> str:
     async with sessionmaker() as session:
-        record = await queue.submit(session, draft_key=key, user_id=user_id, form=form, answers=answers_for(form),
-                                    campaign=campaign, now=clock.now())
+        record = (await queue.submit(session, draft_key=key, user_id=user_id, form=form, answers=answers_for(form),
+                                     campaign=campaign, now=clock.now())).record
         await session.commit()
         return record.reference
 
@@ -349,8 +349,8 @@ async def test_attachments_come_from_stored_files_in_the_answers(
     telegram_only = {"name": "deck.pdf", "size": 10, "file_id": "BQACAgUAAxkBAAIB"}  # never stored by the bot
     answers = {**answers_for(form), "attachments": [stored.as_dict(), telegram_only]}
     async with sessionmaker() as session:
-        record = await queue.submit(session, draft_key="files", user_id=user_id, form=form, answers=answers,
-                                    campaign=campaign, now=clock.now())
+        record = (await queue.submit(session, draft_key="files", user_id=user_id, form=form, answers=answers,
+                                     campaign=campaign, now=clock.now())).record
         await queue.set_form_file(session, record, f"forms/{record.reference}/申报表.docx")
         await session.commit()
     async with sessionmaker() as session:

@@ -58,8 +58,8 @@ async def fill(settings: Settings, campaign: Campaign) -> dict[str, dict]:
             session.add(user)
             await session.flush()
             for award_id, answers in entries.items():
-                record = await queue.submit(session, draft_key=award_id, user_id=user.id, form=forms[award_id],
-                                            answers=answers, campaign=campaign, now=SUBMITTED_AT)
+                record = (await queue.submit(session, draft_key=award_id, user_id=user.id, form=forms[award_id],
+                                             answers=answers, campaign=campaign, now=SUBMITTED_AT)).record
                 if award_id == "pioneer_product":
                     await queue.set_form_file(session, record, f"forms/{record.reference}/申报表.docx")
             await queue.change_status(session, reference="KCXF-2024-00002", to_status="first_review",

@@ -1,4 +1,5 @@
-"""The maintainers' service on a real index and database: FAQ edits, uploads, explanations, unanswered questions.
+"""The maintainers' service on a real index and database: FAQ edits, uploads, explanations (the
+unanswered questions' inbox: test_inbox.py).
 
 Every change must reach the process's answerer before the call returns: the bot answers from a new entry at
 once, from an edited one in its new words, and stops answering from a deleted one.
@@ -129,29 +130,6 @@ async def test_list_searches_ids_questions_and_answers(live_runtime: Runtime):
     assert [e.id for e in await admin.list_faq("DEADLINE")] == ["deadline"]
     assert "fee" in {e.id for e in await admin.list_faq("报名费")}
     assert await admin.list_faq("停车") == []
-
-
-async def test_a_logged_question_becomes_an_faq_and_its_twins_are_resolved(live_runtime: Runtime):
-    admin = live_runtime.knowledge_admin
-    for q in (PARKING_ZH, "评委名单会公布吗", PARKING_ZH):
-        assert not (await live_runtime.ask_and_log(q, channel="test")).answered
-    open_ = await admin.unanswered()
-    assert [q.question for q in open_] == [PARKING_ZH, "评委名单会公布吗", PARKING_ZH]
-    logged = await admin.logged(open_[0].id)
-    draft = admin.draft_from_question(logged)
-    assert draft.questions == {"zh": [PARKING_ZH]}
-
-    entry = await admin.add_faq(FaqDraft(section="八", questions=draft.questions,
-                                         answer={"zh": "会场不提供停车位。"}), by="tester", resolves=logged.id)
-    assert [q.question for q in await admin.unanswered()] == ["评委名单会公布吗"]
-    assert await admin.open_questions() == 1
-    resolved = [q for q in await admin.unanswered(include_resolved=True) if q.resolved]
-    assert len(resolved) == 2 and {q.faq_id for q in resolved} == {entry.id}
-    assert (await live_runtime.knowledge.answer(PARKING_ZH)).via == "faq"
-    lunch = FaqDraft(section="八", questions={"zh": ["论坛现场提供午餐吗"]}, answer={"zh": "不提供午餐。"})
-    with pytest.raises(KnowledgeEditError) as exc:
-        await admin.add_faq(lunch, by="tester", resolves=999_999)
-    assert keys(exc) == ["unanswered_not_found"]
 
 
 async def test_explain_shows_the_route_and_every_score(live_runtime: Runtime):

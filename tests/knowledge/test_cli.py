@@ -102,11 +102,21 @@ def test_faq_add_is_checked_like_the_console(cli_settings: Settings):
     assert shipped.returncode == 1 and "ships with the bot" in shipped.stderr
 
 
-def test_unanswered_shows_open_questions_and_with_all_the_resolved_ones(cli_settings: Settings):
-    assert kcxf(cli_settings, "ask", "评委名单会公布吗").returncode == 0
+def test_unanswered_shows_groups_as_a_table_and_as_json(cli_settings: Settings):
+    for question in ("评委名单会公布吗", "评委名单会公布吗？", "Is lunch provided at the forum?"):
+        assert kcxf(cli_settings, "ask", question).returncode == 0
     listed = kcxf(cli_settings, "kb", "unanswered").stdout
-    assert "评委名单会公布吗" in listed
+    assert "评委名单会公布吗" in listed and "open" in listed
+    done = kcxf(cli_settings, "kb", "unanswered", "--json")
+    assert done.returncode == 0, done.stderr
+    groups = json.loads(done.stdout)
+    judges = next(g for g in groups if g["question"] == "评委名单会公布吗")
+    assert judges["count"] == 2 and judges["langs"] == ["zh"] and judges["first_seen"] <= judges["last_seen"]
+    assert sorted(m["question"] for m in judges["members"]) == ["评委名单会公布吗", "评委名单会公布吗？"]
+    assert {m["channel"] for m in judges["members"]} == {"cli"} and all("at" in m for m in judges["members"])
+    assert any(g["question"] == "Is lunch provided at the forum?" and g["langs"] == ["en"] for g in groups)
     assert "评委名单会公布吗" in kcxf(cli_settings, "kb", "unanswered", "--all").stdout
+    assert json.loads(kcxf(cli_settings, "kb", "unanswered", "--statements", "--json").stdout) == []
 
 
 def test_eval_prints_rates_and_failures(cli_settings: Settings, tmp_path: Path):
