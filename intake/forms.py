@@ -38,7 +38,7 @@ from pydantic import Field as _Spec
 import config
 from config import Award, Campaign, Localized
 from config.yaml_location import Loc, key_path, line_of, read_yaml
-from intake.validate import VALIDATORS, Checked, Period, detect_script, is_chinese_text
+from intake.validation import VALIDATORS, Checked, Period, detect_script, is_chinese_text
 from intake.yes_no import normalized, yes_or_no
 
 __all__ = [
@@ -158,7 +158,7 @@ class FormChoice(_Data):
 
     @property
     def name(self) -> Localized:
-        """The label in both languages (what `intake.validate.Option` asks for)."""
+        """The label in both languages (what `intake.validation.Option` asks for)."""
         return Localized(zh=self.zh, en=self.en)
 
 

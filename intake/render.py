@@ -34,6 +34,7 @@ from docx.text.paragraph import Paragraph
 
 from config import Award, Campaign, Localized
 from intake.forms import CHOICE_TYPES, Field, FieldGroup, Form, Section, is_empty
+from intake.validation import format_mobile
 
 __all__ = ["ENTRANT_FIELD", "form_filename", "format_value", "render_form"]
 
@@ -248,15 +249,6 @@ def _files(value: Any, lang: str) -> str:
     return "\n".join(lines)
 
 
-def _mobile(value: Any) -> str:
-    text = str(value)
-    # Mainland numbers are stored as +86 and 11 digits; people read them grouped 3-4-4.
-    if re.fullmatch(r"\+86 ?1\d{10}", text):
-        digits = text.replace(" ", "")[3:]
-        return f"+86 {digits[:3]} {digits[3:7]} {digits[7:]}"
-    return text
-
-
 def _declaration(field: Field, lang: str) -> str:
     """The declaration as made: the form asks 您确认…吗？, the signed form states 申报方确认…."""
     prompt = field.prompt.get(lang)
@@ -313,7 +305,7 @@ def _format(field: Field, value: Any, lang: str, value_lang: str) -> str:
     if kind == "file_list":
         return _files(value, lang)
     if kind == "mobile":
-        return _mobile(value)
+        return format_mobile(str(value))
     if isinstance(value, str):
         return value
     return _plain(value)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from config.campaign import load_campaign
 from config.settings import Settings
 from intake.forms import Field, Form, load_forms
-from intake.validate import VALIDATORS, Checked, Choice
+from intake.validation import VALIDATORS, Checked, Choice
 
 TODAY = date(2024, 10, 1)
 KB100 = 100 * 1024
