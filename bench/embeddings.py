@@ -309,7 +309,9 @@ def main() -> dict[str, Any]:
     items, orphans = eval_items(chunks)
     tokenizer = Tokenizer(extra_terms=campaign_terms(load_campaign(Settings(_env_file=None).campaign_file)))  # type: ignore[call-arg]
 
-    figures: dict[str, Any] = {"items": len(items), "items_without_single_passage": orphans, "candidates": {}}
+    # The machine may be shared: the load average says how much of the 2 cores the figures had.
+    figures: dict[str, Any] = {"items": len(items), "items_without_single_passage": orphans, "candidates": {},
+                               "load_average_before": os.getloadavg()}
     bm25: dict[str, list[str]] | None = None
     for candidate in CANDIDATES:
         if wanted is not None and candidate.key not in wanted:
@@ -341,7 +343,10 @@ def main() -> dict[str, Any]:
                          f"{got['cold_s']:.2f}", f"{got['rss_mb'] - got['rss_base_mb']:.0f}",
                          f"{got['query_p50_ms']:.1f}", f"{got['query_p95_ms']:.1f}", f"{got['passages_per_s']:.0f}",
                          f"{got['retrieve_p95_ms']:.1f}")
+    figures["load_average_after"] = os.getloadavg()
     console.print(cost)
+    console.print(f"load average (1 min) before: {figures['load_average_before'][0]:.1f}, after: "
+                  f"{figures['load_average_after'][0]:.1f} on {os.cpu_count()} cores")
 
     quality = Table(title=f"Recall of a passage holding the answer's facts ({len(items)} answerable items of "
                           f"qa + holdout; {len(orphans)} have no single such passage and are left out)")
