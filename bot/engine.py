@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot import feedback
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
 from bot.flows import Context, Flow, Preload
 from bot.language import LANGS, Lang, is_lang
@@ -225,6 +226,8 @@ class Engine:
             if value.startswith(LANG_CHOICE_PREFIX):  # a language can be chosen whatever was asked since
                 lang = value.removeprefix(LANG_CHOICE_PREFIX)
                 return self._switch_lang(ctx, lang) if is_lang(lang) else self._stale(ctx, event)
+            if value.startswith(feedback.RATE_CHOICE_PREFIX):  # names the answer it rates, whatever came since
+                return await feedback.press(ctx, value)
             if mark is not None and mark != self._position(ctx):
                 return self._stale(ctx, event)  # offered for another question, or another flow
             event = ChoiceIn(value)
@@ -234,7 +237,7 @@ class Engine:
         match event:
             case TextIn(text=text) if text.strip():
                 answer = await ctx.ask(text.strip(), outside_form=True)
-                return [TextOut(answer.answer)]
+                return [await feedback.offer(ctx, text.strip(), answer)]
             case TextIn():
                 return [TextOut(ctx.t("engine.hint"))]
             case ChoiceIn():

@@ -303,7 +303,7 @@ async def unanswered(request: Request, staff: Maintainer, runtime: RuntimeDep, d
         open_groups=len(open_groups), open_messages=sum(g.count for g in open_groups), show_all=show_all,
         statements=statements, statement_count=sum(g.count for g in statements), suggestions=suggestions,
         seen_at=seen_at, new_messages=sum(g.new_since(seen_at) for g in open_groups), ids=_ids,
-        notice=_notice(request), tab="unanswered",
+        notice=_notice(request), tab="unanswered", votes=await inbox.votes(),
     )
 
 

@@ -14,9 +14,11 @@ import typer
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from rich.text import Text
 
 from bot.runtime import Runtime
 from knowledge.faq import FAQ_FILE, FaqEntry, dump_faq, load_faq
+from knowledge.unanswered import DISLIKED
 
 # The index and its libraries (chromadb, bm25s) are imported by the commands that use them: `kcxf` registers
 # these commands beside others that need none of it.
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from knowledge.admin import KnowledgeAdmin
     from knowledge.answer import Answer
     from knowledge.grouping import QuestionGroup
+    from knowledge.ratings import Votes
 
 app = typer.Typer(help="Keep the knowledge base right: documents, FAQ, unanswered questions, evaluation.",
                   no_args_is_help=True)
@@ -139,13 +142,15 @@ def unanswered(
     """What the bot could not answer, grouped by question and ranked by count and recency."""
     runtime = Runtime.open()
 
-    async def read() -> list[QuestionGroup]:
+    async def read() -> tuple[list[QuestionGroup], Votes]:
+        inbox = runtime.knowledge_inbox
         try:
-            return await runtime.knowledge_inbox.groups(include_resolved=show_all, statements=statements)
+            return await inbox.groups(include_resolved=show_all, statements=statements), await inbox.votes()
         finally:
             await runtime.close()
 
-    groups = asyncio.run(read())[:limit]
+    found, votes = asyncio.run(read())
+    groups = found[:limit]
     if as_json:
         out.print(json.dumps([_group_json(g) for g in groups], ensure_ascii=False), soft_wrap=True, markup=False,
                   highlight=False)
@@ -153,9 +158,12 @@ def unanswered(
     table = Table("count", "question", "langs", "channels", "first seen", "last seen", "status")
     for g in groups:
         status = "open" if g.open else (", ".join(g.faq_ids) or "ignored")
-        table.add_row(str(g.count), g.question, ",".join(g.langs), ",".join(g.channels), _when(g.first_seen),
-                      _when(g.last_seen), status)
+        # A disliked answer shows under its question, with what the bot said.
+        disliked = [f"\n👎 {m.question}\n   → {m.answer or ''}" for m in g.members if m.kind == DISLIKED]
+        table.add_row(str(g.count), Text(g.question + "".join(disliked)), ",".join(g.langs), ",".join(g.channels),
+                      _when(g.first_seen), _when(g.last_seen), status)
     out.print(table)
+    out.print(f"Answers rated: 👍 helpful {votes.helpful} · 👎 not helpful {votes.unhelpful}", highlight=False)
 
 
 def _when(instant: datetime) -> str:
@@ -168,7 +176,8 @@ def _group_json(group: QuestionGroup) -> dict[str, object]:
         "first_seen": group.first_seen.isoformat(), "last_seen": group.last_seen.isoformat(),
         "status": "open" if group.open else ("answered" if group.faq_ids else "ignored"), "faq": group.faq_ids,
         "members": [{"question": m.question, "at": m.created_at.isoformat(), "channel": m.channel, "lang": m.lang,
-                     "kind": m.kind} for m in group.members],
+                     "kind": m.kind, **({"answer": m.answer} if m.kind == DISLIKED else {})}
+                    for m in group.members],
     }
 
 

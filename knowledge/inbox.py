@@ -27,6 +27,7 @@ from knowledge.admin import (
 )
 from knowledge.faq import LANGS, FaqEntry
 from knowledge.grouping import MAX_MESSAGES, QuestionGroup, Similarity, group_messages, normalise, rank
+from knowledge.ratings import Votes, count_votes
 from knowledge.unanswered import QUESTION_KINDS, STATEMENT, count_open, list_logged, resolve_many
 
 __all__ = ["DRAFT_VARIANTS", "Inbox", "Resolved"]
@@ -82,6 +83,12 @@ class Inbox:
             if not await count_open(session):
                 return 0
         return len(await self.groups())
+
+    async def votes(self) -> Votes:
+        """How the askers rated the answers they were given (👍 / 👎), for the inbox's header."""
+        maker = await self.admin.sessions()
+        async with maker() as session:
+            return await count_votes(session)
 
     async def group(self, anchor: int) -> QuestionGroup:
         """The open group a message belongs to now (or that message alone, when it was resolved meanwhile)."""

@@ -49,6 +49,8 @@ class UnansweredQuestion(Base):
     channel: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     kind: Mapped[str] = mapped_column(String(16), default=DECLINED, server_default=DECLINED)
+    # The answer the asker disliked (kind `disliked`); None for the others.
+    answer: Mapped[str | None] = mapped_column(Text, default=None)
 
     def __repr__(self) -> str:
         return f"UnansweredQuestion(id={self.id}, lang={self.lang!r}, question={self.question[:40]!r})"
@@ -81,6 +83,7 @@ class LoggedQuestion:
     faq_id: str | None
     resolved_at: datetime | None
     kind: str = DECLINED
+    answer: str | None = None
 
     @property
     def resolved(self) -> bool:
@@ -88,14 +91,15 @@ class LoggedQuestion:
 
 
 async def log_unanswered(
-    session: AsyncSession, *, question: str, lang: str, channel: str, kind: str = DECLINED
+    session: AsyncSession, *, question: str, lang: str, channel: str, kind: str = DECLINED, answer: str | None = None,
 ) -> UnansweredQuestion:
-    """Record a declined question (or a statement, a disliked answer) in the caller's transaction; it is written
-    when the caller commits."""
+    """Record a declined question (or a statement, a disliked answer with the `answer` given) in the caller's
+    transaction; it is written when the caller commits."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind of logged message {kind!r}")
     # Typed text may hold anything, NUL included (a pasted binary): logged without it, on every database.
-    record = UnansweredQuestion(question=storable(question), lang=lang, channel=channel, kind=kind)
+    record = UnansweredQuestion(question=storable(question), lang=lang, channel=channel, kind=kind,
+                                answer=None if answer is None else storable(answer))
     session.add(record)
     log.info("%s message logged (lang=%s, channel=%s)", kind, lang, channel)
     return record
@@ -131,7 +135,8 @@ async def list_logged(
     rows = (await session.execute(stmt)).all()
     return [
         LoggedQuestion(id=q.id, question=q.question, lang=q.lang, channel=q.channel, created_at=q.created_at,
-                       faq_id=r.faq_id if r else None, resolved_at=r.resolved_at if r else None, kind=q.kind)
+                       faq_id=r.faq_id if r else None, resolved_at=r.resolved_at if r else None, kind=q.kind,
+                       answer=q.answer)
         for q, r in rows
     ]
 

@@ -342,14 +342,19 @@ class _Adapter:
         self, context: Context, update: Update, query: CallbackQuery, message: Message | None, ref: UserRef,
     ) -> None:
         data = query.data or ""
-        await _answer(query)
         if message is None:  # too old for Telegram to show: nothing to reply under, nothing to edit
+            await _answer(query)
             if await self._first_time((_update_key(update),)):
                 await context.bot.send_message(query.from_user.id, self.t("telegram.stale_button", ref))
             return
-        # A keyboard answers its question once: a second press of it (a double tap, or the same button pressed
-        # again before the first press's edit arrived) is dropped like a repeated update.
+        # A keyboard answers its question once: a second press of it (a double tap, the other button of a 👍 / 👎
+        # pair, or the same button pressed again before the first press's edit arrived) is dropped like a repeated
+        # update, with a word on the button's spinner so it does not look ignored.
         once = (_update_key(update), f"{CHANNEL}:keyboard:{message.chat.id}:{message.message_id}")
+        if await self._seen(once):
+            await _answer(query, self.t("telegram.already_pressed", ref))
+            return
+        await _answer(query)
         label = _label_of(message, data)
 
         async def choose() -> list[Reply]:
