@@ -239,8 +239,8 @@ def purge(
         int | None, typer.Option(min=1, help="Untouched for more than this many days; default KCXF_DRAFT_RETENTION_DAYS.")
     ] = None,
 ) -> None:
-    """Delete drafts nobody has worked on for the retention period, with their uploaded files, and uploaded files
-    no draft or entry names (older than a day).
+    """Delete drafts nobody has worked on for the retention period, with their uploaded files, uploaded files
+    no draft or entry names (older than a day), and answers kept for a 👍 / 👎 that nobody rated in that period.
 
     Submitted entries are the committee's records and are never purged. The running bot does this once a day.
     """
@@ -256,12 +256,13 @@ def purge(
     since = _local(runtime, report.cutoff)
     if dry_run:
         out.print(f"Would purge {report.drafts} drafts of {report.users} users untouched since {since} "
-                  f"({keep_days} days) and {report.files} uploaded files, and {report.orphans} uploaded files no "
-                  "draft or entry names. Nothing was changed.", highlight=False)
+                  f"({keep_days} days) and {report.files} uploaded files, {report.orphans} uploaded files no "
+                  f"draft or entry names, and {report.answers} answers nobody rated. Nothing was changed.",
+                  highlight=False)
     else:
         out.print(f"Purged {report.drafts} drafts of {report.users} users untouched since {since} "
                   f"({keep_days} days); {report.files} uploaded files removed, and {report.orphans} no draft or "
-                  "entry named.", highlight=False)
+                  f"entry named; {report.answers} answers nobody rated forgotten.", highlight=False)
 
 
 def rekey() -> None:

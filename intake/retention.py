@@ -3,7 +3,8 @@
 Only drafts that never reached the committee (open or withdrawn) are purged; a submitted entry is the committee's
 record and stays. Uploaded files no draft or record names (left by a step that failed after staging its upload)
 go too, once they are older than ORPHAN_GRACE; a staged upload a committed row names is moved into place
-instead (the process stopped between the commit and the move). Run by `kcxf purge` and once a day by the bot.
+instead (the process stopped between the commit and the move). So do the answers kept for a 👍 / 👎 that nobody
+rated in that period (knowledge.ratings). Run by `kcxf purge` and once a day by the bot.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from intake.drafts import OPEN, WITHDRAWN, Draft
 from intake.files import STAGED_PREFIX, remove_uploads, upload_paths
 from intake.queue import Submission
 from intake.sealing import forget_opened
+from knowledge.ratings import purge_unrated
 
 __all__ = ["ORPHAN_GRACE", "PURGE_INTERVAL_S", "PurgeReport", "purge_abandoned", "purge_periodically"]
 
@@ -49,6 +51,8 @@ class PurgeReport:
     dry_run: bool
     # Uploaded files no row named, older than ORPHAN_GRACE.
     orphans: int = 0
+    # Answers kept for a rating that none came for.
+    answers: int = 0
 
 
 async def purge_abandoned(
@@ -66,6 +70,7 @@ async def purge_abandoned(
             # A draft touched after it was read above was not deleted: it keeps its files.
             stale = [d for d in stale if d.id in purged]
         doomed = {path for d in stale for path in upload_paths(d.answers)} - keep
+        answers = await purge_unrated(session, before=cutoff, dry_run=dry_run)
     files = len(doomed)
     if not dry_run and doomed:
         # After the commit: a failed transaction never leaves a draft pointing at files that are gone.
@@ -74,10 +79,12 @@ async def purge_abandoned(
         forget_opened()  # nor plain values this process remembers from opening them (intake.sealing)
     orphans = await _sweep_orphans(sessions, files_dir=files_dir, dry_run=dry_run)
     report = PurgeReport(cutoff=cutoff, drafts=len(stale), users=len({d.user_id for d in stale}), files=files,
-                         dry_run=dry_run, orphans=orphans)
+                         dry_run=dry_run, orphans=orphans, answers=answers)
     if report.drafts and not dry_run:
         log.info("purged %d drafts of %d users untouched since %s; %d uploaded files removed",
                  report.drafts, report.users, cutoff.isoformat(), report.files)
+    if report.answers and not dry_run:
+        log.info("forgot %d answers given before %s that nobody rated", report.answers, cutoff.isoformat())
     if report.orphans and not dry_run:
         log.info("removed %d uploaded files no draft or record names", report.orphans)
     return report

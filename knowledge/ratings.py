@@ -103,10 +103,10 @@ async def rate(session: AsyncSession, rating_id: int, *, user_id: int, vote: Vot
 
 async def count_votes(session: AsyncSession) -> Votes:
     """Every vote counted so far (those of purged, never rated answers were never votes)."""
-    rows = dict((await session.execute(
-        select(AnswerRating.vote, func.count()).where(AnswerRating.vote.is_not(None)).group_by(AnswerRating.vote)
-    )).tuples().all())
-    return Votes(helpful=rows.get(Vote.HELPFUL.value, 0), unhelpful=rows.get(Vote.UNHELPFUL.value, 0))
+    rows = await session.execute(
+        select(AnswerRating.vote, func.count()).where(AnswerRating.vote.is_not(None)).group_by(AnswerRating.vote))
+    counts: dict[str | None, int] = dict(rows.all())
+    return Votes(helpful=counts.get(Vote.HELPFUL.value, 0), unhelpful=counts.get(Vote.UNHELPFUL.value, 0))
 
 
 async def purge_unrated(session: AsyncSession, *, before: datetime, dry_run: bool = False) -> int:
