@@ -119,6 +119,20 @@ def test_unanswered_shows_groups_as_a_table_and_as_json(cli_settings: Settings):
     assert json.loads(kcxf(cli_settings, "kb", "unanswered", "--statements", "--json").stdout) == []
 
 
+def test_unanswered_shows_a_disliked_answer_and_the_vote_counts(cli_settings: Settings):
+    # An entrant at `kcxf chat` asks, and presses 2 (👎 没帮助) under the answer.
+    chat = kcxf(cli_settings, "chat", stdin="截止时间是什么时候？\n2\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "1. 👍 有帮助" in chat.stdout and "2. 👎 没帮助" in chat.stdout and "已转给组委会" in chat.stdout
+    listed = kcxf(cli_settings, "kb", "unanswered").stdout
+    assert "👎 截止时间是什么时候？" in listed and "→ 报名截止时间为 2024 年 10 月 20 日" in listed
+    assert "Answers rated: 👍 helpful 0 · 👎 not helpful 1" in listed
+    groups = json.loads(kcxf(cli_settings, "kb", "unanswered", "--json").stdout)
+    [member] = [m for g in groups for m in g["members"] if m["kind"] == "disliked"]
+    assert member["question"] == "截止时间是什么时候？" and "10 月 20 日" in member["answer"]
+    assert all("answer" not in m for g in groups for m in g["members"] if m["kind"] != "disliked")
+
+
 def test_eval_prints_rates_and_failures(cli_settings: Settings, tmp_path: Path):
     items = [
         {"id": "a", "lang": "zh", "question": "报名截止是哪天", "answerable": True, "facts": [["10月20日", "10 月 20 日"]]},
