@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 class Role(StrEnum):
-    """What a staff member may do; the README's role table is the reference."""
+    """What a staff member may do; the role table in docs/guide.md is the reference."""
 
     reviewer = "reviewer"  # the queue: records, review, masked export
     maintainer = "maintainer"  # the knowledge base; the dashboard
