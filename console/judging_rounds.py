@@ -127,7 +127,8 @@ async def remind_judges(request: Request, round_id: RoundId, staff: Reviewer, db
                         clock: ClockDep) -> Response:
     """Mail the judges who are behind."""
     done = await remind(db, await _round(db, round_id), settings=runtime.settings, campaign=runtime.campaign,
-                        scorecards=runtime.scorecards, actor=staff.name, now=clock.now(), address=_address(request))
+                        scorecards=runtime.scorecards, texts=runtime.texts, actor=staff.name, now=clock.now(),
+                        address=_address(request))
     await db.commit()
     lang = request_lang(request)
     text = (runtime.texts.t("judging.round.reminded", lang, sent=", ".join(done.sent) or "—",

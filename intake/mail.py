@@ -1,4 +1,6 @@
-"""Mailing a queued entry to the committee mailbox: subject as the guideline asks, 申报表 and materials attached."""
+"""Mail through the configured SMTP server: a queued entry to the committee mailbox (subject as the guideline asks,
+申报表 and materials attached), and any other messages the committee sends (judges' reminders) over the same path.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -14,7 +17,7 @@ from config import Campaign, Settings
 from intake.files import StoredFile
 from intake.queue import Submission
 
-__all__ = ["DOCX_TYPE", "build_message", "send_submission", "send_submission_async"]
+__all__ = ["DOCX_TYPE", "build_message", "deliver", "deliver_async", "send_submission", "send_submission_async"]
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +73,9 @@ def send_submission(
             form_path=form_path,
             attachments_dir=attachments_dir,
         )
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if settings.smtp_user:
-                password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
-                smtp.login(settings.smtp_user, password)
-            smtp.send_message(message)
+        refused = deliver(settings, [message])
+        if refused:
+            raise smtplib.SMTPException("; ".join(refused.values()))
     except (smtplib.SMTPException, OSError) as exc:
         # The record is queued either way; staff see it unmailed (mailed_at empty) and can resend.
         log.warning(
@@ -90,6 +89,34 @@ def send_submission(
         return False
     log.info("mailed %s to %s", submission.reference, campaign.committee.mailbox)
     return True
+
+
+def deliver(settings: Settings, messages: Sequence[EmailMessage]) -> dict[str, str]:
+    """Send the messages over one connection (STARTTLS and login as configured); {recipient: why} for each the
+    server refused, the others having gone out.
+
+    No server configured, or a connection, TLS or login failure, raises (smtplib.SMTPException or OSError).
+    """
+    if not settings.smtp_host:
+        raise smtplib.SMTPException("SMTP is not configured (KCXF_SMTP_HOST)")
+    refused: dict[str, str] = {}
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            smtp.login(settings.smtp_user, password)
+        for message in messages:
+            try:
+                smtp.send_message(message)
+            except smtplib.SMTPException as exc:
+                refused[str(message["To"])] = str(exc)
+    return refused
+
+
+async def deliver_async(settings: Settings, messages: Sequence[EmailMessage]) -> dict[str, str]:
+    """deliver in a worker thread, so the event loop keeps serving meanwhile."""
+    return await asyncio.to_thread(deliver, settings, messages)
 
 
 async def send_submission_async(
