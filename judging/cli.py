@@ -231,8 +231,8 @@ def remind_(round_id: Annotated[int, typer.Option("--round", help="Round id (ope
 
     async def work(runtime: Runtime, session: AsyncSession) -> Any:
         return await remind(session, await _round(session, round_id), settings=runtime.settings,
-                            campaign=runtime.campaign, scorecards=runtime.scorecards, actor=ACTOR,
-                            now=runtime.clock.now())
+                            campaign=runtime.campaign, scorecards=runtime.scorecards, texts=runtime.texts,
+                            actor=ACTOR, now=runtime.clock.now())
 
     done = _run(work)
     if not done.configured:
