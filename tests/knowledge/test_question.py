@@ -80,6 +80,8 @@ def test_yes_or_no_is_read_off_the_answer_only_when_it_is_unambiguous(
 def test_a_chinese_yes_or_no_echoes_the_question_verb():
     assert lead("能用英文吗", True, lang="zh") == "可以。"
     assert lead("需要盖章吗", False, lang="zh") == "不需要。"
+    assert lead("报名要交费吗", False, lang="zh") == "不收费。"
+    assert lead("要寄纸质材料吗", False, lang="zh") == "不需要。"
     assert lead("is it free", True, lang="en") == "Yes."
 
 
