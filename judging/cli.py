@@ -30,7 +30,8 @@ from judging.sheets import SheetRefused, finalists_xlsx, import_sheet, write_she
 __all__ = ["app"]
 
 app = typer.Typer(help="Judging: rounds, judges' sheets, results and decisions.", no_args_is_help=True)
-out = Console()
+# Lines a script reads (import results, counts) are never folded at the terminal width.
+out = Console(soft_wrap=True)
 err = Console(stderr=True)
 T = TypeVar("T")
 ACTOR = "cli"

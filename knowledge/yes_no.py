@@ -7,7 +7,10 @@ was asked agree: all negated (no) or none negated (yes). Anything else leaves th
 from __future__ import annotations
 
 import re
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from knowledge.tokens import Term
 
 _NEGATION = {
     "zh": re.compile(r"不|无|未|没有|没|非|禁止|勿|否"),
@@ -28,18 +31,29 @@ _ZH_ECHO = (
 
 
 class Tokens(Protocol):
-    """The retriever's tokenizer: topic words of a text, stop words left out."""
+    """The retriever's tokenizer: topic words of a text (stop words left out), each with its synonyms."""
 
     def tokens(self, text: str) -> list[str]: ...
 
+    def terms(self, question: str, *, lang: str) -> list[Term]: ...
+
 
 def verdict(question: str, answer: str, *, lang: str, tokenizer: Tokens) -> bool | None:
-    """True for yes, False for no, None when the answer's clauses do not settle it."""
-    asked = set(tokenizer.tokens(question))
-    if not asked:
+    """True for yes, False for no, None when the answer's clauses do not settle it.
+
+    Every word of the question must be found in the answer (itself or a synonym): "有没有咨询热线" answered
+    "只接受邮件咨询" shares 咨询 but says nothing of a 热线, and a "有" there would be wrong.
+    """
+    terms = tokenizer.terms(question, lang=lang)
+    if not terms:
+        return None
+    clauses = [(c, set(tokenizer.tokens(c))) for c in _CLAUSE[lang].split(answer)]
+    said = set().union(*(words for _, words in clauses))
+    if not all(term.alternatives & said for term in terms):
         return None
     negation = _NEGATION[lang]
-    relevant = [c for c in _CLAUSE[lang].split(answer) if asked & set(tokenizer.tokens(c))]
+    asked = {alt for term in terms for alt in term.alternatives}
+    relevant = [c for c, words in clauses if asked & words]
     if not relevant:
         return None
     negated = [bool(negation.search(c)) for c in relevant]
