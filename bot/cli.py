@@ -49,6 +49,10 @@ def configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log a
     # The code logs no answer; this masks an identity number or phone in anything a library logs (e.g.
     # python-telegram-bot's DEBUG lines carry whole updates and messages).
     redact_logs()
+    # httpx logs every request's address at INFO, and a Bot API address holds the bot's token: keep them to
+    # warnings (the filter above removes a token from whatever is still logged).
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     # bm25s sets its own logger to DEBUG when imported; bring it back under the level chosen here. The commands
     # that need it import it after this runs, so a filter (which its import leaves alone) does it, not a level.
     floor = max(level, logging.INFO)

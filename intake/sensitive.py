@@ -2,7 +2,8 @@
 
 Answers of these types are encrypted at rest (intake.sealing), masked in staff lists and exports unless an
 authorised person asks for them, and never logged: the code logs no answer, and `redact_logs()` (installed by the
-entry points) masks anything shaped like an identity number or a phone number in a log line that slips through.
+entry points) masks anything shaped like an identity number or a phone number in a log line that slips through,
+and removes bot tokens (a Bot API address holds the token).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "mask_answers",
     "redact",
     "redact_logs",
+    "redact_secrets",
     "sensitive_field_ids",
 ]
 
@@ -41,6 +43,12 @@ _IDENTIFIERS = re.compile(
     + ")"
     + _ALONE_AFTER
 )
+
+
+# Secrets that reach log lines inside addresses: a Telegram bot token (the bot's id, a colon, its secret), and
+# whatever stands after /bot in a Bot API address (a short test token such as 123:TEST has no token shape).
+_SECRETS = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}|(?<=/bot)[^/\s?#]*:[^/\s?#]+")
+SECRET_SHOWN = "<secret>"
 
 
 def mask(value: str) -> str:
@@ -85,8 +93,19 @@ def redact(text: str) -> str:
     return _IDENTIFIERS.sub(lambda match: mask(match.group(0)), text)
 
 
+def redact_secrets(text: str) -> str:
+    """`text` with every bot token (alone or in a Bot API address) replaced by a placeholder."""
+    return _SECRETS.sub(SECRET_SHOWN, text)
+
+
+def _clean(text: str) -> str:
+    # Secrets first: the identifier shapes would otherwise mask part of a token and leave the rest.
+    return redact(redact_secrets(text))
+
+
 class RedactingFilter(logging.Filter):
-    """A handler filter that masks identifiers in the message, the traceback and the stack of every record."""
+    """A handler filter that masks identifiers and removes bot tokens in the message, the traceback and the stack
+    of every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place (every handler after this one sees the masked text); never drops it."""
@@ -94,16 +113,16 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed call elsewhere: let the formatter report it as logging always does
             return True
-        clean = redact(message)
+        clean = _clean(message)
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_info and not record.exc_text:
             # Formatted here (the formatter would do it later and cache it the same way) so it can be masked.
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = _clean(record.exc_text)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = _clean(record.stack_info)
         return True
 
 
