@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot.runtime import Runtime
 from config.clock import Clock, SystemClock
 from console import audit_pages, auth, dashboard, exports, knowledge_pages, language, records, review
+from console.body_limit import BodyLimit
 from console.deps import authenticate
 from console.errors import ConsoleRefusal, NotLoggedIn
 from console.sessions import CookieSigner, session_secret
@@ -80,7 +81,8 @@ def create_app(runtime: Runtime, *, clock: Clock | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.middleware("http")(_security_headers)
-    app.add_middleware(knowledge_pages.UploadLimit)  # outermost: refuses an oversized upload before it is read
+    # Outermost: a body over its cap is refused before anything (the form parser, the login check) reads it.
+    app.add_middleware(BodyLimit, routes={knowledge_pages.UPLOAD_PATH: knowledge_pages.UPLOAD_CAP})
     return app
 
 
