@@ -25,7 +25,7 @@ from console.body_limit import BodyLimit
 from console.deps import authenticate
 from console.errors import ConsoleRefusal, NotLoggedIn
 from console.sessions import CookieSigner, session_secret
-from console.staff import Role, prepare_login_checks
+from console.staff import PasswordChecks, Role, prepare_login_checks
 from console.templating import NavItem, page, request_lang
 
 __all__ = ["NAV", "ROUTERS", "create_app"]
@@ -74,6 +74,7 @@ def create_app(runtime: Runtime, *, clock: Clock | None = None) -> FastAPI:
     app.state.clock = clock or SystemClock(runtime.settings.tz)
     app.state.signer = CookieSigner(session_secret(runtime.settings))
     app.state.nav = NAV
+    app.state.passwords = PasswordChecks()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)

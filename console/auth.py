@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from console import audit, csrf, throttle
 from console.deps import SESSION_SALT, ClockDep, Db, public, session_token
 from console.sessions import COOKIE, end_session, start_session
-from console.staff import check_password, get_staff, hash_password, needs_rehash
+from console.staff import PasswordChecks, get_staff, needs_rehash
 from console.templating import page, request_lang
 
 __all__ = ["router", "safe_next"]
@@ -70,19 +70,24 @@ async def login(
     account = throttle.account_key(name)
     keys = {account: settings.console_login_attempts,
             throttle.address_key(address): settings.console_login_attempts * throttle.ADDRESS_FACTOR}
-    # Committed before it is counted: another console process on the same database sees this attempt too.
-    await throttle.note_attempt(db, keys=keys, now=now, window=window)
-    await db.commit()
     texts, lang = request.app.state.runtime.texts, request_lang(request)
+    # Already over a limit: refused before anything is written (a flood of refused tries adds no rows).
     minutes = await throttle.wait_before_retry(db, keys=keys, now=now, window=window)
-    if minutes is not None:
-        await audit.record(db, actor=name[:64] or "-", action="login.throttled", target=name[:128], now=now,
-                           address=address)
+    if minutes is None:
+        # Committed before it is counted: another console process on the same database sees this attempt too.
+        await throttle.note_attempt(db, keys=keys, now=now, window=window)
         await db.commit()
+        minutes = await throttle.wait_before_retry(db, keys=keys, now=now, window=window)
+        if minutes is not None:  # this attempt (or one made at the same moment) went over: say so once
+            await audit.record(db, actor=name[:64] or "-", action="login.throttled", target=name[:128], now=now,
+                               address=address)
+            await db.commit()
+    if minutes is not None:
         return _login_page(request, next_=next, name=name, status_code=429,
                            error=texts.t("console.login.throttled", lang, minutes=minutes))
+    passwords: PasswordChecks = request.app.state.passwords
     staff = await get_staff(db, name) if name.strip() else None
-    if not check_password(staff, password) or staff is None:
+    if not await passwords.check(staff, password) or staff is None:
         await audit.record(db, actor=name[:64] or "-", action="login.failed", target=name[:128], now=now,
                            address=address)
         await db.commit()
@@ -90,7 +95,7 @@ async def login(
                            error=texts.t("console.login.wrong", lang))
     await throttle.clear(db, key=account)
     if needs_rehash(staff):
-        staff.password_hash = hash_password(password)
+        staff.password_hash = await passwords.hash(password)
     staff.last_login_at = now
     token = await start_session(db, staff=staff, now=now,
                                 lifetime=timedelta(hours=settings.console_session_hours))
