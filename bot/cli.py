@@ -15,6 +15,7 @@ from config.campaign import CampaignError
 from config.settings import Settings
 from console.cli import serve as console_serve
 from console.cli import staff_app
+from console.sessions import ConsoleSecretError
 from db.cli import app as db_app
 from intake import cli as intake_cli
 from intake.cli import app as queue_app
@@ -166,6 +167,6 @@ def main() -> None:
     """The console script: a broken configuration file is reported in one line, not as a traceback."""
     try:
         app(prog_name="kcxf")
-    except (CampaignError, TextsError, FaqFileError, FormError, DataKeyError) as exc:
+    except (CampaignError, TextsError, FaqFileError, FormError, DataKeyError, ConsoleSecretError) as exc:
         Console(stderr=True).print(f"[red]Configuration error:[/red] {exc}", highlight=False)
         raise SystemExit(2) from None

@@ -18,7 +18,6 @@ from http.cookies import SimpleCookie
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.deps import SESSION_SALT
-from console.sessions import COOKIE
 
 __all__ = ["MAX_BODY", "BodyCap", "BodyLimit"]
 
@@ -91,7 +90,7 @@ def _signed_in(scope: Scope, headers: Mapping[bytes, bytes]) -> bool:
     cookies = SimpleCookie()
     with contextlib.suppress(Exception):  # a malformed Cookie header is no session
         cookies.load(headers.get(b"cookie", b"").decode("latin-1"))
-    morsel = cookies.get(COOKIE)
+    morsel = cookies.get(state.cookies.session)
     return morsel is not None and state.signer.unsign(morsel.value, salt=SESSION_SALT) is not None
 
 

@@ -125,9 +125,15 @@ async def render_record(
         request, "record.html", status_code=status_code, record=record, view=view, award=award, user=user,
         history=history, audit_entries=entries, next_statuses=queue.next_statuses(record.status),
         status_label=queue.status_label, attachments=_attachments(record), error=error, note=note,
-        changed=request.query_params.get("changed"), needs_more=queue.NEEDS_MORE,
+        changed=_known_status(request.query_params.get("changed")), needs_more=queue.NEEDS_MORE,
         seen=seen_token(record),
     )
+
+
+def _known_status(status: str | None) -> str | None:
+    """The status a review redirect announces; anything else in the address is no notice (a crafted link could
+    otherwise put words of its own in a green "done" banner)."""
+    return status if status in queue.STATUSES else None
 
 
 def _attachments(record: queue.Submission) -> list[StoredFile | None]:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -181,14 +182,26 @@ async def test_logout_ends_the_session_for_a_copied_cookie_too(client: httpx.Asy
         assert (await thief.get("/")).status_code == 303
 
 
-async def test_a_session_expires(client: httpx.AsyncClient, make_staff, console_clock):
-    from datetime import timedelta
-
+async def test_a_session_in_use_still_ends_after_its_lifetime(client: httpx.AsyncClient, make_staff, console_clock):
     await make_staff("li.ming", "reviewer")
     await log_in(client, "li.ming")
-    console_clock.advance(timedelta(hours=11, minutes=59))
+    for _ in range(35):  # a page every 20 minutes: never idle for long
+        console_clock.advance(timedelta(minutes=20))
+        assert (await client.get("/")).status_code == 200
+    console_clock.advance(timedelta(minutes=19))  # 11 h 59 min since the login
     assert (await client.get("/")).status_code == 200
     console_clock.advance(timedelta(minutes=2))
+    assert (await client.get("/")).status_code == 303
+
+
+async def test_a_session_left_idle_ends(client: httpx.AsyncClient, make_staff, console_clock):
+    await make_staff("li.ming", "reviewer")
+    await log_in(client, "li.ming")
+    console_clock.advance(timedelta(minutes=29))
+    assert (await client.get("/")).status_code == 200  # in use: the idle clock starts again
+    console_clock.advance(timedelta(minutes=29))
+    assert (await client.get("/")).status_code == 200
+    console_clock.advance(timedelta(minutes=31))  # KCXF_CONSOLE_IDLE_MINUTES is 30 by default
     assert (await client.get("/")).status_code == 303
 
 
