@@ -1,4 +1,5 @@
-"""Every benchmark in one go: rules Q&A (bench/qa.py) and concurrent intake (bench/intake.py).
+"""Every benchmark in one go: rules Q&A (bench/qa.py), concurrent intake (bench/intake.py) and the judging pages
+(bench/judging.py).
 
 Prints each benchmark's own table, then writes bench/results.json (flat dotted keys, for comparing runs) and
 bench/RESULTS.md (the same figures as readable tables, with the machine and the date).
@@ -22,12 +23,13 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
-from bench import intake, qa  # noqa: E402
+from bench import intake, judging, qa  # noqa: E402
 
 QA_COLUMNS = ("items", "zh_answerable", "en_answerable", "declined_correctly", "answered_wrong", "overall", "p50_ms",
               "p95_ms")
 INTAKE_KEYS = ("applicants", "events", "steps_per_s", "p50_ms", "p95_ms", "submit_p50_ms", "submit_p95_ms",
                "commit_p50_ms", "commit_p95_ms", "ratio_to_commit", "errors", "lost", "submissions", "wall_s")
+JUDGING_KEYS = ("entries", "judges", "cards", "select1_p50_ms", "select1_p95_ms", "count_p50_ms", "count_p95_ms")
 
 
 def machine() -> dict[str, Any]:
@@ -36,14 +38,16 @@ def machine() -> dict[str, Any]:
             "date": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
-def flatten(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], notes: Sequence[str]) -> dict[str, Any]:
-    """The figures under dotted keys: qa.*, intake.<db>.*, machine.*."""
+def flatten(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], notes: Sequence[str],
+            judged: Sequence[judging.DbResult] = (), judging_notes: Sequence[str] = ()) -> dict[str, Any]:
+    """The figures under dotted keys: qa.*, intake.<db>.*, judging.<db>.*, machine.*."""
     qa_runs: Mapping[str, Mapping[str, Any]] = qa_figures["qa"]
     main = qa_runs["qa.jsonl:kcxf"]
     flat: dict[str, Any] = {f"machine.{k}": v for k, v in machine().items()}
     flat |= {"qa.p50_ms": main["p50_ms"], "qa.p95_ms": main["p95_ms"], "qa.qps": qa_figures["qa_qps"],
              "qa.cold_start_s.empty": qa_figures["qa_cold_start_s"]["empty"],
-             "qa.cold_start_s.built": qa_figures["qa_cold_start_s"]["built"], "qa.rss_mb": qa_figures["qa_rss_mb"]}
+             "qa.cold_start_s.built": qa_figures["qa_cold_start_s"]["built"], "qa.rss_mb": qa_figures["qa_rss_mb"],
+             "qa.rss_mb_hashed": qa_figures["qa_rss_mb_hashed"]}
     for run, summary in qa_figures["qa_ablation"].items():
         for key, value in summary.items():
             flat[f"qa.ablation.{run}.{key}"] = value
@@ -57,10 +61,17 @@ def flatten(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], n
             flat[f"intake.{result.db}.{key}"] = asdict(result)[key]
         flat[f"intake.{result.db}.problems"] = result.problems
     flat["intake.notes"] = list(notes)
+    for r in judged:
+        flat |= {f"judging.{r.db}.{k}": getattr(r, k) for k in JUDGING_KEYS}
+        for p in r.pages:
+            flat |= {f"judging.{r.db}.pages.{p.page}.{k}": getattr(p, k) for k in ("first_ms", "p50_ms", "p95_ms",
+                                                                                   "kib", "samples")}
+    flat["judging.notes"] = list(judging_notes)
     return flat
 
 
-def markdown(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], notes: Sequence[str]) -> str:
+def markdown(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], notes: Sequence[str],
+             judged: Sequence[judging.DbResult] = (), judging_notes: Sequence[str] = ()) -> str:
     """bench/RESULTS.md: both benchmarks as tables, with the machine and the date."""
     info = machine()
     lines = ["# Benchmark results", "",
@@ -79,7 +90,8 @@ def markdown(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], 
         lines.append(f"| {run} | " + " | ".join(f"{s[k]:.1%}" for k in (
             "zh_answerable", "en_answerable", "declined_correctly", "answered_wrong")) + " |")
     lines += ["", f"Bot worker RSS (engine + knowledge base + embedding model, after answering): "
-                  f"{qa_figures['qa_rss_mb']:.0f} MB."]
+                  f"{qa_figures['qa_rss_mb']:.0f} MB (with the hashed function instead: "
+                  f"{qa_figures['qa_rss_mb_hashed']:.0f} MB)."]
     cold = qa_figures["qa_cold_start_s"]
     lines += ["", f"Throughput after warm-up: {qa_figures['qa_qps']:.0f} questions/s; cold start to first answer "
                   f"{cold['empty']:.2f} s (empty data folder), {cold['built']:.2f} s (built).", ""]
@@ -104,22 +116,40 @@ def markdown(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], 
     for r in results:
         lines += [f"- {r.db}: {problem}" for problem in r.problems]
     lines += [f"- {note}" for note in notes]
+    lines += ["", "## Judging pages (bench/judging.py)", ""]
+    if judged:
+        r = judged[0]
+        lines += [f"A round of {r.entries} entries of one award (every entrant's figures different) and "
+                  f"{r.judges} judges, 3 per entry, {r.cards} cards submitted; more entries of other awards in the "
+                  "queue. Each page fetched through the console app (httpx ASGI transport, logged in as committee; "
+                  "the scoring page as a judge), first fetch apart, then the samples, each followed by the "
+                  "baseline: a bare `SELECT 1` and a `SELECT count(*)` of the round's cards on the same engine.", "",
+                  "| db | page | first ms | p50 ms | p95 ms | KiB | SELECT 1 p50 / p95 ms | count p50 / p95 ms |",
+                  "|---" * 8 + "|"]
+        for r in judged:
+            lines += [f"| {r.db} | {p.page} | {p.first_ms:.0f} | {p.p50_ms:.1f} | {p.p95_ms:.1f} | {p.kib:.0f} | "
+                      f"{r.select1_p50_ms:.2f} / {r.select1_p95_ms:.2f} | {r.count_p50_ms:.2f} / {r.count_p95_ms:.2f} |"
+                      for p in r.pages]
+    lines += [f"- {note}" for note in judging_notes]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run both benchmarks and write the results files."""
+    """Run every benchmark and write the results files."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--applicants", type=int, default=200, help="concurrent applicants (default 200)")
-    parser.add_argument("--no-postgres", action="store_true", help="intake on SQLite only")
+    parser.add_argument("--no-postgres", action="store_true", help="intake and judging on SQLite only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     qa_figures = qa.main()
     results, notes = asyncio.run(intake.run(applicants=args.applicants, postgres=not args.no_postgres))
     intake.print_table(results, notes)
-    flat = flatten(qa_figures, results, notes)
+    judged, judging_notes = asyncio.run(judging.run(postgres=not args.no_postgres))
+    judging.print_table(judged, judging_notes)
+    flat = flatten(qa_figures, results, notes, judged, judging_notes)
     (BENCH / "results.json").write_text(json.dumps(flat, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (BENCH / "RESULTS.md").write_text(markdown(qa_figures, results, notes), encoding="utf-8")
+    (BENCH / "RESULTS.md").write_text(markdown(qa_figures, results, notes, judged, judging_notes),
+                                      encoding="utf-8")
     print(f"wrote {BENCH / 'results.json'} and {BENCH / 'RESULTS.md'}")
 
 

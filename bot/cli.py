@@ -15,6 +15,7 @@ from config.campaign import CampaignError
 from config.settings import Settings
 from console.cli import serve as console_serve
 from console.cli import staff_app
+from console.sessions import ConsoleSecretError
 from db.cli import app as db_app
 from intake import cli as intake_cli
 from intake.cli import app as queue_app
@@ -51,6 +52,10 @@ def configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log a
     # The code logs no answer; this masks an identity number or phone in anything a library logs (e.g.
     # python-telegram-bot's DEBUG lines carry whole updates and messages).
     redact_logs()
+    # httpx logs every request's address at INFO, and a Bot API address holds the bot's token: keep them to
+    # warnings (the filter above removes a token from whatever is still logged).
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     # bm25s sets its own logger to DEBUG when imported; bring it back under the level chosen here. The commands
     # that need it import it after this runs, so a filter (which its import leaves alone) does it, not a level.
     floor = max(level, logging.INFO)
@@ -168,6 +173,6 @@ def main() -> None:
     """The console script: a broken configuration file is reported in one line, not as a traceback."""
     try:
         app(prog_name="kcxf")
-    except (CampaignError, TextsError, FaqFileError, FormError, DataKeyError) as exc:
+    except (CampaignError, TextsError, FaqFileError, FormError, DataKeyError, ConsoleSecretError) as exc:
         Console(stderr=True).print(f"[red]Configuration error:[/red] {exc}", highlight=False)
         raise SystemExit(2) from None

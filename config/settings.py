@@ -94,7 +94,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_s: float = Field(default=20.0, gt=0)
     env: Literal["development", "production"] = Field(
-        default="development", description="production refuses to start without KCXF_DATA_KEY"
+        default="development",
+        description="production refuses to start without KCXF_DATA_KEY (and the console without a 32-byte "
+        "KCXF_CONSOLE_SECRET), and the console sends HSTS and Secure, __Host- cookies",
     )
     data_key: SecretStr | None = Field(
         default=None,
@@ -111,9 +113,11 @@ class Settings(BaseSettings):
         default=None, description="Signs session cookies; unset: generated once into data_dir/console-secret"
     )
     console_secure_cookies: bool = Field(
-        default=False, description="Send cookies over HTTPS only; set it when the console sits behind TLS"
+        default=False, description="Send cookies over HTTPS only; set it when the console sits behind TLS "
+        "(always so in production)"
     )
-    console_session_hours: float = Field(default=12.0, gt=0, description="A login lasts this long")
+    console_session_hours: float = Field(default=12.0, gt=0, description="A login lasts this long at most")
+    console_idle_minutes: float = Field(default=30.0, gt=0, description="A login unused this long ends")
     console_login_attempts: int = Field(
         default=5, ge=1, description="Failed logins per account (×6 per address) before the window below locks it"
     )

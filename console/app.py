@@ -32,10 +32,11 @@ from console import (
     records,
     review,
 )
+from console.body_limit import BodyLimit
 from console.deps import authenticate
 from console.errors import ConsoleRefusal, NotLoggedIn
-from console.sessions import CookieSigner, session_secret
-from console.staff import Role, prepare_login_checks
+from console.sessions import CookiePolicy, CookieSigner, session_secret
+from console.staff import PasswordChecks, Role, prepare_login_checks
 from console.templating import NavItem, page, request_lang
 
 __all__ = ["NAV", "ROUTERS", "create_app"]
@@ -88,7 +89,9 @@ def create_app(runtime: Runtime, *, clock: Clock | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.clock = clock or SystemClock(runtime.settings.tz)
     app.state.signer = CookieSigner(session_secret(runtime.settings))
+    app.state.cookies = CookiePolicy.of(runtime.settings)
     app.state.nav = NAV
+    app.state.passwords = PasswordChecks()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -96,7 +99,8 @@ def create_app(runtime: Runtime, *, clock: Clock | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.middleware("http")(_security_headers)
-    app.add_middleware(knowledge_pages.UploadLimit)  # outermost: refuses an oversized upload before it is read
+    # Outermost: a body over its cap is refused before anything (the form parser, the login check) reads it.
+    app.add_middleware(BodyLimit, routes={knowledge_pages.UPLOAD_PATH: knowledge_pages.UPLOAD_CAP})
     return app
 
 
@@ -112,6 +116,9 @@ async def _security_headers(request: Request, call_next: Callable[[Request], Awa
     response.headers.setdefault("x-frame-options", "DENY")
     response.headers.setdefault("referrer-policy", "same-origin")
     response.headers.setdefault("content-security-policy", _CSP)
+    if request.app.state.runtime.settings.env == "production":
+        # Served over HTTPS behind the proxy: the browser never tries plain HTTP for this host for a year.
+        response.headers["strict-transport-security"] = "max-age=31536000"
     if not request.url.path.startswith("/static/"):
         # Pages and downloads hold entrants' personal data: no copy in the browser's or a proxy's cache.
         response.headers["cache-control"] = "no-store"
@@ -147,7 +154,9 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 async def _invalid(request: Request, exc: RequestValidationError) -> Response:
     # A form or address that does not fit a route (a field missing, a malformed reference): the pages never
     # send one, so this is a hand-made request or an old bookmark; say so plainly rather than dump the details.
-    log.info("invalid request to %s: %s", request.url.path, exc.errors())
+    # Where and what kind of problem, never the rejected value (it may be a password or an identity number).
+    log.info("invalid request to %s: %s", request.url.path,
+             ", ".join(f"{'.'.join(map(str, e.get('loc', ())))} ({e.get('type', '?')})" for e in exc.errors()))
     message = request.app.state.runtime.texts.t("console.errors.bad_request", request_lang(request))
     if not wants_html(request) or getattr(request.state, "staff", None) is None:
         return JSONResponse({"detail": message}, status_code=400)

@@ -60,7 +60,7 @@ def _read_password() -> str:
 @staff_app.command("add")
 def add(
     name: Annotated[str, typer.Argument(help="Account name, e.g. li.ming")],
-    role: Annotated[Role, typer.Option(help="reviewer, maintainer, admin or judge (see the README's role table).")],
+    role: Annotated[Role, typer.Option(help="reviewer, maintainer, admin or judge (see the role table in docs/guide.md).")],
     lang: Annotated[str, typer.Option(help="Interface language: zh or en.")] = "zh",
     email: Annotated[str | None, typer.Option(help="Where judging reminders reach this account.")] = None,
 ) -> None:

@@ -14,11 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 __all__ = [
-    "COOKIE", "FIELD", "HEADER", "SAFE_METHODS", "anonymous_token", "expected_token", "matches", "presented_token",
+    "FIELD", "HEADER", "SAFE_METHODS", "anonymous_token", "expected_token", "matches", "presented_token",
     "set_cookie",
 ]
 
-COOKIE = "kcxf_csrf"
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -31,21 +30,22 @@ def expected_token(request: Request) -> str | None:
     if login is not None:
         return login.session.csrf
     signer = request.app.state.signer
-    return signer.unsign(request.cookies.get(COOKIE), salt=_SALT)
+    return signer.unsign(request.cookies.get(request.app.state.cookies.csrf), salt=_SALT)
 
 
 def anonymous_token(request: Request) -> tuple[str, bool]:
     """The token for a browser that is not logged in, and whether it is new (then give it with `set_cookie`)."""
-    current = request.app.state.signer.unsign(request.cookies.get(COOKIE), salt=_SALT)
+    current = request.app.state.signer.unsign(request.cookies.get(request.app.state.cookies.csrf), salt=_SALT)
     if current:
         return current, False
     return secrets.token_urlsafe(32), True
 
 
-def set_cookie(request: Request, response: Response, token: str, *, secure: bool) -> None:
-    """Give the browser its anonymous token, signed."""
-    response.set_cookie(COOKIE, request.app.state.signer.sign(token, salt=_SALT), httponly=True, samesite="strict",
-                        secure=secure, path="/")
+def set_cookie(request: Request, response: Response, token: str) -> None:
+    """Give the browser its anonymous token, signed (the cookie's name and flags: app.state.cookies)."""
+    cookies = request.app.state.cookies
+    response.set_cookie(cookies.csrf, request.app.state.signer.sign(token, salt=_SALT), httponly=True,
+                        samesite="strict", secure=cookies.secure, path="/")
 
 
 async def presented_token(request: Request) -> str | None:

@@ -8,6 +8,7 @@ without the CSRF token. Routes then say which roles they admit with `require(...
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -17,7 +18,7 @@ from bot.runtime import Runtime
 from config.clock import Clock
 from console import csrf
 from console.errors import CsrfRefused, Forbidden, NotLoggedIn
-from console.sessions import COOKIE, CookieSigner, Login, load_session
+from console.sessions import CookiePolicy, CookieSigner, Login, keep_alive, load_session
 from console.staff import Role, Staff
 
 __all__ = [
@@ -70,12 +71,19 @@ Db = Annotated[AsyncSession, Depends(get_db)]
 def session_token(request: Request) -> str | None:
     """The token in the session cookie, if its signature holds."""
     signer: CookieSigner = request.app.state.signer
-    return signer.unsign(request.cookies.get(COOKIE), salt=SESSION_SALT)
+    cookies: CookiePolicy = request.app.state.cookies
+    return signer.unsign(request.cookies.get(cookies.session), salt=SESSION_SALT)
 
 
 async def authenticate(request: Request, db: Db, clock: ClockDep) -> Login | None:
     """Who is asking (request.state.login); NotLoggedIn unless the route is public, CsrfRefused on a bad form."""
-    login = await load_session(db, token=session_token(request), now=clock.now())
+    now = clock.now()
+    login = await load_session(db, token=session_token(request), now=now)
+    if login is not None:
+        settings = get_runtime(request).settings
+        if keep_alive(login, now=now, idle=timedelta(minutes=settings.console_idle_minutes),
+                      lifetime=timedelta(hours=settings.console_session_hours)):
+            await db.commit()
     request.state.login = login
     request.state.staff = login.staff if login else None
     endpoint = request.scope.get("endpoint")

@@ -30,6 +30,7 @@ from console.records import queue_filter
 from console.staff import may_see_identifiers
 from intake import queue
 from intake.export import export_rows, record_json, to_csv
+from intake.sensitive import AnswerMask
 
 __all__ = ["XLSX_TYPE", "router", "to_xlsx"]
 
@@ -54,8 +55,9 @@ async def _objects(db: AsyncSession, runtime: Runtime, filters: QueueFilter, *, 
         )
         for change in changes:
             history[change.submission_id].append(change)
-    return [record_json(runtime.campaign, r, history[r.id], form=runtime.forms.get(r.award_id), masked=masked)
-            for r in records]
+    # Masked by every form's fields: a record of an award the configuration no longer has is masked too.
+    masking = AnswerMask.of(runtime.forms.values()) if masked else None
+    return [record_json(runtime.campaign, r, history[r.id], masking=masking) for r in records]
 
 
 async def _export(request: Request, staff: Any, db: AsyncSession, runtime: Runtime, clock: Any, fmt: str) -> Response:

@@ -139,8 +139,8 @@ async def _score_page(request: Request, staff: Staff, db: AsyncSession, runtime:
         view = RecordView(sections=[SectionView(title=s.title, parts=[
             p if isinstance(p, GroupView) else replace(p, problem=None) for p in s.parts]) for s in view.sections],
             problems=0, value_lang=view.value_lang, unknown=[])
-    table = await round_comparison(db, runtime, round_, lang=lang)
-    row = next((r for r in table.rows if r.submission_id == record.id), None)
+    table = await round_comparison(db, runtime, round_, lang=lang, only=record.id)
+    row = next(iter(table.rows), None)
     said = {item.id: record.answers.get(item.answer) for item in runtime.scorecards.risks if item.answer}
     values = typed or score.CardInput(
         scores={k: str(v) for k, v in assignment.scores.items()}, comments=dict(assignment.comments),

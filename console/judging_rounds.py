@@ -23,7 +23,7 @@ from console.templating import page, request_lang
 from intake import queue
 from intake.queue import StatusError
 from judging import rank, rounds
-from judging.compare import compare
+from judging.compare import Comparison, answer_keys, columns_for, compare
 from judging.decide import MAX_REASON, decide, finalists, finalists_csv
 from judging.models import OPEN, SUBMITTED, Assignment, Round
 from judging.remind import remind
@@ -127,7 +127,8 @@ async def remind_judges(request: Request, round_id: RoundId, staff: Reviewer, db
                         clock: ClockDep) -> Response:
     """Mail the judges who are behind."""
     done = await remind(db, await _round(db, round_id), settings=runtime.settings, campaign=runtime.campaign,
-                        scorecards=runtime.scorecards, actor=staff.name, now=clock.now(), address=_address(request))
+                        scorecards=runtime.scorecards, texts=runtime.texts, actor=staff.name, now=clock.now(),
+                        address=_address(request))
     await db.commit()
     lang = request_lang(request)
     text = (runtime.texts.t("judging.round.reminded", lang, sent=", ".join(done.sent) or "—",
@@ -164,12 +165,13 @@ async def compare_page(request: Request, round_id: RoundId, staff: Reviewer, db:
 
 
 async def round_comparison(db: AsyncSession, runtime: RuntimeDep, round_: Round, *, lang: str,
-                           sort: str | None = None, descending: bool = True):  # type: ignore[no-untyped-def]
-    """The comparison over a round's entries (the judge's page shows its own entry's row of it)."""
-    entries = [(r.id, r.reference, r.entrant_name, r.answers) for r in await rounds.entries_of(db, round_)]
-    return await asyncio.to_thread(compare, entries, form=runtime.forms[round_.award_id],
-                                   scorecard=runtime.scorecards.for_award(round_.award_id), lang=lang, sort=sort,
-                                   descending=descending)
+                           sort: str | None = None, descending: bool = True,
+                           only: int | None = None) -> Comparison:
+    """The comparison over a round's entries (`only`: one entry's row of it, for the judge's page)."""
+    form, scorecard = runtime.forms[round_.award_id], runtime.scorecards.for_award(round_.award_id)
+    entries = await rounds.answers_of(db, round_, answer_keys(columns_for(form, scorecard)))
+    return await asyncio.to_thread(compare, entries, form=form, scorecard=scorecard, lang=lang, sort=sort,
+                                   descending=descending, only=only)
 
 
 @router.get("/judging/rounds/{round_id}/results")

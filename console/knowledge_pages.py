@@ -16,9 +16,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console import audit
+from console.body_limit import BodyCap
 from console.deps import ClockDep, Db, Maintainer, RuntimeDep
 from console.errors import ConsoleRefusal
 from console.templating import page, request_lang
@@ -38,13 +38,15 @@ from knowledge.grouping import QuestionGroup
 from knowledge.inbox import Inbox
 from knowledge.tokens import detect_lang
 
-__all__ = ["UPLOAD_PATH", "UploadLimit", "router"]
+__all__ = ["UPLOAD_CAP", "UPLOAD_PATH", "router"]
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/knowledge")
 
 UPLOAD_PATH = "/knowledge/documents"
+# The upload's body: the largest document and the form around it (console.body_limit refuses more).
+UPLOAD_CAP = BodyCap(MAX_UPLOAD_BYTES + 256 * 1024, key="kb.error.doc_too_large", max_mb=MAX_UPLOAD_BYTES // (1024 * 1024))
 FaqId = Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,64}$")]
 DocId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")]
 MAX_TEXT = 20_000  # a form field's length cap, well above what validation accepts (it says why)
@@ -453,60 +455,3 @@ def _notice(request: Request) -> tuple[str, dict[str, str]] | None:
             return "kb.page.notice.unchanged", {"id": params["uploaded"][:80]}
         return "kb.page.notice.uploaded", {"id": params["uploaded"][:80], "passages": passages[:6]}
     return None
-
-
-class UploadLimit:
-    """Refuse a document upload larger than the limit before its body is read (413), in both languages.
-
-    The console parses every form before the route runs (for the CSRF token), so without this a huge upload
-    would be spooled to disk first. A reverse proxy's body limit does the same job in front of it.
-    """
-
-    def __init__(self, app: ASGIApp, *, limit: int = MAX_UPLOAD_BYTES + 256 * 1024) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != UPLOAD_PATH:
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, send)
-            return
-        seen = 0
-        too_large = False
-
-        async def counted() -> Message:
-            nonlocal seen, too_large
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    too_large = True
-                    raise _TooLarge
-            return message
-
-        async def unless_refused(message: Message) -> None:
-            # FastAPI turns any error while parsing a body into its own 400; the 413 below replaces it.
-            if not too_large:
-                await send(message)
-
-        # An app that lets the error through (instead of answering 400) ends here too.
-        with contextlib.suppress(_TooLarge):
-            await self.app(scope, counted, unless_refused)
-        if too_large:
-            await self._refuse(scope, send)
-
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        texts = scope["app"].state.runtime.texts
-        mb = MAX_UPLOAD_BYTES // (1024 * 1024)
-        body = " / ".join(texts.t("kb.error.doc_too_large", lang, max_mb=mb) for lang in LANGS).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    """A streamed upload went past the limit."""

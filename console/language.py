@@ -32,5 +32,5 @@ async def switch_language(
         await db.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax", path="/",
-                        secure=request.app.state.runtime.settings.console_secure_cookies)
+                        secure=request.app.state.cookies.secure)
     return response

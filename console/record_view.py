@@ -1,7 +1,8 @@
 """A queue record as the record page shows it: the form's sections and labels, formatted answers, problems.
 
 Values are formatted by intake.render.format_value — the same text the generated 申报表 shows — and identity
-numbers and phones are masked for roles that may not read them (console.staff.may_see_identifiers).
+numbers and phones are masked for roles that may not read them (console.staff.may_see_identifiers), in the
+fields meant for them and wherever else they were typed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from intake.complete import completeness
 from intake.forms import Field, FieldGroup, Form
 from intake.render import format_value
-from intake.sensitive import SENSITIVE_TYPES, mask
+from intake.sensitive import FREE_TEXT_TYPES, SENSITIVE_TYPES, AnswerMask, mask, redact
 
 __all__ = ["AnswerRow", "GroupView", "RecordView", "SectionView", "build_view"]
 
@@ -63,8 +64,12 @@ class RecordView:
     unknown: list[AnswerRow] = field(default_factory=list)
 
 
-def build_view(form: Form, answers: Mapping[str, Any], *, lang: str, masked: bool, today: date | None) -> RecordView:
-    """The record page's view of an entry, labels in `lang`, sensitive values masked when `masked`."""
+def build_view(
+    form: Form, answers: Mapping[str, Any], *, lang: str, masking: AnswerMask | None, today: date | None
+) -> RecordView:
+    """The record page's view of an entry, labels in `lang`; with `masking` (for roles that may not read
+    identifiers), sensitive values masked and identifiers in free text and unknown answers too."""
+    masked = masking is not None
     rule = form.language_rule(answers)
     value_lang = rule.language if rule else "zh"
     found = completeness(form, answers, today=today)
@@ -73,6 +78,8 @@ def build_view(form: Form, answers: Mapping[str, Any], *, lang: str, masked: boo
     def row(entry: Field, value: Any, item: int | None) -> AnswerRow:
         hidden = masked and entry.type in SENSITIVE_TYPES and value not in (None, "")
         text = mask(str(value)) if hidden else format_value(entry, value, lang=lang, value_lang=value_lang)
+        if masked and entry.type in FREE_TEXT_TYPES:
+            text = redact(text)
         return AnswerRow(label=entry.label.get(lang), value=text, problem=problems.get((entry.id, item)),
                          masked=hidden, long=entry.type in LONG_TYPES, empty=value in (None, "", [], {}))
 
@@ -94,10 +101,15 @@ def build_view(form: Form, answers: Mapping[str, Any], *, lang: str, masked: boo
                 parts.append(row(entry, answers.get(entry.id), None))
         if parts:
             sections.append(SectionView(title=section.title.get(lang), parts=parts))
-    # Answers to fields the form no longer has (an older edition's form): shown as stored, never dropped.
-    unknown = [AnswerRow(label=key, value=json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
+    # Answers to fields the form no longer has (an older edition's form): shown as stored, never dropped; through
+    # the mask, which knows every form's sensitive fields and redacts what it cannot place.
+    unknown = [AnswerRow(label=key, value=_as_text(masking.value(key, value) if masking else value))
                for key, value in answers.items() if key not in shown and not _hidden_field(form, key)]
     return RecordView(sections=sections, problems=len(found), value_lang=value_lang, unknown=unknown)
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _hidden_field(form: Form, key: str) -> bool:

@@ -27,6 +27,7 @@ from intake import queue
 from intake.files import StoredFile
 from intake.forms import Form, FormChoice
 from intake.render import render_form
+from intake.sensitive import AnswerMask
 
 __all__ = ["Reference", "load_record", "queue_filter", "render_record", "router", "seen_token"]
 
@@ -111,8 +112,8 @@ async def render_record(
     lang = request_lang(request)
     form = runtime.forms.get(record.award_id)
     today = record.created_at.astimezone(runtime.settings.tz).date()
-    view = build_view(form, record.answers, lang=lang, masked=not may_see_identifiers(staff.role), today=today) \
-        if form is not None else None
+    masking = None if may_see_identifiers(staff.role) else AnswerMask.of(runtime.forms.values())
+    view = build_view(form, record.answers, lang=lang, masking=masking, today=today) if form is not None else None
     user = await db.get(User, record.user_id)
     history = await queue.history_of(db, record)
     entries = await audit.entries_for(db, record.reference)
@@ -124,9 +125,15 @@ async def render_record(
         request, "record.html", status_code=status_code, record=record, view=view, award=award, user=user,
         history=history, audit_entries=entries, next_statuses=queue.next_statuses(record.status),
         status_label=queue.status_label, attachments=_attachments(record), error=error, note=note,
-        changed=request.query_params.get("changed"), needs_more=queue.NEEDS_MORE,
+        changed=_known_status(request.query_params.get("changed")), needs_more=queue.NEEDS_MORE,
         seen=seen_token(record),
     )
+
+
+def _known_status(status: str | None) -> str | None:
+    """The status a review redirect announces; anything else in the address is no notice (a crafted link could
+    otherwise put words of its own in a green "done" banner)."""
+    return status if status in queue.STATUSES else None
 
 
 def _attachments(record: queue.Submission) -> list[StoredFile | None]:

@@ -25,11 +25,16 @@ from db.base import Base, UTCDateTime
 
 __all__ = [
     "COOKIE",
+    "MIN_SECRET_BYTES",
     "SECRET_FILE",
+    "ConsoleSecretError",
+    "CookiePolicy",
+    "CookieSigner",
     "Login",
     "LoginSession",
-    "CookieSigner",
     "end_session",
+    "end_sessions_of",
+    "keep_alive",
     "load_session",
     "session_secret",
     "start_session",
@@ -39,6 +44,34 @@ log = logging.getLogger(__name__)
 
 COOKIE = "kcxf_session"
 SECRET_FILE = "console-secret"
+# HMAC-SHA1 (itsdangerous's signer) gains nothing from a longer key; a shorter one can be guessed offline.
+MIN_SECRET_BYTES = 32
+# In production a cookie's name carries this prefix: the browser then accepts it only with Secure, Path=/ and no
+# Domain, so neither a sibling subdomain nor a plain-HTTP page can plant or overwrite it.
+HOST_PREFIX = "__Host-"
+# The idle timeout is extended at most this often (a database write), not at every request.
+KEEP_ALIVE_STEP = timedelta(minutes=1)
+
+
+class ConsoleSecretError(RuntimeError):
+    """The console's secret is missing or too short for production; the message says what to set."""
+
+
+@dataclass(frozen=True, slots=True)
+class CookiePolicy:
+    """The console's cookie names and flags: in production (KCXF_ENV=production) always Secure and __Host- named."""
+
+    session: str
+    csrf: str
+    secure: bool
+
+    @classmethod
+    def of(cls, settings: Settings) -> CookiePolicy:
+        """The policy these settings ask for."""
+        production = settings.env == "production"
+        prefix = HOST_PREFIX if production else ""
+        return cls(session=prefix + COOKIE, csrf=prefix + "kcxf_csrf",
+                   secure=production or settings.console_secure_cookies)
 
 
 class LoginSession(Base):
@@ -85,9 +118,19 @@ class CookieSigner:
 
 
 def session_secret(settings: Settings) -> bytes:
-    """KCXF_CONSOLE_SECRET, or a secret generated once into data_dir/console-secret (mode 0600) and reused."""
-    if settings.console_secret is not None and settings.console_secret.get_secret_value():
-        return settings.console_secret.get_secret_value().encode()
+    """KCXF_CONSOLE_SECRET, or a secret generated once into data_dir/console-secret (mode 0600) and reused.
+
+    In production the secret must be configured, at least MIN_SECRET_BYTES long (ConsoleSecretError otherwise):
+    every process of a deployment then signs with the same one, and none is made up on a server's disk.
+    """
+    given = settings.console_secret.get_secret_value().encode() if settings.console_secret is not None else b""
+    if settings.env == "production" and len(given) < MIN_SECRET_BYTES:
+        raise ConsoleSecretError(
+            f"KCXF_ENV=production needs KCXF_CONSOLE_SECRET of at least {MIN_SECRET_BYTES} bytes "
+            f"({'it is unset' if not given else f'it has {len(given)}'}); make one with `openssl rand -hex 32`"
+        )
+    if given:
+        return given
     path = Path(settings.data_dir) / SECRET_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -108,15 +151,35 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def start_session(session: AsyncSession, *, staff: Staff, now: datetime, lifetime: timedelta) -> str:
-    """Open a session for `staff` and return the token for the cookie (to be signed); not committed."""
+async def start_session(session: AsyncSession, *, staff: Staff, now: datetime, lifetime: timedelta,
+                        idle: timedelta | None = None) -> str:
+    """Open a session for `staff` that ends after `idle` unused (keep_alive extends it) or `lifetime` in all, and
+    return the token for the cookie (to be signed); not committed."""
     token = secrets.token_urlsafe(32)
+    ends = now + min(lifetime, idle) if idle is not None else now + lifetime
     session.add(LoginSession(token_hash=_hash(token), staff_id=staff.id, csrf=secrets.token_urlsafe(32),
-                             created_at=now, expires_at=now + lifetime))
+                             created_at=now, expires_at=ends))
     # Expired sessions of anyone are swept here, the one moment sessions are written anyway.
     await session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
     await session.flush()
     return token
+
+
+async def end_sessions_of(session: AsyncSession, *, staff: Staff) -> None:
+    """End every session of this account (a new login in production replaces the earlier one); not committed."""
+    await session.execute(delete(LoginSession).where(LoginSession.staff_id == staff.id))
+
+
+def keep_alive(login: Login, *, now: datetime, idle: timedelta, lifetime: timedelta) -> bool:
+    """Move the session's end to `idle` from now (never past `lifetime` from the login); whether it moved.
+
+    The end is extended in steps of KEEP_ALIVE_STEP, so a busy reviewer costs one write a minute, not one a page.
+    """
+    end = min(login.session.created_at + lifetime, now + idle)
+    if end - login.session.expires_at < KEEP_ALIVE_STEP:
+        return False
+    login.session.expires_at = end
+    return True
 
 
 async def load_session(session: AsyncSession, *, token: str | None, now: datetime) -> Login | None:

@@ -2,11 +2,13 @@
 
 Each attempt is written and committed before it is counted, so console processes sharing one database see each
 other's attempts: of any number of concurrent tries, the last to commit counts them all, and no more than `limit`
-per window ever reach the password check.
+per window ever reach the password check. An attempt made while a key is already over its limit is refused before
+anything is written, so a flood of refused tries adds no rows.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -40,15 +42,26 @@ def account_key(name: str) -> str:
 
 
 def address_key(address: str | None) -> str:
-    """The throttle key of a client address."""
-    return "addr:" + (address or "unknown")[:180]
+    """The throttle key of a client address: an IPv4 address, or the /64 network of an IPv6 one.
+
+    One IPv6 subscriber is given a whole /64 (or more), so keying the full address would give an attacker 2**64
+    fresh keys.
+    """
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return "addr:" + (address or "unknown")[:180]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"addr:{ip.ipv4_mapped}"
+        return f"addr:{ipaddress.IPv6Network((ip, 64), strict=False)}"
+    return f"addr:{ip}"
 
 
 async def note_attempt(session: AsyncSession, *, keys: Mapping[str, int], now: datetime, window: timedelta) -> None:
-    """Write the attempt under every key and drop those keys' attempts older than the window; not committed."""
-    keys_ = list(keys)
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.key.in_(keys_), LoginAttempt.at <= now - window))
-    session.add_all(LoginAttempt(key=key, at=now) for key in keys_)
+    """Write the attempt under every key and drop every attempt (of any key) older than the window; not committed."""
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - window))
+    session.add_all(LoginAttempt(key=key, at=now) for key in keys)
     await session.flush()
 
 

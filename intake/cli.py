@@ -29,7 +29,7 @@ from intake.export import record_json, to_csv
 from intake.forms import Field, FieldGroup, Form, is_empty
 from intake.rekey import reseal_all
 from intake.retention import PurgeReport, purge_abandoned
-from intake.sensitive import mask_answers, sensitive_field_ids
+from intake.sensitive import AnswerMask
 
 __all__ = ["app", "keygen", "purge", "rekey"]
 
@@ -176,9 +176,9 @@ def export(
     async def work(runtime: Runtime) -> list[dict[str, Any]]:
         async with (await runtime.sessionmaker())() as session:
             records = await queue.list_submissions(session, status=_status_id(status) if status else None, award_id=award)
+            masking = None if unmasked else AnswerMask.of(runtime.forms.values())
             return [
-                record_json(runtime.campaign, r, await queue.history_of(session, r),
-                            form=runtime.forms.get(r.award_id), masked=not unmasked)
+                record_json(runtime.campaign, r, await queue.history_of(session, r), masking=masking)
                 for r in records
             ]
 
@@ -287,7 +287,7 @@ def _shown(runtime: Runtime, answers: Mapping[str, Any], *, unmasked: bool) -> d
     """The answers as staff see them: identity numbers and phones masked unless asked for in full."""
     if unmasked:
         return dict(answers)
-    return mask_answers(answers, sensitive_field_ids(runtime.forms.values()))
+    return AnswerMask.of(runtime.forms.values()).answers(answers)
 
 
 def _status_id(text: str) -> str:

@@ -13,8 +13,7 @@ from typing import Any
 
 from config import Campaign
 from intake import queue
-from intake.forms import Form
-from intake.sensitive import mask_answers, sensitive_field_ids
+from intake.sensitive import AnswerMask
 
 __all__ = ["FORMULA_START", "defuse", "export_rows", "record_json", "to_csv"]
 
@@ -33,10 +32,9 @@ def record_json(
     record: queue.Submission,
     history: Sequence[queue.StatusChange],
     *,
-    form: Form | None = None,
-    masked: bool = False,
+    masking: AnswerMask | None = None,
 ) -> dict[str, Any]:
-    """Everything about a record; with `masked` (and its form), identity numbers and phones are masked."""
+    """Everything about a record; with `masking` (AnswerMask.of every form), its answers as that mask shows them."""
     label = queue.status_label(record.status)
     try:
         award = campaign.award(record.award_id).name
@@ -44,8 +42,8 @@ def record_json(
     except KeyError:
         award_zh = award_en = record.award_id
     answers = record.answers
-    if masked and form is not None:
-        answers = mask_answers(answers, sensitive_field_ids([form]))
+    if masking is not None:
+        answers = masking.answers(answers)
     return {
         "reference": record.reference,
         "award_id": record.award_id,

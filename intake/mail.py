@@ -1,4 +1,6 @@
-"""Mailing a queued entry to the committee mailbox: subject as the guideline asks, 申报表 and materials attached."""
+"""Mail through the configured SMTP server: a queued entry to the committee mailbox (subject as the guideline asks,
+申报表 and materials attached), and any other messages the committee sends (judges' reminders) over the same path.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -14,7 +17,8 @@ from config import Campaign, Settings
 from intake.files import StoredFile
 from intake.queue import Submission
 
-__all__ = ["DOCX_TYPE", "build_message", "send_submission", "send_submission_async", "send_text"]
+__all__ = ["DOCX_TYPE", "build_message", "deliver", "deliver_async", "send_submission", "send_submission_async",
+           "send_text"]
 
 log = logging.getLogger(__name__)
 
@@ -67,22 +71,12 @@ def send_text(*, settings: Settings, to: str, subject: str, body: str) -> bool:
     message["Message-ID"] = make_msgid(domain=settings.smtp_from.split("@")[-1])
     message.set_content(body)
     try:
-        _send(settings, message)
+        _deliver_one(settings, message)
     except (smtplib.SMTPException, OSError) as exc:
         log.warning("mailing %r to %s via %s:%s failed: %s", subject, to, settings.smtp_host, settings.smtp_port, exc)
         return False
     log.info("mailed %r to %s", subject, to)
     return True
-
-
-def _send(settings: Settings, message: EmailMessage) -> None:
-    with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.smtp_user:
-            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
-            smtp.login(settings.smtp_user, password)
-        smtp.send_message(message)
 
 
 def send_submission(
@@ -100,7 +94,7 @@ def send_submission(
             form_path=form_path,
             attachments_dir=attachments_dir,
         )
-        _send(settings, message)
+        _deliver_one(settings, message)
     except (smtplib.SMTPException, OSError) as exc:
         # The record is queued either way; staff see it unmailed (mailed_at empty) and can resend.
         log.warning(
@@ -114,6 +108,41 @@ def send_submission(
         return False
     log.info("mailed %s to %s", submission.reference, campaign.committee.mailbox)
     return True
+
+
+def deliver(settings: Settings, messages: Sequence[EmailMessage]) -> dict[str, str]:
+    """Send the messages over one connection (STARTTLS and login as configured); {recipient: why} for each the
+    server refused, the others having gone out.
+
+    No server configured, or a connection, TLS or login failure, raises (smtplib.SMTPException or OSError).
+    """
+    if not settings.smtp_host:
+        raise smtplib.SMTPException("SMTP is not configured (KCXF_SMTP_HOST)")
+    refused: dict[str, str] = {}
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            smtp.login(settings.smtp_user, password)
+        for message in messages:
+            try:
+                smtp.send_message(message)
+            except smtplib.SMTPException as exc:
+                refused[str(message["To"])] = str(exc)
+    return refused
+
+
+def _deliver_one(settings: Settings, message: EmailMessage) -> None:
+    """deliver one message; its refusal raises like a failed connection does."""
+    refused = deliver(settings, [message])
+    if refused:
+        raise smtplib.SMTPException("; ".join(refused.values()))
+
+
+async def deliver_async(settings: Settings, messages: Sequence[EmailMessage]) -> dict[str, str]:
+    """deliver in a worker thread, so the event loop keeps serving meanwhile."""
+    return await asyncio.to_thread(deliver, settings, messages)
 
 
 async def send_submission_async(

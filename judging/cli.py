@@ -30,7 +30,8 @@ from judging.sheets import SheetRefused, finalists_xlsx, import_sheet, write_she
 __all__ = ["app"]
 
 app = typer.Typer(help="Judging: rounds, judges' sheets, results and decisions.", no_args_is_help=True)
-out = Console()
+# Lines a script reads (import results, counts) are never folded at the terminal width.
+out = Console(soft_wrap=True)
 err = Console(stderr=True)
 T = TypeVar("T")
 ACTOR = "cli"
@@ -231,8 +232,8 @@ def remind_(round_id: Annotated[int, typer.Option("--round", help="Round id (ope
 
     async def work(runtime: Runtime, session: AsyncSession) -> Any:
         return await remind(session, await _round(session, round_id), settings=runtime.settings,
-                            campaign=runtime.campaign, scorecards=runtime.scorecards, actor=ACTOR,
-                            now=runtime.clock.now())
+                            campaign=runtime.campaign, scorecards=runtime.scorecards, texts=runtime.texts,
+                            actor=ACTOR, now=runtime.clock.now())
 
     done = _run(work)
     if not done.configured:

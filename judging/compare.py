@@ -19,7 +19,8 @@ from intake.forms import Field, FieldGroup, Form
 from intake.render import format_value
 from judging.scorecards import Scorecard
 
-__all__ = ["NUMERIC_TYPES", "Cell", "Column", "Comparison", "Row", "compare", "percentile_ranks"]
+__all__ = ["NUMERIC_TYPES", "Cell", "Column", "Comparison", "Row", "answer_keys", "columns_for", "compare",
+           "percentile_ranks"]
 
 NUMERIC_TYPES = frozenset({"integer", "money", "percentage"})
 CHOICE_TYPES = frozenset({"choice"})
@@ -82,6 +83,11 @@ def columns_for(form: Form, scorecard: Scorecard) -> list[Column]:
     return columns
 
 
+def answer_keys(columns: Sequence[Column]) -> set[str]:
+    """The top-level answers the columns read (a group's, for a column that sums it)."""
+    return {c.group.id if c.group is not None else c.field.id for c in columns}
+
+
 def _number(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool) or value == "":
         return None
@@ -91,7 +97,12 @@ def _number(value: Any) -> Decimal | None:
         return None
 
 
-def _value(column: Column, answers: Mapping[str, Any], lang: str) -> tuple[str, float | None]:
+def _value(column: Column, answers: Mapping[str, Any], lang: str | None) -> tuple[str, float | None]:
+    """The answer as a number for sorting and percentiles, and as people read it (not formatted: lang None)."""
+
+    def text(field: Field, value: Any) -> str:
+        return "" if lang is None else format_value(field, value, lang=lang)
+
     if column.group is not None:
         items = answers.get(column.group.id)
         numbers = [n for item in (items if isinstance(items, list) else []) if isinstance(item, Mapping)
@@ -99,17 +110,17 @@ def _value(column: Column, answers: Mapping[str, Any], lang: str) -> tuple[str, 
         if not numbers:
             return "—", None
         total = sum(numbers, Decimal(0))
-        return format_value(column.field, int(total) if total == int(total) else total, lang=lang), float(total)
+        return text(column.field, int(total) if total == int(total) else total), float(total)
     value = answers.get(column.field.id)
     if column.field.type in CHOICE_TYPES:
         order = [c.id for c in column.field.choices]
         if value not in order:
-            return (format_value(column.field, value, lang=lang) if value else "—"), None
-        return format_value(column.field, value, lang=lang), float(order.index(value))
+            return (text(column.field, value) if value else "—"), None
+        return text(column.field, value), float(order.index(value))
     number = _number(value)
     if number is None:
         return "—", None
-    return format_value(column.field, value, lang=lang), float(number)
+    return text(column.field, value), float(number)
 
 
 def percentile_ranks(values: Sequence[float | None]) -> list[float | None]:
@@ -129,16 +140,23 @@ def percentile_ranks(values: Sequence[float | None]) -> list[float | None]:
 
 def compare(
     entries: Sequence[tuple[int, str, str, Mapping[str, Any]]], *, form: Form, scorecard: Scorecard, lang: str,
-    sort: str | None = None, descending: bool = True,
+    sort: str | None = None, descending: bool = True, only: int | None = None,
 ) -> Comparison:
-    """(id, reference, entrant, answers) side by side; sorted by a column key (unanswered last), else by reference."""
+    """(id, reference, entrant, answers) side by side; sorted by a column key (unanswered last), else by reference.
+
+    `only`: just that entry's row (a judge's page), its percentiles still among all the entries; the others'
+    values are read as numbers and never formatted.
+    """
     columns = columns_for(form, scorecard)
-    values = {c.key: [_value(c, answers, lang) for *_, answers in entries] for c in columns}
+    shown = [only is None or entry_id == only for entry_id, *_ in entries]
+    values = {c.key: [_value(c, answers, lang if show else None) for (*_, answers), show in zip(entries, shown,
+                                                                                              strict=True)]
+              for c in columns}
     percentiles = {key: percentile_ranks([number for _, number in cells]) for key, cells in values.items()}
     rows = [Row(submission_id=entry_id, reference=reference, entrant=entrant,
                 cells={c.key: Cell(text=values[c.key][n][0], number=values[c.key][n][1],
                                    percentile=percentiles[c.key][n]) for c in columns})
-            for n, (entry_id, reference, entrant, _) in enumerate(entries)]
+            for n, (entry_id, reference, entrant, _) in enumerate(entries) if shown[n]]
     if sort in values:
         present = [r for r in rows if r.cells[sort].number is not None]
         absent = [r for r in rows if r.cells[sort].number is None]

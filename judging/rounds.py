@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import JSON, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import Localized
 from console import audit
 from console.staff import Role, Staff, get_staff
-from intake import notify, queue
+from intake import notify, queue, sealing
 from judging.models import (
     CLOSED,
     CONFLICT,
@@ -42,7 +43,7 @@ __all__ = [
     "JudgingError",
     "Progress",
     "close_round",
-    "entries_of",
+    "answers_of",
     "get_round",
     "judges_behind",
     "list_rounds",
@@ -212,12 +213,27 @@ async def reopen_score(session: AsyncSession, assignment: Assignment, *, actor: 
     return assignment
 
 
-async def entries_of(session: AsyncSession, round_: Round) -> list[queue.Submission]:
-    """The round's entries, in the order they arrived."""
-    ids = select(Assignment.submission_id).where(Assignment.round_id == round_.id).distinct()
-    return list((await session.scalars(
-        select(queue.Submission).where(queue.Submission.id.in_(ids)).order_by(queue.Submission.id)
-    )).all())
+async def answers_of(session: AsyncSession, round_: Round, keys: Collection[str]) -> list[
+        tuple[int, str, str, dict[str, Any]]]:
+    """The round's entries in the order they arrived: (id, reference, entrant, {key: answer}) for these answer keys
+    only.
+
+    The database hands over just those answers (a JSON path per key, on SQLite and PostgreSQL alike), not the
+    whole snapshot: the comparison of a round of a thousand entries would otherwise parse every long answer and
+    open every sealed identity number and phone of every entry on every view. A key whose answer is sealed is
+    opened all the same.
+    """
+    ordered = sorted(set(keys))
+    raw = type_coerce(queue.Submission.answers, JSON)  # the stored JSON as it is: nothing opened wholesale
+    entries = select(Assignment.submission_id).where(Assignment.round_id == round_.id).distinct()
+    rows = (await session.execute(
+        select(queue.Submission.id, queue.Submission.reference, queue.Submission.entrant_name,
+               *(raw[key].label(f"k{n}") for n, key in enumerate(ordered)))
+        .where(queue.Submission.id.in_(entries)).order_by(queue.Submission.id)
+    )).all()
+    sealer = sealing.installed()
+    return [(row[0], row[1], row[2], sealer.open({key: row[3 + n] for n, key in enumerate(ordered)}))
+            for row in rows]
 
 
 @dataclass(frozen=True, slots=True)

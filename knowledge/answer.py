@@ -240,8 +240,10 @@ class KnowledgeBase:
         said = verdict(ask.text, body, lang=lang, tokenizer=self.retriever.tokenizer)
         if said is None:
             return answer
-        return answer.model_copy(update={"answer": f"{lead(ask.text, said, lang=lang)}{'' if lang == 'zh' else ' '}"
-                                                   f"{answer.answer}"})
+        first = lead(ask.text, said, lang=lang)
+        if body.lower().startswith((first.rstrip("。.").lower(), "yes", "no;", "no,", "no.")):
+            return answer  # a maintainer's answer that already starts with it ("No; submitted materials …")
+        return answer.model_copy(update={"answer": f"{first}{'' if lang == 'zh' else ' '}{answer.answer}"})
 
     async def _answer(self, question: str, lang: Lang, *, kind: Kind = Kind.OTHER) -> Answer:
         # A bare "1" or "?" asks nothing a passage could answer (it once matched "1、启动（即日起）").

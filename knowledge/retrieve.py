@@ -25,7 +25,7 @@ from knowledge.tokens import Term, Tokenizer
 # vector hits below a cosine floor are noise and are left out.
 RRF_K = 20
 VECTOR_WEIGHT = 0.5
-MIN_COSINE = 0.4
+MIN_COSINE = 0.15
 # An FAQ entry's confidence: this much of the best variant's similarity, the rest from the question's coverage.
 FAQ_COSINE_WEIGHT = 0.5
 # With a sentence model for passages, the best few FAQ candidates are read again against their answers. On the
@@ -188,7 +188,7 @@ class Retriever:
         cosine: dict[int, tuple[float, int]] = {}
         for rank, (cid, dist) in enumerate(zip(got["ids"][0], got["distances"][0], strict=True) if got else ()):
             similarity = _similarity(dist, self.index.embedding)
-            if cid in position and similarity >= MIN_COSINE:
+            if cid in position and similarity >= getattr(self.index.embedding, "min_similarity", MIN_COSINE):
                 fused[position[cid]] = fused.get(position[cid], 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
                 cosine[position[cid]] = (similarity, rank + 1)
         best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]

@@ -103,7 +103,10 @@ class Tokenizer:
                     anchors = [key]
                 for anchor in anchors:
                     extra.setdefault(anchor, set()).update(t for v in values for t in self.tokens(v))
-        return [Term(w, frozenset({w, *extra.get(w, ())})) for w in dict.fromkeys(words)]
+        # A synonym never stands for another word of the same question: "fee" → "application fee" must not let
+        # "application" alone cover "fee" in "is there an application fee?".
+        said = set(words)
+        return [Term(w, frozenset({w, *(extra.get(w, set()) - said)})) for w in dict.fromkeys(words)]
 
     @cached_property
     def _dictionary(self) -> tuple[str, ...]:

@@ -7,7 +7,10 @@ was asked agree: all negated (no) or none negated (yes). Anything else leaves th
 from __future__ import annotations
 
 import re
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from knowledge.tokens import Term
 
 _NEGATION = {
     "zh": re.compile(r"不|无|未|没有|没|非|禁止|勿|否"),
@@ -18,9 +21,9 @@ _ZH_A_NOT_A = re.compile(r"(.)[不没]\1|[不没](?:有)?[？?。!！]*$")
 _CLAUSE = {"zh": re.compile(r"[，。；！？、：,;]"), "en": re.compile(r"[.;!?]\s|,\s|\n")}
 # The word a Chinese answer echoes ("能报吗" → "可以" / "不可以"), by the question's modal verb.
 _ZH_ECHO = (
-    (re.compile(r"收不收|收费|收钱|要钱|交钱|付费|报名费"), ("收费", "不收费")),
+    (re.compile(r"收不收|收费|收钱|要钱|交钱|交费|缴费|付费|报名费|费用|花钱"), ("收费", "不收费")),
     (re.compile(r"退不退|退回|退还|退稿|还给"), ("会退还", "不退还")),
-    (re.compile(r"需要|需不需要|要不要|得|用不用|必须"), ("需要", "不需要")),
+    (re.compile(r"需要|需不需要|要不要|得|用不用|必须|要.{0,6}[吗么]"), ("需要", "不需要")),
     (re.compile(r"能|可以|可不可以|可否|行不行|行吗"), ("可以", "不可以")),
     (re.compile(r"会不会|会"), ("会", "不会")),
     (re.compile(r"有没有|有"), ("有", "没有")),
@@ -28,18 +31,29 @@ _ZH_ECHO = (
 
 
 class Tokens(Protocol):
-    """The retriever's tokenizer: topic words of a text, stop words left out."""
+    """The retriever's tokenizer: topic words of a text (stop words left out), each with its synonyms."""
 
     def tokens(self, text: str) -> list[str]: ...
 
+    def terms(self, question: str, *, lang: str) -> list[Term]: ...
+
 
 def verdict(question: str, answer: str, *, lang: str, tokenizer: Tokens) -> bool | None:
-    """True for yes, False for no, None when the answer's clauses do not settle it."""
-    asked = set(tokenizer.tokens(question))
-    if not asked:
+    """True for yes, False for no, None when the answer's clauses do not settle it.
+
+    Every word of the question must be found in the answer (itself or a synonym): "有没有咨询热线" answered
+    "只接受邮件咨询" shares 咨询 but says nothing of a 热线, and a "有" there would be wrong.
+    """
+    terms = tokenizer.terms(question, lang=lang)
+    if not terms:
+        return None
+    clauses = [(c, set(tokenizer.tokens(c))) for c in _CLAUSE[lang].split(answer)]
+    said = set().union(*(words for _, words in clauses))
+    if not all(term.alternatives & said for term in terms):
         return None
     negation = _NEGATION[lang]
-    relevant = [c for c in _CLAUSE[lang].split(answer) if asked & set(tokenizer.tokens(c))]
+    asked = {alt for term in terms for alt in term.alternatives}
+    relevant = [c for c, words in clauses if asked & words]
     if not relevant:
         return None
     negated = [bool(negation.search(c)) for c in relevant]

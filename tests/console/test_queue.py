@@ -192,3 +192,37 @@ async def test_an_unknown_reference_is_a_clear_404(client, login, seeded):
     no_button = await client.post(f"/records/{seeded[0].reference}/status", data={"csrf_token": csrf_of(
         (await client.get("/")).text)})
     assert no_button.status_code == 400 and "请求有误" in no_button.text
+
+
+async def test_a_reviewer_reads_no_identifier_in_free_text_or_in_answers_the_form_no_longer_has(
+    client, login, console_runtime,
+):
+    [entry] = await seed(console_runtime, 1, awards=["pioneer_person"], overseas_every=0,
+                         answers_override={"tech_innovation": "详情请致电 13812345678 与我联系"})
+    sessions = await console_runtime.sessionmaker()
+    async with sessions() as session, session.begin():
+        record = await queue.get_submission(session, entry.reference)
+        assert record is not None
+        # Answers to fields an older form had and this one has not.
+        record.answers = {**record.answers, "old_passport": "E12345678",
+                          "old_contacts": [{"name": "王丽", "tel": "13912345678"}]}
+    await login("reviewer")
+    text = (await client.get(f"/records/{entry.reference}")).text
+    for plain in ("13812345678", "E12345678", "13912345678"):
+        assert plain not in text
+    assert "详情请致电 *******5678 与我联系" in text and "******678" in text and "*******5678" in text
+    assert "old_passport" in text and "王丽" in text  # shown, not dropped
+    await client.post("/logout", data={"csrf_token": csrf_of(text)})
+    assert (await log_in(client, await _admin(console_runtime))).status_code == 303
+    full = (await client.get(f"/records/{entry.reference}")).text
+    assert all(plain in full for plain in ("13812345678", "E12345678", "13912345678"))
+
+
+async def _admin(runtime: Runtime) -> str:
+    from console.staff import add_staff
+    from tests.console.conftest import PASSWORD
+
+    sessions = await runtime.sessionmaker()
+    async with sessions() as session, session.begin():
+        await add_staff(session, name="admin9", password=PASSWORD, role="admin")
+    return "admin9"

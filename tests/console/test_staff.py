@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import threading
+from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
 from bot.runtime import Runtime
 from config.settings import Settings
+from console import staff as staff_module
 from console.app import create_app
-from console.staff import Role, Staff, StaffError, add_staff, check_password, get_staff, hash_password
+from console.staff import (
+    PasswordChecks,
+    Role,
+    Staff,
+    StaffError,
+    add_staff,
+    check_password,
+    get_staff,
+    hash_password,
+    needs_rehash,
+)
 from tests.console.conftest import BASE_URL, PASSWORD, csrf_of, log_in
 
 
@@ -25,6 +41,79 @@ def test_passwords_are_argon2id_hashes_with_their_own_salt():
     assert not check_password(staff, PASSWORD + " ")
     assert not check_password(None, PASSWORD)  # an unknown account
     assert not check_password(Staff(name="x", password_hash="not a hash", role="admin"), PASSWORD)
+
+
+class _WatchedHasher(PasswordHasher):
+    """The real argon2id hasher (default parameters), noting for each call whether it ran on an event loop and
+    how many ran at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, bool]] = []
+        self.running = 0
+        self.most = 0
+        self._lock = threading.Lock()
+
+    def _note(self, what: str) -> None:
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:
+            on_loop = False
+        with self._lock:
+            self.calls.append((what, on_loop))
+            self.running += 1
+            self.most = max(self.most, self.running)
+
+    def _done(self) -> None:
+        with self._lock:
+            self.running -= 1
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:  # noqa: A002 - the base's name
+        self._note("verify")
+        try:
+            return super().verify(hash, password)
+        finally:
+            self._done()
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self._note("hash")
+        try:
+            return super().hash(password, salt=salt)
+        finally:
+            self._done()
+
+
+@pytest.fixture
+def watched_hasher(monkeypatch: pytest.MonkeyPatch) -> _WatchedHasher:
+    hasher = _WatchedHasher()
+    monkeypatch.setattr(staff_module, "_hasher", hasher)
+    return hasher
+
+
+async def test_login_checks_and_rehashes_the_password_off_the_event_loop(
+    client: httpx.AsyncClient, make_staff, console_runtime: Runtime, watched_hasher: _WatchedHasher,
+):
+    await make_staff("li.ming", "reviewer")
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    sessions = await console_runtime.sessionmaker()
+    async with sessions() as session, session.begin():
+        (await get_staff(session, "li.ming")).password_hash = weak  # an older, weaker hash: rehashed at login
+    watched_hasher.calls.clear()  # creating the account hashed too (as `kcxf staff add` does)
+    assert (await log_in(client, "nobody", "wrong password!")).status_code == 401
+    assert (await log_in(client, "li.ming")).status_code == 303
+    assert watched_hasher.calls == [("verify", False), ("verify", False), ("hash", False)]
+    async with sessions() as session:
+        stored = await get_staff(session, "li.ming")
+        assert stored is not None and stored.password_hash != weak and not needs_rehash(stored)
+
+
+async def test_at_most_two_password_checks_run_at_once(watched_hasher: _WatchedHasher):
+    staff = Staff(name="li.ming", password_hash=hash_password(PASSWORD), role="reviewer")
+    checks = PasswordChecks()
+    results = await asyncio.gather(*(checks.check(staff, PASSWORD) for _ in range(6)))
+    assert results == [True] * 6
+    assert watched_hasher.most <= 2 and all(not on_loop for _, on_loop in watched_hasher.calls[1:])
 
 
 @pytest.mark.parametrize(("name", "password", "role", "says"), [
@@ -93,14 +182,26 @@ async def test_logout_ends_the_session_for_a_copied_cookie_too(client: httpx.Asy
         assert (await thief.get("/")).status_code == 303
 
 
-async def test_a_session_expires(client: httpx.AsyncClient, make_staff, console_clock):
-    from datetime import timedelta
-
+async def test_a_session_in_use_still_ends_after_its_lifetime(client: httpx.AsyncClient, make_staff, console_clock):
     await make_staff("li.ming", "reviewer")
     await log_in(client, "li.ming")
-    console_clock.advance(timedelta(hours=11, minutes=59))
+    for _ in range(35):  # a page every 20 minutes: never idle for long
+        console_clock.advance(timedelta(minutes=20))
+        assert (await client.get("/")).status_code == 200
+    console_clock.advance(timedelta(minutes=19))  # 11 h 59 min since the login
     assert (await client.get("/")).status_code == 200
     console_clock.advance(timedelta(minutes=2))
+    assert (await client.get("/")).status_code == 303
+
+
+async def test_a_session_left_idle_ends(client: httpx.AsyncClient, make_staff, console_clock):
+    await make_staff("li.ming", "reviewer")
+    await log_in(client, "li.ming")
+    console_clock.advance(timedelta(minutes=29))
+    assert (await client.get("/")).status_code == 200  # in use: the idle clock starts again
+    console_clock.advance(timedelta(minutes=29))
+    assert (await client.get("/")).status_code == 200
+    console_clock.advance(timedelta(minutes=31))  # KCXF_CONSOLE_IDLE_MINUTES is 30 by default
     assert (await client.get("/")).status_code == 303
 
 

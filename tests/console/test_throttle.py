@@ -18,6 +18,7 @@ from config.clock import FixedClock
 from config.settings import Settings
 from console.app import create_app
 from console.audit import AuditEntry
+from console.throttle import LoginAttempt
 from tests.console.conftest import BASE_URL, PASSWORD, csrf_of, log_in
 
 LIMIT = 5  # the default KCXF_CONSOLE_LOGIN_ATTEMPTS
@@ -44,7 +45,8 @@ async def test_an_account_is_locked_after_too_many_failures_even_for_the_right_p
     async with sessions() as session:
         actions = dict((await session.execute(
             select(AuditEntry.action, func.count()).group_by(AuditEntry.action))).all())
-    assert actions == {"login.failed": LIMIT, "login.throttled": 2, "login": 1}
+    # The attempt that went over is audited; the one made while already locked writes nothing.
+    assert actions == {"login.failed": LIMIT, "login.throttled": 1, "login": 1}
 
 
 async def test_a_success_clears_the_account_and_other_accounts_are_not_affected(client: httpx.AsyncClient, make_staff):
@@ -71,6 +73,59 @@ async def test_an_address_trying_many_accounts_is_throttled(client: httpx.AsyncC
     other = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("198.51.100.9", 1)), base_url=BASE_URL)
     async with other:
         assert (await attempt(other, "li.ming", PASSWORD)).status_code == 303
+
+
+def _client_at(app, address: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url=BASE_URL,
+                             headers={"accept": "text/html"})
+
+
+async def test_an_ipv6_address_is_throttled_by_its_64_network(app, make_staff):
+    """One subscriber holds a whole /64: changing the low 64 bits of the address does not give new tries."""
+    await make_staff("li.ming", "reviewer")
+    for n in range(LIMIT * 6):
+        async with _client_at(app, f"2001:db8:5:7::{n + 1:x}") as c:
+            assert (await attempt(c, f"guess{n // LIMIT}", "wrong password!")).status_code == 401
+    async with _client_at(app, "2001:db8:5:7:ffff:ffff:ffff:fffe") as c:
+        assert (await attempt(c, "li.ming", PASSWORD)).status_code == 429
+    async with _client_at(app, "2001:db8:5:8::1") as c:  # the next /64 is someone else
+        assert (await attempt(c, "li.ming", PASSWORD)).status_code == 303
+
+
+async def _rows(runtime: Runtime) -> tuple[int, int]:
+    sessions = await runtime.sessionmaker()
+    async with sessions() as session:
+        attempts = await session.scalar(select(func.count()).select_from(LoginAttempt))
+        entries = await session.scalar(select(func.count()).select_from(AuditEntry))
+    return attempts or 0, entries or 0
+
+
+async def test_tries_while_throttled_write_no_attempt_and_no_audit_row(
+    client: httpx.AsyncClient, make_staff, console_runtime: Runtime
+):
+    await make_staff("li.ming", "reviewer")
+    for _ in range(LIMIT):
+        await attempt(client, "li.ming", "wrong password!")
+    assert (await attempt(client, "li.ming", "wrong password!")).status_code == 429  # goes over: written once
+    locked = await _rows(console_runtime)
+    for _ in range(4):
+        assert (await attempt(client, "li.ming", PASSWORD)).status_code == 429
+    assert await _rows(console_runtime) == locked
+
+
+async def test_every_expired_attempt_is_pruned_whatever_its_key(
+    client: httpx.AsyncClient, app, make_staff, console_clock: FixedClock, console_runtime: Runtime
+):
+    await make_staff("li.ming", "reviewer")
+    for _ in range(3):
+        await attempt(client, "li.ming", "wrong password!")
+    console_clock.advance(timedelta(minutes=16))  # past the window
+    async with _client_at(app, "198.51.100.20") as other:  # another person, another account, another address
+        assert (await attempt(other, "zhao.lei", "wrong password!")).status_code == 401
+    sessions = await console_runtime.sessionmaker()
+    async with sessions() as session:
+        keys = sorted((await session.scalars(select(LoginAttempt.key))).all())
+    assert keys == ["addr:198.51.100.20", "name:zhao.lei"]
 
 
 async def test_two_console_instances_on_one_database_share_the_count(settings: Settings, make_staff, console_clock):

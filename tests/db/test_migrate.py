@@ -31,7 +31,7 @@ from tests.processes import child_env
 
 PROJECT = Path(__file__).resolve().parents[2]
 HOW_TO_FIX = ("the models and the migrations disagree: write a revision with `kcxf db revision \"what changed\"`, "
-              "read it, and commit it (README, Database schema)")
+              "read it, and commit it (docs/developing.md, Database schema)")
 
 
 @pytest.fixture

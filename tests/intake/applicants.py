@@ -21,6 +21,7 @@ from bot.events import ChoiceIn, CommandIn, Event, TextIn
 from bot.language import DEFAULT_LANG, Lang
 from bot.replies import DocumentOut, Reply, TextOut
 from bot.runtime import Runtime
+from bot.stamps import unstamped
 from bot.users import User, UserRef
 from intake.complete import completeness
 from intake.flow import PREFIX
@@ -95,7 +96,8 @@ async def _send(engine: Engine, applicant: Applicant, event: Event, error_text: 
 
 
 def _choices(replies: Sequence[Reply]) -> list[str]:
-    return [c.value for r in replies if isinstance(r, TextOut) for c in r.choices]
+    """What the buttons stand for, without the engine's stamp (the applicants press by plain value)."""
+    return [unstamped(c.value)[0] for r in replies if isinstance(r, TextOut) for c in r.choices]
 
 
 async def _apply(engine: Engine, applicant: Applicant, error_text: str) -> None:
@@ -123,7 +125,7 @@ async def _apply(engine: Engine, applicant: Applicant, error_text: str) -> None:
             raise RuntimeError(f"unexpected reply {last!r}")
         lines = last.text.split("\n")
         asked = prompts.get(lines[1]) if len(lines) > 1 else None
-        values = {c.value for c in last.choices}
+        values = {unstamped(c.value)[0] for c in last.choices}
         if asked is not None:
             if asked.type == "file_list":
                 applicant.answered.append((asked, None, False))

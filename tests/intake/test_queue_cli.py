@@ -100,7 +100,7 @@ def test_show_groups_answers_by_section_with_history(data_dir: tuple[Settings, d
     done = kcxf(data_dir[0], "show", "kcxf-2024-00002")
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    for expected in ("参选类别（年度科创先锋人物）+ 张伟", "基本信息", "申报联系人", "声明", "自荐", "王丽", "+86*******5678",
+    for expected in ("参选类别（年度科创先锋人物）+ 张伟", "基本信息", "申报联系人", "声明", "自荐", "王丽", "**********5678",
                      "科创项目 2", "AI 质检相机研发及产业化", "2021-03 — 2024-06", "30,000,000 元", "初审中",
                      "staff:li", "材料齐全", "user:1"):
         assert expected in out, expected

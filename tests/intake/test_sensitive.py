@@ -9,10 +9,10 @@ from intake.sensitive import SENSITIVE_TYPES, mask
     ("value", "shown"),
     [
         ("110101199003074578", "110***********4578"),
-        ("+8613812345678", "+86*******5678"),
-        ("13812345678", "138****5678"),
-        ("E12345678", "E12**5678"),
-        ("G1234567", "G***4567"),
+        ("+8613812345678", "**********5678"),
+        ("13812345678", "*******5678"),
+        ("E12345678", "******678"),
+        ("G1234567", "*****567"),
         ("1234", "****"),
         ("", ""),
     ],
@@ -25,3 +25,10 @@ def test_mask_hides_the_middle(value: str, shown: str) -> None:
 def test_identity_and_phone_types_are_sensitive() -> None:
     assert {"id_number", "passport", "mobile"} <= SENSITIVE_TYPES
     assert "email" not in SENSITIVE_TYPES
+
+
+@pytest.mark.parametrize("value", ["E12345678", "G1234567", "13812345678", "+8613812345678", "+447700900123"])
+def test_a_short_identifier_shows_at_most_its_last_4_characters(value: str) -> None:
+    shown = mask(value)
+    kept = shown.lstrip("*")
+    assert len(kept) <= 4 and value.endswith(kept) and len(shown) == len(value)

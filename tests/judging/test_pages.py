@@ -4,6 +4,8 @@ scoring page saves a draft as the judge types and submits a complete card."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from sqlalchemy import select
 
@@ -70,3 +72,55 @@ async def test_a_judge_reaches_only_their_own_assignments(client: httpx.AsyncCli
     async with sessions() as session, session.begin():
         await rounds.close_round(session, await rounds.get_round(session, round_.id), actor="chair", now=OPENED)
     assert (await client.get(f"/judge/assignments/{mine[0]}")).status_code == 404
+
+
+async def test_the_comparison_reads_only_the_compared_answers_and_the_judge_sees_their_row(
+        client: httpx.AsyncClient, console_runtime: Runtime, make_staff):
+    runtime = console_runtime
+    award = "rising_potential"
+    form = runtime.forms[award]
+    for ratio, mobile in (("30%", "13900000001"), ("5%", "13900000002"), ("15%", "13900000003")):
+        typed = {f: form.check(form.field(f), v, today=OPENED.date()) for f, v in (("rd_ratio", ratio),
+                                                                                  ("contact_mobile", mobile))}
+        assert all(c.ok for c in typed.values())
+        await seed(runtime, 1, awards=(award,), overseas_every=0,
+                   answers_override={f: c.value for f, c in typed.items()})
+    await seed(runtime, 1, awards=("pioneer_product",), overseas_every=0)  # another award: not in the round
+    await make_staff("he.judge", "judge")
+    sessions = await runtime.sessionmaker()
+    async with sessions() as session, session.begin():
+        round_ = await rounds.open_round(session, scorecards=runtime.scorecards, texts=runtime.texts, award_id=award,
+                                         stage_id="first", judges=[await get_staff(session, "he.judge")],
+                                         actor="chair", now=OPENED)
+    async with sessions() as session:
+        # Only the keys asked for come back, a sealed one (the phone) opened, a group whole, in arrival order.
+        read = await rounds.answers_of(session, round_, {"rd_ratio", "contact_mobile", "projects"})
+        assert [sorted(a) for *_, a in read] == [["contact_mobile", "projects", "rd_ratio"]] * 3
+        assert [str(a["contact_mobile"])[-4:] for *_, a in read] == ["0001", "0002", "0003"]
+        assert len({str(a["rd_ratio"]) for *_, a in read}) == 3
+        assert all(isinstance(a["projects"], list) and a["projects"] for *_, a in read)
+        references = [reference for _, reference, *_ in read]
+        mine = (await session.scalars(select(Assignment).where(Assignment.round_id == round_.id)
+                                      .order_by(Assignment.submission_id))).all()
+
+    await make_staff("chair", "reviewer")
+    await log_in(client, "chair")
+    table = await client.get(f"/judging/rounds/{round_.id}/compare?sort=rd_ratio&order=asc")
+    assert table.status_code == 200
+    rows = re.findall(r'<tr><td><a href="/records/([^"]+)">.*?</tr>', table.text, flags=re.S)
+    assert rows == [references[1], references[2], references[0]]  # 5 %, 15 %, 30 %
+    ratio_cells = re.findall(r'<td class="num">(\d+(?:\.\d+)?%) <span class="pct">\((\d+)\)</span>', table.text)
+    assert [cell for cell in ratio_cells if cell[0] in ("5%", "15%", "30%")] == [("5%", "17"), ("15%", "50"),
+                                                                                  ("30%", "83")]
+
+    # The judge's page shows their entry's row alone, placed among the whole round (15 %: the 50th percentile).
+    await client.post("/logout", data={"csrf_token": csrf_of(table.text)})
+    await log_in(client, "he.judge")
+    home = await client.get("/judge")
+    declared = await client.post(f"/judge/assignments/{mine[2].id}/declare",
+                                 data={"csrf_token": csrf_of(home.text), "conflict": "no"})
+    assert declared.status_code == 303
+    page = await client.get(f"/judge/assignments/{mine[2].id}")
+    assert page.status_code == 200
+    assert re.search(r'<td>15% <span class="pct">\(50\)</span></td>', page.text), page.text
+    assert not re.search(r'<td>(5|30)% <span class="pct">', page.text)

@@ -1,6 +1,6 @@
 """What an embedded Chroma (chromadb 1.5 PersistentClient) shows of another process's writes to its folder.
 
-The live knowledge design rests on this behaviour (see README, "Editing while the bot runs"), so it is pinned
+The live knowledge design rests on this behaviour (docs/operating.md, "Where Chroma lives"), so it is pinned
 here: if a chromadb upgrade changes it, this test says so. A reader that opened the folder first sees the
 other process's records in get() and count() (they live in the folder's SQLite file), but not in query()
 (each process keeps its own in-memory vector index), and a filtered query can fail outright. Opening the

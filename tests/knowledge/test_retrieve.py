@@ -14,7 +14,8 @@ def test_passages_come_from_the_asked_language_with_metadata(kb: KnowledgeBase):
 
 
 def test_fusion_finds_what_only_the_vector_side_sees(kb: KnowledgeBase):
-    # Misspelt words share no stemmed token with the text, only character trigrams, which the embedding sees.
+    # Misspelt words share no stemmed token with the text; the embedding (subwords, or character trigrams for the
+    # hashed fallback) still places them near the passage.
     question = "intelectual propperty"
     scored = kb.retriever.scored_passages(question, lang="en")
     assert scored and all(p.bm25 == 0 and p.bm25_rank == 0 for p in scored)

@@ -73,7 +73,7 @@ def test_show_masks_identifiers_unless_unmasked(queued: tuple[Path, list[dict]])
     data, _ = queued
     shown = kcxf(data, "show", "KCXF-2024-00001")
     assert shown.returncode == 0, shown.stderr
-    assert mask(ID_NUMBER) in shown.stdout and "+86*******5678" in shown.stdout
+    assert mask(ID_NUMBER) in shown.stdout and "**********5678" in shown.stdout
     for full in (ID_NUMBER, "13812345678", "13912345678"):
         assert full not in shown.stdout
     assert "张伟" in shown.stdout and "王丽" in shown.stdout  # names are not identifiers of these types
@@ -111,11 +111,11 @@ def test_list_shows_no_identifier(queued: tuple[Path, list[dict]]):
     [
         (f"身份证{ID_NUMBER}。", f"身份证{mask(ID_NUMBER)}。"),
         ("id 110105 19491231 002x ok", "id 110*************002x ok"),
-        ("手机 13812345678，谢谢", "手机 138****5678，谢谢"),
+        ("手机 13812345678，谢谢", "手机 *******5678，谢谢"),
         ("call +86 138 1234 5678", "call +86**********5678"),
-        ("tel:+8613812345678", "tel:+86*******5678"),
+        ("tel:+8613812345678", "tel:**********5678"),
         ("UK +44 7700 900123.", "UK +44********0123."),
-        ("passport E12345678 please", "passport E12**5678 please"),
+        ("passport E12345678 please", "passport ******678 please"),
     ],
 )
 def test_redact_masks_identifiers_in_free_text(text: str, shown: str):
@@ -168,7 +168,7 @@ def test_the_filter_masks_message_arguments_and_tracebacks():
         logger.removeHandler(handler)
     text = stream.getvalue()
     assert ID_NUMBER not in text and "13812345678" not in text
-    assert mask(ID_NUMBER) in text and "+86*******5678" in text and "ValueError: bad value" in text
+    assert mask(ID_NUMBER) in text and "**********5678" in text and "ValueError: bad value" in text
     assert "100% fine" in text
 
 
@@ -210,7 +210,7 @@ async def test_the_filter_masks_rows_sqlalchemy_logs_at_debug(
         assert record is not None and record.answers["id_number"] == ID_NUMBER
     rows = [r.getMessage() for r in redacted.records if r.getMessage().startswith("Row ")]
     # SQLAlchemy did log the opened answers (the first 300 characters: the expert's phone comes early) …
-    assert any("'recommender_contact': '+86*******5678'" in row for row in rows)
+    assert any("'recommender_contact': '**********5678'" in row for row in rows)
     # … and the filter masked them.
     assert not [r for r in redacted.records if ID_NUMBER in r.getMessage() or "13912345678" in r.getMessage()]
 
@@ -221,5 +221,5 @@ async def test_python_telegram_bot_debug_lines_are_masked(
     async with _serving(tg_settings, kb):
         await Person(stub).say("我的手机号 13812345678 可以用来报名吗？", expect="")
     updates = [r.getMessage() for r in redacted.records if r.getMessage().startswith("Processing update")]
-    assert any("138****5678" in line for line in updates)  # the whole update was logged, masked
+    assert any("*******5678" in line for line in updates)  # the whole update was logged, masked
     assert not [r for r in redacted.records if "13812345678" in r.getMessage()]
