@@ -45,6 +45,7 @@ from intake.forms import Field, FieldGroup, Form, Section
 from intake.render import format_value
 from intake.sealing import forget_opened
 from intake.yes_no import yes_or_no
+from knowledge import ratings
 
 log = logging.getLogger(__name__)
 
@@ -670,6 +671,8 @@ class DeleteFlow:
             draft.set_answers({})
             draft.set_progress({})
         ctx.user.erase(ctx.clock.now())
+        # The rules answers kept for 👍/👎 quote what the user asked.
+        await ratings.forget_user(ctx.session, ctx.user.id)
         records = await queue.submissions_of(ctx.session, ctx.user.id)
         keep = {path for r in records for path in upload_paths([r.attachments, r.answers])}
         # The upload flow stores under the user id.

@@ -116,3 +116,11 @@ async def purge_unrated(session: AsyncSession, *, before: datetime, dry_run: boo
         return int(await session.scalar(select(func.count(AnswerRating.id)).where(*where)) or 0)
     deleted = await session.execute(delete(AnswerRating).where(*where).execution_options(synchronize_session=False))
     return int(deleted.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def forget_user(session: AsyncSession, user_id: int) -> int:
+    """/delete: the answers kept for this user's rating go (rated ones hold only their vote, and stay counted)."""
+    deleted = await session.execute(
+        delete(AnswerRating).where(AnswerRating.user_id == user_id, AnswerRating.vote.is_(None))
+        .execution_options(synchronize_session=False))
+    return int(deleted.rowcount or 0)  # type: ignore[attr-defined]

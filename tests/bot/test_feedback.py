@@ -21,6 +21,7 @@ from bot.replies import Reply, StaleOut, TextOut
 from bot.runtime import Runtime
 from bot.stamps import unstamped
 from bot.users import UserRef
+from intake.flow import DeleteFlow
 from intake.retention import purge_abandoned
 from knowledge.admin import KnowledgeAdmin
 from knowledge.answer import Answer, KnowledgeBase
@@ -241,3 +242,20 @@ async def test_the_purge_keeps_what_was_rated(engine: Engine, sessionmaker, cloc
     assert report.answers == 1
     [kept] = await _ratings(sessionmaker)
     assert kept.vote == "helpful"
+
+
+async def test_delete_forgets_the_answers_kept_for_rating(sessionmaker, texts, campaign, clock, settings):
+    """/delete erases what the user asked, so the answers kept for their 👍/👎 go too (a cast vote stays counted)."""
+    engine = Engine(sessionmaker=sessionmaker, answerer=Known(), texts=texts, campaign=campaign, clock=clock,
+                    settings=settings, flows=(DeleteFlow(),))
+    rated = _one(await engine.handle(ME, TextIn("截止时间？")))
+    await engine.handle(ME, ChoiceIn(rated.choices[0].value))
+    unrated = _one(await engine.handle(ME, TextIn("When is the deadline?")))
+    assert len(await _ratings(sessionmaker)) == 2
+    confirm = _one(await engine.handle(ME, CommandIn("delete")))
+    await engine.handle(ME, ChoiceIn(confirm.choices[0].value))
+    [left] = await _ratings(sessionmaker)
+    assert left.vote is not None and not left.question
+    assert "已过期" in _one(await engine.handle(ME, ChoiceIn(unrated.choices[1].value))).text
+    async with sessionmaker() as session:
+        assert await count_votes(session) == Votes(helpful=1, unhelpful=0)
