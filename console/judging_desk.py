@@ -31,6 +31,7 @@ from console.staff import Role, Staff
 from console.templating import page, request_lang
 from intake import queue
 from intake.forms import Form as EntryForm
+from intake.sensitive import AnswerMask
 from judging import score
 from judging.models import CONFLICT, OPEN, SUBMITTED, Assignment, Round
 from judging.rounds import JudgingError
@@ -130,7 +131,8 @@ async def _score_page(request: Request, staff: Staff, db: AsyncSession, runtime:
                       problems: list[str] | None = None, flash: str | None = None, status_code: int = 200) -> Response:
     lang = request_lang(request)
     form = runtime.forms[record.award_id]
-    view = build_view(form, record.answers, lang=lang, masked=True,
+    # A judge never reads identifiers: sensitive fields, and identifiers in free text, are masked.
+    view = build_view(form, record.answers, lang=lang, masking=AnswerMask.of(runtime.forms.values()),
                       today=record.created_at.astimezone(runtime.settings.tz).date())
     if round_.blind:
         view = _blinded(view, form, record.answers, _hidden_fields(form, runtime), runtime.texts.t(
