@@ -72,6 +72,10 @@ class IndexedDoc:
     chunks: int
 
 
+# FAQ variants written per Chroma call (see put_faq).
+FAQ_BATCH = 256
+
+
 class KnowledgeIndex:
     """Passages and FAQ variants in two Chroma collections, each with its embedding function (by default one)."""
 
@@ -225,8 +229,9 @@ class KnowledgeIndex:
     def put_faq(self, entries: Iterable[FaqEntry]) -> int:
         """Add or replace FAQ entries (every variant re-embedded); returns the number of entries written.
 
-        One delete and one add for all of them: Chroma's embedded store pays about 75 ms per add call here, so
-        seeding the shipped FAQ entry by entry was most of a new data folder's start-up.
+        One delete, and adds of a few hundred variants: Chroma's embedded store pays about 75 ms per add call here,
+        so seeding the shipped FAQ entry by entry (42 adds) was most of a new data folder's start-up, while one add
+        of all 1,100 variants can outlast a Chroma server's request timeout.
         """
         entries = list(entries)
         if not entries:
@@ -235,7 +240,7 @@ class KnowledgeIndex:
         if stale:
             self.faq.delete(ids=stale)
         records = [r for entry in entries for r in entry.records()]
-        step = self.client.get_max_batch_size()
+        step = min(self.client.get_max_batch_size(), FAQ_BATCH)
         for start in range(0, len(records), step):
             batch = records[start:start + step]
             self.faq.add(ids=[r.id for r in batch], documents=[r.question for r in batch],
