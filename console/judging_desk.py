@@ -31,6 +31,7 @@ from console.staff import Role, Staff
 from console.templating import page, request_lang
 from intake import queue
 from intake.forms import Form as EntryForm
+from intake.mail import DOCX_TYPE
 from intake.sensitive import AnswerMask
 from judging import score
 from judging.models import CONFLICT, OPEN, SUBMITTED, Assignment, Round
@@ -232,7 +233,7 @@ async def entry_form(request: Request, assignment_id: RoundId, staff: Judge, db:
                        address=_address(request))
     await db.commit()
     return FileResponse(path, filename=path.name,
-                        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+                        media_type=DOCX_TYPE)
 
 
 @router.get("/judge/assignments/{assignment_id}/attachments/{index}")

@@ -26,6 +26,7 @@ from console.templating import page, request_lang
 from intake import queue
 from intake.files import StoredFile
 from intake.forms import Form, FormChoice
+from intake.mail import DOCX_TYPE
 from intake.render import render_form
 from intake.sensitive import AnswerMask
 
@@ -176,7 +177,7 @@ async def download_form(
                        address=_address(request))
     await db.commit()
     return FileResponse(path, filename=path.name,
-                        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+                        media_type=DOCX_TYPE)
 
 
 @router.get("/records/{reference}/attachments/{index}")
