@@ -208,8 +208,8 @@ def eval_(
 
 @app.command("vectors")
 def vectors_() -> None:
-    """Re-embed the shipped guideline and FAQ answers into knowledge/vectors/ (after editing either), so that a
-    new data folder starts without running the model over them."""
+    """Re-embed the shipped guideline, FAQ answers and FAQ questions into knowledge/vectors/ (after editing
+    either), so that a new data folder starts without running the model over them."""
     from config.settings import Settings
     from knowledge import vectors
     from knowledge.embeddings import make_embedding
@@ -220,9 +220,9 @@ def vectors_() -> None:
     if embed is None:
         err.print(f"{function.name()} computes its vectors in microseconds: nothing to ship.")
         raise typer.Exit(1)
-    texts = vectors.shipped_texts()
-    path = vectors.write(function.name(), texts, embed)
-    out.print(f"{len(set(texts))} vectors of {function.name()} → {path}")
+    texts, questions = vectors.shipped_texts(), vectors.shipped_questions()
+    path = vectors.write(function.name(), texts, embed, questions, getattr(function, "embed_questions", None))
+    out.print(f"{len(set(texts)) + len(set(questions))} vectors of {function.name()} → {path}")
 
 
 @faq_app.command("list")

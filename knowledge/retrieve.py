@@ -32,6 +32,11 @@ FAQ_COSINE_WEIGHT = 0.5
 # tuning sets (qa, dev, holdout) this won four Chinese questions and lost two English ones: Chinese only.
 FAQ_RERANK = 5
 FAQ_ANSWER_WEIGHT = {"zh": 0.35, "en": 0.0}
+# With a sentence model, the question is also compared with every variant as a question ("query: " on both
+# sides): the paraphrase with no word in common ("my attachments r over 20mb" ~ "What if my attachments are too
+# large?"). This share of the confidence is that similarity; the entries it ranks first join the candidates.
+FAQ_SEMANTIC_WEIGHT = {"zh": 0.15, "en": 0.15}
+FAQ_SEMANTIC_CANDIDATES = 5
 # After a failed vector query (Chroma server down, slow or refusing) the vector side rests this long before it
 # is tried again, so an outage costs one failed request per pause instead of one per question.
 VECTOR_RETRY_S = 30.0
@@ -50,13 +55,15 @@ class Hit:
 
 @dataclass(frozen=True)
 class FaqHit:
-    """An FAQ entry for a question and how sure we are (0–1), from the best variant's cosine and the coverage."""
+    """An FAQ entry for a question and how sure we are (0–1), from the best variant's cosine and the coverage
+    (`lexical`), and with a sentence model from the meaning of the nearest variant too (`confidence`)."""
 
     entry: FaqEntry
     question: str
     confidence: float
     cosine: float = 0.0
     coverage: float = 0.0
+    lexical: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,8 @@ class _Snapshot:
     faq_lex: dict[str, _Lexical]
     vocab_cache: dict[str, set[str]] = field(default_factory=dict)
     answer_vectors: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # Per language, the sentence model's vector of every variant in faq_variants' order (none without a model).
+    variant_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def build(cls, index: KnowledgeIndex, tokenizer: Tokenizer) -> _Snapshot:
@@ -135,6 +144,11 @@ class _Snapshot:
                 for lang in entry.questions
             },
             faq_lex={lang: _Lexical([tokenizer.tokens(q) for _, q in vs]) for lang, vs in variants.items()},
+            # The shipped variants' vectors come from knowledge/vectors/; a maintainer's new ones meet the model.
+            variant_vectors={
+                lang: np.asarray(index.embedding.embed_query([q for _, q in vs]), dtype=np.float32)
+                for lang, vs in variants.items()
+            } if _is_sentence_model(index.embedding) else {},
         )
 
 
@@ -248,14 +262,21 @@ class Retriever:
         for i in np.argsort(-bm)[:10]:
             if bm[i] > 0:
                 best_cos.setdefault(variants[int(i)][0], (0.0, variants[int(i)][1]))
+        semantic = self._semantic_faq(question, snap, lang)
+        for faq_id, (_, variant) in sorted(semantic.items(), key=lambda kv: -kv[1][0])[:FAQ_SEMANTIC_CANDIDATES]:
+            best_cos.setdefault(faq_id, (0.0, variant))
+        share = FAQ_SEMANTIC_WEIGHT.get(lang, 0.0) if semantic else 0.0
         hits = []
         for faq_id, (cos, variant) in best_cos.items():
             coverage = _coverage(terms, snap.faq_vocab.get((faq_id, lang), set()), lex)
-            hits.append(FaqHit(entry=snap.faq[faq_id], question=variant, confidence=FAQ_COSINE_WEIGHT * cos
-                               + (1 - FAQ_COSINE_WEIGHT) * coverage, cosine=cos, coverage=coverage))
+            lexical = FAQ_COSINE_WEIGHT * cos + (1 - FAQ_COSINE_WEIGHT) * coverage
+            meaning, nearest = semantic.get(faq_id, (0.0, variant))
+            hits.append(FaqHit(entry=snap.faq[faq_id], question=variant if cos else nearest,
+                               confidence=(1 - share) * lexical + share * meaning, cosine=cos, coverage=coverage,
+                               lexical=lexical))
         hits = sorted(hits, key=lambda h: -h.confidence)
         weight = FAQ_ANSWER_WEIGHT.get(lang, 0.0)
-        if weight and hits and hasattr(self.index.embedding, "cosine_range"):
+        if weight and hits and _is_sentence_model(self.index.embedding):
             # A sentence model reads the question against each candidate's answer, as it reads it against passages:
             # what the entry says, not only how its variants are worded.
             top = hits[:FAQ_RERANK]
@@ -266,6 +287,19 @@ class Retriever:
             hits = top + hits[FAQ_RERANK:]
         # Stable on ties: the first candidate reached keeps the lead, as before.
         return sorted(hits, key=lambda h: -h.confidence)
+
+    def _semantic_faq(self, question: str, snap: _Snapshot, lang: str) -> dict[str, tuple[float, str]]:
+        """Per FAQ entry, the sentence model's similarity (0–1) of its nearest variant, and that variant."""
+        matrix = snap.variant_vectors.get(lang)
+        if matrix is None or not self.vectors.available:
+            return {}
+        sims = matrix @ np.asarray(self._query_vectors(question, self.index.embedding), dtype=np.float32)
+        best: dict[str, tuple[float, str]] = {}
+        for (faq_id, variant), sim in zip(snap.faq_variants[lang], sims.tolist(), strict=True):
+            if sim > best.get(faq_id, (-2.0, ""))[0]:
+                best[faq_id] = (sim, variant)
+        return {faq_id: (_similarity(1.0 - sim, self.index.embedding), variant)
+                for faq_id, (sim, variant) in best.items()}
 
     def _answer_vectors(self, snap: _Snapshot, keys: list[tuple[str, str]]) -> list[Any]:
         missing = [k for k in keys if k not in snap.answer_vectors]
@@ -313,6 +347,11 @@ class VectorSearch:
             log.warning("vector search on %s is back", collection.name)
             self._resting_until = None
         return got
+
+
+def _is_sentence_model(embedding: Any) -> bool:
+    """A model that reads meaning (and says where its cosines lie), not the hashed n-grams."""
+    return hasattr(embedding, "cosine_range") and hasattr(embedding, "embed_query")
 
 
 def _similarity(distance: float, embedding: Any) -> float:

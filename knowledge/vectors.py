@@ -1,4 +1,4 @@
-"""Embeddings of the shipped texts (the guideline's passages, the FAQ's questions), shipped beside them.
+"""Embeddings of the shipped texts (the guideline's passages, the FAQ's answers and questions), shipped beside them.
 
 A sentence model embeds the ~1,400 shipped texts in tens of seconds on two cores, and a new data folder would
 make its first entrant wait that long. The vectors of those texts are computed once, when the texts change
@@ -17,6 +17,11 @@ from typing import Any
 import numpy as np
 
 FOLDER = Path(__file__).with_name("vectors")
+
+
+# A sentence model embeds a question apart from a passage (e5: "query: " / "passage: "): the FAQ's question
+# variants are stored under this prefix, passages under their bare text.
+QUERY = "query: "
 
 
 def digest(text: str) -> str:
@@ -40,21 +45,26 @@ def shipped(function_name: str) -> dict[str, np.ndarray]:
     return {str(k): row for k, row in zip(keys, rows, strict=True)}
 
 
-def write(function_name: str, texts: Iterable[str], embed: Callable[[list[str]], Sequence[Any]]) -> Path:
-    """Embed `texts` with `embed` and store them for `function_name` (float16: a fifth of a percent of cosine)."""
+def write(function_name: str, texts: Iterable[str], embed: Callable[[list[str]], Sequence[Any]],
+          questions: Iterable[str] = (), embed_question: Callable[[list[str]], Sequence[Any]] | None = None) -> Path:
+    """Embed `texts` with `embed` (and `questions` with `embed_question`) and store them for `function_name`
+    (float16: a fifth of a percent of cosine)."""
     unique = list(dict.fromkeys(texts))
-    rows = np.asarray(embed(unique), dtype=np.float32)
+    asked = list(dict.fromkeys(questions)) if embed_question else []
+    rows = np.asarray(list(embed(unique)) + (list(embed_question(asked)) if asked else []), dtype=np.float32)
     FOLDER.mkdir(exist_ok=True)
     path = path_for(function_name)
-    np.savez_compressed(path, keys=np.array([digest(t) for t in unique]), vectors=rows.astype(np.float16))
+    keys = [digest(t) for t in unique] + [digest(QUERY + q) for q in asked]
+    np.savez_compressed(path, keys=np.array(keys), vectors=rows.astype(np.float16))
     shipped.cache_clear()
     return path
 
 
-def lookup(function_name: str, texts: Sequence[str]) -> tuple[list[np.ndarray | None], list[int]]:
-    """The shipped vector of each text (None where there is none) and the positions still to embed."""
+def lookup(function_name: str, texts: Sequence[str], *, prefix: str = "") -> tuple[list[np.ndarray | None], list[int]]:
+    """The shipped vector of each text (None where there is none) and the positions still to embed; questions
+    are looked up with prefix=QUERY."""
     table = shipped(function_name)
-    found = [table.get(digest(t)) for t in texts]
+    found = [table.get(digest(prefix + t)) for t in texts]
     return found, [i for i, v in enumerate(found) if v is None]
 
 
@@ -67,3 +77,10 @@ def shipped_texts() -> list[str]:
 
     passages = [c.index_text for path in sorted(BUILTIN_DOCS.glob("*.md")) for c in chunk_document(read_document(path))]
     return passages + [text for entry in load_faq() for text in entry.answer.values()]
+
+
+def shipped_questions() -> list[str]:
+    """The FAQ's question variants, which the answerer compares a question with (as questions, not passages)."""
+    from knowledge.faq import load_faq
+
+    return [q for entry in load_faq() for qs in entry.questions.values() for q in qs]

@@ -195,6 +195,10 @@ def test_the_shipped_texts_vectors_ship_with_them_and_match_the_model(e5: E5Smal
     found, missing = vectors.lookup(e5.name(), texts)
     assert not missing, (f"{len(missing)} shipped passages or FAQ answers have no shipped vector, e.g. "
                          f"{texts[missing[0]][:40]!r}: run `kcxf kb vectors` after editing the guideline or the FAQ")
+    questions = vectors.shipped_questions()
+    _, missing = vectors.lookup(e5.name(), questions, prefix=vectors.QUERY)
+    assert not missing, f"{len(missing)} FAQ question variants have no shipped vector: run `kcxf kb vectors`"
+    assert cos(e5.embed_query([questions[0]])[0], e5.embed_questions([questions[0]])[0]) > 0.999
     # Stored as float16: the same vector the model gives, to a fraction of a percent of cosine.
     sample = [texts[0], texts[len(texts) // 2], texts[-1]]
     for text, fresh in zip(sample, e5.embed(sample), strict=True):
