@@ -160,6 +160,16 @@ def split_asks(message: str, *, lang: str) -> list[Ask]:
     return [Ask(text=a, kind=kind_of(a, lang=lang)) for a in merged] or [Ask(text=message.strip(), kind=Kind.OTHER)]
 
 
+_CLAUSE = {"zh": re.compile(r"[，,。；;：:\s]+"), "en": re.compile(r"[,;:]\s*|(?<=[.?!])\s+")}
+
+
+def yes_no_clause(ask: str, *, lang: str) -> str:
+    """The clause of a yes/no ask that asks ("我们是外资企业，要交营业执照吗" → "要交营业执照吗"), else the ask."""
+    clauses = [c for c in _CLAUSE[lang].split(ask.strip()) if c]
+    asking = [c for c in clauses if _YES_NO[lang].search(c)]
+    return asking[-1] if asking else ask
+
+
 def _clauses(message: str, *, lang: str) -> list[str]:
     text = message.strip()
     if lang == "zh":

@@ -120,6 +120,8 @@ class _Snapshot:
     answer_vectors: dict[tuple[str, str], Any] = field(default_factory=dict)
     # Per language, the sentence model's vector of every variant in faq_variants' order (none without a model).
     variant_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    # Per language, every word of every passage, FAQ variant and FAQ answer.
+    vocabulary: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, index: KnowledgeIndex, tokenizer: Tokenizer) -> _Snapshot:
@@ -130,25 +132,30 @@ class _Snapshot:
         for entry in faq.values():
             for lang, qs in entry.questions.items():
                 variants.setdefault(lang, []).extend((entry.id, q) for q in qs)
+        faq_vocab = {
+            (entry.id, lang): {
+                t for text in [*entry.questions.get(lang, []), entry.answer.get(lang, "")] for t in tokenizer.tokens(text)
+            }
+            for entry in faq.values()
+            for lang in entry.questions
+        }
         return cls(
             chunks=by_lang,
             lex={lang: _Lexical([tokenizer.tokens(c.index_text) for c in cs]) for lang, cs in by_lang.items()},
             faq=faq,
             faq_variants=variants,
-            faq_vocab={
-                (entry.id, lang): {
-                    t for text in [*entry.questions.get(lang, []), entry.answer.get(lang, "")]
-                    for t in tokenizer.tokens(text)
-                }
-                for entry in faq.values()
-                for lang in entry.questions
-            },
+            faq_vocab=faq_vocab,
             faq_lex={lang: _Lexical([tokenizer.tokens(q) for _, q in vs]) for lang, vs in variants.items()},
             # The shipped variants' vectors come from knowledge/vectors/; a maintainer's new ones meet the model.
             variant_vectors={
                 lang: np.asarray(index.embedding.embed_query([q for _, q in vs]), dtype=np.float32)
                 for lang, vs in variants.items()
             } if _is_sentence_model(index.embedding) else {},
+            vocabulary={
+                lang: frozenset(t for c in by_lang.get(lang, []) for t in tokenizer.tokens(c.index_text)).union(
+                    *(vocab for (_, vocab_lang), vocab in faq_vocab.items() if vocab_lang == lang))
+                for lang in {*by_lang, *variants}
+            },
         )
 
 
@@ -214,6 +221,11 @@ class Retriever:
             )
             for i, s in best
         ]
+
+    def unknown_words(self, text: str, *, lang: str) -> list[str]:
+        """The words of `text` that no passage, FAQ variant or FAQ answer uses, nor any synonym of theirs."""
+        vocabulary = self._snap.vocabulary.get(lang, frozenset())
+        return [term.token for term in self.tokenizer.terms(text, lang=lang) if not term.alternatives & vocabulary]
 
     def _query_vector(self, question: str, embedding: Any) -> list[Any]:
         """The question as `embedding` embeds a query, computed once per text (a follow-up ask, /explain)."""

@@ -222,6 +222,34 @@ def _jieba_dictionary() -> tuple[dict[str, int], int]:
     return seg.FREQ, seg.total
 
 
+@functools.cache
+def _jieba_tags() -> dict[str, str]:
+    """jieba's part-of-speech tag of every word of its dictionary ("公章" → "n", "直接" → "ad")."""
+    import jieba
+
+    tags: dict[str, str] = {}
+    with jieba.dt.get_dict_file() as lines:
+        for line in lines:
+            parts = line.decode("utf-8").split()
+            if len(parts) == 3:
+                tags[parts[0]] = parts[2]
+    return tags
+
+
+def is_thing(word: str) -> bool:
+    """A Chinese noun or verb of two characters or more in jieba's dictionary: a thing or act one can ask about.
+
+    Adverbs ("直接"), pronouns ("本身"), numerals ("半天") and words jieba does not know (colloquial fragments such
+    as "全写") are not: a question can hold them without asking about them.
+    """
+    return len(word) >= 2 and _jieba_tags().get(word, "") in _THING_TAGS
+
+
+# jieba's tags for common nouns, verbal nouns and verbs; names of places, people and organisations (ns, nr, nt)
+# describe the asker ("我们是新加坡的公司"), not what is asked.
+_THING_TAGS = frozenset({"n", "vn", "nz"})
+
+
 def _read_terms(path: Path) -> list[str]:
     if not path.exists():
         return []

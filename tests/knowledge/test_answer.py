@@ -100,3 +100,25 @@ async def test_declined_question_reaches_the_unanswered_log(kb_runtime: Runtime)
         assert logged[0].question == "请问论坛的停车场在哪里？" and logged[0].channel == "test"
     finally:
         await kb_runtime.close()  # the connections belong to this test's event loop
+
+
+@pytest.mark.parametrize(
+    "question", ["申报材料需要公证吗？", "我们寄过去的样品，评审会做拆机检测吗", "Do we need to notarise the application form?"]
+)
+async def test_a_yes_no_question_about_a_thing_the_guideline_never_names_is_declined(kb: KnowledgeBase, question: str):
+    # The nearest FAQ entry or passage speaks of the form or the review, and would read as a yes or a no.
+    answer = await kb.answer(question)
+    assert not answer.answered, answer.answer
+
+
+async def test_words_the_guideline_never_uses_that_describe_the_entrant_are_not_what_is_asked(kb: KnowledgeBase):
+    answer = await kb.answer("我们是做无人机飞控的公司，能报吗？")
+    assert answer.answered, answer.answer
+
+
+async def test_an_english_paraphrase_sharing_no_word_with_the_faq_finds_its_entry(kb: KnowledgeBase):
+    # No variant says "videos", "heavy" or "mail": the sentence model reads it as "What if my attachments are too
+    # large?".
+    answer = await kb.answer("our videos are too heavy to mail, what now")
+    assert answer.answered and answer.via == "faq", answer.answer
+    assert "link" in answer.answer.lower()
