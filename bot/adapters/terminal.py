@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
-from bot.replies import Choice, DocumentOut, Reply, TextOut
+from bot.replies import CHOSEN_MARK, Choice, DocumentOut, Reply, TextOut
 from bot.users import UserRef
 
 if TYPE_CHECKING:
@@ -88,7 +88,9 @@ def _show(console: Console, replies: list[Reply], *, engine: Engine, lang: str) 
             case TextOut(text=text, choices=choices):
                 console.print(Text(text, style="cyan"), soft_wrap=True)
                 for number, choice in enumerate(choices, start=1):
-                    console.print(Text(f"  {number}. {choice.label}", style="bold"))
+                    # A toggle shows whether it is chosen; the terminal cannot edit, so a press prints it anew.
+                    box = "" if choice.chosen is None else f"[{CHOSEN_MARK if choice.chosen else ' '}] "
+                    console.print(Text(f"  {number}. {box}{choice.label}", style="bold"))
                 offered = choices
             case DocumentOut(path=path, caption=caption):
                 console.print(Text(engine.texts.t("terminal.document", lang, path=str(path)), style="green"))

@@ -159,6 +159,15 @@ def check_choices(
             ex_zh,
             ex_en,
         )
+    alone = next((o for o in options if o.id in chosen and getattr(o, "exclusive", False)), None)
+    if alone is not None and len(chosen) > 1:
+        return refuse(
+            lang,
+            f"“{alone.name.zh}”不能与其他选项同时选择",
+            f'"{alone.name.en}" cannot be picked together with other choices',
+            ex_zh,
+            ex_en,
+        )
     if len(chosen) > most:
         return refuse(
             lang,

@@ -139,6 +139,8 @@ def _question_tails(field) -> list[str]:  # type: ignore[no-untyped-def]
     tails = [field.prompt.zh]
     if field.help is not None:
         tails.append(field.help.zh)
+    if field.type == "choices":  # how to pick with the toggles, or by typing
+        tails.append("例如：1、3")
     return [t.strip()[-6:] for t in tails]
 
 
