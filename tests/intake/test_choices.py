@@ -170,3 +170,12 @@ async def test_a_typed_answer_still_works_and_in_english(engine: Engine, forms: 
     [toggled] = await _press(english, refused[-1], TOGGLE + "high_tech")
     done = await _press(english, toggled, DONE)
     assert done[0].text.endswith("Chosen: High-Tech Enterprise")
+
+
+def test_a_toggle_of_the_longest_choice_id_fits_telegrams_callback_data():
+    # Choice ids are at most 40 characters (intake.forms.Id); a Choice refuses a value past MAX_VALUE_BYTES.
+    from bot.replies import MAX_VALUE_BYTES, Choice
+
+    assert Choice("x", TOGGLE + "a" * 40).value.encode().__len__() <= MAX_VALUE_BYTES
+    with pytest.raises(ValueError, match="at most"):
+        Choice("x", TOGGLE + "a" * 43)
