@@ -431,8 +431,11 @@ class IntakeFlow:
         answers = _with_answer(draft.answers, position, value)
         draft.answers = answers
         history = [*draft.progress.get("history", []), position.key]
-        # Answered: a selection being made for it (a multi-select answered by typing, say) is done with.
-        draft.progress = {**{k: v for k, v in draft.progress.items() if k != "picking"}, "history": history}
+        # Answered: a selection being made for it (a multi-select answered by typing, say) is done with; one made
+        # for a question left with 上一步 waits for it.
+        progress = {k: v for k, v in draft.progress.items()
+                    if k != "picking" or (isinstance(v, dict) and v.get("at") != position.key)}
+        draft.progress = {**progress, "history": history}
         replies = self._next(ctx, draft, form)
         if draft.progress.get("declaring") and not replies:
             return await self._submit(ctx, draft, form)
