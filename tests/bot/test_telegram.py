@@ -28,7 +28,7 @@ from config.settings import Settings
 from intake.drafts import Draft
 from intake.queue import Submission
 from knowledge.answer import KnowledgeBase
-from tests.bot.applicants import Applicant, assert_holds_exactly
+from tests.bot.applicants import Action, Applicant, assert_holds_exactly
 from tests.databases import kcxf_env
 from tests.intake.factories import typed_answer, with_position
 from tests.processes import child_env, listening
@@ -569,14 +569,11 @@ async def test_a_late_update_is_refused_by_the_webhook(
         assert not any(runtime.campaign.name.zh in t for t in texts)  # /start was not applied
 
 
-async def test_an_applicant_completes_an_enterprise_award_pressing_the_toggles(stub: BotApiStub, running: Runtime):
-    """Issue 15: the multi-select 创新评级 answered with its toggle buttons (✓ on the chosen, the message edited in
-    place) and 完成, by an applicant who reads only what the bot stored; a late toggle of a pressed keyboard is
-    refused."""
-    user = 88
-    form = running.forms["enterprise_npf"]
-    me = Applicant(user, form, await running.sessionmaker())
+async def _apply_as(stub: BotApiStub, me: Applicant, *, before: Callable[[Action], None] = lambda action: None) -> None:
+    """Drive `me` through a whole application over the stub, each update once the last one is stored; `before` is
+    called with each action before it is done."""
     kinds = {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
+    user = me.user_id
     mark, update = 0, lambda: stub.send_text(user, "/apply")
     for _ in range(400):
         saves = (await me.where())[3]
@@ -591,6 +588,7 @@ async def test_an_applicant_completes_an_enterprise_award_pressing_the_toggles(s
         action = await me.next_action()
         if action is None:
             break
+        before(action)
         if action.kind == "type":
             update = lambda text=action.value: stub.send_text(user, text)  # noqa: E731
         else:
@@ -604,6 +602,16 @@ async def test_an_applicant_completes_an_enterprise_award_pressing_the_toggles(s
     else:
         raise AssertionError("the application never ended")
     await stub.wait_for(lambda c: c.method == "sendDocument" and c.params.get("chat_id") == user)
+
+
+async def test_an_applicant_completes_an_enterprise_award_pressing_the_toggles(stub: BotApiStub, running: Runtime):
+    """Issue 15: the multi-select 创新评级 answered with its toggle buttons (✓ on the chosen, the message edited in
+    place) and 完成, by an applicant who reads only what the bot stored; a late toggle of a pressed keyboard is
+    refused."""
+    user = 88
+    form = running.forms["enterprise_npf"]
+    me = Applicant(user, form, await running.sessionmaker())
+    await _apply_as(stub, me)
     assert me.pressed == {"innovation_rating": ["high_tech", "little_giant"]}
 
     # What the entrant saw: one question, its keyboard edited in place at each toggle, ✓ on the chosen ones.
@@ -631,3 +639,20 @@ async def test_an_applicant_completes_an_enterprise_award_pressing_the_toggles(s
     assert [c.method for c in between] == ["answerCallbackQuery", "sendChatAction"], between
     async with sessions() as session:
         assert (await session.scalar(select(Submission))).answers["innovation_rating"] == ["high_tech", "little_giant"]
+
+
+async def test_a_toggle_whose_edit_telegram_refuses_comes_as_a_new_message(stub: BotApiStub, running: Runtime):
+    user = 89
+    me = Applicant(user, running.forms["enterprise_npf"], await running.sessionmaker())
+
+    def fail_first_edit(action: Action) -> None:
+        if action.value.endswith(":toggle:high_tech"):
+            stub.failures["editMessageReplyMarkup"] = 1  # a 502: the edit is not made
+
+    await _apply_as(stub, me, before=fail_first_edit)
+    assert stub.refused == ["editMessageReplyMarkup"]
+    # The question with the toggle marked came as a message of its own, and the next toggle was pressed there.
+    [again] = [c for c in stub.sent() if "可多选" in c.text and c.params.get("chat_id") == user][1:]
+    assert [label for label, _ in again.buttons][:2] == ["✓ 高新技术企业", "专精特新"]
+    assert any(c.method == "editMessageReplyMarkup" and c.message_id == again.message_id for c in stub.calls)
+    assert me.pressed == {"innovation_rating": ["high_tech", "little_giant"]}
