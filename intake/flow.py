@@ -340,8 +340,9 @@ class IntakeFlow:
         if field.help is not None:
             lines.append(ctx.t("intake.help", help=field.help.get(lang)))
         choices: list[Choice] = []
-        if field.type == _DECLARATION:
-            choices += [Choice(ctx.t("intake.privacy_agree"), f"{PREFIX}yes")]
+        if field.type == _DECLARATION:  # 不同意 is answered with why every declaration is needed
+            choices += [Choice(ctx.t("intake.privacy_agree"), f"{PREFIX}yes"),
+                        Choice(ctx.t("intake.privacy_decline"), f"{PREFIX}no")]
         elif field.type == "choice":
             choices += [Choice(c.name.get(lang), f"{PREFIX}{c.id}") for c in field.choices]
         elif field.type == "choices":
