@@ -34,7 +34,6 @@ TYPED: dict[str, str] = {
     "recommender_name": "李明华",
     "recommender_position": "复旦大学 教授",
     "recommender_contact": "139 1234 5678",
-    "entrant_name": "上海科创先锋科技有限公司",
     "region": "境内",
     "contact_name": "王丽",
     "contact_position": "品牌总监",
@@ -76,7 +75,6 @@ TYPED: dict[str, str] = {
 }
 TYPED_BY_GROUP: dict[str, dict[str, str]] = {
     "person": {
-        "entrant_name": "张伟",
         "person_name": "张伟",
         "id_type": "居民身份证",
         "id_number": ID_NUMBER,
@@ -92,7 +90,6 @@ TYPED_BY_GROUP: dict[str, dict[str, str]] = {
         "investment_financing": "带领团队完成三轮融资，累计 3 亿元。",
     },
     "city": {
-        "entrant_name": "张江科学城",
         "case_name": "张江科学城",
         "city": "上海市",
         "operator": "上海张江高新技术产业开发区管理委员会",
@@ -106,7 +103,6 @@ TYPED_BY_GROUP: dict[str, dict[str, str]] = {
         "park_type": "高新技术产业开发区",
         "development_stage": "建设中、初具形态",
     },
-    "product": {"entrant_name": "灵眸 AI 质检相机"},
 }
 PROJECT = {
     "project_name": "AI 质检相机研发及产业化",
@@ -120,7 +116,6 @@ ATTACHMENTS = [{"name": "产品手册.pdf", "size": 2 * 1024 * 1024, "file_id": 
 OVERSEAS_EN = {
     "region": "境外",
     "submission_language": "English",
-    "entrant_name": "Pioneer Technologies Ltd.",
     "contact_name": "Jane Smith",
     "contact_position": "Head of Communications",
     "contact_mobile": "+44 7700 900123",
@@ -130,6 +125,8 @@ OVERSEAS_EN = {
     "employer": "Imperial College London",
     "person_name": "Jane Smith",
     "operator": "Pioneer Science Park Ltd.",
+    "case_name": "Pioneer Science Park",
+    "product_name": "PioneerEye Inspection Camera",
     "operator_head": "John Miller",
     "risk_patent_transfer": "None",
     "risk_litigation": "无",

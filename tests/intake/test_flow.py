@@ -139,6 +139,8 @@ def _question_tails(field) -> list[str]:  # type: ignore[no-untyped-def]
     tails = [field.prompt.zh]
     if field.help is not None:
         tails.append(field.help.zh)
+    if field.entrant:  # the question says what else the answer names
+        tails.append(Texts.load().t("intake.entrant_note", "zh"))
     return [t.strip()[-6:] for t in tails]
 
 

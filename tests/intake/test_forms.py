@@ -32,7 +32,6 @@ COMMON_FIELDS = {
     "recommender_name": "person_name",
     "recommender_position": "text",
     "recommender_contact": "mobile",
-    "entrant_name": "text",
     "region": "choice",
     "submission_language": "choice",
     "contact_name": "person_name",
@@ -374,7 +373,7 @@ def test_stored_values_check_again_unchanged(forms: dict[str, Form], award_id: s
 def test_check_refuses_a_value_of_the_wrong_shape(forms: dict[str, Form]):
     form = forms["enterprise_npf"]
     assert not form.check("employees", {"n": 3}).ok
-    assert not form.check("entrant_name", True).ok
+    assert not form.check("company_name", True).ok
 
 
 def test_file_list():
