@@ -658,7 +658,7 @@ class _Assembler:
                 if other is None or other_id == field.id:
                     self.problem(source, where, f"{other_id!r} is not another field of this form")
                 elif kind is None or AGREEMENT_KINDS.get(other.type) != kind:
-                    self.problem(source, where, f"a {field.type} answer cannot be compared with a {other.type} one")
+                    self.problem(source, where, f"{field.type} answers cannot be compared with {other.type} answers")
                 elif relation not in RELATIONS_OF_KIND[kind]:
                     allowed = ", ".join(sorted(RELATIONS_OF_KIND[kind]))
                     self.problem(source, where, f"{field.type} answers agree by {allowed}, not {relation}")
