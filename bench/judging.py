@@ -126,7 +126,8 @@ async def seed(runtime: Runtime, *, entries: int, background: int, seed_value: i
                 stage = next((slot.field for slot in form.fields() if slot.field.id == "financing_stage"), None)
                 typed = _typed(rng, ids, [c.zh for c in stage.choices] if stage else [])
                 answers = answers_for(form, typed=typed)
-                answers["entrant_name"] = f"{answers['entrant_name']} {n + 1:04d}"
+                name = form.entrant_field.id
+                answers[name] = f"{answers[name]} {n + 1:04d}"
                 user = User(channel="telegram", external_id=str(9_000_000 + n), display_name=f"Bench {n}", lang="zh")
                 session.add(user)
                 await session.flush()

@@ -539,7 +539,9 @@ class IntakeFlow:
 
     def _problems(self, ctx: Context, draft: OpenDraft, form: Form, problems: list[Any]) -> list[Reply]:
         lines = [ctx.t("intake.incomplete")]
+        # Two answers that disagree: the reason names both already.
         lines += [ctx.t("intake.incomplete_item", label=p.label.get(ctx.lang), reason=p.reason.get(ctx.lang))
+                  if p.other is None else ctx.t("intake.incomplete_disagrees", reason=p.reason.get(ctx.lang))
                   for p in problems[:10]]
         answers = dict(draft.answers)
         for problem in problems:  # asking them again: their stored answers are what is wrong

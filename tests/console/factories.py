@@ -55,7 +55,8 @@ async def seed(
             form = forms[award_id]
             overseas = overseas_every > 0 and n % overseas_every == overseas_every - 1
             answers = overseas_english(form) if overseas else answers_for(form)
-            answers = {**answers, "entrant_name": f"{answers['entrant_name']} {n + 1:03d}", **(answers_override or {})}
+            name = form.entrant_field.id  # the entrant's name: numbered, so that every entry is told apart
+            answers = {**answers, name: f"{answers[name]} {n + 1:03d}", **(answers_override or {})}
             external = str(7_000_000 + start + n)
             user = User(channel="telegram", external_id=external, display_name=f"Tester {n + 1}",
                         lang="en" if overseas else "zh")

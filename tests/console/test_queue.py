@@ -136,13 +136,13 @@ async def test_an_administrator_reads_identity_numbers_in_full(client, login, se
 async def test_english_interface_uses_the_forms_english_labels(client, login, seeded):
     await login("reviewer", lang="en")
     text = (await client.get(f"/records/{seeded[0].reference}")).text
-    assert "<h2>Basic information</h2>" in text and "Entrant name" in text and "Download the form" in text
+    assert "<h2>Basic information</h2>" in text and "Registered company name" in text and "Download the form" in text
 
 
 async def test_script_in_any_entrant_field_is_shown_as_text(client, login, console_runtime):
     # The intake's validators accept this as a name and as a description: the pages must not run it.
-    [entry] = await seed(console_runtime, 1, answers_override={
-        "entrant_name": HOSTILE_NAME, "main_business": HOSTILE_NAME + ZH_LONG})
+    [entry] = await seed(console_runtime, 1, awards=("pioneer_product",), answers_override={
+        "product_name": HOSTILE_NAME, "product_summary": HOSTILE_NAME + ZH_LONG})
     failed = await log_in(client, HOSTILE_NAME, "whatever it is")  # the audit log keeps the name typed
     assert failed.status_code == 401 and "<script>alert" not in failed.text
     await login("admin")
