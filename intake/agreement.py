@@ -146,9 +146,9 @@ def _holds(relation: str, mine: Answer, theirs: Answer) -> bool:
         size = min(len(a), len(b))
         a, b = a[:size], b[:size]
     if relation in {"at_most", "not_after"}:
-        return a <= b  # type: ignore[operator]
+        return a <= b
     if relation in {"at_least", "not_before"}:
-        return a >= b  # type: ignore[operator]
+        return a >= b
     return a != b
 
 

@@ -187,6 +187,27 @@ def answers_for(
     return answers
 
 
+_GIVEN = "明华伟强丽军平刚芳静敏燕玲英兰霞红梅杰涛"
+_SYLLABLES = ("al", "be", "ca", "do", "el", "fa", "gi", "ho", "in", "jo", "ka", "le", "mi", "no", "or", "pa", "ri",
+              "sa", "tu", "vi")
+
+
+def numbered_name(field: Field, value: str, n: int) -> str:
+    """`value` told apart by `n` (0–7999) so that the field's own check still takes it: digits before an
+    organisation's legal form, given names for a person, the number after any other name."""
+    if field.type == "org_name":
+        for suffix in ("有限公司", " Ltd."):
+            if value.endswith(suffix):
+                return f"{value.removesuffix(suffix)}{' ' if suffix[0] == ' ' else ''}{n:04d}{suffix}"
+    if field.type == "person_name":
+        digits = (n % 20, n // 20 % 20, n // 400 % 20)
+        if "\u4e00" <= value[0] <= "\u9fff":  # a Chinese name: the surname and three given characters
+            return value[0] + "".join(_GIVEN[d] for d in digits)
+        first, _, last = value.partition(" ")  # a Latin name: a middle name
+        return f"{first} {''.join(_SYLLABLES[d] for d in digits).capitalize()} {last}"
+    return f"{value} {n:04d}"
+
+
 def overseas_english(form: Form, **kwargs: Any) -> dict[str, Any]:
     """A complete entry from outside China that applies in English."""
     return answers_for(form, typed=OVERSEAS_EN, long_text=EN_LONG, **kwargs)
