@@ -356,7 +356,7 @@ class IntakeFlow:
         word = text.removeprefix(PREFIX).lower()
         if word in {"back"} | BACK_WORDS:
             return self._back(ctx, draft, form)
-        if word == "change":
+        if word == "change" and "change" in draft.progress:
             return self._change_other(ctx, draft, form, position)
         field = position.field
         if typed and _QUESTION.search(text) and field.type != "long_text":
@@ -413,7 +413,9 @@ class IntakeFlow:
         answers = _with_answer(draft.answers, position, value)
         draft.answers = answers
         history = [*draft.progress.get("history", []), position.key]
-        draft.progress = {**draft.progress, "history": history}
+        # A refusal's offer to change the other answer ends with the next answer.
+        progress = {k: v for k, v in draft.progress.items() if k != "change"}
+        draft.progress = {**progress, "history": history}
         replies = self._next(ctx, draft, form)
         if draft.progress.get("declaring") and not replies:
             return await self._submit(ctx, draft, form)
