@@ -56,7 +56,7 @@ from intake import queue  # noqa: E402
 from intake.drafts import SUBMITTED as DRAFT_SUBMITTED  # noqa: E402
 from judging import rounds  # noqa: E402
 from judging.models import NO_CONFLICT, SUBMITTED, Assignment  # noqa: E402
-from tests.intake.factories import add_draft, answers_for  # noqa: E402
+from tests.intake.factories import add_draft, answers_for, numbered_name  # noqa: E402
 from tests.scratch_pg import PG_HOST, PG_PORT, PG_USER, admin  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,8 @@ async def seed(runtime: Runtime, *, entries: int, background: int, seed_value: i
                 stage = next((slot.field for slot in form.fields() if slot.field.id == "financing_stage"), None)
                 typed = _typed(rng, ids, [c.zh for c in stage.choices] if stage else [])
                 answers = answers_for(form, typed=typed)
-                answers["entrant_name"] = f"{answers['entrant_name']} {n + 1:04d}"
+                name = form.entrant_field
+                answers[name.id] = numbered_name(name, answers[name.id], n + 1)
                 user = User(channel="telegram", external_id=str(9_000_000 + n), display_name=f"Bench {n}", lang="zh")
                 session.add(user)
                 await session.flush()

@@ -19,7 +19,7 @@ from intake.queue import STATUSES, Submission
 
 __all__ = ["PAGE_SIZES", "REGION_FIELD", "Problem", "QueueFilter"]
 
-# The common form's 境内/境外 choice (the guideline's language rule hangs on it), like ENTRANT_FIELD for the name.
+# The common form's 境内/境外 choice (the guideline's language rule hangs on it).
 REGION_FIELD = "region"
 PAGE_SIZES = (25, 50, 100)
 MAX_QUERY = 100

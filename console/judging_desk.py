@@ -123,8 +123,9 @@ def _blinded(view: RecordView, form: EntryForm, answers: dict[str, Any], hidden:
 
 def _hidden_fields(form: EntryForm, runtime: Runtime) -> set[str]:
     blind = runtime.scorecards.blind
+    # The entrant's name names them whatever its type (a product's or a park's name is plain text).
     return {slot.field.id for slot in form.fields() if slot.field.type in blind.hide_types
-            or slot.field.id in blind.hide_fields}
+            or slot.field.id in blind.hide_fields or slot.field.entrant}
 
 
 async def _score_page(request: Request, staff: Staff, db: AsyncSession, runtime: Runtime, assignment: Assignment,

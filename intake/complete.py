@@ -34,6 +34,7 @@ from datetime import date
 from typing import Any
 
 from config import Localized
+from intake import agreement
 from intake.forms import Field, FieldGroup, Form, LanguageRule, is_empty
 
 __all__ = ["Problem", "completeness"]
@@ -47,6 +48,8 @@ class Problem:
     label: Localized
     reason: Localized
     item: int | None = None
+    # For two answers that disagree (intake.agreement): the key of the earlier one; field_id is the later.
+    other: str | None = None
 
 
 _MISSING = Localized(zh="这一项必须填写", en="This is required")
@@ -59,7 +62,8 @@ _REAL_NAME = Localized(zh="实名报名要求", en="Entries are made under real 
 def completeness(
     form: Form, answers: Mapping[str, Any], *, lang_rule: bool = True, today: date | None = None
 ) -> list[Problem]:
-    """Every reason the entry is incomplete, in form order; an empty list means it may be submitted."""
+    """Every reason the entry is incomplete, in form order, then the answers that contradict earlier ones; an empty
+    list means it may be submitted."""
     rule = form.language_rule(answers) if lang_rule else None
     problems: list[Problem] = []
     for section in form.sections:
@@ -68,6 +72,14 @@ def completeness(
                 problems += _group_problems(form, entry, answers.get(entry.id), rule, today)
             elif form.visible(entry, answers):
                 problems += _field_problems(form, entry, answers.get(entry.id), rule, today, entry.label)
+    # Only answers that are valid on their own are compared.
+    wrong = {(p.field_id, p.item) for p in problems}
+    problems += [
+        Problem(d.later.field.id, Localized(zh=d.later.label("zh"), en=d.later.label("en")), d.reason(),
+                d.later.item, other=d.earlier.key)
+        for d in agreement.disagreements(form, answers)
+        if (d.later.field.id, d.later.item) not in wrong and (d.earlier.field.id, d.earlier.item) not in wrong
+    ]
     return problems
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from bot.events import ChoiceIn, Event, FileIn, TextIn
 from bot.flows import Context
 from bot.replies import Choice, DocumentOut, EditOut, Reply, TextOut
-from intake import after_commit, mailing, notify, queue
+from intake import after_commit, agreement, mailing, notify, queue
 from intake.complete import completeness
 from intake.drafts import (
     OPEN,
@@ -126,7 +126,7 @@ class IntakeFlow:
         for draft in drafts:
             form = self.forms[draft.award_id]
             done, total = form.progress(draft.answers)
-            entrant = draft.answers.get("entrant_name") or ctx.t("intake.unnamed")
+            entrant = form.entrant_name(form.visible_answers(draft.answers)) or ctx.t("intake.unnamed")
             label = ctx.t("intake.drafts_item", award=form.award.name.get(ctx.lang), entrant=entrant,
                           done=done, total=total)
             choices.append(Choice(label, f"{PREFIX}draft:{draft.id}"))
@@ -329,7 +329,8 @@ class IntakeFlow:
             return [*replies, *self._summary(ctx, draft, form)]
         return replies  # declarations all accepted: the caller submits
 
-    def _question(self, ctx: Context, draft: OpenDraft, form: Form, position: Position) -> TextOut:
+    def _question(self, ctx: Context, draft: OpenDraft, form: Form, position: Position,
+                  *, also: tuple[Choice, ...] = ()) -> TextOut:
         field, lang = position.field, ctx.lang
         done, total = form.progress(draft.answers)
         section = position.section.title.get(lang)
@@ -339,7 +340,9 @@ class IntakeFlow:
                  field.prompt.get(lang)]
         if field.help is not None:
             lines.append(ctx.t("intake.help", help=field.help.get(lang)))
-        choices: list[Choice] = []
+        if field.entrant:
+            lines.append(ctx.t("intake.entrant_note"))
+        choices: list[Choice] = [*also]
         if field.type == _DECLARATION:  # 不同意 is answered with why every declaration is needed
             choices += [Choice(ctx.t("intake.privacy_agree"), f"{PREFIX}yes"),
                         Choice(ctx.t("intake.privacy_decline"), f"{PREFIX}no")]
@@ -365,6 +368,8 @@ class IntakeFlow:
         word = text.removeprefix(PREFIX).lower()
         if word in {"back"} | BACK_WORDS:
             return self._back(ctx, draft, form)
+        if word == "change" and "change" in draft.progress:
+            return self._change_other(ctx, draft, form, position)
         field = position.field
         if typed and _QUESTION.search(text) and field.type != "long_text":
             answer = await ctx.ask(text)
@@ -394,6 +399,9 @@ class IntakeFlow:
         if rule is not None and field.type == "long_text" and isinstance(checked.value, str) \
                 and not rule.accepts(checked.value):
             return [TextOut(rule.reason.get(ctx.lang)), self._question(ctx, draft, form, position)]
+        broken = agreement.at(form, _with_answer(draft.answers, position, checked.value), position.key)
+        if broken is not None:
+            return self._disagrees(ctx, draft, form, position, broken)
         return await self._store(ctx, draft, form, position, checked.value)
 
     async def _pick(self, ctx: Context, draft: OpenDraft, form: Form, position: Position, word: str) -> list[Reply]:
@@ -429,14 +437,33 @@ class IntakeFlow:
         shown = EditOut(f"{again().text}\n\n{ctx.t('intake.picked', labels=labels)}")
         return [shown, *await self._store(ctx, draft, form, position, checked.value)]
 
+    def _disagrees(self, ctx: Context, draft: OpenDraft, form: Form, position: Position,
+                   broken: agreement.Disagreement) -> list[Reply]:
+        """Refuse an answer that contradicts an earlier one, naming it, with a button to change that one instead."""
+        other = broken.earlier.label(ctx.lang)
+        draft.progress = {**draft.progress, "change": broken.earlier.key}
+        change = Choice(ctx.t("intake.change_other", other=other), f"{PREFIX}change")
+        return [TextOut(ctx.t("intake.disagrees", reason=broken.reason().get(ctx.lang), other=other)),
+                self._question(ctx, draft, form, position, also=(change,))]
+
+    def _change_other(self, ctx: Context, draft: OpenDraft, form: Form, position: Position) -> list[Reply]:
+        """Ask again the earlier answer a refused one contradicted; then this question comes back by itself, being
+        the next unanswered one. The earlier answer is kept until the new one replaces it."""
+        other = _position(form, draft.answers, draft.progress.get("change"))
+        if other is None or _stored(draft.answers, other) is None:
+            return [self._question(ctx, draft, form, position)]
+        draft.progress = {**draft.progress, "position": other.key}
+        ctx.state.step = "ask"
+        return [self._question(ctx, draft, form, other)]
+
     async def _store(self, ctx: Context, draft: OpenDraft, form: Form, position: Position, value: Any) -> list[Reply]:
         answers = _with_answer(draft.answers, position, value)
         draft.answers = answers
         history = [*draft.progress.get("history", []), position.key]
         # Answered: a selection being made for it (a multi-select answered by typing, say) is done with; one made
-        # for a question left with 上一步 waits for it.
+        # for a question left with 上一步 waits for it. A refusal's offer to change the other answer ends too.
         progress = {k: v for k, v in draft.progress.items()
-                    if k != "picking" or (isinstance(v, dict) and v.get("at") != position.key)}
+                    if k != "change" and (k != "picking" or (isinstance(v, dict) and v.get("at") != position.key))}
         draft.progress = {**progress, "history": history}
         replies = self._next(ctx, draft, form)
         if draft.progress.get("declaring") and not replies:
@@ -512,7 +539,8 @@ class IntakeFlow:
     def _summary(self, ctx: Context, draft: OpenDraft, form: Form) -> list[Reply]:
         lines = [ctx.t("intake.summary_title")]
         current = None
-        for n, (position, value) in enumerate(_summary_rows(form, draft.answers), start=1):
+        rows = list(_summary_rows(form, draft.answers))
+        for n, (position, value) in enumerate(rows, start=1):
             if position.section.id != current:
                 current = position.section.id
                 lines.append(f"\n【{position.section.title.get(ctx.lang)}】")
@@ -522,6 +550,12 @@ class IntakeFlow:
             # The same wording as the generated form, so what the entrant checks is what the committee reads.
             lines.append(ctx.t("intake.summary_item", n=n, label=label,
                                value=format_value(position.field, value, lang=ctx.lang, value_lang=ctx.lang)))
+        # An earlier answer changed here can contradict a later one: both numbers are given, the entrant knows which
+        # of the two is wrong.
+        numbers = {position.key: n for n, (position, _) in enumerate(rows, start=1)}
+        for broken in agreement.disagreements(form, draft.answers):
+            lines.append("\n" + ctx.t("intake.summary_disagrees", reason=broken.reason().get(ctx.lang),
+                                       n=numbers.get(broken.later.key, "?"), m=numbers.get(broken.earlier.key, "?")))
         lines.append("\n" + ctx.t("intake.summary_hint"))
         choices = (Choice(ctx.t("intake.confirm"), f"{PREFIX}confirm"), Choice(ctx.t("intake.back"), f"{PREFIX}back"))
         return [TextOut("\n".join(lines), choices)]
@@ -556,12 +590,15 @@ class IntakeFlow:
 
     def _problems(self, ctx: Context, draft: OpenDraft, form: Form, problems: list[Any]) -> list[Reply]:
         lines = [ctx.t("intake.incomplete")]
+        # Two answers that disagree: the reason names both already.
         lines += [ctx.t("intake.incomplete_item", label=p.label.get(ctx.lang), reason=p.reason.get(ctx.lang))
+                  if p.other is None else ctx.t("intake.incomplete_disagrees", reason=p.reason.get(ctx.lang))
                   for p in problems[:10]]
         answers = dict(draft.answers)
         for problem in problems:  # asking them again: their stored answers are what is wrong
-            # Files are never dropped unasked: the entrant removes them from the summary if need be.
-            if problem.item is None and form.field(problem.field_id).type != FILE_LIST:
+            # Files are never dropped unasked: the entrant removes them from the summary if need be; of two
+            # answers that disagree, the entrant says which is wrong (the summary numbers both).
+            if problem.item is None and problem.other is None and form.field(problem.field_id).type != FILE_LIST:
                 answers.pop(problem.field_id, None)
         draft.answers = answers
         return self._next(ctx, draft, form, prefix=[TextOut("\n".join(lines))])
@@ -806,6 +843,15 @@ def _with_answer(answers: Mapping[str, Any], position: Position, value: Any) -> 
     items[position.item][position.field.id] = value
     out[position.group.id] = items
     return out
+
+
+def _stored(answers: Mapping[str, Any], position: Position) -> Any:
+    """The answer stored at a position, None if there is none."""
+    if position.group is None:
+        return answers.get(position.field.id)
+    items = answers.get(position.group.id)
+    item = items[position.item] if isinstance(items, list) and position.item < len(items) else None
+    return item.get(position.field.id) if isinstance(item, Mapping) else None
 
 
 def _without_answer(answers: Mapping[str, Any], position: Position) -> dict[str, Any]:

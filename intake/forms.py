@@ -44,6 +44,7 @@ from intake.yes_no import normalized, yes_or_no
 __all__ = [
     "CHECKS",
     "FORMS_DIR",
+    "AGREEMENT_KINDS",
     "Condition",
     "Field",
     "FieldGroup",
@@ -68,6 +69,24 @@ Text = Annotated[str, _Spec(min_length=1)]
 
 CHOICE_TYPES = frozenset({"choice", "choices"})
 NAME_TYPES = frozenset({"person_name", "org_name"})
+# The types whose answer can be the entrant's name (参选者名称).
+ENTRANT_TYPES = frozenset({"text", *NAME_TYPES})
+# What an agreement compares, by field type, and the relations that make sense for it: amounts and counts by
+# size, dates and periods (by their start) by time, names by whether they are the same.
+AGREEMENT_KINDS: Mapping[str, str] = {
+    "integer": "number", "money": "number", "percentage": "number",
+    "date": "time", "year": "time", "period": "time",
+    "text": "name", "person_name": "name", "org_name": "name",
+}
+RELATIONS_OF_KIND: Mapping[str, frozenset[str]] = {
+    "number": frozenset({"at_most", "at_least"}),
+    "time": frozenset({"not_after", "not_before"}),
+    "name": frozenset({"differs_from"}),
+}
+Relation = Literal["at_most", "at_least", "not_after", "not_before", "differs_from"]
+# Drafts begun, and entries queued, while 参选者名称 was a question of its own hold the answer under this id; an
+# entry keeps the name it was queued (and mailed) under.
+_ASKED_ENTRANT = "entrant_name"
 # Set by the form from the field's own data or the caller, never by a file's `limits`.
 _RESERVED_ARGS = frozenset({"raw", "lang", "options", "today"})
 
@@ -205,6 +224,11 @@ class Field(_Data):
     when: Condition | None = None
     # Documents the 实名报名 rule; the name validators are what enforce it.
     real_name: bool = False
+    # This answer is the entrant's name (参选者名称): the mail subject, the 申报表 and the queue use it.
+    entrant: bool = False
+    # Agreements with other answers, relation → field id: `at_most: employees`, `not_after: project_period`.
+    # Checked at whichever of the two is asked later (intake.agreement).
+    agrees: dict[Relation, Id] = {}
 
     def choice(self, choice_id: str) -> FormChoice:
         """The choice of this field with that id; KeyError if there is none."""
@@ -338,6 +362,24 @@ class Form(_Data):
     def field(self, field_id: str) -> Field:
         """The field with this id; KeyError if there is none."""
         return self.slot(field_id).field
+
+    @cached_property
+    def entrant_field(self) -> Field:
+        """The field whose answer is the entrant's name (the loader makes sure there is exactly one)."""
+        return next(slot.field for slot in self._slots if slot.field.entrant)
+
+    def entrant_name(self, answers: Mapping[str, Any]) -> str | None:
+        """The entrant's name (参选者名称) these answers give: the answer to the award's own subject field (the
+        person's 姓名, the company's registered name, the product's or the place's name); None until it is given.
+        An entry queued while the name was asked apart keeps the name it was queued under."""
+        for value in (answers.get(_ASKED_ENTRANT), answers.get(self.entrant_field.id)):
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return None
+
+    def position_of(self, field_id: str) -> int:
+        """Where the field is asked in the form (its index in `fields()`), to tell the earlier of two answers."""
+        return self._slots.index(self.slot(field_id))
 
     def visible(self, field: Field | str, answers: Mapping[str, Any]) -> bool:
         """Whether the field is asked given the answers so far (its condition, and its controller's, hold)."""
@@ -593,9 +635,44 @@ class _Assembler:
             for j, rule in enumerate(source.spec.language_rules)
             if self.condition(source, ("language_rules", j, "when"), rule.when, earlier=False)
         ]
+        self.roles(sources, sections)
         if self.problems:
             raise FormError(self.problems)
         return Form(award=self.award, sections=tuple(sections), language_rules=tuple(rules))
+
+    def roles(self, sources: Sequence[_Source], sections: Sequence[Section]) -> None:
+        """What no single field can check: one entrant's name per form, and agreements that can be compared."""
+        groups = {f.id: e.id for s in sections for e in s.fields if isinstance(e, FieldGroup) for f in e.fields}
+        fields = {f.id: f for s in sections for e in s.fields
+                  for f in (e.fields if isinstance(e, FieldGroup) else (e,))}
+        named = [f for f in fields.values() if f.entrant]
+        if not named and sources:
+            self.problem(sources[-1], (), "no field says `entrant: true`; one answer of each form must be the "
+                                          "entrant's name (参选者名称), e.g. the company's registered name")
+        for field in named[1:]:
+            source, loc = self.where[field.id]
+            self.problem(source, (*loc, "entrant"), f"{named[0].id!r} is already the entrant's name")
+        for field in named:
+            source, loc = self.where[field.id]
+            if field.type not in ENTRANT_TYPES or field.id in groups or field.when is not None \
+                    or not field.required:
+                self.problem(source, (*loc, "entrant"), "the entrant's name must be a required "
+                             f"{', '.join(sorted(ENTRANT_TYPES))} field, asked once and unconditionally")
+        for field in fields.values():
+            source, loc = self.where[field.id]
+            for relation, other_id in field.agrees.items():
+                where = (*loc, "agrees", relation)
+                other = fields.get(other_id)
+                kind = AGREEMENT_KINDS.get(field.type)
+                if other is None or other_id == field.id:
+                    self.problem(source, where, f"{other_id!r} is not another field of this form")
+                elif kind is None or AGREEMENT_KINDS.get(other.type) != kind:
+                    self.problem(source, where, f"{field.type} answers cannot be compared with {other.type} answers")
+                elif relation not in RELATIONS_OF_KIND[kind]:
+                    allowed = ", ".join(sorted(RELATIONS_OF_KIND[kind]))
+                    self.problem(source, where, f"{field.type} answers agree by {allowed}, not {relation}")
+                elif field.id in groups and other_id in groups and groups[field.id] != groups[other_id]:
+                    self.problem(source, where, "fields of two repeated groups cannot be compared")
 
     def place(
         self, placed: list[tuple[_Source, int, _SectionSpec]], source: _Source, i: int, spec: _SectionSpec

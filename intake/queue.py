@@ -28,7 +28,6 @@ from intake.sealing import SealedAnswers
 
 __all__ = [
     "CREATED",
-    "ENTRANT_FIELD",
     "FOUND",
     "INITIAL_STATUS",
     "NEEDS_MORE",
@@ -58,8 +57,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# The common form's 参选者名称: the name the guideline puts in the mail subject, whatever the award.
-ENTRANT_FIELD = "entrant_name"
 FILE_LIST_TYPE = "file_list"
 
 
@@ -236,7 +233,8 @@ async def submit(
     # Only what the form shows for these answers reaches the committee (and its exports and 申报表). A JSON round
     # trip both detaches the snapshot from the caller's dict and proves it can be stored.
     snapshot: dict[str, Any] = json.loads(json.dumps(form.visible_answers(answers), ensure_ascii=False))
-    entrant = str(snapshot[ENTRANT_FIELD]).strip()
+    # 参选者名称, the name the guideline puts in the mail subject: the answer to the award's own subject field.
+    entrant = form.entrant_name(snapshot) or ""
     files = list(attachments) if attachments is not None else _attachments_in(form, snapshot)
     if existing is not None:
         return Queued(await _resubmit(session, existing, snapshot=snapshot, entrant=entrant, files=files,

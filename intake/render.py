@@ -36,12 +36,9 @@ from config import Award, Campaign, Localized
 from intake.forms import CHOICE_TYPES, Field, FieldGroup, Form, Section, is_empty
 from intake.validation import format_mobile
 
-__all__ = ["ENTRANT_FIELD", "form_filename", "format_value", "render_form"]
+__all__ = ["form_filename", "format_value", "render_form"]
 
 log = logging.getLogger(__name__)
-
-# The one answer the document itself needs by name: the guideline titles every entry 申报类别 + 参选者名称.
-ENTRANT_FIELD = "entrant_name"
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 
@@ -145,7 +142,7 @@ def render_form(
     ).build()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    name = form_filename(form.award, _entrant(answers))
+    name = form_filename(form.award, form.entrant_name(answers))
     target = out_dir / name
     # form_filename already makes this impossible; checked again because a path outside out_dir would be a leak.
     if Path(name).name != name or target.resolve().parent != out_dir.resolve():
@@ -153,11 +150,6 @@ def render_form(
     _save(document, target)
     log.debug("rendered %s for %s", target, form.award_id)
     return target
-
-
-def _entrant(answers: Mapping[str, Any]) -> str | None:
-    value = answers.get(ENTRANT_FIELD)
-    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _save(document: DocxDocument, target: Path) -> None:
@@ -449,7 +441,7 @@ class _Renderer:
         rule = form.language_rule(answers)
         # Choice labels follow the entry: English only for an entrant who chose to apply in English.
         self.value_lang = "en" if rule is not None and rule.language == "en" else "zh"
-        self.entrant = _entrant(answers)
+        self.entrant = form.entrant_name(answers)
         self.document: DocxDocument = Document()
         self.style_ids = {name: self.document.styles[name].style_id for name in ("Heading 1", "Heading 2", "Table Grid")}
         self.row_template: CT_Row | None = None

@@ -221,7 +221,7 @@ async def test_stale_buttons_are_answered_politely(stub: BotApiStub, running: Ru
 
 
 async def test_a_button_of_an_earlier_question_does_not_answer_the_current_one(stub: BotApiStub, running: Runtime):
-    """Issue 18 item 1: 自荐 typed instead of pressed; 专家推荐 pressed later on that keyboard, while 参选者名称 is
+    """Issue 18 item 1: 自荐 typed instead of pressed; 专家推荐 pressed later on that keyboard, while 境内/境外 is
     asked, is refused as stale and stored nowhere; so is an old /delete confirmation."""
     me = Person(stub)
     await me.say("/delete", expect="撤回全部未提交的草稿")  # left unanswered
@@ -230,9 +230,9 @@ async def test_a_button_of_an_earlier_question_does_not_answer_the_current_one(s
         await me.press(f"{PREFIX}{value}")
     first = await me.press(f"{PREFIX}agree", expect="第 1/")
     assert first.offering(f"{PREFIX}expert") and "自荐" in first.text
-    await me.say("自荐", expect="参选者的名称是什么")
+    await me.say("自荐", expect="境内还是境外")
     before = await _state(running, USER)
-    assert before[2]["position"] == "entrant_name"
+    assert before[2]["position"] == "region"
 
     for old, value in ((first, f"{PREFIX}expert"), (await stub.wait_for(lambda c: c.offering("delete:confirm")),
                                                      "delete:confirm")):
@@ -241,15 +241,14 @@ async def test_a_button_of_an_earlier_question_does_not_answer_the_current_one(s
         stale = await me.reply("按钮属于之前的问题", after=after)
         assert stale.params["chat_id"] == USER
         assert not stub.sent("editMessageText", after=after)  # the old keyboard is not marked as chosen
-        assert await _state(running, USER) == before  # still at 参选者名称, nothing stored, nothing erased
+        assert await _state(running, USER) == before  # still at 境内/境外, nothing stored, nothing erased
     sessions = await running.sessionmaker()
     async with sessions() as session:
         draft = await session.scalar(select(Draft))
     assert draft is not None and draft.status == "open"
-    assert draft.answers["nomination"] == "self" and "entrant_name" not in draft.answers
+    assert draft.answers["nomination"] == "self" and "region" not in draft.answers
     # The current question's own keyboard still answers it.
-    await me.say("星河智能科技有限公司", expect="境内还是境外")
-    await me.press(f"{PREFIX}domestic", expect="")
+    await me.press(f"{PREFIX}domestic", expect="联系人的真实姓名")
 
 
 async def test_in_a_group_only_mentions_are_answered_and_applying_is_private(stub: BotApiStub, running: Runtime):

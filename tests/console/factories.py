@@ -14,7 +14,7 @@ from bot.runtime import Runtime
 from bot.users import User
 from intake import queue
 from intake.drafts import SUBMITTED
-from tests.intake.factories import AWARDS, add_draft, answers_for, overseas_english
+from tests.intake.factories import AWARDS, add_draft, answers_for, numbered_name, overseas_english
 
 FIRST_DAY = datetime(2024, 9, 16, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 # A name an entrant might type to try to run script on a reviewer's screen.
@@ -55,7 +55,8 @@ async def seed(
             form = forms[award_id]
             overseas = overseas_every > 0 and n % overseas_every == overseas_every - 1
             answers = overseas_english(form) if overseas else answers_for(form)
-            answers = {**answers, "entrant_name": f"{answers['entrant_name']} {n + 1:03d}", **(answers_override or {})}
+            name = form.entrant_field  # the entrant's name: numbered, so that every entry is told apart
+            answers = {**answers, name.id: numbered_name(name, answers[name.id], n + 1), **(answers_override or {})}
             external = str(7_000_000 + start + n)
             user = User(channel="telegram", external_id=external, display_name=f"Tester {n + 1}",
                         lang="en" if overseas else "zh")

@@ -134,7 +134,8 @@ def test_a_reviewer_filters_reviews_to_finalist_and_exports(live_console: LiveCo
 
 def test_markup_typed_by_an_entrant_never_runs_in_the_browser(live_console: LiveConsole, browser_page):
     page, live = browser_page, live_console
-    [entry] = live.call(seed(live.runtime, 1, answers_override={"entrant_name": HOSTILE_NAME}))
+    [entry] = live.call(seed(live.runtime, 1, awards=("pioneer_product",),
+                                answers_override={"product_name": HOSTILE_NAME}))
     live.add_staff("admin", "admin")
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

@@ -34,7 +34,6 @@ TYPED: dict[str, str] = {
     "recommender_name": "李明华",
     "recommender_position": "复旦大学 教授",
     "recommender_contact": "139 1234 5678",
-    "entrant_name": "上海科创先锋科技有限公司",
     "region": "境内",
     "contact_name": "王丽",
     "contact_position": "品牌总监",
@@ -76,7 +75,6 @@ TYPED: dict[str, str] = {
 }
 TYPED_BY_GROUP: dict[str, dict[str, str]] = {
     "person": {
-        "entrant_name": "张伟",
         "person_name": "张伟",
         "id_type": "居民身份证",
         "id_number": ID_NUMBER,
@@ -92,7 +90,6 @@ TYPED_BY_GROUP: dict[str, dict[str, str]] = {
         "investment_financing": "带领团队完成三轮融资，累计 3 亿元。",
     },
     "city": {
-        "entrant_name": "张江科学城",
         "case_name": "张江科学城",
         "city": "上海市",
         "operator": "上海张江高新技术产业开发区管理委员会",
@@ -106,7 +103,6 @@ TYPED_BY_GROUP: dict[str, dict[str, str]] = {
         "park_type": "高新技术产业开发区",
         "development_stage": "建设中、初具形态",
     },
-    "product": {"entrant_name": "灵眸 AI 质检相机"},
 }
 PROJECT = {
     "project_name": "AI 质检相机研发及产业化",
@@ -120,7 +116,6 @@ ATTACHMENTS = [{"name": "产品手册.pdf", "size": 2 * 1024 * 1024, "file_id": 
 OVERSEAS_EN = {
     "region": "境外",
     "submission_language": "English",
-    "entrant_name": "Pioneer Technologies Ltd.",
     "contact_name": "Jane Smith",
     "contact_position": "Head of Communications",
     "contact_mobile": "+44 7700 900123",
@@ -130,6 +125,8 @@ OVERSEAS_EN = {
     "employer": "Imperial College London",
     "person_name": "Jane Smith",
     "operator": "Pioneer Science Park Ltd.",
+    "case_name": "Pioneer Science Park",
+    "product_name": "PioneerEye Inspection Camera",
     "operator_head": "John Miller",
     "risk_patent_transfer": "None",
     "risk_litigation": "无",
@@ -188,6 +185,27 @@ def answers_for(
             elif form.visible(entry, answers):
                 store(entry, answers)
     return answers
+
+
+_GIVEN = "明华伟强丽军平刚芳静敏燕玲英兰霞红梅杰涛"
+_SYLLABLES = ("al", "be", "ca", "do", "el", "fa", "gi", "ho", "in", "jo", "ka", "le", "mi", "no", "or", "pa", "ri",
+              "sa", "tu", "vi")
+
+
+def numbered_name(field: Field, value: str, n: int) -> str:
+    """`value` told apart by `n` (0–7999) so that the field's own check still takes it: digits before an
+    organisation's legal form, given names for a person, the number after any other name."""
+    if field.type == "org_name":
+        for suffix in ("有限公司", " Ltd."):
+            if value.endswith(suffix):
+                return f"{value.removesuffix(suffix)}{' ' if suffix[0] == ' ' else ''}{n:04d}{suffix}"
+    if field.type == "person_name":
+        digits = (n % 20, n // 20 % 20, n // 400 % 20)
+        if "\u4e00" <= value[0] <= "\u9fff":  # a Chinese name: the surname and three given characters
+            return value[0] + "".join(_GIVEN[d] for d in digits)
+        first, _, last = value.partition(" ")  # a Latin name: a middle name
+        return f"{first} {''.join(_SYLLABLES[d] for d in digits).capitalize()} {last}"
+    return f"{value} {n:04d}"
 
 
 def overseas_english(form: Form, **kwargs: Any) -> dict[str, Any]:

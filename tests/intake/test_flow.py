@@ -141,6 +141,8 @@ def _question_tails(field) -> list[str]:  # type: ignore[no-untyped-def]
         tails.append(field.help.zh)
     if field.type == "choices":  # how to pick with the toggles, or by typing
         tails.append("例如：1、3")
+    if field.entrant:  # the question says what else the answer names
+        tails.append(Texts.load().t("intake.entrant_note", "zh"))
     return [t.strip()[-6:] for t in tails]
 
 

@@ -32,7 +32,6 @@ COMMON_FIELDS = {
     "recommender_name": "person_name",
     "recommender_position": "text",
     "recommender_contact": "mobile",
-    "entrant_name": "text",
     "region": "choice",
     "submission_language": "choice",
     "contact_name": "person_name",
@@ -374,7 +373,7 @@ def test_stored_values_check_again_unchanged(forms: dict[str, Form], award_id: s
 def test_check_refuses_a_value_of_the_wrong_shape(forms: dict[str, Form]):
     form = forms["enterprise_npf"]
     assert not form.check("employees", {"n": 3}).ok
-    assert not form.check("entrant_name", True).ok
+    assert not form.check("company_name", True).ok
 
 
 def test_file_list():
@@ -551,7 +550,58 @@ BROKEN = [
         "duplicate section id 'risk', first used in common.yaml sections[3]",
         id="duplicate-section",
     ),
+    pytest.param(
+        "enterprise.yaml",
+        lambda d: set_in(fields_of(d, 0)[4], "entrant", True),
+        "sections[0].fields[4].entrant",
+        "'company_name' is already the entrant's name",
+        id="two-entrant-names",
+    ),
+    pytest.param(
+        "product.yaml",
+        lambda d: (fields_of(d, 0)[0].pop("entrant"), set_in(fields_of(d, 0)[1], "entrant", True)),
+        "sections[0].fields[1].entrant",
+        "the entrant's name must be a required org_name, person_name, text field",
+        id="entrant-name-a-choice",
+    ),
+    pytest.param(
+        "enterprise.yaml",
+        lambda d: set_in(fields_of(d, 0)[7], "agrees", {"at_most": "headcountMARK"}),
+        "sections[0].fields[7].agrees.at_most",
+        "'headcount' is not another field of this form",
+        id="agrees-unknown-field",
+    ),
+    pytest.param(
+        "enterprise.yaml",
+        lambda d: set_in(fields_of(d, 0)[7], "agrees", {"at_most": "founded_onMARK"}),
+        "sections[0].fields[7].agrees.at_most",
+        "integer answers cannot be compared with date answers",
+        id="agrees-incomparable",
+    ),
+    pytest.param(
+        "enterprise.yaml",
+        lambda d: set_in(fields_of(d, 0)[7], "agrees", {"not_after": "employeesMARK"}),
+        "sections[0].fields[7].agrees.not_after",
+        "integer answers agree by at_least, at_most, not not_after",
+        id="agrees-wrong-relation",
+    ),
 ]
+
+
+def test_a_form_without_the_entrants_name_is_refused(campaign: Campaign, forms_dir: Path):
+    edit(forms_dir, "city.yaml", lambda d: fields_of(d, 0)[0].pop("entrant"))
+    with pytest.raises(FormError, match="innovation_park.yaml: no field says `entrant: true`"):
+        load_form("innovation_park", campaign=campaign, directory=forms_dir)
+
+
+@pytest.mark.parametrize("award_id", AWARDS)
+def test_each_form_names_the_entrant_by_its_subject_field(forms: dict[str, Form], award_id: str):
+    form = forms[award_id]
+    subject = {"enterprise": "company_name", "person": "person_name", "city": "case_name", "product": "product_name"}
+    assert form.entrant_field.id == subject[form.award.group]
+    answers = answers_for(form)
+    assert form.entrant_name(answers) == answers[form.entrant_field.id]
+    assert form.entrant_name({}) is None
 
 
 @pytest.mark.parametrize(("name", "change", "key", "message"), BROKEN)

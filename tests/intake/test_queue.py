@@ -53,7 +53,7 @@ async def test_every_award_queues_a_complete_entry(
             await session.commit()
         assert REFERENCE.match(record.reference)
         assert record.reference == f"KCXF-2024-{record.id:05d}" and record.id == n
-        entrant = answers["entrant_name"]
+        entrant = answers[form.entrant_field.id]  # the award's own subject field names the entrant
         assert record.entrant_name == entrant
         assert record.subject == f"参选类别（{award.name.zh}）+ {entrant}" == campaign.subject(award.id, entrant)
         assert record.status == "submitted" and record.form_file is None and record.mailed_at is None
@@ -78,14 +78,14 @@ async def test_snapshot_is_detached_from_the_callers_answers(
         record = (await queue.submit(session, draft_key="d1", user_id=user_id, form=form, answers=answers,
                                      campaign=campaign, now=clock.now())).record
         await session.commit()
-    answers["entrant_name"] = "changed later"
+    answers["product_name"] = "changed later"
     answers["projects"][0]["project_name"] = "changed later"
     async with sessionmaker() as session:
         stored = await queue.get_submission(session, record.reference)
         assert stored is not None
-        assert stored.answers["entrant_name"] == "Pioneer Technologies Ltd." == stored.entrant_name
+        assert stored.answers["product_name"] == "PioneerEye Inspection Camera" == stored.entrant_name
         assert stored.answers["projects"][0]["project_name"] != "changed later"
-        assert stored.subject == "参选类别（年度科创先锋产品）+ Pioneer Technologies Ltd."
+        assert stored.subject == "参选类别（年度科创先锋产品）+ PioneerEye Inspection Camera"
 
 
 async def test_incomplete_entry_is_refused_with_its_problems(
@@ -124,7 +124,7 @@ async def test_the_same_draft_submitted_twice_is_one_record(
     # A retry after a lost reply, even with answers edited meanwhile, returns what was submitted.
     async with sessionmaker() as session:
         later = (await queue.submit(session, draft_key="same", user_id=user_id, form=form,
-                                    answers={**answers, "entrant_name": "另一个名字"}, campaign=campaign,
+                                    answers={**answers, "person_name": "李四海"}, campaign=campaign,
                                     now=clock.advance(timedelta(hours=1)))).record
         await session.commit()
         assert later.reference == first.reference and later.entrant_name == first.entrant_name

@@ -83,7 +83,7 @@ def test_list_shows_every_entry_in_beijing_time(data_dir: tuple[Settings, dict])
     done = kcxf(data_dir[0], "list")
     assert done.returncode == 0, done.stderr
     for expected in ("KCXF-2024-00001", "KCXF-2024-00002", "KCXF-2024-00003", "年度科创先锋产品", "年度科创先锋人物",
-                     "年度科创园区", "灵眸 AI 质检相机", "张伟", "Pioneer Technologies Ltd.", "已提交", "初审中",
+                     "年度科创园区", "灵眸 AI 质检相机", "张伟", "Pioneer Science Park", "已提交", "初审中",
                      "2024-10-01 10:00", "3 entries"):
         assert expected in done.stdout
 
@@ -149,7 +149,7 @@ def test_csv_export_flattens_answers(data_dir: tuple[Settings, dict], tmp_path: 
     assert [r["reference"] for r in rows] == ["KCXF-2024-00001", "KCXF-2024-00002", "KCXF-2024-00003"]
     product, person, park = rows
     assert product["subject"] == "参选类别（年度科创先锋产品）+ 灵眸 AI 质检相机"
-    assert product["answers.entrant_name"] == "灵眸 AI 质检相机"
+    assert product["answers.product_name"] == product["entrant_name"] == "灵眸 AI 质检相机"
     assert product["answers.credit_code"] == entries["pioneer_product"]["credit_code"]
     assert person["answers.projects.2.project_name"] == "AI 质检相机研发及产业化"
     assert person["answers.projects.1.project_period.start"] == "2021-03"

@@ -112,7 +112,7 @@ def test_complete_entry_renders_every_visible_answer(
     answers = answers_for(form, projects=2)
     path, document = render(form, answers, campaign, tmp_path)
     award = form.award
-    entrant = answers["entrant_name"]
+    entrant = answers[form.entrant_field.id]  # the award's own subject field names the entrant
 
     assert path == tmp_path / f"{award.name.zh}+{entrant}.docx"
     assert list(tmp_path.iterdir()) == [path]
@@ -321,7 +321,7 @@ def test_a_hostile_entrant_name_stays_inside_out_dir(
 ):
     form = forms["pioneer_product"]
     out_dir = tmp_path / "forms" / "entry-1"
-    answers = answers_for(form) | {"entrant_name": "../../etc/passwd\x00<script>"}
+    answers = answers_for(form) | {"product_name": "../../etc/passwd\x00<script>"}
     path, document = render(form, answers, campaign, out_dir)
 
     assert path.parent == out_dir
@@ -337,7 +337,7 @@ def test_a_hostile_entrant_name_stays_inside_out_dir(
         assert bad not in path.name
     assert not path.name.startswith(".")
     # The document itself still shows the name, minus what XML cannot hold.
-    assert value_of(document, "参选者名称") == "../../etc/passwd<script>"
+    assert value_of(document, "产品名称") == "../../etc/passwd<script>"
 
 
 @pytest.mark.parametrize(
@@ -442,7 +442,7 @@ def test_libreoffice_prints_the_form(forms: dict[str, Form], campaign: Campaign,
     reader = PdfReader(pdf)
     assert len(reader.pages) >= 2
     text = "".join("".join(page.extract_text().split()) for page in reader.pages)
-    for wanted in (TITLE, answers["entrant_name"], form.award.name.zh, REFERENCE, "申报日期"):
+    for wanted in (TITLE, answers[form.entrant_field.id], form.award.name.zh, REFERENCE, "申报日期"):
         assert "".join(wanted.split()) in text, wanted
 
 

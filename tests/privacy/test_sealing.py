@@ -128,7 +128,7 @@ async def test_the_column_stores_sealed_values_and_the_model_reads_plain_ones(
         [stored] = raw_answers(settings, table)
         assert ID_NUMBER not in json.dumps(stored) and "13812345678" not in json.dumps(stored)
         assert set(stored["id_number"]) == {sealing.ENVELOPE}
-        assert stored["entrant_name"] == answers["entrant_name"]  # the rest stays readable
+        assert stored["person_name"] == answers["person_name"]  # the rest stays readable
     async with sessionmaker() as session:
         assert (await session.scalar(select(Draft))).answers == answers  # type: ignore[union-attr]
         record = await session.scalar(select(queue.Submission))
