@@ -196,11 +196,11 @@ def remind(
     for r in reminders:
         why = (f"{r.slot.days} day(s) before the deadline, due {local(r.slot.due)}" if r.slot.kind == BEFORE
                else f"quiet for {r.slot.days} day(s) (no work nor reminder), due {local(r.slot.due)}")
-        console.print(f"{r.channel}:{r.external_id} ({r.lang}) draft {r.draft_id} [{r.award_id}] {r.slot.key}: "
-                      f"{why}; {r.missing} item(s) missing, {r.days_left} day(s) left", highlight=False)
-    verb = "would be reminded" if dry_run else "queued for the running bot to deliver"
-    console.print(f"{len(reminders)} reminder(s) {verb}." + (" Nothing was changed." if dry_run else ""),
-                  highlight=False)
+        console.print(f"{r.channel}:{r.external_id} ({r.lang}) draft {r.draft_id} of "
+                      f"{campaign.award(r.award_id).name.zh} ({r.award_id}), {r.slot.key}: {why}; "
+                      f"{r.missing} required item(s) missing, {r.days_left} day(s) left", markup=False, highlight=False)
+    done = "due now; nothing was changed" if dry_run else "queued; the running bot delivers them"
+    console.print(f"{len(reminders)} reminder(s) {done}.", highlight=False)
 
 
 @app.command()
