@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,7 +33,7 @@ from intake.forms import Form, load_forms
 from intake.notify import Notification
 from knowledge.answer import KnowledgeBase
 from tests.bot.test_engine import DictAnswerer
-from tests.bot.test_telegram import USER, Person, _serving, stub, tg_settings  # noqa: F401 - fixtures
+from tests.bot.test_telegram import USER, Person, _serving, _settings
 from tests.databases import kcxf_env
 from tests.intake.factories import add_draft, typed_answer
 from tests.intake.test_flow import Entrant, _declare_and_submit
@@ -251,10 +252,20 @@ async def test_two_workers_send_each_reminder_once(
     assert sum("截止还有 7 天" in n.text for n in notes) == 12 and sum("截止还有 3 天" in n.text for n in notes) == 12
 
 
-async def test_reminder_buttons_over_telegram(stub: BotApiStub, tg_settings: Settings, kb: KnowledgeBase):
+@pytest.fixture
+async def stub() -> AsyncIterator[BotApiStub]:
+    api = await BotApiStub(token="123:TEST").start()
+    yield api
+    await api.close()
+
+
+async def test_reminder_buttons_over_telegram(
+    stub: BotApiStub, tmp_path: Path, database_url: str | None, kb: KnowledgeBase,
+):
     """The running bot delivers a reminder from the outbox; 继续填写 resumes the draft at its next question and
     不再提醒 stops every later one."""
-    async with _serving(tg_settings, kb, outbox_interval_s=0.05) as (runtime, _):
+    settings = _settings(stub, tmp_path, database_url, telegram_rate_per_minute=1000)
+    async with _serving(settings, kb, outbox_interval_s=0.05) as (runtime, _):
         me = Person(stub)
         await me.say("/apply", expect="")
         await me.press(f"{PREFIX}group:product")
