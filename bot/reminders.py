@@ -203,10 +203,12 @@ def compose(reminder: Reminder, *, texts: TextSource, campaign: Campaign) -> Tex
              else texts.t("reminders.ready", lang))
     left = (texts.t("reminders.left_one", lang) if reminder.days_left == 1
             else texts.t("reminders.left", lang, days=reminder.days_left))
+    award = campaign.award(reminder.award_id).name.get(lang)
+    draft = (texts.t("reminders.draft", lang, award=award, entrant=reminder.entrant) if reminder.entrant
+             else texts.t("reminders.draft_unnamed", lang, award=award))
     key = "reminders.before" if reminder.slot.kind == BEFORE else "reminders.quiet"
-    text = texts.t(key, lang, award=campaign.award(reminder.award_id).name.get(lang),
-                   entrant=reminder.entrant or texts.t("intake.unnamed", lang), state=state, left=left,
-                   deadline=campaign.deadline_display.get(lang), quiet=reminder.slot.days)
+    text = texts.t(key, lang, draft=draft, state=state, left=left, deadline=campaign.deadline_display.get(lang),
+                   quiet=reminder.slot.days)
     return TextOut(text, (Choice(texts.t("reminders.resume", lang), f"{_RESUME}{reminder.draft_id}"),
                           Choice(texts.t("reminders.stop", lang), _STOP)))
 

@@ -127,7 +127,10 @@ async def test_reminders_across_the_deadline(
     assert await round_at(at(10, 8, 9, 59)) == []
     quiet = await round_at(at(10, 8, 10))
     assert [n.external_id for n in quiet] == ["1", "2"]
-    assert f"已 7 天没有填写：还差 {await _missing(sessionmaker, alice)} 项，截止还有 13 天" in quiet[0].text
+    entrant = (await alice.draft()).answers["entrant_name"]
+    assert quiet[0].text.startswith(f"您的「年度科创先锋产品」申报草稿（{entrant}）已 7 天没有填写")
+    assert quiet[1].text.startswith("您的「年度科创先锋产品」申报草稿已 7 天没有填写")  # Bob named no entrant yet
+    assert f"已 7 天没有填写，还差 {await _missing(sessionmaker, alice)} 项，截止还有 13 天" in quiet[0].text
     assert f"还差 {await _missing(sessionmaker, bob)} 项" in quiet[1].text
     assert await _missing(sessionmaker, alice) < await _missing(sessionmaker, bob)
     assert [label for label, _ in quiet[0].extra["choices"]] == ["继续填写", "不再提醒"]
