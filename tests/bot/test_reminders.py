@@ -223,6 +223,14 @@ def test_the_schedule_wraps_quiet_hours_past_midnight_and_refuses_broken_data(ca
                 {"quiet_from": time(21)}):
         with pytest.raises(ValueError):
             Reminders(**bad)
+    # A reminder falling due in the quiet hours of the last evening is never sent: the deadline passes first.
+    daily = Reminders(quiet_after_days=1, quiet_from=time(21), quiet_until=time(9))
+    for now in (at(10, 20, 22), at(10, 21, 9)):
+        assert due_slot(daily, deadline=campaign.deadline, now=now, created_at=at(10, 1, 0),
+                        updated_at=at(10, 19, 22), sent=(), last_sent=None) is None
+    slot = due_slot(daily, deadline=campaign.deadline, now=at(10, 20, 20), created_at=at(10, 1, 0),
+                    updated_at=at(10, 19, 19), sent=(), last_sent=None)
+    assert slot is not None and (slot.key, slot.due) == ("quiet:2024-10-19", at(10, 20, 19))
     # No schedule: no reminder, however quiet the draft.
     none = Reminders()
     assert due_slot(none, deadline=campaign.deadline, now=at(10, 20, 12), created_at=at(9, 1, 0),
