@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import typer
@@ -157,6 +158,49 @@ def _bot(*, with_console: bool) -> None:
         loop.run_until_complete(runtime.close())
         asyncio.set_event_loop(None)
         loop.close()
+
+
+@app.command()
+def remind(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say who would be reminded now, and why."),
+) -> None:
+    """Queue the deadline reminders owed now (the running bot's housekeeping does it every minute and delivers
+    them); with --dry-run, list who would be reminded now and why, and change nothing."""
+    from bot.reminders import BEFORE, due_reminders, send_reminders
+
+    console = Console()
+    runtime = Runtime.open()
+    campaign, schedule, now = runtime.campaign, runtime.campaign.reminders, runtime.clock.now()
+    tz = schedule.tz
+
+    def local(instant: datetime) -> str:
+        return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+    async def work() -> list:  # type: ignore[type-arg]
+        try:
+            sessions = await runtime.sessionmaker()
+            if dry_run:
+                return await due_reminders(sessions, campaign=campaign, forms=runtime.forms, now=now)
+            return await send_reminders(sessions, campaign=campaign, forms=runtime.forms, texts=runtime.texts,
+                                        clock=runtime.clock)
+        finally:
+            await runtime.close()
+
+    reminders = asyncio.run(work())
+    console.print(f"Now {local(now)} ({schedule.time_zone}); deadline {local(campaign.deadline)}.", highlight=False)
+    if now >= campaign.deadline:
+        console.print("The deadline has passed: no reminders.", highlight=False)
+    elif schedule.is_quiet(now):
+        console.print(f"Quiet hours ({schedule.quiet_from:%H:%M}–{schedule.quiet_until:%H:%M}): reminders owed now "
+                      f"wait until {schedule.quiet_until:%H:%M}.", highlight=False)
+    for r in reminders:
+        why = (f"{r.slot.days} day(s) before the deadline, due {local(r.slot.due)}" if r.slot.kind == BEFORE
+               else f"quiet for {r.slot.days} day(s) (no work nor reminder), due {local(r.slot.due)}")
+        console.print(f"{r.channel}:{r.external_id} ({r.lang}) draft {r.draft_id} of "
+                      f"{campaign.award(r.award_id).name.zh} ({r.award_id}), {r.slot.key}: {why}; "
+                      f"{r.missing} required item(s) missing, {r.days_left} day(s) left", markup=False, highlight=False)
+    done = "due now; nothing was changed" if dry_run else "queued; the running bot delivers them"
+    console.print(f"{len(reminders)} reminder(s) {done}.", highlight=False)
 
 
 @app.command()

@@ -78,6 +78,10 @@ class Engine:
             flow.name: preload for flow in flows if (preload := getattr(flow, "preload", None)) is not None
         }
         self._conversation = conversation_query(self._preloads)
+        # Buttons a flow takes whatever the conversation is at, by the prefix of their values (a reminder's).
+        self._presses: dict[str, Flow] = {
+            prefix: flow for flow in flows if (prefix := getattr(flow, "presses", None)) is not None
+        }
         # Users in a flow, by (channel, external id): the conversation as their last event here committed it.
         # Reading it again is a query per message, and with the draft it is the largest row a step touches.
         # Only where this process is the bot's one worker: Telegram's long polling serves one process, the
@@ -232,6 +236,9 @@ class Engine:
                 return self._switch_lang(ctx, lang) if is_lang(lang) else self._stale(ctx, event)
             if value.startswith(feedback.RATE_CHOICE_PREFIX):  # names the answer it rates, whatever came since
                 return await feedback.press(ctx, value)
+            for prefix, presser in self._presses.items():
+                if value.startswith(prefix):
+                    return await presser.press(ctx, value)  # type: ignore[attr-defined]
             if mark is not None and mark != self._position(ctx):
                 return self._stale(ctx, event)  # offered for another question, or another flow
             event = ChoiceIn(value)

@@ -138,7 +138,9 @@ class Flow(Protocol):
     A flow may also have a `preload` attribute (a Preload): the row it reads at nearly every step, which the
     engine then reads along with the conversation; and a `question(ctx) -> str | None` method naming, beside the
     step, what the buttons offered now answer (the engine ties every button to flow, step and this key, and
-    refuses a press whose key no longer matches, bot.stamps).
+    refuses a press whose key no longer matches, bot.stamps). A flow with a `presses` prefix and a
+    `press(ctx, value) -> list[Reply]` method takes every button whose value starts with that prefix, whatever
+    the conversation is at (a reminder's buttons, bot.reminders).
     """
 
     @property

@@ -1,8 +1,8 @@
 """The chores of a long-running bot process: forget old receipts and rate windows, retry unmailed entries, send
-the maintainers' daily digest and the outbox's mail.
+the maintainers' daily digest, the entrants' deadline reminders and the outbox's mail.
 
 Every worker runs them; each chore is safe to run in several processes at once (deletes of old rows, mailings
-and outbox rows claimed one at a time, the digest recorded once per day).
+and outbox rows claimed one at a time, the digest recorded once per day, each reminder once per draft and slot).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from bot.digest import send_digest_if_due
 from bot.rate_limit import sweep_windows
 from bot.receipts import sweep_receipts
+from bot.reminders import RemindersFlow
 from db.base import utcnow
 from intake.mailing import retry_unmailed
 from intake.notify import deliver_mail
@@ -42,6 +43,7 @@ class Chores:
     mailed: int
     digest: bool = False
     mails: int = 0
+    reminders: int = 0
 
 
 async def keep_house(engine: Engine) -> Chores:
@@ -54,10 +56,16 @@ async def keep_house(engine: Engine) -> Chores:
                                   clock=engine.clock)
     digest = await send_digest_if_due(engine.sessionmaker, settings=engine.settings, texts=engine.texts,
                                       campaign=engine.campaign, embedding=lambda: _embedding(engine), now=now)
+    # Only where the bot offers the reminders' buttons (Runtime.flows), on the campaign clock.
+    reminded = 0
+    for flow in engine.flows:
+        if isinstance(flow, RemindersFlow):
+            reminded += len(await flow.send(engine.sessionmaker, campaign=engine.campaign, texts=engine.texts,
+                                            clock=engine.clock))
     mails = await deliver_mail(engine.sessionmaker, settings=engine.settings, now=now)
     done = Chores(receipts_swept=receipts, windows_swept=windows, mailed=mailed, digest=digest is not None,
-                  mails=mails)
-    if receipts or windows or mailed or digest or mails:
+                  mails=mails, reminders=reminded)
+    if receipts or windows or mailed or digest or mails or reminded:
         log.info("housekeeping: %s", done)
     return done
 

@@ -23,7 +23,7 @@ from intake.notify import Notification, claim_pending, mark_sent, notify_chat
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-__all__ = ["INTERVAL_S", "LEASE", "Send", "deliver", "deliver_forever", "queue_replies"]
+__all__ = ["INTERVAL_S", "LEASE", "Send", "add_replies", "deliver", "deliver_forever", "queue_replies"]
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,15 @@ async def queue_replies(
     async for attempt in attempts():
         with attempt:
             async with sessions() as session, session.begin():
-                for reply in replies:
-                    text, extra = _stored(reply)
-                    await notify_chat(session, channel=channel, external_id=external_id, text=text, extra=extra)
+                await add_replies(session, channel=channel, external_id=external_id, replies=replies)
+
+
+async def add_replies(session: AsyncSession, *, channel: str, external_id: str, replies: Sequence[Reply]) -> None:
+    """Queue `replies` (buttons and documents included) to the chat `external_id` of `channel`, in order, in the
+    caller's transaction."""
+    for reply in replies:
+        text, extra = _stored(reply)
+        await notify_chat(session, channel=channel, external_id=external_id, text=text, extra=extra)
 
 
 async def deliver(sessions: async_sessionmaker[AsyncSession], *, channel: str, send: Send) -> int:

@@ -145,11 +145,13 @@ class Runtime:
         return FixedClock(self.settings.now) if self.settings.now else SystemClock(self.settings.tz)
 
     def flows(self) -> list[Flow]:
-        """The conversations the bot offers beside rules questions: applying, drafts, status, privacy, deletion."""
+        """The conversations the bot offers beside rules questions: applying, drafts, status, privacy, deletion,
+        and the buttons of the deadline reminders."""
+        from bot.reminders import RemindersFlow
         from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
 
         intake = IntakeFlow(self.forms)
-        return [intake, DraftsFlow(intake), StatusFlow(), PrivacyFlow(), DeleteFlow()]
+        return [intake, DraftsFlow(intake), StatusFlow(), PrivacyFlow(), DeleteFlow(), RemindersFlow(intake)]
 
     async def engine(self, *, flows: Sequence[Flow] | None = None, answerer: Answerer | None = None) -> Engine:
         """The conversation engine on this runtime's database, answering from its knowledge base.

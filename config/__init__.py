@@ -10,6 +10,7 @@ from config.campaign import (
     Localized,
     Phase,
     ProductCategory,
+    Reminders,
     Track,
     load_campaign,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "Localized",
     "Phase",
     "ProductCategory",
+    "Reminders",
     "Settings",
     "SystemClock",
     "Track",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -25,6 +26,7 @@ __all__ = [
     "Localized",
     "Phase",
     "ProductCategory",
+    "Reminders",
     "Track",
     "load_campaign",
 ]
@@ -140,6 +142,59 @@ class ProductCategory(_Data):
     name: Localized
 
 
+class Reminders(_Data):
+    """When entrants with an unfinished draft are reminded (intake.reminders); empty: never."""
+
+    # One reminder at each of these many days before the deadline, to drafts begun before that moment.
+    days_before_deadline: tuple[Annotated[int, Field(gt=0)], ...] = ()
+    # One reminder once a draft has had neither work nor a reminder for this many days; None: none.
+    quiet_after_days: Annotated[int, Field(gt=0)] | None = None
+    # No message in these hours of `time_zone` (they may wrap past midnight); one due then waits for `quiet_until`.
+    quiet_from: time | None = None
+    quiet_until: time | None = None
+    time_zone: Text = "Asia/Shanghai"
+
+    @field_validator("days_before_deadline")
+    @classmethod
+    def _distinct(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("each day is named once")
+        return tuple(sorted(value, reverse=True))
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Shanghai") from None
+        return value
+
+    @model_validator(mode="after")
+    def _both_ends(self) -> Reminders:
+        if (self.quiet_from is None) != (self.quiet_until is None):
+            raise ValueError("quiet_from and quiet_until are given together")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The zone quiet hours are read in."""
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def quiet_after(self) -> timedelta | None:
+        return None if self.quiet_after_days is None else timedelta(days=self.quiet_after_days)
+
+    def is_quiet(self, now: datetime) -> bool:
+        """Whether the aware instant `now` falls in the quiet hours."""
+        if self.quiet_from is None or self.quiet_until is None:
+            return False
+        local = now.astimezone(self.tz).time()
+        if self.quiet_from <= self.quiet_until:
+            return self.quiet_from <= local < self.quiet_until
+        return local >= self.quiet_from or local < self.quiet_until
+
+
 class _Problems(ValueError):
     """Several cross-reference problems found at once, each with its own key path."""
 
@@ -165,6 +220,7 @@ class Campaign(_Data):
     awards: tuple[Award, ...] = Field(min_length=1)
     tracks: tuple[Track, ...] = Field(min_length=1)
     product_categories: tuple[ProductCategory, ...] = Field(min_length=1)
+    reminders: Reminders = Reminders()
 
     @field_validator("deadline")
     @classmethod

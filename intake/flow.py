@@ -292,6 +292,21 @@ class IntakeFlow:
         await self._save(ctx, draft)
         return replies
 
+    async def resume(self, ctx: Context, draft_id: int) -> list[Reply]:
+        """Continue the user's draft at its next open question, whatever the conversation was at (a reminder's
+        button); a draft no longer open is said so, and the open ones are offered."""
+        ctx.finish()
+        ctx.state.flow, ctx.state.step = self.name, "drafts"
+        draft = await get_draft(ctx.connection, draft_id=draft_id, user_id=ctx.user.id)
+        if draft is not None and draft.status == OPEN:
+            return await self._pick_draft(ctx, f"{PREFIX}draft:{draft.id}")
+        notice = TextOut(ctx.t("intake.draft_not_open"))
+        drafts = await drafts_of(ctx.session, user_id=ctx.user.id)
+        if not drafts or not ctx.campaign.is_open(ctx.clock.now()):
+            ctx.finish()
+            return [notice]
+        return [notice, *self.offer_drafts(ctx, drafts)]
+
     # -- the form --------------------------------------------------------------------------------------------
     async def _draft(self, ctx: Context) -> OpenDraft | None:
         draft_id = ctx.state.data.get("draft")

@@ -283,4 +283,4 @@ def test_the_runtime_offers_privacy_and_delete(settings: Settings):
     from bot.runtime import Runtime
 
     names = [flow.name for flow in Runtime.open(settings).flows()]
-    assert names == ["intake", "drafts", "status", "privacy", "delete"]
+    assert names == ["intake", "drafts", "status", "privacy", "delete", "reminders"]
