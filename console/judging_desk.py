@@ -23,6 +23,7 @@ from console import audit
 from console.deps import ClockDep, Db, RuntimeDep, require
 from console.errors import NoSuchRecord
 from console.exports import XLSX_TYPE
+from console.judging_chair import awaiting_sign_off
 from console.judging_rounds import RoundId, round_comparison
 from console.judging_rounds import rollback as rollback
 from console.record_view import AnswerRow, GroupView, RecordView, SectionView, build_view
@@ -33,8 +34,9 @@ from intake import queue
 from intake.forms import Form as EntryForm
 from intake.mail import DOCX_TYPE
 from intake.sensitive import AnswerMask
-from judging import score
-from judging.models import CONFLICT, OPEN, SUBMITTED, Assignment, Round
+from judging import rank, score
+from judging.models import CONFLICT, DECIDED, OPEN, SUBMITTED, Assignment, Round
+from judging.rank import card_total
 from judging.rounds import JudgingError
 from judging.sheets import SheetRefused, import_sheet, write_sheet
 
@@ -76,9 +78,14 @@ async def my_list(request: Request, staff: Staff, db: AsyncSession, runtime: Run
     for assignment, round_, reference, entrant in rows:
         by_round.setdefault(round_.id, (round_, []))[1].append(
             (assignment, reference, None if round_.blind else entrant))
+    closed = (await db.scalars(
+        select(Round).where(Round.status != OPEN, Round.id.in_(
+            select(Assignment.round_id).where(Assignment.judge_id == staff.id))).order_by(Round.id.desc())
+    )).all()
     return page(request, "judging/mine.html", status_code=status_code, rounds=list(by_round.values()),
                 scorecards=runtime.scorecards, flash=flash, problems=problems or [], conflict=CONFLICT,
-                submitted=SUBMITTED)
+                submitted=SUBMITTED, closed=closed,
+                awaiting=await awaiting_sign_off(db) if staff.jury_chair else [])
 
 
 @router.get("/judge")
@@ -259,6 +266,22 @@ async def _my_round(db: AsyncSession, round_id: int, staff: Staff) -> Round:
     if round_ is None or mine is None or round_.status != OPEN:
         raise NoSuchRecord
     return round_
+
+
+@router.get("/judge/rounds/{round_id}/results")
+async def my_results(request: Request, round_id: RoundId, staff: Judge, db: Db, runtime: RuntimeDep) -> Response:
+    """Once a round the judge sat on is closed: every entry's rank, totals and dimension means, with the judge's own
+    scores beside them. No other judge's name or card; in a blind round, references only."""
+    round_ = await db.get(Round, round_id)
+    mine = (await db.scalars(select(Assignment).where(Assignment.round_id == round_id,
+                                                      Assignment.judge_id == staff.id))).all()
+    if round_ is None or not mine or round_.status == OPEN:
+        raise NoSuchRecord
+    found = await rank.results(db, round_, runtime.scorecards)
+    own = {a.submission_id: a for a in mine if a.state == SUBMITTED and a.conflict != CONFLICT}
+    totals = {entry: card_total(a.scores, found.scorecard) for entry, a in own.items()}
+    return page(request, "judging/verdict.html", round=round_, results=found, scorecards=runtime.scorecards,
+                own=own, totals=totals, decided=round_.status == DECIDED, status_label=queue.status_label)
 
 
 @router.get("/judge/rounds/{round_id}/sheet.xlsx")
