@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.runtime import Runtime
 from console.staff import get_staff
+from intake import queue
 from judging import rounds
 from judging.models import Assignment
 from tests.console.conftest import csrf_of, log_in
@@ -33,6 +34,8 @@ async def test_a_judge_reaches_only_their_own_assignments(client: httpx.AsyncCli
     async with sessions() as session:
         rows = (await session.scalars(select(Assignment).order_by(Assignment.id))).all()
         mine = [a.id for a in rows if a.judge_name == "he.judge"]
+        mine_reference = await session.scalar(select(queue.Submission.reference).join(
+            Assignment, Assignment.submission_id == queue.Submission.id).where(Assignment.id == mine[0]))
         theirs = [a.id for a in rows if a.judge_name == "lu.judge"]
     assert len(mine) == len(theirs) == 1
 
@@ -45,8 +48,11 @@ async def test_a_judge_reaches_only_their_own_assignments(client: httpx.AsyncCli
                 "/queue/export.csv", "/audit", "/knowledge"):
         assert (await client.get(url)).status_code == 403, url
     for url in (f"/judge/assignments/{theirs[0]}", f"/judge/assignments/{theirs[0]}/form",
-                f"/judge/assignments/{theirs[0]}/attachments/0", f"/judge/assignments/{mine[0]}/form"):
-        assert (await client.get(url)).status_code == 404, url  # blind: not even one's own entry's form
+                f"/judge/assignments/{theirs[0]}/attachments/0", f"/judge/rounds/{round_.id}/results"):
+        assert (await client.get(url)).status_code == 404, url  # another's entry; results of an open round
+    # Blind: one's own entry's form is a rendering without the names (tests/judging/test_blind.py searches it all).
+    form = await client.get(f"/judge/assignments/{mine[0]}/form")
+    assert form.status_code == 200 and mine_reference in form.headers["content-disposition"]
     refused = await client.post(f"/judge/assignments/{theirs[0]}/draft", data={"csrf_token": token})
     assert refused.status_code == 404
 
