@@ -34,7 +34,7 @@ PEOPLE = ("欧阳明", "司马华")  # the contact, the legal representative
 MOBILE, EMAIL = "13912345678", "ouyang.ming@chengming-photon.cn"
 
 
-async def _entry(runtime: Runtime) -> str:
+async def identified_entry(runtime: Runtime) -> str:
     """An entry whose identity is in its own fields and, again, in its free text and an attachment's name."""
     form = runtime.forms[AWARD]
     typed = {"entrant_name": COMPANY, "company_name": COMPANY, "contact_name": PEOPLE[0],
@@ -138,7 +138,7 @@ async def _open(runtime: Runtime, *, blind: bool) -> int:
 async def test_a_judge_in_a_blind_round_never_sees_who_the_entrant_is(client: httpx.AsyncClient,
                                                                       console_runtime: Runtime, make_staff):
     runtime = console_runtime
-    reference = await _entry(runtime)
+    reference = await identified_entry(runtime)
     await make_staff("he.judge", "judge")
     await log_in(client, "he.judge")
     seen = await _crawl(client, runtime, await _open(runtime, blind=True))
@@ -155,7 +155,7 @@ async def test_a_judge_in_a_blind_round_never_sees_who_the_entrant_is(client: ht
 async def test_the_same_crawl_finds_the_entrant_in_an_open_round(client: httpx.AsyncClient,
                                                                   console_runtime: Runtime, make_staff):
     runtime = console_runtime
-    await _entry(runtime)
+    await identified_entry(runtime)
     await make_staff("he.judge", "judge")
     await log_in(client, "he.judge")
     seen = await _crawl(client, runtime, await _open(runtime, blind=False))
