@@ -129,13 +129,14 @@ async def _score_page(request: Request, staff: Staff, db: AsyncSession, runtime:
     form = runtime.forms[record.award_id]
     today = record.created_at.astimezone(runtime.settings.tz).date()
     blindfold = _blindfold(runtime, record, lang) if round_.blind else None
+    masking = AnswerMask.of(runtime.forms.values())
     if blindfold is not None:
         # Blind: the answers that identify the entrant withheld, their values (and any phone, identity number or
         # e-mail address) removed from every other answer, before anything is formatted.
         view = build_view(form, blindfold.answers(record.answers), lang=lang, masking=None, today=today)
     else:
         # A judge never reads identifiers: sensitive fields, and identifiers in free text, are masked.
-        view = build_view(form, record.answers, lang=lang, masking=AnswerMask.of(runtime.forms.values()), today=today)
+        view = build_view(form, record.answers, lang=lang, masking=masking, today=today)
     # The judge reads the entry, not its completeness check; answers to fields the form no longer has stay out.
     view = RecordView(sections=[SectionView(title=s.title, parts=[
         p if isinstance(p, GroupView) else replace(p, problem=None) for p in s.parts]) for s in view.sections],
@@ -143,7 +144,6 @@ async def _score_page(request: Request, staff: Staff, db: AsyncSession, runtime:
     table = await round_comparison(db, runtime, round_, lang=lang, only=record.id)
     row = next(iter(table.rows), None)
     # What the entrant wrote about each risk, through the same mask (or blindfold) as the rest of the entry.
-    masking = AnswerMask.of(runtime.forms.values())
     said: dict[str, str] = {}
     for item in runtime.scorecards.risks:
         value = record.answers.get(item.answer) if item.answer else None
