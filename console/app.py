@@ -25,6 +25,7 @@ from console import (
     auth,
     dashboard,
     exports,
+    judging_chair,
     judging_desk,
     judging_rounds,
     knowledge_pages,
@@ -57,6 +58,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     knowledge_pages.router,
     judging_rounds.router,
     judging_desk.router,
+    judging_chair.router,
 )
 
 # Role sets of nav entries that are not for everyone (admin is always added).

@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.runtime import Runtime
-from console.staff import Role, StaffError, add_staff, list_staff, remove_staff
+from console import audit
+from console.staff import Role, StaffError, add_staff, list_staff, remove_staff, set_jury_chair
 
 __all__ = ["serve", "staff_app"]
 
@@ -63,6 +64,7 @@ def add(
     role: Annotated[Role, typer.Option(help="reviewer, maintainer, admin or judge (see the role table in docs/guide.md).")],
     lang: Annotated[str, typer.Option(help="Interface language: zh or en.")] = "zh",
     email: Annotated[str | None, typer.Option(help="Where judging reminders reach this account.")] = None,
+    chair: Annotated[bool, typer.Option("--chair", help="The jury chair, who signs off 初审 decisions.")] = False,
 ) -> None:
     """Create an account; the password (at least 10 characters) is asked, or read from stdin's first line."""
     password = _read_password()
@@ -71,10 +73,32 @@ def add(
         sessions = await runtime.sessionmaker()
         async with sessions() as session, session.begin():
             await add_staff(session, name=name, password=password, role=role.value,
-                            lang=lang if lang in ("zh", "en") else "zh", email=email)
+                            lang=lang if lang in ("zh", "en") else "zh", email=email, jury_chair=chair)
+            if chair:
+                await audit.record(session, actor="cli", action="staff.jury_chair", target=name,
+                                   after={"jury_chair": True}, now=runtime.clock.now())
 
     _run(work)
-    out.print(f"已创建 Created: {name} ({role.value})", highlight=False)
+    out.print(f"已创建 Created: {name} ({role.value}{', 评审团主席 jury chair' if chair else ''})", highlight=False)
+
+
+@staff_app.command("chair")
+def chair_(
+    name: Annotated[str, typer.Argument(help="Account name (judge, reviewer or admin).")],
+    off: Annotated[bool, typer.Option("--off", help="No longer the jury chair.")] = False,
+) -> None:
+    """Make an account the jury chair (评审团主席), who signs off 初审 decisions; --off takes it back."""
+
+    async def work(runtime: Runtime) -> None:
+        sessions = await runtime.sessionmaker()
+        async with sessions() as session, session.begin():
+            staff = await set_jury_chair(session, name, chair=not off)
+            await audit.record(session, actor="cli", action="staff.jury_chair", target=staff.name,
+                               after={"jury_chair": not off}, now=runtime.clock.now())
+
+    _run(work)
+    out.print(f"{name}: {'不再是评审团主席 no longer the jury chair' if off else '评审团主席 jury chair'}",
+              highlight=False)
 
 
 @staff_app.command("list")
@@ -85,7 +109,7 @@ def list_() -> None:
         sessions = await runtime.sessionmaker()
         async with sessions() as session:
             tz = runtime.settings.tz
-            return [(s.name, s.role, s.last_login_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            return [(s.name, s.role + (" (chair)" if s.jury_chair else ""), s.last_login_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
                      if s.last_login_at else "—") for s in await list_staff(session)]
 
     table = Table("name", "role", "last login")

@@ -7,7 +7,10 @@ in an open round; anything else is the same "not found" whatever exists.
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from dataclasses import replace
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -23,18 +26,21 @@ from console import audit
 from console.deps import ClockDep, Db, RuntimeDep, require
 from console.errors import NoSuchRecord
 from console.exports import XLSX_TYPE
+from console.judging_chair import awaiting_sign_off
 from console.judging_rounds import RoundId, round_comparison
 from console.judging_rounds import rollback as rollback
-from console.record_view import AnswerRow, GroupView, RecordView, SectionView, build_view
+from console.record_view import GroupView, RecordView, SectionView, build_view
 from console.records import _attachments, _inside
 from console.staff import Role, Staff
 from console.templating import page, request_lang
 from intake import queue
-from intake.forms import Form as EntryForm
 from intake.mail import DOCX_TYPE
+from intake.render import form_filename, render_form
 from intake.sensitive import AnswerMask
-from judging import score
-from judging.models import CONFLICT, OPEN, SUBMITTED, Assignment, Round
+from judging import rank, score
+from judging.blind import Blindfold
+from judging.models import CONFLICT, DECIDED, OPEN, SUBMITTED, Assignment, Round
+from judging.rank import card_total
 from judging.rounds import JudgingError
 from judging.sheets import SheetRefused, import_sheet, write_sheet
 
@@ -76,9 +82,14 @@ async def my_list(request: Request, staff: Staff, db: AsyncSession, runtime: Run
     for assignment, round_, reference, entrant in rows:
         by_round.setdefault(round_.id, (round_, []))[1].append(
             (assignment, reference, None if round_.blind else entrant))
+    closed = (await db.scalars(
+        select(Round).where(Round.status != OPEN, Round.id.in_(
+            select(Assignment.round_id).where(Assignment.judge_id == staff.id))).order_by(Round.id.desc())
+    )).all()
     return page(request, "judging/mine.html", status_code=status_code, rounds=list(by_round.values()),
                 scorecards=runtime.scorecards, flash=flash, problems=problems or [], conflict=CONFLICT,
-                submitted=SUBMITTED)
+                submitted=SUBMITTED, closed=closed,
+                awaiting=await awaiting_sign_off(db) if staff.jury_chair else [])
 
 
 @router.get("/judge")
@@ -106,26 +117,9 @@ async def declare(request: Request, assignment_id: RoundId, staff: Judge, db: Db
     return RedirectResponse(f"/judge/assignments/{assignment_id}", status_code=303)
 
 
-def _blinded(view: RecordView, form: EntryForm, answers: dict[str, Any], hidden: set[str], text: str) -> RecordView:
-    """The view with the hidden fields' values replaced (labels kept, so the judge sees what was withheld)."""
-    labels = {slot.field.label.get("zh") for slot in form.fields() if slot.field.id in hidden} | \
-             {slot.field.label.get("en") for slot in form.fields() if slot.field.id in hidden}
-
-    def row(r: AnswerRow) -> AnswerRow:
-        return replace(r, value=text, problem=None, masked=False, empty=True) if r.label in labels else \
-            replace(r, problem=None)
-
-    sections = [SectionView(title=s.title, parts=[
-        GroupView(label=p.label, items=[[row(x) for x in item] for item in p.items]) if isinstance(p, GroupView)
-        else row(p) for p in s.parts]) for s in view.sections]
-    return RecordView(sections=sections, problems=0, value_lang=view.value_lang, unknown=[])
-
-
-def _hidden_fields(form: EntryForm, runtime: Runtime) -> set[str]:
-    blind = runtime.scorecards.blind
-    # The entrant's name names them whatever its type (a product's or a park's name is plain text).
-    return {slot.field.id for slot in form.fields() if slot.field.type in blind.hide_types
-            or slot.field.id in blind.hide_fields or slot.field.entrant}
+def _blindfold(runtime: Runtime, record: queue.Submission, lang: str) -> Blindfold:
+    return Blindfold.of(runtime.forms[record.award_id], record.answers, entrant=record.entrant_name,
+                        rules=runtime.scorecards.blind, placeholder=runtime.texts.t("judging.score.hidden", lang))
 
 
 async def _score_page(request: Request, staff: Staff, db: AsyncSession, runtime: Runtime, assignment: Assignment,
@@ -133,19 +127,28 @@ async def _score_page(request: Request, staff: Staff, db: AsyncSession, runtime:
                       problems: list[str] | None = None, flash: str | None = None, status_code: int = 200) -> Response:
     lang = request_lang(request)
     form = runtime.forms[record.award_id]
-    # A judge never reads identifiers: sensitive fields, and identifiers in free text, are masked.
-    view = build_view(form, record.answers, lang=lang, masking=AnswerMask.of(runtime.forms.values()),
-                      today=record.created_at.astimezone(runtime.settings.tz).date())
-    if round_.blind:
-        view = _blinded(view, form, record.answers, _hidden_fields(form, runtime), runtime.texts.t(
-            "judging.score.hidden", lang))
+    today = record.created_at.astimezone(runtime.settings.tz).date()
+    blindfold = _blindfold(runtime, record, lang) if round_.blind else None
+    masking = AnswerMask.of(runtime.forms.values())
+    if blindfold is not None:
+        # Blind: the answers that identify the entrant withheld, their values (and any phone, identity number or
+        # e-mail address) removed from every other answer, before anything is formatted.
+        view = build_view(form, blindfold.answers(record.answers), lang=lang, masking=None, today=today)
     else:
-        view = RecordView(sections=[SectionView(title=s.title, parts=[
-            p if isinstance(p, GroupView) else replace(p, problem=None) for p in s.parts]) for s in view.sections],
-            problems=0, value_lang=view.value_lang, unknown=[])
+        # A judge never reads identifiers: sensitive fields, and identifiers in free text, are masked.
+        view = build_view(form, record.answers, lang=lang, masking=masking, today=today)
+    # The judge reads the entry, not its completeness check; answers to fields the form no longer has stay out.
+    view = RecordView(sections=[SectionView(title=s.title, parts=[
+        p if isinstance(p, GroupView) else replace(p, problem=None) for p in s.parts]) for s in view.sections],
+        problems=0, value_lang=view.value_lang, unknown=[])
     table = await round_comparison(db, runtime, round_, lang=lang, only=record.id)
     row = next(iter(table.rows), None)
-    said = {item.id: record.answers.get(item.answer) for item in runtime.scorecards.risks if item.answer}
+    # What the entrant wrote about each risk, through the same mask (or blindfold) as the rest of the entry.
+    said: dict[str, str] = {}
+    for item in runtime.scorecards.risks:
+        value = record.answers.get(item.answer) if item.answer else None
+        if value:
+            said[item.id] = blindfold.text(str(value)) if blindfold else str(masking.value(item.answer, value))
     values = typed or score.CardInput(
         scores={k: str(v) for k, v in assignment.scores.items()}, comments=dict(assignment.comments),
         risk_levels={k: v.get("level", "") for k, v in assignment.risks.items()},
@@ -155,7 +158,7 @@ async def _score_page(request: Request, staff: Staff, db: AsyncSession, runtime:
                 record=record, view=view, columns=table.columns, row=row, said=said, values=values,
                 scorecard=runtime.scorecards.for_award(record.award_id), scorecards=runtime.scorecards,
                 problems=problems or [], flash=flash, locked=assignment.state == SUBMITTED,
-                attachments=[] if round_.blind else _attachments(record), score_module=score)
+                attachments=_attachments(record), score_module=score)
 
 
 @router.get("/judge/assignments/{assignment_id}")
@@ -225,22 +228,34 @@ async def autosave(request: Request, assignment_id: RoundId, staff: Judge, db: D
 @router.get("/judge/assignments/{assignment_id}/form")
 async def entry_form(request: Request, assignment_id: RoundId, staff: Judge, db: Db, runtime: RuntimeDep,
                      clock: ClockDep) -> Response:
-    """The entry's generated 申报表 (not in a blind round: it carries the names)."""
+    """The entry's 申报表 as a judge may read it: rendered afresh from the answers with identity numbers and phones
+    masked, and in a blind round without anything that identifies the entrant (never the committee's stored copy)."""
     _, round_, record = await _mine(db, assignment_id, staff)
-    path = _inside(runtime.settings.files_dir, record.form_file) if record.form_file else None
-    if round_.blind or path is None:
-        raise NoSuchRecord
+    body = await asyncio.to_thread(_judge_form, runtime, record, blind=round_.blind)
     await audit.record(db, actor=staff.name, action="form.download", target=record.reference, now=clock.now(),
-                       address=_address(request))
+                       address=_address(request), note="blind" if round_.blind else "masked")
     await db.commit()
-    return FileResponse(path, filename=path.name,
-                        media_type=DOCX_TYPE)
+    name = f"{record.reference}.docx" if round_.blind else form_filename(runtime.forms[record.award_id].award,
+                                                                          record.entrant_name)
+    return Response(body, media_type=DOCX_TYPE,
+                    headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+def _judge_form(runtime: Runtime, record: queue.Submission, *, blind: bool) -> bytes:
+    """The 申报表 in Chinese, as the committee's copy is, from the answers a judge may read; never stored."""
+    form = runtime.forms[record.award_id]
+    answers = (_blindfold(runtime, record, "zh").answers(record.answers) if blind
+               else AnswerMask.of(runtime.forms.values()).answers(record.answers))
+    with tempfile.TemporaryDirectory(prefix="kcxf-judge-") as folder:
+        path = render_form(form=form, answers=answers, campaign=runtime.campaign, reference=record.reference,
+                           submitted_at=record.created_at, out_dir=Path(folder), lang="zh")
+        return path.read_bytes()
 
 
 @router.get("/judge/assignments/{assignment_id}/attachments/{index}")
 async def entry_attachment(request: Request, assignment_id: RoundId, index: int, staff: Judge, db: Db,
                            runtime: RuntimeDep, clock: ClockDep) -> Response:
-    """One of the entry's attachments (not in a blind round)."""
+    """One of the entry's attachments (not in a blind round: a file's contents may name the entrant)."""
     _, round_, record = await _mine(db, assignment_id, staff)
     files = _attachments(record)
     stored = files[index] if 0 <= index < len(files) and not round_.blind else None
@@ -260,6 +275,22 @@ async def _my_round(db: AsyncSession, round_id: int, staff: Staff) -> Round:
     if round_ is None or mine is None or round_.status != OPEN:
         raise NoSuchRecord
     return round_
+
+
+@router.get("/judge/rounds/{round_id}/results")
+async def my_results(request: Request, round_id: RoundId, staff: Judge, db: Db, runtime: RuntimeDep) -> Response:
+    """Once a round the judge sat on is closed: every entry's rank, totals and dimension means, with the judge's own
+    scores beside them. No other judge's name or card; in a blind round, references only."""
+    round_ = await db.get(Round, round_id)
+    mine = (await db.scalars(select(Assignment).where(Assignment.round_id == round_id,
+                                                      Assignment.judge_id == staff.id))).all()
+    if round_ is None or not mine or round_.status == OPEN:
+        raise NoSuchRecord
+    found = await rank.results(db, round_, runtime.scorecards)
+    own = {a.submission_id: a for a in mine if a.state == SUBMITTED and a.conflict != CONFLICT}
+    totals = {entry: card_total(a.scores, found.scorecard) for entry, a in own.items()}
+    return page(request, "judging/verdict.html", round=round_, results=found, scorecards=runtime.scorecards,
+                own=own, totals=totals, decided=round_.status == DECIDED, status_label=queue.status_label)
 
 
 @router.get("/judge/rounds/{round_id}/sheet.xlsx")

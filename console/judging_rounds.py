@@ -184,7 +184,7 @@ async def results_page(request: Request, round_id: RoundId, staff: Reviewer, db:
     stage = runtime.scorecards.stage(round_.stage)
     return page(request, "judging/results.html", status_code=status_code, round=round_, results=found,
                 scorecards=runtime.scorecards, stage=stage, status_label=queue.status_label, error=error,
-                decided=request.query_params.get("decided"))
+                decided=request.query_params.get("decided"), tz=runtime.settings.tz, chair=staff.jury_chair)
 
 
 @router.post("/judging/rounds/{round_id}/decide")

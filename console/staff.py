@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import CheckConstraint, String, func, select
+from sqlalchemy import Boolean, CheckConstraint, String, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,6 +19,7 @@ from config import Localized
 from db.base import Base, UTCDateTime, utcnow
 
 __all__ = [
+    "CHAIR_ROLES",
     "MIN_PASSWORD",
     "PasswordChecks",
     "Role",
@@ -34,6 +35,7 @@ __all__ = [
     "needs_rehash",
     "prepare_login_checks",
     "remove_staff",
+    "set_jury_chair",
 ]
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,8 @@ class Staff(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # Where reminders reach a judge (judging rounds); optional for everyone else.
     email: Mapped[str | None] = mapped_column(String(254), default=None)
+    # The jury chair (评审团主席), who signs off the committee's 初审 decisions before they take effect (judging/).
+    jury_chair: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def role_enum(self) -> Role:
@@ -174,18 +178,31 @@ def _valid_role(role: str) -> Role:
         raise StaffError(Localized(zh=f"未知角色“{role}”，可选：{known}", en=f"Unknown role {role!r}; known: {known}")) from None
 
 
+# Who may be the jury chair: someone who may sit on a judging round (an invited expert, or the committee's staff).
+CHAIR_ROLES = frozenset({Role.judge, Role.reviewer, Role.admin})
+
+
+def _may_chair(name: str, role: Role) -> None:
+    if role not in CHAIR_ROLES:
+        raise StaffError(Localized(zh=f"账号 {name}（{role.value}）不能担任评审团主席",
+                                   en=f"The account {name} ({role.value}) cannot be the jury chair"))
+
+
 async def add_staff(
-    session: AsyncSession, *, name: str, password: str, role: str, lang: str = "zh", email: str | None = None
+    session: AsyncSession, *, name: str, password: str, role: str, lang: str = "zh", email: str | None = None,
+    jury_chair: bool = False,
 ) -> Staff:
     """Create an account (StaffError for a taken name, a short password or an unknown role); not committed."""
     name, role_ = _valid_name(name), _valid_role(role)
+    if jury_chair:
+        _may_chair(name, role_)
     if email is not None and not _EMAIL.fullmatch(email.strip()):
         raise StaffError(Localized(zh=f"邮箱地址无效：{email}", en=f"Not an e-mail address: {email}"))
     _valid_password(password)
     if await get_staff(session, name) is not None:
         raise StaffError(Localized(zh=f"账号 {name} 已存在", en=f"The account {name} exists already"))
     staff = Staff(name=name, password_hash=hash_password(password), role=role_.value, lang=lang, created_at=utcnow(),
-                  email=email.strip() if email else None)
+                  email=email.strip() if email else None, jury_chair=jury_chair)
     session.add(staff)
     await session.flush()
     log.info("staff account %s (%s) created", name, role_.value)
@@ -201,6 +218,19 @@ async def get_staff(session: AsyncSession, name: str) -> Staff | None:
 async def list_staff(session: AsyncSession) -> list[Staff]:
     """Every account, by name."""
     return list((await session.scalars(select(Staff).order_by(Staff.name))).all())
+
+
+async def set_jury_chair(session: AsyncSession, name: str, *, chair: bool) -> Staff:
+    """Make the account the jury chair, or no longer (StaffError: no such account, or a role that cannot judge)."""
+    staff = await get_staff(session, name)
+    if staff is None:
+        raise StaffError(Localized(zh=f"没有账号 {name}", en=f"There is no account {name}"))
+    if chair:
+        _may_chair(staff.name, staff.role_enum)
+    staff.jury_chair = chair
+    await session.flush()
+    log.info("staff account %s: jury chair %s", staff.name, "on" if chair else "off")
+    return staff
 
 
 async def remove_staff(session: AsyncSession, name: str) -> Staff:

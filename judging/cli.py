@@ -21,8 +21,8 @@ from config import Localized
 from console.staff import StaffError, get_staff
 from intake.queue import StatusError
 from judging import rank, rounds
-from judging.decide import decide, finalists, finalists_csv
-from judging.models import Round
+from judging.decide import decide, finalists, finalists_csv, send_back, sign_off
+from judging.models import PROPOSED, Round
 from judging.remind import remind
 from judging.rounds import JudgingError
 from judging.sheets import SheetRefused, finalists_xlsx, import_sheet, write_sheet
@@ -201,14 +201,46 @@ def decide_(
     reasons = dict(item.split("=", 1) for item in (reason or []) if "=" in item)
     picked = [c.strip().upper() for c in chosen.split(",") if c.strip()]
 
-    async def work(runtime: Runtime, session: AsyncSession) -> int:
-        done = await decide(session, await _round(session, round_id), scorecards=runtime.scorecards,
+    async def work(runtime: Runtime, session: AsyncSession) -> tuple[int, bool]:
+        round_ = await _round(session, round_id)
+        done = await decide(session, round_, scorecards=runtime.scorecards,
                             texts=runtime.texts, chosen=picked, reasons={k.upper(): v for k, v in reasons.items()},
                             actor=ACTOR, now=runtime.clock.now())
-        return len(done)
+        return len(done), round_.status == PROPOSED
+
+    count, proposed = _run(work)
+    if proposed:
+        out.print(f"已提出 {count} 份申报的决定，等待评审团主席签核（kcxf judging sign-off）"
+                  f" Proposed decisions on {count} entries; they await the jury chair's sign-off", highlight=False)
+    else:
+        out.print(f"已决定 {count} 份申报 Decided {count} entries", highlight=False)
+
+
+@app.command("sign-off")
+def sign_off_(
+    round_id: Annotated[int, typer.Option("--round", help="Round id (decisions proposed).")],
+    chair: Annotated[str, typer.Option(help="The jury chair's account name; it must be marked as the chair.")],
+    send_back_note: Annotated[str | None, typer.Option("--send-back", help="Send the decisions back, saying why.")] = None,
+) -> None:
+    """The jury chair signs off the committee's proposed decisions (they take effect, entrants are told), or sends
+    them back with a reason."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> int:
+        staff = await get_staff(session, chair)
+        if staff is None:
+            raise JudgingError(Localized(zh=f"没有账号 {chair}", en=f"There is no account {chair}"))
+        round_ = await _round(session, round_id)
+        if send_back_note is not None:
+            await send_back(session, round_, chair=staff, note=send_back_note, now=runtime.clock.now())
+            return 0
+        return len(await sign_off(session, round_, chair=staff, texts=runtime.texts, now=runtime.clock.now()))
 
     count = _run(work)
-    out.print(f"已决定 {count} 份申报 Decided {count} entries", highlight=False)
+    if send_back_note is not None:
+        out.print(f"已退回第 {round_id} 轮的决定 Sent round {round_id}'s decisions back", highlight=False)
+    else:
+        out.print(f"已签核，{count} 份申报的决定生效 Signed off; decisions on {count} entries took effect",
+                  highlight=False)
 
 
 @app.command("finalists")

@@ -1,6 +1,7 @@
 """Decisions: the committee turns a closed round's ranking into statuses (the stage's `chosen` for the entries it
 picks, `others` for the rest), each entrant is told in the chat as for any status change, and the chosen entries
-become the list (入围 after 终审) exported in ranking order with the reasons recorded.
+become the list (入围 after 终审) exported in ranking order with the reasons recorded. Where the stage asks for it
+(初审), the committee proposes and the jury chair signs off (or sends the proposal back) before anything moves.
 """
 
 from __future__ import annotations
@@ -12,20 +13,22 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import Localized
 from console import audit
+from console.staff import Staff
 from db.base import storable
 from intake import notify, queue
 from intake.export import defuse
-from judging.models import CLOSED, DECIDED, Decision, Round
+from judging.models import CLOSED, DECIDED, PROPOSED, Decision, Round
 from judging.rank import RankBy, results
 from judging.rounds import JudgingError
 from judging.scorecards import Scorecards
 from knowledge.answer import TextSource
 
-__all__ = ["COLUMNS", "MAX_REASON", "Finalist", "decide", "finalists", "finalists_csv"]
+__all__ = ["COLUMNS", "MAX_REASON", "Finalist", "decide", "finalists", "finalists_csv", "send_back", "sign_off"]
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +39,16 @@ async def decide(
     session: AsyncSession, round_: Round, *, scorecards: Scorecards, texts: TextSource, chosen: Collection[str],
     reasons: Mapping[str, str], actor: str, now: datetime, by: RankBy = "total", address: str | None = None,
 ) -> list[Decision]:
-    """Decide every entry of a closed round; StatusError (nothing written) if an entry cannot move as decided."""
+    """Decide every entry of a closed round; StatusError (nothing written) if an entry cannot move as decided.
+
+    Where the stage asks for the jury chair's sign-off (初审), the decisions are only proposed: nothing moves and
+    no entrant is told until the chair signs them off (`sign_off`).
+    """
     if round_.status != CLOSED:
-        raise JudgingError(Localized(zh="请先关闭评审轮次，再作决定", en="Close the round before deciding")
-                           if round_.status != DECIDED else
-                           Localized(zh="这一轮已经作出决定", en="This round has been decided already"))
+        raise JudgingError({
+            PROPOSED: Localized(zh="这一轮的决定正等待评审团主席签核", en="This round's decisions await the jury chair's sign-off"),
+            DECIDED: Localized(zh="这一轮已经作出决定", en="This round has been decided already"),
+        }.get(round_.status, Localized(zh="请先关闭评审轮次，再作决定", en="Close the round before deciding")))
     stage = scorecards.stage(round_.stage)
     ranked = await results(session, round_, scorecards, by=by)
     references = {e.reference for e in ranked.entries}
@@ -51,23 +59,92 @@ async def decide(
     decisions = []
     for entry in ranked.entries:
         picked = entry.reference in chosen
-        to_status = stage.chosen if picked else stage.others
-        reason = storable(reasons.get(entry.reference, "")).strip()[:MAX_REASON]
-        record = await queue.change_status(session, reference=entry.reference, to_status=to_status,
+        decision = Decision(round_id=round_.id, submission_id=entry.entry_id, chosen=picked,
+                            to_status=stage.chosen if picked else stage.others, rank=entry.rank, total=entry.total,
+                            reason=storable(reasons.get(entry.reference, "")).strip()[:MAX_REASON],
+                            decided_by=actor, decided_at=now)
+        session.add(decision)
+        decisions.append((entry.reference, decision))
+    if stage.sign_off:
+        for reference, decision in decisions:
+            await audit.record(session, actor=actor, action="judging.propose", target=reference, note=decision.reason,
+                               now=now, address=address, after={"round": round_.id, "status": decision.to_status,
+                                                                "rank": decision.rank})
+        round_.status, round_.proposed_by, round_.proposed_at = PROPOSED, actor, now
+        await session.flush()
+        log.info("round %s: %s proposed %d chosen of %d, for the chair's sign-off", round_.id, actor, len(chosen),
+                 len(decisions))
+        return [d for _, d in decisions]
+    await _apply(session, round_, decisions, texts=texts, actor=actor, now=now, address=address)
+    log.info("round %s decided by %s: %d chosen of %d", round_.id, actor, len(chosen), len(decisions))
+    return [d for _, d in decisions]
+
+
+async def _apply(session: AsyncSession, round_: Round, decisions: list[tuple[str, Decision]], *, texts: TextSource,
+                 actor: str, now: datetime, address: str | None) -> None:
+    """Move every entry as decided, tell each entrant, and mark the round decided."""
+    for reference, decision in decisions:
+        record = await queue.change_status(session, reference=reference, to_status=decision.to_status,
                                            actor=f"staff:{actor}", now=now)
         await notify.notify_status(session, submission=record, note="", texts=texts)
-        decision = Decision(round_id=round_.id, submission_id=entry.entry_id, chosen=picked, to_status=to_status,
-                            rank=entry.rank, total=entry.total, reason=reason, decided_by=actor, decided_at=now)
-        session.add(decision)
-        decisions.append(decision)
-        await audit.record(session, actor=actor, action="judging.decide", target=entry.reference, note=reason,
-                           now=now, address=address, after={"round": round_.id, "status": to_status,
-                                                            "rank": entry.rank})
+        await audit.record(session, actor=actor, action="judging.decide", target=reference, note=decision.reason,
+                           now=now, address=address, after={"round": round_.id, "status": decision.to_status,
+                                                            "rank": decision.rank, "by": decision.decided_by})
     round_.status = DECIDED
     round_.decided_at = now
     await session.flush()
-    log.info("round %s decided by %s: %d chosen of %d", round_.id, actor, len(chosen), len(decisions))
-    return decisions
+
+
+async def _proposal(session: AsyncSession, round_: Round, chair: Staff) -> list[tuple[str, Decision]]:
+    if not chair.jury_chair:
+        raise JudgingError(Localized(zh="只有评审团主席可以签核初审决定", en="Only the jury chair can sign off these decisions"))
+    if round_.status != PROPOSED:
+        raise JudgingError(Localized(zh="这一轮没有等待签核的决定", en="This round has no decisions awaiting sign-off"))
+    rows = (await session.execute(
+        select(queue.Submission.reference, Decision).join(Decision, Decision.submission_id == queue.Submission.id)
+        .where(Decision.round_id == round_.id).order_by(Decision.rank.is_(None), Decision.rank, queue.Submission.id)
+    )).all()
+    return [(reference, decision) for reference, decision in rows]
+
+
+async def sign_off(session: AsyncSession, round_: Round, *, chair: Staff, texts: TextSource, now: datetime,
+                   address: str | None = None) -> list[Decision]:
+    """The jury chair signs off the committee's proposed decisions: the entries move and the entrants are told.
+
+    Refused (JudgingError) to anyone but the jury chair, to the chair on a proposal of their own (the sign-off is a
+    second pair of eyes), and on a round with nothing proposed; StatusError (nothing written) if an entry can no
+    longer move as proposed.
+    """
+    proposal = await _proposal(session, round_, chair)
+    if round_.proposed_by is not None and chair.name.lower() == round_.proposed_by.lower():
+        raise JudgingError(Localized(zh="提出决定的人不能自己签核；请另一位组委会成员提出，或由其他主席签核",
+                                     en="The chair cannot sign off decisions they proposed themselves"))
+    await audit.record(session, actor=chair.name, action="judging.sign_off", target=f"round:{round_.id}", now=now,
+                       address=address, before={"status": PROPOSED, "proposed_by": round_.proposed_by},
+                       after={"status": DECIDED, "chosen": [r for r, d in proposal if d.chosen],
+                              "entries": len(proposal)})
+    round_.signed_off_by, round_.signed_off_at = chair.name, now
+    await _apply(session, round_, proposal, texts=texts, actor=chair.name, now=now, address=address)
+    log.info("round %s signed off by %s", round_.id, chair.name)
+    return [d for _, d in proposal]
+
+
+async def send_back(session: AsyncSession, round_: Round, *, chair: Staff, note: str, now: datetime,
+                    address: str | None = None) -> Round:
+    """The jury chair returns the proposal to the committee with a note: the decisions are dropped, the round is
+    closed again (ready to be decided anew); nothing has moved and no entrant was told."""
+    proposal = await _proposal(session, round_, chair)
+    note = storable(note).strip()[:MAX_REASON]
+    if not note:
+        raise JudgingError(Localized(zh="请写明退回的理由", en="Say why the decisions go back to the committee"))
+    await audit.record(session, actor=chair.name, action="judging.send_back", target=f"round:{round_.id}", note=note,
+                       now=now, address=address, before={"status": PROPOSED, "proposed_by": round_.proposed_by,
+                                                         "chosen": [r for r, d in proposal if d.chosen]},
+                       after={"status": CLOSED})
+    await session.execute(delete(Decision).where(Decision.round_id == round_.id))
+    round_.status, round_.proposed_by, round_.proposed_at = CLOSED, None, None
+    await session.flush()
+    return round_
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +172,10 @@ class Finalist:
 
 
 async def finalists(session: AsyncSession, round_: Round, scorecards: Scorecards) -> list[Finalist]:
-    """The entries the committee chose in a decided round, in ranking order (as decided)."""
+    """The entries the committee chose in a decided round, in ranking order (as decided); none before that (a
+    proposal waiting for the chair's sign-off is not a list yet)."""
+    if round_.status != DECIDED:
+        return []
     award = scorecards.campaign.award(round_.award_id).name
     ranked = await results(session, round_, scorecards)
     chosen = [e for e in ranked.entries if e.decision is not None and e.decision.chosen]

@@ -18,6 +18,7 @@ __all__ = [
     "NO_CONFLICT",
     "OPEN",
     "PENDING",
+    "PROPOSED",
     "SUBMITTED",
     "UNDECLARED",
     "Assignment",
@@ -25,8 +26,9 @@ __all__ = [
     "Round",
 ]
 
-# A round's life: judges score while it is open; the committee ranks and decides once it is closed.
-OPEN, CLOSED, DECIDED = "open", "closed", "decided"
+# A round's life: judges score while it is open; the committee ranks and decides once it is closed. Where the
+# stage asks for the jury chair's sign-off (初审), the committee's decisions wait as proposed until the chair signs.
+OPEN, CLOSED, PROPOSED, DECIDED = "open", "closed", "proposed", "decided"
 # A judge's scorecard for one entry.
 PENDING, DRAFT, SUBMITTED = "pending", "draft", "submitted"
 # What the judge declared about a conflict of interest before scoring.
@@ -49,6 +51,11 @@ class Round(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The committee member who proposed the decisions, and the jury chair who signed them off (stages with sign-off).
+    proposed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    signed_off_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     def __repr__(self) -> str:
         return f"Round(id={self.id}, award_id={self.award_id!r}, stage={self.stage!r}, status={self.status!r})"

@@ -48,6 +48,8 @@ class Stage(_Data):
     during: str
     chosen: str
     others: str
+    # The committee's decisions wait for the jury chair's sign-off before anything moves (六: 初审 … 评审团主席签核).
+    sign_off: bool = False
 
     @model_validator(mode="after")
     def _known_statuses(self) -> Stage:

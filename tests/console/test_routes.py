@@ -11,7 +11,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from console.staff import Role
+from bot.runtime import Runtime
+from console.staff import CHAIR_ROLES, Role, set_jury_chair
 from tests.console.conftest import csrf_of, log_in
 from tests.console.factories import Seeded
 
@@ -20,6 +21,8 @@ REVIEW = frozenset({Role.reviewer, Role.admin})
 ADMIN = frozenset({Role.admin})
 MAINTAIN = frozenset({Role.maintainer, Role.admin})
 JUDGE = frozenset({Role.judge, Role.reviewer, Role.admin})
+# No role by itself: only an account marked as the jury chair (a judge, reviewer or admin) signs off.
+CHAIR: frozenset[Role] = frozenset()
 PUBLIC = None
 
 # (method, path template) → roles admitted (None: public). Form data for POSTs that need fields to get past
@@ -72,6 +75,10 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/judge/assignments/{assignment_id}/attachments/{index}"): JUDGE,
     ("GET", "/judge/rounds/{round_id}/sheet.xlsx"): JUDGE,
     ("POST", "/judge/rounds/{round_id}/sheet"): JUDGE,
+    ("GET", "/judge/rounds/{round_id}/results"): JUDGE,
+    ("GET", "/judging/rounds/{round_id}/sign-off"): CHAIR,
+    ("POST", "/judging/rounds/{round_id}/sign-off"): CHAIR,
+    ("POST", "/judging/rounds/{round_id}/send-back"): CHAIR,
 }
 FORMS: dict[str, dict[str, str]] = {
     "/records/{reference}/status": {"to": "first_review", "seen": "", "note": ""},
@@ -81,6 +88,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/knowledge/faq/{faq_id}": {"digest": "0", "section": "五", "questions_zh": "截止时间是什么时候？", "answer_zh": "x"},
     "/judging/rounds": {"award": "pioneer_product", "stage": "first"},
     "/knowledge/unanswered/{anchor}/answer": {"faq_id": "deadline", "seen": ""},
+    "/judging/rounds/{round_id}/send-back": {"note": "x"},
 }
 
 
@@ -119,26 +127,40 @@ async def test_anonymous_requests_are_refused(client: httpx.AsyncClient, seeded,
     assert script.status_code == 401
 
 
-@pytest.mark.parametrize("role", list(Role))
-async def test_each_role_reaches_exactly_its_routes(client: httpx.AsyncClient, login, seeded, role: Role):
-    token = await login(role.value)
+async def make_chair(runtime: Runtime, name: str) -> None:
+    sessions = await runtime.sessionmaker()
+    async with sessions() as session, session.begin():
+        await set_jury_chair(session, name, chair=True)
+
+
+@pytest.mark.parametrize(("role", "chair"), [(r, False) for r in Role] + [(r, True) for r in sorted(CHAIR_ROLES)])
+async def test_each_role_reaches_exactly_its_routes(client: httpx.AsyncClient, console_runtime: Runtime, make_staff,
+                                                    seeded, role: Role, chair: bool):
+    name = await make_staff(f"{role.value}1", role.value)
+    if chair:  # the jury chair: the role's routes, and the sign-off
+        await make_chair(console_runtime, name)
+    assert (await log_in(client, name)).status_code == 303
+    token = csrf_of((await client.get("/")).text)
     for (method, path), roles in EXPECTED.items():
         if roles is None or path == "/logout":
             continue
         data = {**FORMS.get(path, {}), "csrf_token": token} if method == "POST" else None
         response = await client.request(method, concrete(path, seeded), data=data)
-        if role in roles:
-            assert response.status_code not in (401, 403), (role, method, path, response.status_code)
+        if role in roles or (chair and roles is CHAIR):
+            assert response.status_code not in (401, 403), (role, chair, method, path, response.status_code)
         else:
-            assert response.status_code == 403, (role, method, path, response.status_code)
+            assert response.status_code == 403, (role, chair, method, path, response.status_code)
             assert "无权" in response.text
+            if roles is CHAIR and role in CHAIR_ROLES:  # may judge, but is not the chair: told who may sign off
+                assert "只有评审团主席" in response.text
 
 
 @pytest.mark.parametrize(("method", "path"), [k for k in EXPECTED if k[0] == "POST"])
 async def test_posts_without_or_with_a_wrong_csrf_token_are_refused(
-    client: httpx.AsyncClient, make_staff, seeded, method: str, path: str
+    client: httpx.AsyncClient, console_runtime: Runtime, make_staff, seeded, method: str, path: str
 ):
     await make_staff("admin1", "admin")
+    await make_chair(console_runtime, "admin1")  # past the role check of the chair's routes, to the token's
     if path != "/login":
         assert (await log_in(client, "admin1")).status_code == 303
     token = csrf_of((await client.get("/login" if path == "/login" else "/")).text)

@@ -85,7 +85,15 @@ def test_a_round_by_script(settings: Settings, tmp_path):
 
     top = results[0]["reference"]
     decided = kcxf(settings, "judging", "decide", "--round", "1", "--chosen", top, "--reason", f"{top}=市场认可度高")
-    assert decided.returncode == 0, decided.stderr
+    assert decided.returncode == 0 and "await the jury chair's sign-off" in decided.stdout, decided.stderr
+    # 初审: nothing is final until the jury chair signs off, and only the chair can.
+    not_chair = kcxf(settings, "judging", "sign-off", "--round", "1", "--chair", "wu.judge")
+    assert not_chair.returncode == 1 and "只有评审团主席" in not_chair.stderr
+    made = kcxf(settings, "staff", "chair", "wu.judge")
+    assert made.returncode == 0 and "jury chair" in made.stdout, made.stderr
+    assert "judge (chair)" in kcxf(settings, "staff", "list").stdout
+    signed = kcxf(settings, "judging", "sign-off", "--round", "1", "--chair", "wu.judge")
+    assert signed.returncode == 0 and "decisions on 3 entries took effect" in signed.stdout, signed.stderr
     out = tmp_path / "finalists.xlsx"
     assert kcxf(settings, "judging", "finalists", "--round", "1", "--output", str(out)).returncode == 0
     listed = list(openpyxl.load_workbook(out)["finalists"].values)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from bot.runtime import Runtime
 from console.staff import get_staff
-from judging import rounds
+from intake import queue
+from judging import rounds, score
 from judging.models import Assignment
 from tests.console.conftest import csrf_of, log_in
 from tests.console.factories import seed
@@ -33,6 +34,8 @@ async def test_a_judge_reaches_only_their_own_assignments(client: httpx.AsyncCli
     async with sessions() as session:
         rows = (await session.scalars(select(Assignment).order_by(Assignment.id))).all()
         mine = [a.id for a in rows if a.judge_name == "he.judge"]
+        mine_reference = await session.scalar(select(queue.Submission.reference).join(
+            Assignment, Assignment.submission_id == queue.Submission.id).where(Assignment.id == mine[0]))
         theirs = [a.id for a in rows if a.judge_name == "lu.judge"]
     assert len(mine) == len(theirs) == 1
 
@@ -45,8 +48,11 @@ async def test_a_judge_reaches_only_their_own_assignments(client: httpx.AsyncCli
                 "/queue/export.csv", "/audit", "/knowledge"):
         assert (await client.get(url)).status_code == 403, url
     for url in (f"/judge/assignments/{theirs[0]}", f"/judge/assignments/{theirs[0]}/form",
-                f"/judge/assignments/{theirs[0]}/attachments/0", f"/judge/assignments/{mine[0]}/form"):
-        assert (await client.get(url)).status_code == 404, url  # blind: not even one's own entry's form
+                f"/judge/assignments/{theirs[0]}/attachments/0", f"/judge/rounds/{round_.id}/results"):
+        assert (await client.get(url)).status_code == 404, url  # another's entry; results of an open round
+    # Blind: one's own entry's form is a rendering without the names (tests/judging/test_blind.py searches it all).
+    form = await client.get(f"/judge/assignments/{mine[0]}/form")
+    assert form.status_code == 200 and mine_reference in form.headers["content-disposition"]
     refused = await client.post(f"/judge/assignments/{theirs[0]}/draft", data={"csrf_token": token})
     assert refused.status_code == 404
 
@@ -124,3 +130,54 @@ async def test_the_comparison_reads_only_the_compared_answers_and_the_judge_sees
     assert page.status_code == 200
     assert re.search(r'<td>15% <span class="pct">\(50\)</span></td>', page.text), page.text
     assert not re.search(r'<td>(5|30)% <span class="pct">', page.text)
+
+
+async def test_a_judge_sees_the_results_of_a_closed_round_they_sat_on_and_nothing_more(
+        client: httpx.AsyncClient, console_runtime: Runtime, make_staff):
+    runtime = console_runtime
+    entries = await seed(runtime, 4, awards=("pioneer_product",), overseas_every=0)
+    elsewhere = await seed(runtime, 1, awards=("rising_potential",), overseas_every=0)
+    for name in ("he.judge", "lu.judge"):
+        await make_staff(name, "judge")
+    sessions = await runtime.sessionmaker()
+    async with sessions() as session, session.begin():
+        he, lu = [await get_staff(session, n) for n in ("he.judge", "lu.judge")]
+        ours = await rounds.open_round(session, scorecards=runtime.scorecards, texts=runtime.texts,
+                                       award_id="pioneer_product", stage_id="first", judges=[he, lu], per_entry=1,
+                                       actor="chair", now=OPENED)
+        theirs = await rounds.open_round(session, scorecards=runtime.scorecards, texts=runtime.texts,
+                                         award_id="rising_potential", stage_id="first", judges=[lu], actor="chair",
+                                         now=OPENED)
+        cards = (await session.scalars(select(Assignment).where(Assignment.round_id == ours.id))).all()
+        for a in cards:  # every card submitted: he.judge gives 9s, lu.judge 3s
+            value = 9 if a.judge_name == "he.judge" else 3
+            await score.declare(session, a, conflict=False, note="", actor=a.judge_name, now=OPENED)
+            await score.save_card(session, a, score.CardInput(
+                scores={d.id: str(value) for d in runtime.scorecards.for_award("pioneer_product").dimensions},
+                risk_levels={r.id: "none" for r in runtime.scorecards.risks}, recommendation="yes"),
+                scorecards=runtime.scorecards, award_id="pioneer_product", submit=True, actor=a.judge_name, now=OPENED)
+        own = [a.id for a in cards if a.judge_name == "he.judge"]
+
+    await log_in(client, "he.judge")
+    assert (await client.get(f"/judge/rounds/{ours.id}/results")).status_code == 404  # open: not yet
+    async with sessions() as session, session.begin():
+        for r in (ours, theirs):
+            await rounds.close_round(session, await rounds.get_round(session, r.id), actor="chair", now=OPENED)
+
+    home = await client.get("/judge")
+    assert f'href="/judge/rounds/{ours.id}/results"' in home.text
+    assert f'href="/judge/rounds/{theirs.id}/results"' not in home.text
+    page = await client.get(f"/judge/rounds/{ours.id}/results")
+    assert page.status_code == 200 and "本轮结果" in page.text
+    assert all(e.reference in page.text for e in entries)  # the whole ranking of the round
+    assert "88.89" in page.text and "22.22" in page.text  # his 9s and her 3s on 1–10, as totals on 0–100
+    assert "lu.judge" not in page.text and "(z " not in page.text  # no other judge by name, no per-judge figures
+    assert page.text.count('class="mine-row"') == len(own)  # his own cards marked, with his scores beside the means
+    assert elsewhere[0].reference not in page.text and elsewhere[0].entrant not in page.text
+    # Another round's results, the committee's pages, the entries themselves once closed: no.
+    assert (await client.get(f"/judge/rounds/{theirs.id}/results")).status_code == 404
+    assert (await client.get(f"/judge/assignments/{own[0]}")).status_code == 404
+    for url in (f"/judging/rounds/{ours.id}/results", f"/judging/rounds/{ours.id}/compare",
+                f"/judging/rounds/{ours.id}/finalists.csv", "/queue", "/queue/export.xlsx",
+                f"/records/{entries[0].reference}", f"/judging/rounds/{ours.id}/sign-off"):
+        assert (await client.get(url)).status_code == 403, url

@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from bot.runtime import Runtime
 from console.audit import AuditEntry
+from console.staff import get_staff, set_jury_chair
 from intake import queue
 from intake.notify import Notification
 from judging import rank, rounds, score
-from judging.decide import decide, finalists, finalists_csv
+from judging.decide import decide, finalists, finalists_csv, send_back, sign_off
 from judging.models import CONFLICT, DRAFT, SUBMITTED, Assignment
 from judging.rounds import JudgingError, plan_assignments
 from tests.console.factories import seed
@@ -76,6 +77,7 @@ async def test_a_round_from_opening_to_the_finalists(runtime: Runtime, sessions)
 
     mine = {j.name: [a for a in assigned if a.judge_id == j.id] for j in (wang, li, zhao)}
     later = OPENED + timedelta(hours=1)
+    signed = later + timedelta(hours=2)
     async with sessions() as session, session.begin():
         # Another judge's assignment is not reachable under this judge's id.
         with pytest.raises(LookupError):
@@ -136,8 +138,32 @@ async def test_a_round_from_opening_to_the_finalists(runtime: Runtime, sessions)
         assert all(e.total is not None for e in results.entries)
         assert sum(e.risks.get(scorecards.risks[0].id, 0) for e in results.entries) == len(mine["li.judge"])
         top = results.entries[0].reference
+        await decide(session, round_, scorecards=scorecards, texts=texts, chosen=[entries[0].reference],
+                     reasons={}, actor="li.judge", now=later)
+        assert round_.status == "proposed" and round_.proposed_by == "li.judge"
+
+    # 初审 asks for the jury chair's sign-off: until then nothing moves and no entrant is told.
+    async with sessions() as session, session.begin():
+        statuses = {r.reference: r.status for r in await queue.list_submissions(session, award_id=AWARD)}
+        assert set(statuses.values()) == {"first_review"}
+        assert not any("初审通过" in t or "未通过" in t for t in (await session.scalars(select(Notification.text))).all())
+        round_ = await rounds.get_round(session, round_id)
+        assert await finalists(session, round_, scorecards) == []  # a proposal is not a list yet
+        with pytest.raises(JudgingError, match="等待评审团主席签核"):
+            await decide(session, round_, scorecards=scorecards, texts=texts, chosen=[], reasons={}, actor="x", now=later)
+        with pytest.raises(JudgingError, match="只有评审团主席"):
+            await sign_off(session, round_, chair=await get_staff(session, "zhao.judge"), texts=texts, now=later)
+        zhao_, li_ = await set_jury_chair(session, "zhao.judge", chair=True), await set_jury_chair(session, "li.judge", chair=True)
+        with pytest.raises(JudgingError, match="不能自己签核"):  # the proposer, though a chair, is not the second pair of eyes
+            await sign_off(session, round_, chair=li_, texts=texts, now=later)
+        with pytest.raises(JudgingError, match="退回的理由"):
+            await send_back(session, round_, chair=zhao_, note="  ", now=later)
+        await send_back(session, round_, chair=zhao_, note="第一名的风险疑虑需复核", now=later)
+        assert round_.status == "closed" and round_.proposed_by is None
         await decide(session, round_, scorecards=scorecards, texts=texts, chosen=[top], reasons={top: "五维均衡"},
                      actor="chair", now=later)
+        await sign_off(session, round_, chair=zhao_, texts=texts, now=signed)
+        assert (round_.status, round_.signed_off_by, round_.signed_off_at) == ("decided", "zhao.judge", signed)
 
     async with sessions() as session:
         statuses = {r.reference: r.status for r in await queue.list_submissions(session, award_id=AWARD)}
@@ -150,3 +176,11 @@ async def test_a_round_from_opening_to_the_finalists(runtime: Runtime, sessions)
         actions = Counter((await session.scalars(select(AuditEntry.action))).all())
         assert actions["judging.open"] == 1 and actions["judging.assign"] == 8 and actions["judging.decide"] == 4
         assert actions["judging.submit"] == 8 and actions["judging.reopen"] == 1 and actions["judging.conflict"] == 1
+        assert actions["judging.propose"] == 8 and actions["judging.send_back"] == 1 and actions["judging.sign_off"] == 1
+        signing = await session.scalar(select(AuditEntry).where(AuditEntry.action == "judging.sign_off"))
+        assert (signing.actor, signing.target, signing.at) == ("zhao.judge", f"round:{round_id}", signed)
+        assert signing.after["chosen"] == [top] and signing.before["proposed_by"] == "chair"
+        returned = await session.scalar(select(AuditEntry).where(AuditEntry.action == "judging.send_back"))
+        assert (returned.actor, returned.note) == ("zhao.judge", "第一名的风险疑虑需复核")
+        moved = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "judging.decide"))).all()
+        assert {m.actor for m in moved} == {"zhao.judge"} and {m.after["by"] for m in moved} == {"chair"}
