@@ -186,11 +186,11 @@ async def due_reminders(
             continue
         form = forms[row.award_id]
         missing = len(completeness(form, draft.answers, today=now.astimezone(campaign.deadline.tzinfo).date()))
-        entrant = draft.answers.get("entrant_name")
+        entrant = form.entrant_name(draft.answers)
         reminders.append(Reminder(
             draft_id=row.id, user_id=row.user_id, channel=row.channel, external_id=row.external_id,
             lang=row.lang if is_lang(row.lang) else "zh", award_id=row.award_id,
-            entrant=entrant if isinstance(entrant, str) and entrant.strip() else None,
+            entrant=entrant,
             slot=slot, missing=missing, days_left=days_left,
         ))
     return reminders

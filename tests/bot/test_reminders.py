@@ -114,7 +114,7 @@ async def test_reminders_across_the_deadline(
     alice, bob, carol, dan = (Entrant(engine, form, user_id=str(n)) for n in (1, 2, 3, 4))
     for entrant in (alice, bob, carol, dan):
         await entrant.to_form()
-    await _answer(alice, 3)
+    await _answer(alice, 8)  # up to the product's name, which names the entrant
     await dan.fill()
     await _declare_and_submit(dan)
     assert (await dan.draft()).status == "submitted"
@@ -127,7 +127,7 @@ async def test_reminders_across_the_deadline(
     assert await round_at(at(10, 8, 9, 59)) == []
     quiet = await round_at(at(10, 8, 10))
     assert [n.external_id for n in quiet] == ["1", "2"]
-    entrant = (await alice.draft()).answers["entrant_name"]
+    entrant = (await alice.draft()).answers["product_name"]  # the award's subject field names the entrant
     assert quiet[0].text.startswith(f"您的「年度科创先锋产品」申报草稿（{entrant}）已 7 天没有填写")
     assert quiet[1].text.startswith("您的「年度科创先锋产品」申报草稿已 7 天没有填写")  # Bob named no entrant yet
     assert f"已 7 天没有填写，还差 {await _missing(sessionmaker, alice)} 项，截止还有 13 天" in quiet[0].text

@@ -37,7 +37,7 @@ MOBILE, EMAIL = "13912345678", "ouyang.ming@chengming-photon.cn"
 async def identified_entry(runtime: Runtime) -> str:
     """An entry whose identity is in its own fields and, again, in its free text and an attachment's name."""
     form = runtime.forms[AWARD]
-    typed = {"entrant_name": COMPANY, "company_name": COMPANY, "contact_name": PEOPLE[0],
+    typed = {"product_name": f"{COMPANY}光子芯片", "company_name": COMPANY, "contact_name": PEOPLE[0],
              "legal_representative": PEOPLE[1], "contact_mobile": MOBILE, "contact_email": EMAIL,
              "product_summary": f"{COMPANY}研发的光子芯片。联系人{PEOPLE[0]}，电话 139 1234 5678，邮箱 {EMAIL}。",
              "risk_litigation": f"{COMPANY}无诉讼；法定代表人{PEOPLE[1]}可说明，请致电{MOBILE}。"}
@@ -176,7 +176,7 @@ async def test_blind_values_come_from_the_data(console_runtime: Runtime):
     form = runtime.forms[AWARD]
     hidden = hidden_fields(form, runtime.scorecards.blind)
     by_type = {slot.field.id: slot.field.type for slot in form.fields()}
-    assert {"entrant_name", "company_name", "contact_name", "contact_mobile", "contact_email", "credit_code",
+    assert {"product_name", "company_name", "contact_name", "contact_mobile", "contact_email", "credit_code",
             "attachments"} <= hidden
     assert not {f for f in hidden if by_type[f] in ("long_text", "money", "choice")}
     assert "product_summary" not in hidden and "projects" not in hidden
