@@ -12,6 +12,7 @@ from rich.console import Console
 from bot.runtime import Runtime
 from bot.texts import TextsError
 from config.campaign import CampaignError
+from config.editions import EditionError
 from config.settings import Settings
 from console.cli import serve as console_serve
 from console.cli import staff_app
@@ -173,6 +174,6 @@ def main() -> None:
     """The console script: a broken configuration file is reported in one line, not as a traceback."""
     try:
         app(prog_name="kcxf")
-    except (CampaignError, TextsError, FaqFileError, FormError, DataKeyError, ConsoleSecretError) as exc:
+    except (CampaignError, EditionError, TextsError, FaqFileError, FormError, DataKeyError, ConsoleSecretError) as exc:
         Console(stderr=True).print(f"[red]Configuration error:[/red] {exc}", highlight=False)
         raise SystemExit(2) from None

@@ -82,9 +82,15 @@ class Settings(BaseSettings):
         default=None,
         description="Freeze the campaign clock at this aware instant (rehearsals, demos of a past edition)",
     )
-    campaign_file: Path = PROJECT_ROOT / "config" / "campaign.yaml"
-    scorecards_file: Path = Field(default=PROJECT_ROOT / "config" / "scorecards.yaml",
-                                  description="How entries are judged: stages, scorecards per award group, risk items")
+    editions_dir: Path = Field(
+        default=PROJECT_ROOT / "config" / "editions",
+        description="The editions of the call, one folder per year (campaign, forms, scorecards, guideline, FAQ)",
+    )
+    edition: int | None = Field(
+        default=None, ge=2000, le=2100,
+        description="Serve this edition whatever the dates say (rehearsing a prepared one); unset: the live one "
+        "by the dates (docs/editions.md)",
+    )
     log_level: str = "WARNING"
     smtp_host: str | None = Field(default=None, description="SMTP server for mailing entries; unset: no mail")
     smtp_port: int = Field(default=25, ge=1, le=65535)

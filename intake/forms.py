@@ -43,7 +43,6 @@ from intake.yes_no import normalized, yes_or_no
 
 __all__ = [
     "CHECKS",
-    "FORMS_DIR",
     "Condition",
     "Field",
     "FieldGroup",
@@ -60,8 +59,6 @@ __all__ = [
     "load_form",
     "load_forms",
 ]
-
-FORMS_DIR = Path(config.__file__).resolve().parent / "forms"
 
 Id = Annotated[str, _Spec(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Text = Annotated[str, _Spec(min_length=1)]
@@ -766,7 +763,7 @@ class _Assembler:
         return limits
 
 
-def load_form(award_id: str, *, campaign: Campaign, directory: Path = FORMS_DIR) -> Form:
+def load_form(award_id: str, *, campaign: Campaign, directory: Path) -> Form:
     """The form of one award: common.yaml + <group>.yaml + <award_id>.yaml; FormError says what is wrong where."""
     directory = Path(directory)
     try:
@@ -780,7 +777,7 @@ def load_form(award_id: str, *, campaign: Campaign, directory: Path = FORMS_DIR)
     return _Assembler(campaign, award).build(paths)
 
 
-def load_forms(campaign: Campaign, *, directory: Path = FORMS_DIR) -> dict[str, Form]:
+def load_forms(campaign: Campaign, *, directory: Path) -> dict[str, Form]:
     """The forms of every award of the campaign, by award id; FormError lists the problems of all of them."""
     forms: dict[str, Form] = {}
     problems: list[_Problem] = []

@@ -29,6 +29,7 @@ from tests.stubs import BotApiStub, Call
 
 from .applicants import PROGRESS, Applicant, assert_holds_exactly
 from .test_telegram import Person
+from tests.shipped import shipped_campaign
 
 ENTRANT = 77
 AWARD = "pioneer_product"
@@ -105,7 +106,7 @@ def questions(stub: BotApiStub) -> list[str]:
 async def test_a_killed_bot_loses_nothing_typed_and_asks_nothing_twice(stub: BotApiStub, tmp_path: Path):
     data_dir = tmp_path / "var"
     db_url = Settings(_env_file=None, data_dir=data_dir).db_url  # type: ignore[call-arg]
-    form = load_forms(load_campaign(Settings(_env_file=None).campaign_file))[AWARD]  # type: ignore[call-arg]
+    form = load_forms(shipped_campaign())[AWARD]  # type: ignore[call-arg]
     pool = make_engine(db_url)
     try:
         me = Entrant(stub, applicant=Applicant(ENTRANT, form, make_sessionmaker(pool)))

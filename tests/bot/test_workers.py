@@ -36,6 +36,7 @@ from tests.stubs import BotApiStub, Call
 from .applicants import PROGRESS, Action, Applicant, assert_holds_exactly
 from .test_crash import running_bot
 from .test_telegram import SECRET_HEADER, _free_port
+from tests.shipped import shipped_edition, shipped_forms
 
 SECRET = "two-workers-secret"
 PUBLIC = "https://kcxf.example.org/tg"
@@ -143,7 +144,7 @@ async def _with_database(stub: BotApiStub, tmp_path: Path, data_dir: Path, db_ur
     # What a deployment does once before starting workers: the schema (`kcxf db upgrade`) and the index.
     pool = make_engine(db_url)
     await upgrade(pool)
-    await asyncio.to_thread(lambda: ensure_builtin(open_index(settings)))
+    await asyncio.to_thread(lambda: ensure_builtin(open_index(settings), shipped_edition()))
     sessions = make_sessionmaker(pool)
     options = webhook_options(settings)
     assert options is not None
@@ -155,7 +156,7 @@ async def _with_database(stub: BotApiStub, tmp_path: Path, data_dir: Path, db_ur
         "KCXF_TELEGRAM_WEBHOOK_URL": PUBLIC, "KCXF_TELEGRAM_WEBHOOK_SECRET": SECRET,
         "KCXF_TELEGRAM_STAFF_IDS": f"[{STAFF}]", "KCXF_TELEGRAM_RATE_PER_MINUTE": str(RATE),
     }
-    form = load_forms(load_campaign(settings.campaign_file))["pioneer_product"]
+    form = shipped_forms()["pioneer_product"]
     workers = Workers(ports, f"/{options.url_path}")
     try:
         async with (

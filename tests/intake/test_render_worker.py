@@ -34,9 +34,10 @@ from config.settings import Settings
 from intake import render_worker
 from intake.forms import load_forms
 from tests.intake.factories import answers_for
+from tests.shipped import shipped_campaign
 
 async def main():
-    campaign = load_campaign(Settings(_env_file=None).campaign_file)
+    campaign = shipped_campaign()
     form = load_forms(campaign)["pioneer_person"]
     path = await render_worker.render(form=form, answers=answers_for(form), campaign=campaign,
                                       reference="KCXF-2024-00001", submitted_at=None, out_dir=Path(sys.argv[1]))
