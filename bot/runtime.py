@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import knowledge.unanswered as unanswered_log
 from bot.engine import Engine
-from bot.flows import Flow
+from bot.flows import Flow, with_edition
 from bot.texts import Texts
 from config.campaign import Campaign
 from config.clock import Clock, FixedClock, SystemClock
@@ -172,8 +172,8 @@ class Runtime:
         """The conversations the bot offers beside rules questions: applying, drafts, status, privacy, deletion."""
         from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
 
-        intake = IntakeFlow(self.forms)
-        return [intake, DraftsFlow(intake), StatusFlow(), PrivacyFlow(), DeleteFlow()]
+        intake = IntakeFlow(self.forms, editions=self.editions)
+        return [intake, DraftsFlow(intake), StatusFlow(self.editions), PrivacyFlow(), DeleteFlow()]
 
     async def engine(self, *, flows: Sequence[Flow] | None = None, answerer: Answerer | None = None) -> Engine:
         """The conversation engine on this runtime's database, answering from its knowledge base.
@@ -214,17 +214,19 @@ class Runtime:
     async def ask_and_log(self, question: str, *, channel: str) -> Answer:
         """Answer a question; a declined one goes to the maintainers' unanswered log."""
         question = redact(question)  # an identity number or phone typed into a question is never needed, nor kept
-        answer = await self.knowledge.answer(question)
+        answer = with_edition(await self.knowledge.answer(question), campaign=self.campaign, now=self.clock.now(),
+                              texts=self.texts)
         if not answer.answered:
             sessions = await self.sessionmaker()
             async with sessions() as session, session.begin():
-                await unanswered_log.log_unanswered(session, question=question, lang=answer.lang, channel=channel)
+                await unanswered_log.log_unanswered(session, edition=self.edition.year, question=question,
+                                                    lang=answer.lang, channel=channel)
         return answer
 
     async def unanswered(self, *, limit: int) -> list[unanswered_log.UnansweredQuestion]:
         sessions = await self.sessionmaker()
         async with sessions() as session:
-            return list(await unanswered_log.list_unanswered(session, limit=limit))
+            return list(await unanswered_log.list_unanswered(session, edition=self.edition.year, limit=limit))
 
     async def close(self) -> None:
         """Release database connections (a later call to sessionmaker() opens new ones)."""

@@ -35,7 +35,6 @@ from pydantic import (
 )
 from pydantic import Field as _Spec
 
-import config
 from config import Award, Campaign, Localized
 from config.yaml_location import Loc, key_path, line_of, read_yaml
 from intake.validation import VALIDATORS, Checked, Period, detect_script, is_chinese_text

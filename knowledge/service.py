@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+
 from chromadb.api import ClientAPI
 from chromadb.api.types import Documents, EmbeddingFunction
 

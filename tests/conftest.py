@@ -15,14 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.runtime import Runtime
 from bot.texts import Texts
-from config.campaign import Campaign, load_campaign
+from config.campaign import Campaign
 from config.clock import FixedClock
 from config.settings import Settings
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from intake import sealing
 from intake.data_keys import DataKeys, new_key
-from intake.forms import load_forms
 from intake.sensitive import sensitive_field_ids
 from knowledge.answer import KnowledgeBase
 from tests.databases import ENV, Databases, PostgresDatabases, SqliteDatabases

@@ -36,6 +36,7 @@ from knowledge.answer import KnowledgeBase
 from tests.intake.factories import typed_answer
 from tests.intake.test_flow import Entrant
 from tests.scratch_pg import scratch_database
+from tests.shipped import shipped_edition
 
 WAIT_S = 60.0
 
@@ -58,7 +59,7 @@ async def workers(
     request: pytest.FixtureRequest, settings: Settings, kb: KnowledgeBase, texts: Texts, campaign: Campaign,
     clock: FixedClock,
 ) -> AsyncIterator[Workers]:
-    forms = load_forms(campaign)
+    forms = load_forms(campaign, directory=shipped_edition().forms_dir)
 
     async def pair(url: str) -> AsyncIterator[Workers]:
         pools: list[AsyncEngine] = [make_engine(url), make_engine(url)]

@@ -19,17 +19,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from config.campaign import load_campaign
 from config.settings import Settings
 from db.session import make_engine, make_sessionmaker
 from intake.forms import load_forms
 from intake.queue import Submission
 from tests.processes import child_env
+from tests.shipped import shipped_campaign
 from tests.stubs import BotApiStub, Call
 
 from .applicants import PROGRESS, Applicant, assert_holds_exactly
 from .test_telegram import Person
-from tests.shipped import shipped_campaign
 
 ENTRANT = 77
 AWARD = "pioneer_product"

@@ -17,12 +17,12 @@ from bot.replies import DocumentOut, TextOut
 from bot.state import ConversationState
 from bot.texts import Texts
 from bot.users import User
-from config.campaign import Campaign, load_campaign
+from config.campaign import Campaign
 from config.clock import FixedClock
 from config.settings import Settings
 from intake.drafts import OPEN, SUBMITTED, Draft
 from intake.flow import PREFIX
-from intake.forms import Form, load_forms
+from intake.forms import Form
 from knowledge.answer import KnowledgeBase
 from tests.intake.factories import AWARDS, EN_LONG, OVERSEAS_EN, TODAY, typed_answer
 from tests.intake.test_flow import Entrant, _engine

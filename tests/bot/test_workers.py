@@ -20,23 +20,21 @@ from sqlalchemy import func, select
 
 from bot.adapters.telegram import webhook_options
 from bot.users import User
-from config.campaign import load_campaign
 from config.settings import Settings
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
-from intake.forms import load_forms
 from intake.notify import Notification, notify_user
 from intake.queue import Submission
 from knowledge.service import ensure_builtin, open_index
 from tests.knowledge.chroma_server import ChromaServer
 from tests.processes import child_env, listening
 from tests.scratch_pg import scratch_database
+from tests.shipped import shipped_edition, shipped_forms
 from tests.stubs import BotApiStub, Call
 
 from .applicants import PROGRESS, Action, Applicant, assert_holds_exactly
 from .test_crash import running_bot
 from .test_telegram import SECRET_HEADER, _free_port
-from tests.shipped import shipped_edition, shipped_forms
 
 SECRET = "two-workers-secret"
 PUBLIC = "https://kcxf.example.org/tg"

@@ -10,9 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.campaign import load_campaign
-from config.settings import Settings
-from intake.forms import Field, Form, load_forms
+from intake.forms import Field, Form
 from intake.validation import VALIDATORS, Checked, Choice
 from tests.shipped import shipped_forms
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from config import Campaign
-from config.settings import Settings
 from judging.scorecards import ScorecardError, load_scorecards
 from tests.shipped import shipped_edition
 

@@ -28,9 +28,9 @@ from knowledge.answer import Answerer, KnowledgeBase
 from knowledge.eligibility import Eligibility
 from knowledge.generate import AnswerWriter
 from knowledge.retrieve import Retriever
-from tests.shipped import shipped_edition
 from knowledge.service import campaign_terms, ensure_builtin, open_index
 from knowledge.tokens import Tokenizer
+from tests.shipped import shipped_edition
 from tests.stubs.tcp import misbehaving_server
 
 from .chroma_server import ChromaServer
