@@ -18,6 +18,7 @@ from console.cli import serve as console_serve
 from console.cli import staff_app
 from console.sessions import ConsoleSecretError
 from db.cli import app as db_app
+from editions.cli import app as edition_app
 from intake import cli as intake_cli
 from intake.cli import app as queue_app
 from intake.data_keys import DataKeyError
@@ -36,6 +37,7 @@ app = typer.Typer(help="kcxf-bot: the 科创先锋案例征集 assistant and int
 app.add_typer(kb_cli.app, name="kb")
 app.add_typer(queue_app, name="queue")
 app.add_typer(db_app, name="db")
+app.add_typer(edition_app, name="edition")
 app.command("ask")(kb_cli.ask)
 app.command("purge")(intake_cli.purge)
 app.command("rekey")(intake_cli.rekey)

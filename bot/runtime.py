@@ -18,7 +18,7 @@ from bot.engine import Engine
 from bot.flows import Flow, with_edition
 from bot.texts import Texts
 from config.campaign import Campaign
-from config.clock import Clock, FixedClock, SystemClock
+from config.clock import Clock
 from config.editions import Edition, Editions, live_edition
 from config.settings import Settings
 from db.migrate import upgrade
@@ -166,7 +166,7 @@ class Runtime:
     @property
     def clock(self) -> Clock:
         """The campaign clock: frozen at KCXF_NOW for rehearsals, else the real time in the campaign's zone."""
-        return _clock(self.settings)
+        return self.settings.clock()
 
     def flows(self) -> list[Flow]:
         """The conversations the bot offers beside rules questions: applying, drafts, status, privacy, deletion."""
@@ -233,10 +233,6 @@ class Runtime:
         if self._db is not None:
             await self._db.dispose()
             self._db = None
-
-
-def _clock(settings: Settings) -> Clock:
-    return FixedClock(settings.now) if settings.now else SystemClock(settings.tz)
 
 
 @functools.cache

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Literal
 
 from config.campaign import Campaign, load_campaign
-from config.clock import FixedClock, SystemClock
 from config.settings import Settings
 
 __all__ = ["STATES", "Edition", "EditionError", "Editions", "State", "live_edition", "load_edition", "load_editions"]
@@ -155,5 +154,4 @@ def load_editions(root: Path) -> Editions:
 def live_edition(settings: Settings) -> tuple[Editions, Edition]:
     """The editions the settings point to, and the one live at the settings' clock (or KCXF_EDITION)."""
     editions = load_editions(settings.editions_dir)
-    clock = FixedClock(settings.now) if settings.now else SystemClock(settings.tz)
-    return editions, editions.live(clock.now(), override=settings.edition)
+    return editions, editions.live(settings.clock().now(), override=settings.edition)

@@ -8,6 +8,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
+
+from config.clock import Clock, FixedClock, SystemClock
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -148,6 +150,10 @@ class Settings(BaseSettings):
         if value is not None and value.tzinfo is None:
             raise ValueError("KCXF_NOW needs a timezone, e.g. 2024-10-01T10:00:00+08:00")
         return value
+
+    def clock(self) -> Clock:
+        """The campaign clock: frozen at KCXF_NOW for rehearsals, else the real time in the campaign's zone."""
+        return FixedClock(self.now) if self.now else SystemClock(self.tz)
 
     @property
     def tz(self) -> ZoneInfo:
