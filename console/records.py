@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.runtime import Runtime
-from config.campaign import Campaign
 from bot.users import User
+from config.campaign import Campaign
 from console import audit
 from console.deps import ClockDep, Db, Reviewer, RuntimeDep
 from console.errors import NoSuchRecord
