@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from config.editions import EditionError, load_editions
+from config.campaign import CampaignError
+from config.editions import EditionError, Editions, load_editions
 from config.settings import Settings
 from editions.check import check_edition
 from editions.prepare import REVIEW_FILE, prepare_edition
@@ -44,8 +45,8 @@ def check(year: Annotated[int, typer.Argument(help="The edition to check.")]) ->
     if not folder.is_dir():
         raise EditionError(f"no edition folder {folder}")
     try:
-        editions = load_editions(settings.editions_dir)
-    except Exception:  # noqa: BLE001 - another broken edition must not hide this one's findings
+        editions: Editions | None = load_editions(settings.editions_dir)
+    except (CampaignError, EditionError):  # this one (or another) is broken: check it alone, say what is wrong
         editions = None
     findings = check_edition(folder, editions=editions)
     problems = [f for f in findings if f.kind == "problem"]
