@@ -90,10 +90,15 @@ class Runtime:
         return load_forms(self.campaign, directory=self.edition.forms_dir)
 
     def forms_of(self, year: int) -> dict[str, Form]:
-        """The forms of another edition (a past record's answers are read with its own year's labels)."""
+        """The forms of an edition (a past record's answers are read with its own year's labels); none when that
+        year's folder is gone."""
         if year == self.edition.year:
             return self.forms
-        return _forms_of(self.editions.get(year))
+        return _forms_of(self.editions.get(year)) if year in self.editions.years else {}
+
+    def campaign_of(self, year: int) -> Campaign:
+        """The campaign of an edition (its award names for a past record); the served one when that folder is gone."""
+        return self.editions.get(year).campaign if year in self.editions.years else self.campaign
 
     def _sensitive_ids(self) -> frozenset[str]:
         # Every edition's: a past year's record keeps its identity numbers sealed under the ids of its own forms.

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from console import judging_desk
 from console.chart import daily_counts, stacked_bars
 from console.deps import AnyStaff, Db, RuntimeDep
-from console.records import edition_campaign, edition_choices
+from console.records import edition_choices
 from console.staff import Role
 from console.templating import page, request_lang
 from intake.queue import STATUSES, Submission
@@ -35,7 +35,7 @@ async def dashboard(request: Request, staff: AnyStaff, db: Db, runtime: RuntimeD
         .group_by(Submission.award_id, Submission.status)
     )).all()
     counts = {(award, status): n for award, status, n in rows}
-    awards = edition_campaign(runtime, shown).awards
+    awards = runtime.campaign_of(shown).awards
     days, series = daily_counts(
         (await db.execute(select(Submission.award_id, Submission.created_at).where(in_edition))).all(),
         awards=[(a.id, a.name.get(lang)) for a in awards], tz=runtime.settings.tz,

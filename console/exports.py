@@ -26,7 +26,7 @@ from bot.runtime import Runtime
 from console import audit
 from console.deps import ClockDep, Db, Reviewer, RuntimeDep
 from console.filters import QueueFilter
-from console.records import edition_campaign, edition_forms, queue_filter
+from console.records import queue_filter
 from console.staff import may_see_identifiers
 from intake import queue
 from intake.export import export_rows, record_json, to_csv
@@ -56,9 +56,9 @@ async def _objects(db: AsyncSession, runtime: Runtime, filters: QueueFilter, *, 
         for change in changes:
             history[change.submission_id].append(change)
     # Masked by every form's fields: a record of an award the configuration no longer has is masked too.
-    forms = edition_forms(runtime, filters.edition)
+    forms = runtime.forms_of(filters.edition)
     masking = AnswerMask.of([*forms.values(), *runtime.forms.values()]) if masked else None
-    campaign = edition_campaign(runtime, filters.edition)
+    campaign = runtime.campaign_of(filters.edition)
     return [record_json(campaign, r, history[r.id], masking=masking) for r in records]
 
 

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.runtime import Runtime
 from bot.users import User
-from config.campaign import Campaign
 from console import audit
 from console.deps import ClockDep, Db, Reviewer, RuntimeDep
 from console.errors import NoSuchRecord
@@ -32,7 +31,7 @@ from intake.mail import DOCX_TYPE
 from intake.render import render_form
 from intake.sensitive import AnswerMask
 
-__all__ = ["Reference", "edition_campaign", "edition_choices", "edition_forms", "load_record", "queue_filter", "render_record", "router",
+__all__ = ["Reference", "edition_choices", "load_record", "queue_filter", "render_record", "router",
            "seen_token"]
 
 log = logging.getLogger(__name__)
@@ -56,16 +55,6 @@ def queue_filter(request: Request, runtime: Runtime) -> QueueFilter:
     """The filters in the request's query string."""
     return QueueFilter.from_query(request.query_params, editions=runtime.editions, live=runtime.edition.year,
                                   regions=region_choices(runtime))
-
-
-def edition_campaign(runtime: Runtime, year: int) -> Campaign:
-    """The campaign of an edition (the served one when that year's folder is gone)."""
-    return runtime.editions.get(year).campaign if year in runtime.editions.years else runtime.campaign
-
-
-def edition_forms(runtime: Runtime, year: int) -> dict[str, Form]:
-    """The forms of an edition, by award id (none when that year's folder is gone)."""
-    return runtime.forms_of(year) if year in runtime.editions.years else {}
 
 
 def seen_token(record: queue.Submission) -> str:
@@ -102,11 +91,12 @@ async def queue_list(request: Request, staff: Reviewer, db: Db, runtime: Runtime
         select(queue.Submission.status, func.count()).where(*filters.conditions(tz, with_status=False))
         .group_by(queue.Submission.status)
     )).all())
-    awards = {a.id: a for a in edition_campaign(runtime, filters.edition).awards}
+    awards = {a.id: a for a in runtime.campaign_of(filters.edition).awards}
     return page(
         request, "queue.html", filters=filters, editions=edition_choices(runtime), shown_edition=filters.edition,
         live_edition=filters.live,
-        edition_href=lambda year: "/queue" + replace(filters, edition=year, award=None, region=None).query(page=1), records=records, total=total, page_no=current, pages=pages,
+        edition_href=lambda year: "/queue" + replace(filters, edition=year, award=None, region=None).query(page=1),
+        records=records, total=total, page_no=current, pages=pages,
         by_status=by_status, statuses=list(queue.STATUSES.values()), awards=awards,
         regions=region_choices(runtime), page_sizes=PAGE_SIZES, region_field=REGION_FIELD,
         start=(current - 1) * filters.per_page, status_label=queue.status_label,
@@ -128,7 +118,7 @@ async def render_record(
     """The record page (also shown again, with `error`, when a review action is refused)."""
     lang = request_lang(request)
     # A record is read with its own edition's form and award names.
-    forms = edition_forms(runtime, record.edition)
+    forms = runtime.forms_of(record.edition)
     form = forms.get(record.award_id)
     today = record.created_at.astimezone(runtime.settings.tz).date()
     masking = None if may_see_identifiers(staff.role) else AnswerMask.of([*forms.values(), *runtime.forms.values()])
@@ -137,7 +127,7 @@ async def render_record(
     history = await queue.history_of(db, record)
     entries = await audit.entries_for(db, record.reference)
     try:
-        award: Any = edition_campaign(runtime, record.edition).award(record.award_id)
+        award: Any = runtime.campaign_of(record.edition).award(record.award_id)
     except KeyError:
         award = None
     return page(
@@ -188,12 +178,12 @@ async def download_form(
     record = await load_record(db, reference)
     files_dir = runtime.settings.files_dir
     path = _inside(files_dir, record.form_file) if record.form_file else None
-    form: Form | None = edition_forms(runtime, record.edition).get(record.award_id)
+    form: Form | None = runtime.forms_of(record.edition).get(record.award_id)
     if path is None:
         if form is None:
             raise NoSuchRecord
         path = await asyncio.to_thread(
-            render_form, form=form, answers=record.answers, campaign=edition_campaign(runtime, record.edition),
+            render_form, form=form, answers=record.answers, campaign=runtime.campaign_of(record.edition),
             reference=record.reference,
             submitted_at=record.created_at, out_dir=files_dir / "forms" / record.reference, lang="zh",
         )
