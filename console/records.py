@@ -135,7 +135,7 @@ async def render_record(
         history=history, audit_entries=entries, next_statuses=queue.next_statuses(record.status),
         status_label=queue.status_label, attachments=_attachments(record), error=error, note=note,
         changed=_known_status(request.query_params.get("changed")), needs_more=queue.NEEDS_MORE,
-        seen=seen_token(record),
+        seen=seen_token(record), live_edition=runtime.edition.year,
     )
 
 

@@ -289,6 +289,7 @@ async def test_next_years_call_runs_without_a_code_change(stub: BotApiStub, tmp_
             assert "KCXF-2024-00001" in past.text and "KCXF-2025-00001" not in past.text
             record = await web.get("/records/KCXF-2024-00001")
             assert record.status_code == 200 and "年度科创先锋产品" in record.text and "材料齐全" in record.text
+            assert 'href="/queue?edition=2024"' in record.text  # back to the list it came from
             form = await web.get("/records/KCXF-2024-00001/form")
             assert form.status_code == 200 and form.content[:2] == b"PK"
             overview = await web.get("/?edition=2024")
