@@ -124,6 +124,13 @@ class IntakeFlow:
                                  period=_application_period(following.campaign, ctx.lang))
         return [TextOut(text)]
 
+    def _other_edition(self, ctx: Context, draft: OpenDraft) -> list[Reply]:
+        """A draft of an earlier call met in this one: its form was that year's, so it ends with that call."""
+        ctx.finish()
+        named = self.editions is not None and draft.edition in self.editions.years
+        old = self.editions.get(draft.edition).campaign.name.get(ctx.lang) if named else str(draft.edition)
+        return [TextOut(ctx.t("intake.draft_other_edition", old=old, campaign=ctx.campaign.name.get(ctx.lang)))]
+
     async def _past_deadline(self, ctx: Context, draft: OpenDraft) -> bool:
         """Whether the call has closed for this draft: it has, unless the committee reopened it for 需补充材料; a
         draft of another edition is always closed (its form is that year's, and so would its record be)."""
@@ -195,6 +202,8 @@ class IntakeFlow:
         ctx.preloaded[self.name] = draft.row()  # as written: the entrant's next step here starts from it
 
     async def _on_draft(self, ctx: Context, draft: OpenDraft, step: str, event: Event) -> list[Reply]:
+        if draft.edition != ctx.campaign.edition:
+            return self._other_edition(ctx, draft)
         form = self.forms[draft.award_id]
         if isinstance(event, FileIn):
             return await self._file(ctx, draft, form, event)
