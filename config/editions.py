@@ -150,7 +150,6 @@ def load_editions(root: Path) -> Editions:
     return Editions([load_edition(p) for p in folders])
 
 
-
 def live_edition(settings: Settings) -> tuple[Editions, Edition]:
     """The editions the settings point to, and the one live at the settings' clock (or KCXF_EDITION)."""
     editions = load_editions(settings.editions_dir)

@@ -8,7 +8,7 @@ Answers and navigation live in the Draft; the state only points at it, so a rest
 The draft is saved with a version check at every step, which is what keeps two events of one entrant from both
 answering the same question (see `ctx.guarded`): while questions follow one another the state does not change
 and is not written.
-Nothing here names an award or a field: the forms (config/forms/*.yaml) say what is asked.
+Nothing here names an award or a field: the forms (config/editions/<year>/forms/*.yaml) say what is asked.
 """
 
 from __future__ import annotations

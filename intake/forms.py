@@ -1,6 +1,6 @@
 """The application forms as validated data: common + group + award YAML assembled into one `Form` per award.
 
-A form file (``config/forms/common.yaml``, ``<group>.yaml``, ``<award_id>.yaml``) holds ``sections``, each with an
+A form file (``config/editions/<year>/forms/common.yaml``, ``<group>.yaml``, ``<award_id>.yaml``) holds ``sections``, each with an
 ``id``, a ``title`` and ``fields``; an entry of ``fields`` with its own ``fields`` and ``repeat`` is a repeatable
 group. The files are read in that order; a section in a later file may say ``before: <section id>`` to be placed
 ahead of a section defined earlier (so that 声明 stays last), otherwise it is appended. Optional
