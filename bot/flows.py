@@ -135,9 +135,9 @@ class Context:
 
 
 def with_edition(answer: Answer, *, campaign: Campaign, now: datetime, texts: Texts) -> Answer:
-    """An answer given while no call is open, with the edition it rests on named: between editions the rules
-    quoted are the latest edition's, and its year must be in sight."""
-    if not answer.answered or campaign.is_open(now):
+    """An answer given after the served edition's deadline, with the edition it rests on named: between editions
+    the rules quoted are the latest edition's, and its year must be in sight."""
+    if not answer.answered or now < campaign.deadline:
         return answer
     note = texts.t("knowledge.edition_note", answer.lang, campaign=campaign.name.get(answer.lang))
     return answer.model_copy(update={"answer": f"{answer.answer}\n{note}"})
