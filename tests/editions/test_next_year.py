@@ -292,6 +292,9 @@ async def test_next_years_call_runs_without_a_code_change(stub: BotApiStub, tmp_
             assert 'href="/queue?edition=2024"' in record.text  # back to the list it came from
             form = await web.get("/records/KCXF-2024-00001/form")
             assert form.status_code == 200 and form.content[:2] == b"PK"
+            exported = await web.get("/queue/export.csv?edition=2024")
+            assert "kcxf-queue-2024-" in exported.headers["content-disposition"]
+            assert "KCXF-2024-00001" in exported.text and "KCXF-2025-00001" not in exported.text
             overview = await web.get("/?edition=2024")
             assert "年度科创先锋产品" in overview.text and "年度绿色科创先锋" not in overview.text
             assert "年度绿色科创先锋" in (await web.get("/")).text

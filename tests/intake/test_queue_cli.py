@@ -30,7 +30,7 @@ from tests.shipped import shipped_edition
 KCXF = [sys.executable, "-m", "bot", "queue"]
 SUBMITTED_AT = datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 EXPORT_KEYS = {
-    "reference", "award_id", "award_name", "award_name_en", "entrant_name", "subject", "status", "status_label",
+    "reference", "award_id", "award_name", "award_name_en", "edition", "entrant_name", "subject", "status", "status_label",
     "status_label_en", "created_at", "updated_at", "mailed_at", "form_file", "draft_key", "user_id",
     "attachments", "answers", "history",
 }
