@@ -291,11 +291,11 @@ def main() -> dict[str, Any]:
     from rich.console import Console
     from rich.table import Table
 
-    from config.campaign import load_campaign
+    from config.editions import live_edition
     from config.settings import Settings
     from knowledge.chunk import chunk_document
     from knowledge.ingest import read_document
-    from knowledge.service import BUILTIN_DOCS, campaign_terms
+    from knowledge.service import campaign_terms
     from knowledge.tokens import Tokenizer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -304,10 +304,11 @@ def main() -> dict[str, Any]:
     wanted = set(args.only.split(",")) | {"hashed-ngram"} if args.only else None
 
     console = Console(width=160)
-    docs = [read_document(p) for p in sorted(BUILTIN_DOCS.glob("*.md"))]
+    _, edition = live_edition(Settings(_env_file=None))  # type: ignore[call-arg]
+    docs = [read_document(p) for p in sorted(edition.docs_dir.glob("*.md"))]
     chunks = [c for d in docs for c in chunk_document(d)]
     items, orphans = eval_items(chunks)
-    tokenizer = Tokenizer(extra_terms=campaign_terms(load_campaign(Settings(_env_file=None).campaign_file)))  # type: ignore[call-arg]
+    tokenizer = Tokenizer(extra_terms=campaign_terms(edition.campaign))
 
     # The machine may be shared: the load average says how much of the 2 cores the figures had.
     figures: dict[str, Any] = {"items": len(items), "items_without_single_passage": orphans, "candidates": {},

@@ -61,7 +61,7 @@ from tests.scratch_pg import PG_HOST, PG_PORT, PG_USER, admin  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-AWARD = "rising_potential"  # the form with the most compared answers (config/scorecards.yaml, enterprise group)
+AWARD = "rising_potential"  # the form with the most compared answers (the edition's scorecards.yaml, enterprise group)
 ENTRIES, BACKGROUND, JUDGES, PER_ENTRY = 1000, 120, 15, 3
 SAMPLES = 30
 SUBMITTED_AT = datetime(2024, 10, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -81,12 +81,12 @@ async def postgres_reads() -> list[float] | str:
         await upgrade(engine)
         sessions = make_sessionmaker(engine)
         async with sessions() as session, session.begin():
-            await bump_revision(session, reason="bench")
+            await bump_revision(session, edition=1, reason="bench")
 
         async def maker():  # type: ignore[no-untyped-def]
             return sessions
 
-        return await revision_reads(DbRevisions(maker))
+        return await revision_reads(DbRevisions(maker, edition=1))
     finally:
         await engine.dispose()
         await admin.execute(f'DROP DATABASE "{name}"')

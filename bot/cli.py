@@ -13,11 +13,13 @@ from rich.console import Console
 from bot.runtime import Runtime
 from bot.texts import TextsError
 from config.campaign import CampaignError
+from config.editions import EditionError
 from config.settings import Settings
 from console.cli import serve as console_serve
 from console.cli import staff_app
 from console.sessions import ConsoleSecretError
 from db.cli import app as db_app
+from editions.cli import app as edition_app
 from intake import cli as intake_cli
 from intake.cli import app as queue_app
 from intake.data_keys import DataKeyError
@@ -36,6 +38,7 @@ app = typer.Typer(help="kcxf-bot: the 科创先锋案例征集 assistant and int
 app.add_typer(kb_cli.app, name="kb")
 app.add_typer(queue_app, name="queue")
 app.add_typer(db_app, name="db")
+app.add_typer(edition_app, name="edition")
 app.command("ask")(kb_cli.ask)
 app.command("purge")(intake_cli.purge)
 app.command("rekey")(intake_cli.rekey)
@@ -217,6 +220,6 @@ def main() -> None:
     """The console script: a broken configuration file is reported in one line, not as a traceback."""
     try:
         app(prog_name="kcxf")
-    except (CampaignError, TextsError, FaqFileError, FormError, DataKeyError, ConsoleSecretError) as exc:
+    except (CampaignError, EditionError, TextsError, FaqFileError, FormError, DataKeyError, ConsoleSecretError) as exc:
         Console(stderr=True).print(f"[red]Configuration error:[/red] {exc}", highlight=False)
         raise SystemExit(2) from None

@@ -79,7 +79,7 @@ async def send_digest_if_due(
         if await session.get(InboxDigest, day) is not None:
             return None
         previous = await session.scalar(select(func.max(InboxDigest.sent_at)))
-        messages = await list_logged(session, limit=MAX_MESSAGES, kinds=QUESTION_KINDS)
+        messages = await list_logged(session, limit=MAX_MESSAGES, kinds=QUESTION_KINDS, edition=campaign.edition)
     since = previous or now - timedelta(days=1)
     similarity = Similarity(embedding(), threshold=settings.inbox_similarity)
     groups = await asyncio.to_thread(group_messages, [m for m in messages if m.created_at <= now], similarity)

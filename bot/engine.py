@@ -264,8 +264,10 @@ class Engine:
         name = _command_name(event.name)
         match name:
             case "start":
+                # After the deadline the welcome does not invite an application.
+                closed = ctx.clock.now() >= ctx.campaign.deadline
                 return [TextOut(ctx.t(
-                    "engine.welcome",
+                    "engine.welcome_closed" if closed else "engine.welcome",
                     campaign=ctx.campaign.name.get(ctx.lang),
                     deadline=ctx.campaign.deadline_display.get(ctx.lang),
                 ))]

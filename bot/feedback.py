@@ -49,7 +49,8 @@ async def press(ctx: Context, value: str) -> list[Reply]:
     vote = _VOTES.get(which)
     if vote is None or not rating_id.isdecimal():
         return [StaleOut(ctx.t("feedback.gone"))]
-    match await rate(ctx.session, int(rating_id), user_id=ctx.user.id, vote=vote, now=ctx.clock.now()):
+    match await rate(ctx.session, int(rating_id), user_id=ctx.user.id, vote=vote, now=ctx.clock.now(),
+                     edition=ctx.campaign.edition):
         case Rated.COUNTED:
             key = "feedback.thanks_helpful" if vote is Vote.HELPFUL else "feedback.thanks_unhelpful"
             return [TextOut(ctx.t(key, mailbox=ctx.campaign.committee.mailbox))]

@@ -15,6 +15,8 @@ from knowledge.tokens import detect_lang
 from knowledge.unanswered import DECLINED, STATEMENT, log_unanswered
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy import ColumnElement, FromClause
     from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
@@ -122,14 +124,23 @@ class Context:
         answer = await self.answerer.answer(question, None if any(c.isalpha() for c in question) else self.lang)
         if not answer.answered:
             kind = STATEMENT if outside_form and is_statement(question) else DECLINED
-            await log_unanswered(self.session, question=question, lang=answer.lang, channel=self.user.channel,
-                                 kind=kind)
+            await log_unanswered(self.session, edition=self.campaign.edition, question=question, lang=answer.lang,
+                                 channel=self.user.channel, kind=kind)
             if kind == STATEMENT:
                 # "ok" says nothing of the sender's language; a sentence does.
                 lang = detect_lang(question) if len(question) > 12 else self.lang
                 answer = answer.model_copy(update={"answer": self.texts.t("knowledge.statement", lang,
                                                                             campaign=self.campaign.name.get(lang))})
+        return with_edition(answer, campaign=self.campaign, now=self.clock.now(), texts=self.texts)
+
+
+def with_edition(answer: Answer, *, campaign: Campaign, now: datetime, texts: Texts) -> Answer:
+    """An answer given after the served edition's deadline, with the edition it rests on named: between editions
+    the rules quoted are the latest edition's, and its year must be in sight."""
+    if not answer.answered or now < campaign.deadline:
         return answer
+    note = texts.t("knowledge.edition_note", answer.lang, campaign=campaign.name.get(answer.lang))
+    return answer.model_copy(update={"answer": f"{answer.answer}\n{note}"})
 
 
 class Flow(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import knowledge.unanswered as unanswered_log
 from bot.engine import Engine
-from bot.flows import Flow
+from bot.flows import Flow, with_edition
 from bot.texts import Texts
-from config.campaign import Campaign, load_campaign
-from config.clock import Clock, FixedClock, SystemClock
+from config.campaign import Campaign
+from config.clock import Clock
+from config.editions import Edition, Editions, live_edition
 from config.settings import Settings
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
@@ -60,7 +62,9 @@ class Runtime:
     """Opened once per process by the entry point and passed down."""
 
     settings: Settings
-    campaign: Campaign
+    editions: Editions
+    # The edition this process serves, chosen at start from the dates (or KCXF_EDITION).
+    edition: Edition
     texts: Texts
     data_keys: DataKeys
     _db: AsyncEngine | None = field(default=None, init=False)
@@ -69,34 +73,58 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Runtime:
-        """Load settings (environment, .env), the campaign file, the texts and the data keys; fail early."""
+        """Load settings (environment, .env), the editions, the texts and the data keys; fail early."""
         settings = settings or Settings()
-        return cls(settings=settings, campaign=load_campaign(settings.campaign_file), texts=Texts.load(),
+        editions, edition = live_edition(settings)
+        return cls(settings=settings, editions=editions, edition=edition, texts=Texts.load(),
                    data_keys=load_data_keys(settings))
+
+    @property
+    def campaign(self) -> Campaign:
+        """The campaign of the edition this process serves."""
+        return self.edition.campaign
 
     @cached_property
     def forms(self) -> dict[str, Form]:
         """The application form of every award, by award id; FormError on a broken form file."""
-        return load_forms(self.campaign)
+        return load_forms(self.campaign, directory=self.edition.forms_dir)
+
+    def forms_of(self, year: int) -> dict[str, Form]:
+        """The forms of an edition (a past record's answers are read with its own year's labels); none when that
+        year's folder is gone."""
+        if year == self.edition.year:
+            return self.forms
+        return _forms_of(self.editions.get(year)) if year in self.editions.years else {}
+
+    def campaign_of(self, year: int) -> Campaign:
+        """The campaign of an edition (its award names for a past record); the served one when that folder is gone."""
+        return self.editions.get(year).campaign if year in self.editions.years else self.campaign
+
+    def _sensitive_ids(self) -> frozenset[str]:
+        # Every edition's: a past year's record keeps its identity numbers sealed under the ids of its own forms.
+        ids: set[str] = set()
+        for edition in self.editions:
+            ids |= set(sensitive_field_ids(self.forms_of(edition.year).values()))
+        return frozenset(ids)
 
     @cached_property
     def scorecards(self) -> Scorecards:
         """How entries are judged (stages, scorecards per award group, risk items); ScorecardError if broken."""
         from judging.scorecards import load_scorecards
 
-        return load_scorecards(self.settings.scorecards_file, self.campaign)
+        return load_scorecards(self.edition.scorecards_file, self.campaign)
 
     @cached_property
     def knowledge(self) -> KnowledgeBase:
         """The answerer; the index is built on first use."""
         from knowledge.service import open_knowledge
 
-        return open_knowledge(self.settings, texts=self.texts, campaign=self.campaign)
+        return open_knowledge(self.settings, texts=self.texts, edition=self.edition)
 
     @cached_property
     def knowledge_revisions(self) -> DbRevisions:
         """The knowledge revision on this runtime's database (bumped by every edit, followed by the bot)."""
-        return DbRevisions(self.sessionmaker)
+        return DbRevisions(self.sessionmaker, edition=self.edition.year)
 
     @cached_property
     def knowledge_admin(self) -> KnowledgeAdmin:
@@ -106,6 +134,7 @@ class Runtime:
         return KnowledgeAdmin(
             self.knowledge, revisions=self.knowledge_revisions, sessions=self.sessionmaker,
             uploads_dir=self.settings.data_dir / "knowledge-uploads", check_every_s=self.settings.knowledge_check_s,
+            builtin_docs=self.edition.docs_dir,
         )
 
     @cached_property
@@ -131,7 +160,7 @@ class Runtime:
             async with self._db_lock:
                 if self._db is None:
                     # Answers are sealed and opened by their column type with the process's keys (intake.sealing).
-                    sealing.install(sealing.Sealer(self.data_keys, sensitive_field_ids(self.forms.values())))
+                    sealing.install(sealing.Sealer(self.data_keys, self._sensitive_ids()))
                     self.settings.data_dir.mkdir(parents=True, exist_ok=True)
                     engine = make_engine(self.settings.db_url,
                                          sqlite_busy_timeout_s=self.settings.sqlite_busy_timeout_s)
@@ -142,7 +171,7 @@ class Runtime:
     @property
     def clock(self) -> Clock:
         """The campaign clock: frozen at KCXF_NOW for rehearsals, else the real time in the campaign's zone."""
-        return FixedClock(self.settings.now) if self.settings.now else SystemClock(self.settings.tz)
+        return self.settings.clock()
 
     def flows(self) -> list[Flow]:
         """The conversations the bot offers beside rules questions: applying, drafts, status, privacy, deletion,
@@ -150,8 +179,8 @@ class Runtime:
         from bot.reminders import RemindersFlow
         from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusFlow
 
-        intake = IntakeFlow(self.forms)
-        return [intake, DraftsFlow(intake), StatusFlow(), PrivacyFlow(), DeleteFlow(), RemindersFlow(intake)]
+        intake = IntakeFlow(self.forms, editions=self.editions)
+        return [intake, DraftsFlow(intake), StatusFlow(self.editions), PrivacyFlow(), DeleteFlow(), RemindersFlow(intake)]
 
     async def engine(self, *, flows: Sequence[Flow] | None = None, answerer: Answerer | None = None) -> Engine:
         """The conversation engine on this runtime's database, answering from its knowledge base.
@@ -192,20 +221,27 @@ class Runtime:
     async def ask_and_log(self, question: str, *, channel: str) -> Answer:
         """Answer a question; a declined one goes to the maintainers' unanswered log."""
         question = redact(question)  # an identity number or phone typed into a question is never needed, nor kept
-        answer = await self.knowledge.answer(question)
+        answer = with_edition(await self.knowledge.answer(question), campaign=self.campaign, now=self.clock.now(),
+                              texts=self.texts)
         if not answer.answered:
             sessions = await self.sessionmaker()
             async with sessions() as session, session.begin():
-                await unanswered_log.log_unanswered(session, question=question, lang=answer.lang, channel=channel)
+                await unanswered_log.log_unanswered(session, edition=self.edition.year, question=question,
+                                                    lang=answer.lang, channel=channel)
         return answer
 
     async def unanswered(self, *, limit: int) -> list[unanswered_log.UnansweredQuestion]:
         sessions = await self.sessionmaker()
         async with sessions() as session:
-            return list(await unanswered_log.list_unanswered(session, limit=limit))
+            return list(await unanswered_log.list_unanswered(session, edition=self.edition.year, limit=limit))
 
     async def close(self) -> None:
         """Release database connections (a later call to sessionmaker() opens new ones)."""
         if self._db is not None:
             await self._db.dispose()
             self._db = None
+
+
+@functools.cache
+def _forms_of(edition: Edition) -> dict[str, Form]:
+    return load_forms(edition.campaign, directory=edition.forms_dir)

@@ -1,4 +1,4 @@
-"""Configuration: process settings, the campaign edition as data, and the clock."""
+"""Configuration: process settings, the editions of the campaign as data, and the clock."""
 
 from config.campaign import (
     Award,
@@ -15,6 +15,7 @@ from config.campaign import (
     load_campaign,
 )
 from config.clock import Clock, FixedClock, SystemClock
+from config.editions import Edition, EditionError, Editions, live_edition, load_editions
 from config.settings import Settings
 
 __all__ = [
@@ -24,6 +25,9 @@ __all__ = [
     "Clock",
     "Committee",
     "Dimension",
+    "Edition",
+    "EditionError",
+    "Editions",
     "FixedClock",
     "Group",
     "Localized",
@@ -33,5 +37,7 @@ __all__ = [
     "Settings",
     "SystemClock",
     "Track",
+    "live_edition",
     "load_campaign",
+    "load_editions",
 ]

@@ -272,11 +272,20 @@ class Campaign(_Data):
         by_id = {d.id: d for d in self.dimensions}
         return tuple(by_id[d] for d in self.group(group_id).dimensions)
 
+    @property
+    def opens(self) -> datetime | None:
+        """When entries open: the first dated phase's start, at midnight in the deadline's zone; None if undated."""
+        starts = [p.start for p in self.timeline if p.start is not None]
+        if not starts:
+            return None
+        return datetime.combine(min(starts), time(0), tzinfo=self.deadline.tzinfo)
+
     def is_open(self, now: datetime) -> bool:
-        """Whether entries are still accepted at the aware instant `now`."""
+        """Whether entries are accepted at the aware instant `now`: from the opening day until the deadline."""
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be timezone-aware; take it from a config.clock.Clock")
-        return now < self.deadline
+        opens = self.opens
+        return (opens is None or opens <= now) and now < self.deadline
 
     def subject(self, award_id: str, entrant_name: str) -> str:
         """The mail subject the guideline asks for, e.g. 参选类别（年度科创先锋产品）+ 某某科技有限公司."""

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.clock import Clock, FixedClock, SystemClock
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -82,9 +84,15 @@ class Settings(BaseSettings):
         default=None,
         description="Freeze the campaign clock at this aware instant (rehearsals, demos of a past edition)",
     )
-    campaign_file: Path = PROJECT_ROOT / "config" / "campaign.yaml"
-    scorecards_file: Path = Field(default=PROJECT_ROOT / "config" / "scorecards.yaml",
-                                  description="How entries are judged: stages, scorecards per award group, risk items")
+    editions_dir: Path = Field(
+        default=PROJECT_ROOT / "config" / "editions",
+        description="The editions of the call, one folder per year (campaign, forms, scorecards, guideline, FAQ)",
+    )
+    edition: int | None = Field(
+        default=None, ge=2000, le=2100,
+        description="Serve this edition whatever the dates say (rehearsing a prepared one); unset: the live one "
+        "by the dates (docs/editions.md)",
+    )
     log_level: str = "WARNING"
     smtp_host: str | None = Field(default=None, description="SMTP server for mailing entries; unset: no mail")
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -142,6 +150,10 @@ class Settings(BaseSettings):
         if value is not None and value.tzinfo is None:
             raise ValueError("KCXF_NOW needs a timezone, e.g. 2024-10-01T10:00:00+08:00")
         return value
+
+    def clock(self) -> Clock:
+        """The campaign clock: frozen at KCXF_NOW for rehearsals, else the real time in the campaign's zone."""
+        return FixedClock(self.now) if self.now else SystemClock(self.tz)
 
     @property
     def tz(self) -> ZoneInfo:

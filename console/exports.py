@@ -56,8 +56,10 @@ async def _objects(db: AsyncSession, runtime: Runtime, filters: QueueFilter, *, 
         for change in changes:
             history[change.submission_id].append(change)
     # Masked by every form's fields: a record of an award the configuration no longer has is masked too.
-    masking = AnswerMask.of(runtime.forms.values()) if masked else None
-    return [record_json(runtime.campaign, r, history[r.id], masking=masking) for r in records]
+    forms = runtime.forms_of(filters.edition)
+    masking = AnswerMask.of([*forms.values(), *runtime.forms.values()]) if masked else None
+    campaign = runtime.campaign_of(filters.edition)
+    return [record_json(campaign, r, history[r.id], masking=masking) for r in records]
 
 
 async def _export(request: Request, staff: Any, db: AsyncSession, runtime: Runtime, clock: Any, fmt: str) -> Response:
@@ -77,7 +79,7 @@ async def _export(request: Request, staff: Any, db: AsyncSession, runtime: Runti
                        after={"count": len(objects), "filters": filters.params(page=1), "masked": masked},
                        address=request.client.host if request.client else None)
     await db.commit()
-    name = f"kcxf-queue-{stamp}.{fmt}"
+    name = f"kcxf-queue-{filters.edition}-{stamp}.{fmt}"
     return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, or_
 
-from config import Campaign
+from config.editions import Editions
 from intake.queue import STATUSES, Submission
 
 __all__ = ["PAGE_SIZES", "REGION_FIELD", "Problem", "QueueFilter"]
@@ -38,6 +38,9 @@ class Problem:
 class QueueFilter:
     """What the reviewer asked to see; `problems` are the values that could not be understood."""
 
+    # The edition whose entries are listed; the live one unless the address names another (`live` says which).
+    edition: int = 0
+    live: int = field(default=0, compare=False)
     award: str | None = None
     status: str | None = None
     region: str | None = None
@@ -50,7 +53,9 @@ class QueueFilter:
     problems: tuple[Problem, ...] = field(default=(), compare=False)
 
     @classmethod
-    def from_query(cls, params: Mapping[str, str], *, campaign: Campaign, regions: Mapping[str, Any]) -> QueueFilter:
+    def from_query(
+        cls, params: Mapping[str, str], *, editions: Editions, live: int, regions: Mapping[str, Any],
+    ) -> QueueFilter:
         """Read the filters from query parameters; an unknown or malformed value is dropped with a problem."""
         problems: list[Problem] = []
 
@@ -73,7 +78,8 @@ class QueueFilter:
                 problems.append(Problem("console.queue.bad_date", value))
                 return None
 
-        award = pick("award", {a.id for a in campaign.awards})
+        edition = int(pick("edition", {str(y) for y in editions.years}) or live)
+        award = pick("award", {a.id for a in editions.get(edition).campaign.awards})
         status = pick("status", STATUSES)
         region = pick("region", regions)
         since, until = day("from"), day("to")
@@ -88,7 +94,7 @@ class QueueFilter:
         except ValueError:
             per_page = PAGE_SIZES[0]
         return cls(
-            award=award, status=status, region=region, since=since, until=until,
+            edition=edition, live=live, award=award, status=status, region=region, since=since, until=until,
             q=" ".join((params.get("q") or "").split())[:MAX_QUERY], page=page,
             per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0],
             newest_first=params.get("sort") == "new", problems=tuple(problems),
@@ -97,6 +103,8 @@ class QueueFilter:
     def conditions(self, tz: ZoneInfo, *, with_status: bool = True) -> list[ColumnElement[bool]]:
         """SQL conditions on Submission; `with_status=False` leaves the status out (for the counts per status)."""
         where: list[ColumnElement[bool]] = []
+        if self.edition:
+            where.append(Submission.edition == self.edition)
         if self.award:
             where.append(Submission.award_id == self.award)
         if self.status and with_status:
@@ -120,6 +128,7 @@ class QueueFilter:
         """The filters as query parameters (defaults left out), with `changes` applied."""
         f = replace(self, **changes)
         values = {
+            "edition": str(f.edition) if f.edition and f.edition != f.live else "",
             "award": f.award or "", "status": f.status or "", "region": f.region or "",
             "from": f.since.isoformat() if f.since else "", "to": f.until.isoformat() if f.until else "",
             "q": f.q, "sort": "new" if f.newest_first else "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +31,8 @@ from intake.mail import DOCX_TYPE
 from intake.render import render_form
 from intake.sensitive import AnswerMask
 
-__all__ = ["Reference", "load_record", "queue_filter", "render_record", "router", "seen_token"]
+__all__ = ["Reference", "edition_choices", "load_record", "queue_filter", "render_record", "router",
+           "seen_token"]
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,8 @@ def region_choices(runtime: Runtime) -> dict[str, FormChoice]:
 
 def queue_filter(request: Request, runtime: Runtime) -> QueueFilter:
     """The filters in the request's query string."""
-    return QueueFilter.from_query(request.query_params, campaign=runtime.campaign, regions=region_choices(runtime))
+    return QueueFilter.from_query(request.query_params, editions=runtime.editions, live=runtime.edition.year,
+                                  regions=region_choices(runtime))
 
 
 def seen_token(record: queue.Submission) -> str:
@@ -88,9 +91,12 @@ async def queue_list(request: Request, staff: Reviewer, db: Db, runtime: Runtime
         select(queue.Submission.status, func.count()).where(*filters.conditions(tz, with_status=False))
         .group_by(queue.Submission.status)
     )).all())
-    awards = {a.id: a for a in runtime.campaign.awards}
+    awards = {a.id: a for a in runtime.campaign_of(filters.edition).awards}
     return page(
-        request, "queue.html", filters=filters, records=records, total=total, page_no=current, pages=pages,
+        request, "queue.html", filters=filters, editions=edition_choices(runtime), shown_edition=filters.edition,
+        live_edition=filters.live,
+        edition_href=lambda year: "/queue" + replace(filters, edition=year, award=None, region=None).query(page=1),
+        records=records, total=total, page_no=current, pages=pages,
         by_status=by_status, statuses=list(queue.STATUSES.values()), awards=awards,
         regions=region_choices(runtime), page_sizes=PAGE_SIZES, region_field=REGION_FIELD,
         start=(current - 1) * filters.per_page, status_label=queue.status_label,
@@ -111,15 +117,17 @@ async def render_record(
 ) -> Response:
     """The record page (also shown again, with `error`, when a review action is refused)."""
     lang = request_lang(request)
-    form = runtime.forms.get(record.award_id)
+    # A record is read with its own edition's form and award names.
+    forms = runtime.forms_of(record.edition)
+    form = forms.get(record.award_id)
     today = record.created_at.astimezone(runtime.settings.tz).date()
-    masking = None if may_see_identifiers(staff.role) else AnswerMask.of(runtime.forms.values())
+    masking = None if may_see_identifiers(staff.role) else AnswerMask.of([*forms.values(), *runtime.forms.values()])
     view = build_view(form, record.answers, lang=lang, masking=masking, today=today) if form is not None else None
     user = await db.get(User, record.user_id)
     history = await queue.history_of(db, record)
     entries = await audit.entries_for(db, record.reference)
     try:
-        award: Any = runtime.campaign.award(record.award_id)
+        award: Any = runtime.campaign_of(record.edition).award(record.award_id)
     except KeyError:
         award = None
     return page(
@@ -127,8 +135,14 @@ async def render_record(
         history=history, audit_entries=entries, next_statuses=queue.next_statuses(record.status),
         status_label=queue.status_label, attachments=_attachments(record), error=error, note=note,
         changed=_known_status(request.query_params.get("changed")), needs_more=queue.NEEDS_MORE,
-        seen=seen_token(record),
+        seen=seen_token(record), live_edition=runtime.edition.year,
     )
+
+
+def edition_choices(runtime: Runtime) -> list[tuple[int, str, str]]:
+    """(year, name, state now) of every edition, newest first, for the edition switch."""
+    now = runtime.clock.now()
+    return [(e.year, e.campaign.name.zh, e.state(now)) for e in reversed(runtime.editions)]
 
 
 def _known_status(status: str | None) -> str | None:
@@ -164,12 +178,13 @@ async def download_form(
     record = await load_record(db, reference)
     files_dir = runtime.settings.files_dir
     path = _inside(files_dir, record.form_file) if record.form_file else None
-    form: Form | None = runtime.forms.get(record.award_id)
+    form: Form | None = runtime.forms_of(record.edition).get(record.award_id)
     if path is None:
         if form is None:
             raise NoSuchRecord
         path = await asyncio.to_thread(
-            render_form, form=form, answers=record.answers, campaign=runtime.campaign, reference=record.reference,
+            render_form, form=form, answers=record.answers, campaign=runtime.campaign_of(record.edition),
+            reference=record.reference,
             submitted_at=record.created_at, out_dir=files_dir / "forms" / record.reference, lang="zh",
         )
         await queue.set_form_file(db, record, str(path.relative_to(files_dir)))

@@ -93,7 +93,7 @@ def list_(
     for r in records:
         table.add_row(
             r.reference,
-            escape(_award_name(runtime.campaign, r.award_id)),
+            escape(_award_name(runtime.campaign_of(r.edition), r.award_id)),
             escape(r.entrant_name),
             queue.status_label(r.status).zh,
             _local(runtime, r.created_at),
@@ -126,7 +126,7 @@ def show(
     for label, value in (
         ("编号 reference", record.reference),
         ("邮件标题 subject", record.subject),
-        ("参选类别 award", f"{_award_name(runtime.campaign, record.award_id)} ({record.award_id})"),
+        ("参选类别 award", f"{_award_name(runtime.campaign_of(record.edition), record.award_id)} ({record.award_id})"),
         ("参选者 entrant", record.entrant_name),
         ("状态 status", f"{queue.status_label(record.status).zh} ({record.status})"),
         ("提交 submitted", _local(runtime, record.created_at)),
@@ -137,7 +137,7 @@ def show(
     ):
         head.add_row(f"[bold]{label}[/bold]", _escape(value))
     out.print(head)
-    form = runtime.forms.get(record.award_id)
+    form = runtime.forms_of(record.edition).get(record.award_id)
     for title, rows in _sections(form, _shown(runtime, record.answers, unmasked=unmasked)):
         table = Table(title=title, title_justify="left", show_header=False, expand=False)
         table.add_column("field", style="bold")
@@ -178,7 +178,7 @@ def export(
             records = await queue.list_submissions(session, status=_status_id(status) if status else None, award_id=award)
             masking = None if unmasked else AnswerMask.of(runtime.forms.values())
             return [
-                record_json(runtime.campaign, r, await queue.history_of(session, r), masking=masking)
+                record_json(runtime.campaign_of(r.edition), r, await queue.history_of(session, r), masking=masking)
                 for r in records
             ]
 

@@ -51,6 +51,8 @@ class Draft(Base):
     # Stable across retries: the queue uses it to make submission idempotent.
     key: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid.uuid4().hex)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The edition whose form it fills: a draft of a closed edition is never submitted into the next one.
+    edition: Mapped[int] = mapped_column(Integer, index=True)
     award_id: Mapped[str] = mapped_column(String(40))
     # Identity numbers and phones are encrypted in the row and plain here (intake.sealing).
     answers: Mapped[dict[str, Any]] = mapped_column(SealedAnswers, default=dict)
@@ -94,6 +96,7 @@ class OpenDraft:
     updated_at: datetime
     # The answers as the row holds them (sealed): saving keeps the envelopes of values that did not change.
     stored: dict[str, Any]
+    edition: int
 
     def touch(self, now: datetime) -> None:
         """Record activity at `now` (the injectable clock), which the retention period counts from."""
@@ -102,14 +105,14 @@ class OpenDraft:
     def row(self) -> tuple[Any, ...]:
         """The draft as a row of its columns (as `open_draft` takes it), answers sealed as stored."""
         return (self.id, self.key, self.user_id, self.award_id, self.stored, self.progress, self.status,
-                self.version, self.updated_at)
+                self.version, self.updated_at, self.edition)
 
 
 _DRAFTS = Draft.__table__
 # The answers as stored, still sealed: open_draft opens them and keeps the envelopes for save_draft.
 _COLUMNS = (_DRAFTS.c.id, _DRAFTS.c.key, _DRAFTS.c.user_id, _DRAFTS.c.award_id,
             type_coerce(_DRAFTS.c.answers, JSON).label("stored_answers"), _DRAFTS.c.progress, _DRAFTS.c.status,
-            _DRAFTS.c.version, _DRAFTS.c.updated_at)
+            _DRAFTS.c.version, _DRAFTS.c.updated_at, _DRAFTS.c.edition)
 # Built once: the flow reads and writes the draft at every step.
 _READ = select(*_COLUMNS).where(_DRAFTS.c.id == bindparam("draft_id"), _DRAFTS.c.user_id == bindparam("user_id"))
 _STATES = ConversationState.__table__
@@ -137,14 +140,15 @@ def draft_position(row: Row[Any] | tuple[Any, ...]) -> str:
     return f"{row[0]}.{row[7]}"
 
 
-async def new_draft(conn: AsyncConnection, *, user_id: int, award_id: str, now: datetime) -> OpenDraft:
-    """Create a draft in the caller's transaction, dated `now` (the campaign clock)."""
-    values = {"key": uuid.uuid4().hex, "user_id": user_id, "award_id": award_id, "answers": {},
+async def new_draft(conn: AsyncConnection, *, user_id: int, edition: int, award_id: str, now: datetime) -> OpenDraft:
+    """Create a draft of an edition's form in the caller's transaction, dated `now` (the campaign clock)."""
+    values = {"key": uuid.uuid4().hex, "user_id": user_id, "edition": edition, "award_id": award_id, "answers": {},
               "progress": {"history": [], "closed": []}, "status": OPEN, "version": 1,
               "created_at": now, "updated_at": now}
     draft_id = await conn.scalar(insert(_DRAFTS).values(values).returning(_DRAFTS.c.id))
     return OpenDraft(id=draft_id, key=values["key"], user_id=user_id, award_id=award_id, answers={},
-                     progress=values["progress"], status=OPEN, version=1, updated_at=now, stored={})
+                     progress=values["progress"], status=OPEN, version=1, updated_at=now, stored={},
+                     edition=edition)
 
 
 async def get_draft(conn: AsyncConnection, *, draft_id: int, user_id: int) -> OpenDraft | None:
@@ -155,10 +159,11 @@ async def get_draft(conn: AsyncConnection, *, draft_id: int, user_id: int) -> Op
 
 def open_draft(row: Row[Any] | tuple[Any, ...]) -> OpenDraft:
     """The draft in a row of the draft columns (get_draft's, or the preload's), its answers opened."""
-    draft_id, key, user_id, award_id, stored, progress, status, version, updated_at = row
+    draft_id, key, user_id, award_id, stored, progress, status, version, updated_at, edition = row
     stored = stored or {}
     return OpenDraft(id=draft_id, key=key, user_id=user_id, award_id=award_id, answers=installed().open(stored),
-                     progress=progress, status=status, version=version, updated_at=updated_at, stored=stored)
+                     progress=progress, status=status, version=version, updated_at=updated_at, stored=stored,
+                     edition=edition)
 
 
 async def save_draft(conn: AsyncConnection, draft: OpenDraft, *, state_at: tuple[int, int]) -> None:
@@ -179,11 +184,15 @@ async def save_draft(conn: AsyncConnection, draft: OpenDraft, *, state_at: tuple
     draft.stored = stored
 
 
-async def drafts_of(session: AsyncSession, *, user_id: int, status: str = OPEN) -> Sequence[Draft]:
-    """The user's drafts in a status, most recently touched first."""
-    result = await session.scalars(
+async def drafts_of(
+    session: AsyncSession, *, user_id: int, status: str = OPEN, edition: int | None = None,
+) -> Sequence[Draft]:
+    """The user's drafts in a status (of one edition, or of all), most recently touched first."""
+    stmt = (
         select(Draft)
         .where(Draft.user_id == user_id, Draft.status == status)
         .order_by(Draft.updated_at.desc(), Draft.id.desc())  # two drafts touched in one instant: newest first
     )
-    return result.all()
+    if edition is not None:
+        stmt = stmt.where(Draft.edition == edition)
+    return (await session.scalars(stmt)).all()

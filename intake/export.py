@@ -19,9 +19,9 @@ __all__ = ["FORMULA_START", "defuse", "export_rows", "record_json", "to_csv"]
 
 # The columns of an export with no entries: the record's own fields.
 EMPTY_COLUMNS = (
-    "reference", "award_id", "award_name", "award_name_en", "entrant_name", "subject", "status", "status_label",
-    "status_label_en", "created_at", "updated_at", "mailed_at", "form_file", "draft_key", "user_id", "attachments",
-    "history",
+    "reference", "award_id", "award_name", "award_name_en", "edition", "entrant_name", "subject", "status",
+    "status_label", "status_label_en", "created_at", "updated_at", "mailed_at", "form_file", "draft_key", "user_id",
+    "attachments", "history",
 )
 # Cells a spreadsheet would run as a formula; applicants' text must never execute on a staff laptop.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -49,6 +49,7 @@ def record_json(
         "award_id": record.award_id,
         "award_name": award_zh,
         "award_name_en": award_en,
+        "edition": record.edition,
         "entrant_name": record.entrant_name,
         "subject": record.subject,
         "status": record.status,

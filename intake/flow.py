@@ -8,7 +8,7 @@ Answers and navigation live in the Draft; the state only points at it, so a rest
 The draft is saved with a version check at every step, which is what keeps two events of one entrant from both
 answering the same question (see `ctx.guarded`): while questions follow one another the state does not change
 and is not written.
-Nothing here names an award or a field: the forms (config/forms/*.yaml) say what is asked.
+Nothing here names an award or a field: the forms (config/editions/<year>/forms/*.yaml) say what is asked.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.events import ChoiceIn, Event, FileIn, TextIn
 from bot.flows import Context
@@ -46,6 +46,10 @@ from intake.render import format_value
 from intake.sealing import forget_opened
 from intake.yes_no import yes_or_no
 from knowledge import ratings
+
+if TYPE_CHECKING:
+    from config.campaign import Campaign
+    from config.editions import Editions
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +92,10 @@ class IntakeFlow:
     # The draft the conversation points at, read with the conversation at every step.
     preload = draft_preload()
 
-    def __init__(self, forms: Mapping[str, Form]) -> None:
+    def __init__(self, forms: Mapping[str, Form], *, editions: Editions | None = None) -> None:
         self.forms = forms
+        # Every edition, to announce the next call when this one is closed (None: announce none).
+        self.editions = editions
 
     def question(self, ctx: Context) -> str | None:
         """What a button offered now answers, beside the step (bot.stamps): the draft and its version, which
@@ -102,19 +108,39 @@ class IntakeFlow:
         """/apply starts the pre-check (or offers the open drafts); /drafts lists the drafts."""
         if not ctx.campaign.is_open(ctx.clock.now()):
             return self._call_closed(ctx)
-        drafts = await drafts_of(ctx.session, user_id=ctx.user.id)
+        drafts = await drafts_of(ctx.session, user_id=ctx.user.id, edition=ctx.campaign.edition)
         if drafts:
             return self.offer_drafts(ctx, drafts)
         return self._ask_group(ctx)
 
-    @staticmethod
-    def _call_closed(ctx: Context) -> list[Reply]:
+    def _call_closed(self, ctx: Context) -> list[Reply]:
+        """Entries are not accepted now: the call has closed (and the next one, when prepared, opens later), or this
+        edition's own opening day has not come yet."""
         ctx.finish()
-        return [TextOut(ctx.t("intake.closed", deadline=ctx.campaign.deadline_display.get(ctx.lang),
-                              mailbox=ctx.campaign.committee.mailbox))]
+        campaign, now = ctx.campaign, ctx.clock.now()
+        if campaign.opens is not None and now < campaign.opens:
+            return [TextOut(ctx.t("intake.not_yet_open", campaign=campaign.name.get(ctx.lang),
+                                  period=_application_period(campaign, ctx.lang), mailbox=campaign.committee.mailbox))]
+        text = ctx.t("intake.closed", deadline=campaign.deadline_display.get(ctx.lang),
+                     mailbox=campaign.committee.mailbox)
+        following = self.editions.next_after(self.editions.get(campaign.edition), now) if self.editions else None
+        if following is not None:
+            text += "\n" + ctx.t("intake.next_edition", campaign=following.campaign.name.get(ctx.lang),
+                                 period=_application_period(following.campaign, ctx.lang))
+        return [TextOut(text)]
+
+    def _other_edition(self, ctx: Context, draft: OpenDraft) -> list[Reply]:
+        """A draft of an earlier call met in this one: its form was that year's, so it ends with that call."""
+        ctx.finish()
+        named = self.editions is not None and draft.edition in self.editions.years
+        old = self.editions.get(draft.edition).campaign.name.get(ctx.lang) if named else str(draft.edition)
+        return [TextOut(ctx.t("intake.draft_other_edition", old=old, campaign=ctx.campaign.name.get(ctx.lang)))]
 
     async def _past_deadline(self, ctx: Context, draft: OpenDraft) -> bool:
-        """Whether the call has closed for this draft: it has, unless the committee reopened it for 需补充材料."""
+        """Whether the call has closed for this draft: it has, unless the committee reopened it for 需补充材料; a
+        draft of another edition is always closed (its form is that year's, and so would its record be)."""
+        if draft.edition != ctx.campaign.edition:
+            return True
         if ctx.campaign.is_open(ctx.clock.now()):
             return False
         return not await queue.awaits_more(ctx.session, draft.key)
@@ -181,6 +207,8 @@ class IntakeFlow:
         ctx.preloaded[self.name] = draft.row()  # as written: the entrant's next step here starts from it
 
     async def _on_draft(self, ctx: Context, draft: OpenDraft, step: str, event: Event) -> list[Reply]:
+        if draft.edition != ctx.campaign.edition:
+            return self._other_edition(ctx, draft)
         form = self.forms[draft.award_id]
         if isinstance(event, FileIn):
             return await self._file(ctx, draft, form, event)
@@ -266,8 +294,8 @@ class IntakeFlow:
             return [TextOut(ctx.t("intake.privacy_declined"))]
         if answer not in {"agree", "yes", ctx.t("intake.privacy_agree").lower()}:
             return await self._pick_award(ctx, f"{PREFIX}award:{ctx.state.data['award']}")
-        draft = await new_draft(ctx.connection, user_id=ctx.user.id, award_id=ctx.state.data["award"],
-                                now=ctx.clock.now())
+        draft = await new_draft(ctx.connection, user_id=ctx.user.id, edition=ctx.campaign.edition,
+                                award_id=ctx.state.data["award"], now=ctx.clock.now())
         form = self.forms[draft.award_id]
         ctx.state.data = {"draft": draft.id}
         replies = [TextOut(ctx.t("intake.started", award=form.award.name.get(ctx.lang))), *self._next(ctx, draft, form)]
@@ -282,7 +310,8 @@ class IntakeFlow:
         draft = await get_draft(ctx.connection, draft_id=int(draft_id), user_id=ctx.user.id) \
             if _small_number(draft_id) else None
         if draft is None or draft.status != OPEN:
-            return self.offer_drafts(ctx, await drafts_of(ctx.session, user_id=ctx.user.id))
+            return self.offer_drafts(ctx, await drafts_of(ctx.session, user_id=ctx.user.id,
+                                                          edition=ctx.campaign.edition))
         if await self._past_deadline(ctx, draft):
             return self._call_closed(ctx)
         draft.touch(ctx.clock.now())
@@ -681,7 +710,7 @@ class DraftsFlow:
 
     async def start(self, ctx: Context) -> list[Reply]:
         """Hand over to the intake flow with the drafts offered, or say there are none."""
-        drafts = await drafts_of(ctx.session, user_id=ctx.user.id)
+        drafts = await drafts_of(ctx.session, user_id=ctx.user.id, edition=ctx.campaign.edition)
         if not drafts:
             ctx.finish()
             return [TextOut(ctx.t("intake.drafts_none"))]
@@ -698,6 +727,19 @@ class StatusFlow:
     name = "status"
     commands = frozenset({"status"})
 
+    def __init__(self, editions: Editions | None = None) -> None:
+        # A past edition's entry is named with its own year's award.
+        self.editions = editions
+
+    def _award(self, ctx: Context, record: queue.Submission) -> str:
+        campaign = ctx.campaign
+        if self.editions is not None and record.edition in self.editions.years:
+            campaign = self.editions.get(record.edition).campaign
+        try:
+            return campaign.award(record.award_id).name.get(ctx.lang)
+        except KeyError:
+            return record.award_id
+
     async def start(self, ctx: Context) -> list[Reply]:
         """List the user's submissions, newest first."""
         ctx.finish()
@@ -705,7 +747,7 @@ class StatusFlow:
         if not records:
             return [TextOut(ctx.t("intake.status_none"))]
         lines = [
-            ctx.t("intake.status_item", reference=r.reference, award=ctx.campaign.award(r.award_id).name.get(ctx.lang),
+            ctx.t("intake.status_item", reference=r.reference, award=self._award(ctx, r),
                   entrant=r.entrant_name, status=queue.status_label(r.status).get(ctx.lang))
             for r in records
         ]
@@ -941,3 +983,12 @@ def _pick(value: str | None, ctx: Context) -> str | None:
 
 
 __all__ = ["DeleteFlow", "DraftsFlow", "IntakeFlow", "PrivacyFlow", "StatusFlow"]
+
+
+def _application_period(campaign: Campaign, lang: str) -> str:
+    """How the timeline puts the application period (its display text, honest about approximate dates)."""
+    opens = campaign.opens
+    for phase in campaign.timeline:
+        if opens is not None and phase.start == opens.date():
+            return phase.display.get(lang)
+    return campaign.deadline_display.get(lang)

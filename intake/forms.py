@@ -1,6 +1,6 @@
 """The application forms as validated data: common + group + award YAML assembled into one `Form` per award.
 
-A form file (``config/forms/common.yaml``, ``<group>.yaml``, ``<award_id>.yaml``) holds ``sections``, each with an
+A form file (``config/editions/<year>/forms/common.yaml``, ``<group>.yaml``, ``<award_id>.yaml``) holds ``sections``, each with an
 ``id``, a ``title`` and ``fields``; an entry of ``fields`` with its own ``fields`` and ``repeat`` is a repeatable
 group. The files are read in that order; a section in a later file may say ``before: <section id>`` to be placed
 ahead of a section defined earlier (so that 声明 stays last), otherwise it is appended. Optional
@@ -35,7 +35,6 @@ from pydantic import (
 )
 from pydantic import Field as _Spec
 
-import config
 from config import Award, Campaign, Localized
 from config.yaml_location import Loc, key_path, line_of, read_yaml
 from intake.validation import VALIDATORS, Checked, Period, detect_script, is_chinese_text
@@ -43,7 +42,6 @@ from intake.yes_no import normalized, yes_or_no
 
 __all__ = [
     "CHECKS",
-    "FORMS_DIR",
     "AGREEMENT_KINDS",
     "Condition",
     "Field",
@@ -61,8 +59,6 @@ __all__ = [
     "load_form",
     "load_forms",
 ]
-
-FORMS_DIR = Path(config.__file__).resolve().parent / "forms"
 
 Id = Annotated[str, _Spec(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Text = Annotated[str, _Spec(min_length=1)]
@@ -852,7 +848,7 @@ class _Assembler:
         return limits
 
 
-def load_form(award_id: str, *, campaign: Campaign, directory: Path = FORMS_DIR) -> Form:
+def load_form(award_id: str, *, campaign: Campaign, directory: Path) -> Form:
     """The form of one award: common.yaml + <group>.yaml + <award_id>.yaml; FormError says what is wrong where."""
     directory = Path(directory)
     try:
@@ -866,7 +862,7 @@ def load_form(award_id: str, *, campaign: Campaign, directory: Path = FORMS_DIR)
     return _Assembler(campaign, award).build(paths)
 
 
-def load_forms(campaign: Campaign, *, directory: Path = FORMS_DIR) -> dict[str, Form]:
+def load_forms(campaign: Campaign, *, directory: Path) -> dict[str, Form]:
     """The forms of every award of the campaign, by award id; FormError lists the problems of all of them."""
     forms: dict[str, Form] = {}
     problems: list[_Problem] = []

@@ -36,6 +36,7 @@ __all__ = [
     "TRANSITIONS",
     "IncompleteEntry",
     "Queued",
+    "ReferenceCounter",
     "Status",
     "StatusChange",
     "StatusError",
@@ -47,6 +48,7 @@ __all__ = [
     "history_of",
     "list_submissions",
     "make_reference",
+    "next_number",
     "next_statuses",
     "set_form_file",
     "status_label",
@@ -111,6 +113,8 @@ class Submission(Base):
     draft_key: Mapped[str] = mapped_column(String(64), unique=True)
     # A string reference: the queue belongs below the bot package and does not import its User model.
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    # The edition it was entered in: its award, form and numbering are that year's.
+    edition: Mapped[int] = mapped_column(Integer, index=True)
     award_id: Mapped[str] = mapped_column(String(40), index=True)
     entrant_name: Mapped[str] = mapped_column(String(256))
     subject: Mapped[str] = mapped_column(String(512))
@@ -151,6 +155,24 @@ class StatusChange(Base):
 
     def __repr__(self) -> str:
         return f"StatusChange({self.from_status!r} -> {self.to_status!r} by {self.actor!r})"
+
+
+class ReferenceCounter(Base):
+    """The last record number given in an edition: references count from 1 each year (KCXF-2025-00001)."""
+
+    __tablename__ = "reference_counters"
+
+    edition: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+async def next_number(session: AsyncSession, *, edition: int) -> int:
+    """Take the next record number of an edition, in the caller's transaction."""
+    # One upsert (INSERT … ON CONFLICT DO UPDATE SET last_number = last_number + 1 RETURNING) is atomic on SQLite
+    # and PostgreSQL: two entries queued at once never get one number, and the edition's first creates the row.
+    stmt = upsert(session, ReferenceCounter, {"edition": edition, "last_number": 1}, key=["edition"],
+                  set_={"last_number": ReferenceCounter.last_number + 1}).returning(ReferenceCounter.last_number)
+    return int((await session.execute(stmt)).scalar_one())
 
 
 CREATED, RESUBMITTED, FOUND = "created", "resubmitted", "found"
@@ -243,6 +265,7 @@ async def submit(
     values = {
         "draft_key": draft_key,
         "user_id": user_id,
+        "edition": campaign.edition,
         "award_id": form.award_id,
         "entrant_name": entrant,
         "subject": campaign.subject(form.award_id, entrant),
@@ -262,7 +285,7 @@ async def submit(
     if inserted is None:
         log.info("draft %s was submitted concurrently; returning %s", draft_key, record.reference)
         return Queued(record, FOUND)
-    record.reference = make_reference(campaign.edition, record.id)
+    record.reference = make_reference(campaign.edition, await next_number(session, edition=campaign.edition))
     session.add(
         StatusChange(
             submission_id=record.id,

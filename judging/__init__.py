@@ -1,6 +1,6 @@
 """Judging (评审): scorecards → rounds (assign) → score → rank → decide, and Excel sheets for judges.
 
-scorecards  how entries are judged, as data (config/scorecards.yaml)
+scorecards  how entries are judged, as data (the edition's scorecards.yaml)
 rounds      open a round for an award and a stage, assign judges, follow progress, close
 score       a judge's conflict declaration and scorecard (draft, then submitted)
 compare     the quantified comparison of the entries' data, with percentiles

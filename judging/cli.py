@@ -38,7 +38,7 @@ ACTOR = "cli"
 
 
 class Stage(StrEnum):
-    """The stages of the shipped scorecards (config/scorecards.yaml)."""
+    """The stages of the shipped scorecards (the served edition's scorecards.yaml)."""
 
     first = "first"
     final = "final"

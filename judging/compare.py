@@ -1,7 +1,7 @@
 """The quantified comparison (六: 可量化的数据比对): the entries' quantitative answers side by side, each value with
 its percentile among the entries that gave one.
 
-Which answers are compared is the scorecard's `compare` list (config/scorecards.yaml): numbers, amounts and
+Which answers are compared is the scorecard's `compare` list (the edition's scorecards.yaml): numbers, amounts and
 percentages by value; a choice by its place in the form's list of choices (e.g. 未融资 < 天使轮 < A轮 …); `group.field`
 sums a repeated group's answers (e.g. every project's planned investment).
 """

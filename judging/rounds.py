@@ -146,7 +146,9 @@ async def open_round(
         raise _error(f"{award.name.zh}的{stage.name.zh}已有进行中的评审轮次（#{running}）",
                      f"{award.name.en} already has an open {stage.name.en} round (#{running})")
     entries = list((await session.scalars(
-        select(queue.Submission).where(queue.Submission.award_id == award_id,
+        # Only the served edition's entries: last year's records of the same award are not judged again.
+        select(queue.Submission).where(queue.Submission.edition == scorecards.campaign.edition,
+                                       queue.Submission.award_id == award_id,
                                        queue.Submission.status.in_(stage.entries_from))
         .order_by(queue.Submission.id)
     )).all())

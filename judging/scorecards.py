@@ -1,6 +1,6 @@
 """How entries are judged, as data: stages, a scorecard per award group, risk items, recommendations, blind rules.
 
-Read from config/scorecards.yaml (KCXF_SCORECARDS_FILE) and checked against the campaign at start-up: every group
+Read from the edition's scorecards.yaml (config/editions/<year>/) and checked against the campaign at start-up: every group
 has a scorecard, every dimension is one of the campaign's, every status a stage names exists. No code names a
 dimension, a risk item or a compared field.
 """
@@ -152,7 +152,7 @@ class Scorecard:
 
 @dataclass(frozen=True, slots=True)
 class Scorecards:
-    """Everything config/scorecards.yaml says, resolved against the campaign."""
+    """Everything an edition's scorecards.yaml says, resolved against the campaign."""
 
     stages: tuple[Stage, ...]
     recommendations: tuple[Recommendation, ...]

@@ -28,7 +28,6 @@ from knowledge.index import IndexedDoc
 from knowledge.ingest import SUPPORTED, Document, IngestError, NoTextError, read_document
 from knowledge.retrieve import FaqHit, ScoredPassage
 from knowledge.revision import DbRevisions
-from knowledge.service import BUILTIN_DOCS
 from knowledge.tokens import detect_lang, normalize
 
 __all__ = [
@@ -181,8 +180,11 @@ class KnowledgeAdmin:
         sessions: Callable[[], Awaitable[async_sessionmaker[AsyncSession]]],
         uploads_dir: Path,
         check_every_s: float = 1.0,
+        builtin_docs: Path,
     ) -> None:
         self.kb = knowledge
+        # The edition's own documents folder: those are re-indexed at every start, so not editable here.
+        self.builtin_docs = builtin_docs
         self.revisions = revisions
         self._sessions = sessions
         self.uploads_dir = uploads_dir
@@ -351,7 +353,7 @@ class KnowledgeAdmin:
     async def list_documents(self) -> list[DocumentInfo]:
         """Indexed documents, one row per document with its passages per language."""
         await self.latest()
-        return _group_documents(self.index.documents(), builtin=builtin_doc_ids())
+        return _group_documents(self.index.documents(), builtin=builtin_doc_ids(self.builtin_docs))
 
     async def ingest_upload(self, *, filename: str, data: bytes, by: str) -> IngestResult:
         """Index an uploaded file (md, txt, docx, pdf; size and content checked); the same id replaces."""
@@ -383,7 +385,7 @@ class KnowledgeAdmin:
             raise KnowledgeEditError.one("file", "doc_id")
         if document.lang not in LANGS:
             raise KnowledgeEditError.one("file", "doc_lang")
-        if document.doc in builtin_doc_ids():
+        if document.doc in builtin_doc_ids(self.builtin_docs):
             raise KnowledgeEditError.one("file", "doc_builtin", doc=document.doc)
         stored = self.uploads_dir / f"{document.doc}.{document.lang}{suffix}"
         document = replace(document, source=str(stored))
@@ -405,7 +407,7 @@ class KnowledgeAdmin:
 
     async def remove_document(self, doc: str, *, by: str) -> int:
         """Remove a document in every language (and its stored upload); returns the passages removed."""
-        if doc in builtin_doc_ids():
+        if doc in builtin_doc_ids(self.builtin_docs):
             raise KnowledgeEditError.one("doc", "doc_builtin", doc=doc)
         if not any(d.doc == doc for d in await self.list_documents()):
             raise KnowledgeEditError.one("doc", "doc_not_found", doc=doc)
@@ -440,10 +442,10 @@ def route_of(answer: Answer) -> str:
     return {"extractive": "passages"}.get(answer.via, answer.via)
 
 
-def builtin_doc_ids() -> set[str]:
-    """Ids of the documents shipped in knowledge/docs (re-indexed at every start, so not editable here)."""
+def builtin_doc_ids(folder: Path) -> set[str]:
+    """Ids of the documents an edition ships in its docs folder (re-indexed at every start, so not editable here)."""
     ids = set()
-    for path in sorted(BUILTIN_DOCS.glob("*.md")):
+    for path in sorted(folder.glob("*.md")):
         try:
             ids.add(read_document(path).doc)
         except IngestError:  # a broken shipped file is reported by ensure_builtin, not here

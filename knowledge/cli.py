@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.runtime import Runtime
-from knowledge.faq import FAQ_FILE, FaqEntry, dump_faq, load_faq
+from knowledge.faq import FaqEntry, dump_faq, load_faq
 from knowledge.unanswered import DISLIKED
 
 # The index and its libraries (chromadb, bm25s) are imported by the commands that use them: `kcxf` registers
@@ -208,8 +208,9 @@ def eval_(
 
 @app.command("vectors")
 def vectors_() -> None:
-    """Re-embed the shipped guideline, FAQ answers and FAQ questions into knowledge/vectors/ (after editing
+    """Re-embed every edition's guideline, FAQ answers and FAQ questions into knowledge/vectors/ (after editing
     either), so that a new data folder starts without running the model over them."""
+    from config.editions import load_editions
     from config.settings import Settings
     from knowledge import vectors
     from knowledge.embeddings import make_embedding
@@ -220,7 +221,8 @@ def vectors_() -> None:
     if embed is None:
         err.print(f"{function.name()} computes its vectors in microseconds: nothing to ship.")
         raise typer.Exit(1)
-    texts, questions = vectors.shipped_texts(), vectors.shipped_questions()
+    editions = load_editions(settings.editions_dir)
+    texts, questions = vectors.shipped_texts(editions), vectors.shipped_questions(editions)
     path = vectors.write(function.name(), texts, embed, questions, getattr(function, "embed_questions", None))
     out.print(f"{len(set(texts)) + len(set(questions))} vectors of {function.name()} → {path}")
 
@@ -264,8 +266,11 @@ def faq_remove(faq_id: str) -> None:
 
 
 @faq_app.command("sync")
-def faq_sync(file: Annotated[Path, typer.Argument(help="FAQ YAML (default: the shipped one).")] = FAQ_FILE) -> None:
+def faq_sync(
+    file: Annotated[Path | None, typer.Argument(help="FAQ YAML (default: the live edition's faq.yaml).")] = None,
+) -> None:
     """Make the index's FAQ exactly the file's: entries added, changed and removed."""
+    file = file or Runtime.open().edition.faq_file
     entries = load_faq(file)
     _, gone = _admin(lambda admin: admin.sync_faq(entries, by=BY))
     out.print(f"FAQ synced from {file}: {len(entries)} entries, {gone} removed.")

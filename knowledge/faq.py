@@ -11,7 +11,6 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-FAQ_FILE = Path(__file__).with_name("faq.yaml")
 LANGS = ("zh", "en")
 
 
@@ -65,7 +64,7 @@ class FaqFileError(ValueError):
     """An FAQ file that does not validate, naming the file and the entry."""
 
 
-def load_faq(path: Path = FAQ_FILE) -> list[FaqEntry]:
+def load_faq(path: Path) -> list[FaqEntry]:
     """Read and validate an FAQ YAML file (a list of entries); ids must be unique."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []

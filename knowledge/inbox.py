@@ -63,7 +63,7 @@ class Inbox:
         maker = await self.admin.sessions()
         async with maker() as session:
             messages = await list_logged(session, limit=MAX_MESSAGES, include_resolved=include_resolved,
-                                         kinds=kinds, ids=ids)
+                                         kinds=kinds, ids=ids, edition=self.admin.revisions.edition)
         if include_resolved:
             # Answered and open messages of one question stay apart: one row says what was done, the other what
             # is still waiting.
@@ -80,7 +80,7 @@ class Inbox:
         """How many questions wait for an answer (for the FAQ page's reminder)."""
         maker = await self.admin.sessions()
         async with maker() as session:
-            if not await count_open(session):
+            if not await count_open(session, edition=self.admin.revisions.edition):
                 return 0
         return len(await self.groups())
 

@@ -86,16 +86,42 @@ class KnowledgeIndex:
         *,
         faq_embedding: EmbeddingFunction[Documents] | None = None,
         reconnect: Callable[[], ClientAPI] | None = None,
+        edition: int | None = None,
+        adopt_unnamed: bool = False,
     ) -> None:
         self.client = client
         self.embedding = embedding
         self.faq_embedding = faq_embedding or embedding
         self._reconnect = reconnect
+        # Each edition keeps its own passages and FAQ (kcxf_faq_2025); the collections of a store written before
+        # editions existed carry no year and are taken over by the edition told to adopt them (the earliest).
+        self.edition = edition
+        self._adopt_unnamed = adopt_unnamed
         self._open_collections()
 
+    def _name(self, base: str) -> str:
+        return base if self.edition is None else f"{base}_{self.edition}"
+
     def _open_collections(self) -> None:
-        self.passages: Collection = self._open(PASSAGES, self.embedding)
-        self.faq: Collection = self._open(FAQ, self.faq_embedding)
+        if self._adopt_unnamed and self.edition is not None:
+            for base in (PASSAGES, FAQ):
+                self._adopt(base)
+        self.passages: Collection = self._open(self._name(PASSAGES), self.embedding)
+        self.faq: Collection = self._open(self._name(FAQ), self.faq_embedding)
+
+    def _adopt(self, base: str) -> None:
+        try:
+            self.client.get_collection(self._name(base))
+            return
+        except NotFoundError:
+            pass
+        try:
+            unnamed = self.client.get_collection(base)
+        except NotFoundError:
+            return
+        unnamed.modify(name=self._name(base))
+        log.warning("the knowledge collection %s (from before editions) now belongs to edition %s",
+                    base, self.edition)
 
     def _open(self, name: str, embedding: EmbeddingFunction[Documents]) -> Collection:
         """The named collection, re-embedded first when its vectors came from another embedding function.

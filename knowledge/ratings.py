@@ -79,7 +79,8 @@ async def keep_answer(
     return row.id
 
 
-async def rate(session: AsyncSession, rating_id: int, *, user_id: int, vote: Vote, now: datetime) -> Rated:
+async def rate(session: AsyncSession, rating_id: int, *, user_id: int, vote: Vote, now: datetime,
+               edition: int) -> Rated:
     """Count `user_id`'s vote on an answer given to them, once; a 👎 logs the question and the answer in the inbox."""
     counted = (await session.execute(
         update(AnswerRating)
@@ -94,7 +95,8 @@ async def rate(session: AsyncSession, rating_id: int, *, user_id: int, vote: Vot
         return Rated.GONE if rated is None else Rated.ALREADY
     question, answer, lang, channel = counted
     if vote is Vote.UNHELPFUL:
-        await log_unanswered(session, question=question, lang=lang, channel=channel, kind=DISLIKED, answer=answer)
+        await log_unanswered(session, edition=edition, question=question, lang=lang, channel=channel, kind=DISLIKED,
+                             answer=answer)
     await session.execute(update(AnswerRating).where(AnswerRating.id == rating_id).values(question="", answer="")
                           .execution_options(synchronize_session=False))
     log.info("answer %d rated %s", rating_id, vote.value)

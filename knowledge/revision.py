@@ -24,32 +24,32 @@ __all__ = ["DbRevisions", "KnowledgeRevision", "bump_revision", "read_revision"]
 
 log = logging.getLogger(__name__)
 
-_ROW = 1
 
 
 class KnowledgeRevision(Base):
-    """The single row counting knowledge changes, with what the last one was."""
+    """One row per edition counting its knowledge changes, with what the last one was."""
 
     __tablename__ = "knowledge_revision"
 
+    # The edition's year: each edition has its own knowledge base, and an edit of one leaves the others be.
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(String(200), default="")
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-async def read_revision(session: AsyncSession) -> int:
-    """The current revision (0 before the first change)."""
-    value = await session.scalar(select(KnowledgeRevision.revision).where(KnowledgeRevision.id == _ROW))
+async def read_revision(session: AsyncSession, *, edition: int) -> int:
+    """The current revision of an edition's knowledge (0 before the first change)."""
+    value = await session.scalar(select(KnowledgeRevision.revision).where(KnowledgeRevision.id == edition))
     return int(value or 0)
 
 
-async def bump_revision(session: AsyncSession, *, reason: str) -> int:
+async def bump_revision(session: AsyncSession, *, edition: int, reason: str) -> int:
     """Count one change in the caller's transaction and return the new revision."""
     # One upsert (INSERT … ON CONFLICT DO UPDATE SET revision = revision + 1) is atomic on SQLite and
     # PostgreSQL alike: two editors in different processes never get the same number, and the first change
     # creates the row.
-    values = {"id": _ROW, "revision": 1, "reason": reason[:200], "changed_at": utcnow()}
+    values = {"id": edition, "revision": 1, "reason": reason[:200], "changed_at": utcnow()}
     stmt = upsert(session, KnowledgeRevision, values, key=["id"], set_={
         "revision": KnowledgeRevision.revision + 1, "reason": values["reason"], "changed_at": values["changed_at"],
     }).returning(KnowledgeRevision.revision)
@@ -59,19 +59,20 @@ async def bump_revision(session: AsyncSession, *, reason: str) -> int:
 
 
 class DbRevisions:
-    """The revision counter on the process's database, opened lazily (sessions are made in the running loop)."""
+    """An edition's revision counter on the process's database, opened lazily (sessions are made in the loop)."""
 
-    def __init__(self, sessions: Callable[[], Awaitable[async_sessionmaker[AsyncSession]]]) -> None:
+    def __init__(self, sessions: Callable[[], Awaitable[async_sessionmaker[AsyncSession]]], *, edition: int) -> None:
         self._sessions = sessions
+        self.edition = edition
 
     async def current(self) -> int:
         """The revision as the database has it now."""
         maker = await self._sessions()
         async with maker() as session:
-            return await read_revision(session)
+            return await read_revision(session, edition=self.edition)
 
     async def bump(self, *, reason: str) -> int:
         """Count one change (committed before returning) and return the new revision."""
         maker = await self._sessions()
         async with maker() as session, session.begin():
-            return await bump_revision(session, reason=reason)
+            return await bump_revision(session, edition=self.edition, reason=reason)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from chromadb.api import ClientAPI
 from chromadb.api.types import Documents, EmbeddingFunction
 
 from config.campaign import Campaign
+from config.editions import Edition, live_edition
 from config.settings import Settings
 from knowledge.answer import KnowledgeBase, TextSource
 from knowledge.eligibility import Eligibility
@@ -22,9 +22,6 @@ from knowledge.tokens import Tokenizer
 
 log = logging.getLogger(__name__)
 
-BUILTIN_DOCS = Path(__file__).with_name("docs")
-
-
 def campaign_terms(campaign: Campaign) -> list[str]:
     """Names from the campaign data that the Chinese tokenizer must keep whole."""
     names = [a.name.zh for a in campaign.awards] + [g.name.zh for g in campaign.groups]
@@ -35,8 +32,11 @@ def campaign_terms(campaign: Campaign) -> list[str]:
     return names
 
 
-def open_index(settings: Settings) -> KnowledgeIndex:
-    """The Chroma index the settings name, with the configured embedding functions (passages, FAQ)."""
+def open_index(settings: Settings, edition: Edition | None = None) -> KnowledgeIndex:
+    """The Chroma index of an edition (by default the live one), with the configured embedding functions."""
+    editions, live = live_edition(settings)
+    edition = edition or live
+
     def client() -> ClientAPI:
         return connect(url=settings.chroma_url, path=settings.chroma_dir, timeout_s=settings.chroma_timeout_s)
 
@@ -46,21 +46,23 @@ def open_index(settings: Settings) -> KnowledgeIndex:
 
     passages = embedding(settings.embedding)
     faq = passages if settings.faq_embedding == settings.embedding else embedding(settings.faq_embedding)
-    return KnowledgeIndex(client(), passages, faq_embedding=faq, reconnect=client)
+    return KnowledgeIndex(client(), passages, faq_embedding=faq, reconnect=client, edition=edition.year,
+                          adopt_unnamed=edition.year == editions.years[0])
 
 
-def ensure_builtin(index: KnowledgeIndex) -> None:
-    """Index the shipped guideline (again only if it changed) and seed the FAQ when the index has none."""
-    for path in sorted(BUILTIN_DOCS.glob("*.md")):
+def ensure_builtin(index: KnowledgeIndex, edition: Edition) -> None:
+    """Index the edition's guideline documents (again only if they changed) and seed its FAQ when it has none."""
+    for path in sorted(edition.docs_dir.glob("*.md")):
         index.upsert_document(read_document(path))
     if index.faq.count() == 0:
-        index.put_faq(load_faq())
+        index.put_faq(load_faq(edition.faq_file))
 
 
-def open_knowledge(settings: Settings, *, texts: TextSource, campaign: Campaign) -> KnowledgeBase:
-    """A ready KnowledgeBase: index built on first use, tokenizer dictionary extended with campaign terms."""
-    index = open_index(settings)
-    ensure_builtin(index)
+def open_knowledge(settings: Settings, *, texts: TextSource, edition: Edition) -> KnowledgeBase:
+    """A ready KnowledgeBase of one edition: index built on first use, tokenizer extended with campaign terms."""
+    campaign = edition.campaign
+    index = open_index(settings, edition)
+    ensure_builtin(index, edition)
     tokenizer = Tokenizer(extra_terms=campaign_terms(campaign))
     retriever = Retriever(index, tokenizer)
     writer = None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, func, select
+from sqlalchemy import ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,6 +44,8 @@ class UnansweredQuestion(Base):
     __tablename__ = "unanswered_questions"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    # The edition whose knowledge base was asked: its maintainers answer it, in that edition's FAQ.
+    edition: Mapped[int] = mapped_column(Integer, index=True)
     question: Mapped[str] = mapped_column(Text)
     lang: Mapped[str] = mapped_column(String(2))
     channel: Mapped[str] = mapped_column(String(32))
@@ -91,24 +93,26 @@ class LoggedQuestion:
 
 
 async def log_unanswered(
-    session: AsyncSession, *, question: str, lang: str, channel: str, kind: str = DECLINED, answer: str | None = None,
+    session: AsyncSession, *, edition: int, question: str, lang: str, channel: str, kind: str = DECLINED,
+    answer: str | None = None,
 ) -> UnansweredQuestion:
     """Record a declined question (or a statement, a disliked answer with the `answer` given) in the caller's
     transaction; it is written when the caller commits."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind of logged message {kind!r}")
     # Typed text may hold anything, NUL included (a pasted binary): logged without it, on every database.
-    record = UnansweredQuestion(question=storable(question), lang=lang, channel=channel, kind=kind,
+    record = UnansweredQuestion(edition=edition, question=storable(question), lang=lang, channel=channel, kind=kind,
                                 answer=None if answer is None else storable(answer))
     session.add(record)
     log.info("%s message logged (lang=%s, channel=%s)", kind, lang, channel)
     return record
 
 
-async def list_unanswered(session: AsyncSession, *, limit: int = 100) -> Sequence[UnansweredQuestion]:
-    """The most recent declined questions, newest first."""
+async def list_unanswered(session: AsyncSession, *, edition: int, limit: int = 100) -> Sequence[UnansweredQuestion]:
+    """The most recent declined questions of an edition, newest first."""
     result = await session.scalars(
         select(UnansweredQuestion)
+        .where(UnansweredQuestion.edition == edition)
         .order_by(UnansweredQuestion.created_at.desc(), UnansweredQuestion.id.desc())
         .limit(limit)
     )
@@ -117,7 +121,7 @@ async def list_unanswered(session: AsyncSession, *, limit: int = 100) -> Sequenc
 
 async def list_logged(
     session: AsyncSession, *, limit: int = 100, include_resolved: bool = False,
-    kinds: Sequence[str] = KINDS, ids: Sequence[int] | None = None,
+    kinds: Sequence[str] = KINDS, ids: Sequence[int] | None = None, edition: int | None = None,
 ) -> list[LoggedQuestion]:
     """Logged messages of `kinds` newest first, each with its resolution; open ones only unless asked otherwise
     (or those of `ids`, whatever their state)."""
@@ -128,6 +132,8 @@ async def list_logged(
         .order_by(UnansweredQuestion.created_at.desc(), UnansweredQuestion.id.desc())
         .limit(limit)
     )
+    if edition is not None:
+        stmt = stmt.where(UnansweredQuestion.edition == edition)
     if ids is not None:
         stmt = stmt.where(UnansweredQuestion.id.in_(ids))
     elif not include_resolved:
@@ -141,13 +147,15 @@ async def list_logged(
     ]
 
 
-async def count_open(session: AsyncSession, *, kinds: Sequence[str] = QUESTION_KINDS) -> int:
+async def count_open(session: AsyncSession, *, kinds: Sequence[str] = QUESTION_KINDS, edition: int | None = None) -> int:
     """How many logged messages of `kinds` (the inbox's, by default) are still waiting for an answer."""
     stmt = (
         select(func.count(UnansweredQuestion.id))
         .outerjoin(UnansweredResolution, UnansweredResolution.unanswered_id == UnansweredQuestion.id)
         .where(UnansweredResolution.unanswered_id.is_(None), UnansweredQuestion.kind.in_(kinds))
     )
+    if edition is not None:
+        stmt = stmt.where(UnansweredQuestion.edition == edition)
     return int(await session.scalar(stmt) or 0)
 
 

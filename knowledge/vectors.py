@@ -12,9 +12,12 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from config.editions import Edition
 
 FOLDER = Path(__file__).with_name("vectors")
 
@@ -68,19 +71,23 @@ def lookup(function_name: str, texts: Sequence[str], *, prefix: str = "") -> tup
     return found, [i for i, v in enumerate(found) if v is None]
 
 
-def shipped_texts() -> list[str]:
-    """What a new data folder embeds at start-up: the shipped documents' passages and the FAQ's answers."""
+def shipped_texts(editions: Iterable[Edition]) -> list[str]:
+    """What a new data folder embeds at start-up: every edition's guideline passages and FAQ answers."""
     from knowledge.chunk import chunk_document
     from knowledge.faq import load_faq
     from knowledge.ingest import read_document
-    from knowledge.service import BUILTIN_DOCS
 
-    passages = [c.index_text for path in sorted(BUILTIN_DOCS.glob("*.md")) for c in chunk_document(read_document(path))]
-    return passages + [text for entry in load_faq() for text in entry.answer.values()]
+    texts: list[str] = []
+    for edition in editions:
+        texts += [c.index_text for path in sorted(edition.docs_dir.glob("*.md"))
+                  for c in chunk_document(read_document(path))]
+        texts += [text for entry in load_faq(edition.faq_file) for text in entry.answer.values()]
+    return texts
 
 
-def shipped_questions() -> list[str]:
-    """The FAQ's question variants, which the answerer compares a question with (as questions, not passages)."""
+def shipped_questions(editions: Iterable[Edition]) -> list[str]:
+    """Every edition's FAQ question variants, which the answerer compares a question with (as questions)."""
     from knowledge.faq import load_faq
 
-    return [q for entry in load_faq() for qs in entry.questions.values() for q in qs]
+    return [q for edition in editions for entry in load_faq(edition.faq_file) for qs in entry.questions.values()
+            for q in qs]

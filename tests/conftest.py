@@ -15,18 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.runtime import Runtime
 from bot.texts import Texts
-from config.campaign import Campaign, load_campaign
+from config.campaign import Campaign
 from config.clock import FixedClock
 from config.settings import Settings
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from intake import sealing
 from intake.data_keys import DataKeys, new_key
-from intake.forms import load_forms
 from intake.sensitive import sensitive_field_ids
 from knowledge.answer import KnowledgeBase
 from tests.databases import ENV, Databases, PostgresDatabases, SqliteDatabases
 from tests.scratch_pg import any_database
+from tests.shipped import shipped_campaign, shipped_forms
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +57,7 @@ def data_key() -> Iterator[sealing.Sealer]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KCXF_DATA_KEY", TEST_DATA_KEY)
         patch.delenv("KCXF_ENV", raising=False)
-        forms = load_forms(load_campaign(Settings(_env_file=None).campaign_file))  # type: ignore[call-arg]
+        forms = shipped_forms()
         sealer = sealing.Sealer(DataKeys([TEST_DATA_KEY]), sensitive_field_ids(forms.values()))
         previous = sealing.install(sealer)
         yield sealer
@@ -100,7 +100,7 @@ def texts() -> Texts:
 @pytest.fixture(scope="session")
 def campaign() -> Campaign:
     """The shipped campaign edition."""
-    return load_campaign(Settings(_env_file=None).campaign_file)  # type: ignore[call-arg]
+    return shipped_campaign()
 
 
 @pytest.fixture

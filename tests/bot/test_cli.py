@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from config.settings import Settings
+
 
 def test_malformed_campaign_file_fails_at_start_naming_file_and_key(tmp_path: Path):
-    bad = tmp_path / "campaign.yaml"
-    shipped = Path(__file__).resolve().parents[2] / "config" / "campaign.yaml"
-    bad.write_text(shipped.read_text(encoding="utf-8").replace("group: person", "group: persons"), encoding="utf-8")
-    env = {**os.environ, "KCXF_DATA_DIR": str(tmp_path / "var"), "KCXF_CAMPAIGN_FILE": str(bad), "COLUMNS": "200"}
+    editions = Path(shutil.copytree(Settings(_env_file=None).editions_dir, tmp_path / "editions"))  # type: ignore[call-arg]
+    bad = editions / "2024" / "campaign.yaml"
+    bad.write_text(bad.read_text(encoding="utf-8").replace("group: person", "group: persons"), encoding="utf-8")
+    env = {**os.environ, "KCXF_DATA_DIR": str(tmp_path / "var"), "KCXF_EDITIONS_DIR": str(editions), "COLUMNS": "200"}
     done = subprocess.run([sys.executable, "-m", "bot", "ask", "截止时间？"], capture_output=True, text=True,
                           env=env, timeout=60)
     assert done.returncode == 2

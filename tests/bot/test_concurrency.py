@@ -36,6 +36,7 @@ from knowledge.answer import KnowledgeBase
 from tests.intake.factories import typed_answer
 from tests.intake.test_flow import Entrant
 from tests.scratch_pg import scratch_database
+from tests.shipped import shipped_edition, shipped_forms
 
 WAIT_S = 60.0
 
@@ -58,7 +59,7 @@ async def workers(
     request: pytest.FixtureRequest, settings: Settings, kb: KnowledgeBase, texts: Texts, campaign: Campaign,
     clock: FixedClock,
 ) -> AsyncIterator[Workers]:
-    forms = load_forms(campaign)
+    forms = load_forms(campaign, directory=shipped_edition().forms_dir)
 
     async def pair(url: str) -> AsyncIterator[Workers]:
         pools: list[AsyncEngine] = [make_engine(url), make_engine(url)]
@@ -167,7 +168,7 @@ def prompt(form: Form, field_id: str) -> str:
 
 
 async def test_the_same_update_on_two_workers_is_applied_once(workers: Workers, caplog: pytest.LogCaptureFixture):
-    form = load_forms(workers.a.campaign)["pioneer_product"]
+    form = shipped_forms()["pioneer_product"]
     entrant = Entrant(workers.a, form, user_id="same-update")
     await entrant.to_form()
     await advance_to(entrant, "contact_mobile")
@@ -184,7 +185,7 @@ async def test_the_same_update_on_two_workers_is_applied_once(workers: Workers, 
 
 
 async def test_a_double_press_answers_its_question_once(workers: Workers, caplog: pytest.LogCaptureFixture):
-    form = load_forms(workers.a.campaign)["pioneer_product"]
+    form = shipped_forms()["pioneer_product"]
     entrant = Entrant(workers.a, form, user_id="double-press")
     await entrant.send(CommandIn("apply"))
     await entrant.press(f"{PREFIX}group:product")
@@ -203,7 +204,7 @@ async def test_a_double_press_answers_its_question_once(workers: Workers, caplog
 async def test_two_messages_at_once_are_each_answered_for_the_state_they_met(
     workers: Workers, caplog: pytest.LogCaptureFixture,
 ):
-    form = load_forms(workers.a.campaign)["pioneer_product"]
+    form = shipped_forms()["pioneer_product"]
     entrant = Entrant(workers.a, form, user_id="two-messages")
     await entrant.to_form()
     await advance_to(entrant, "contact_mobile")
@@ -231,7 +232,7 @@ async def test_two_messages_at_once_are_each_answered_for_the_state_they_met(
 async def test_two_presses_of_the_last_declaration_make_one_submission(
     workers: Workers, caplog: pytest.LogCaptureFixture, how: str,
 ):
-    form = load_forms(workers.a.campaign)["pioneer_product"]
+    form = shipped_forms()["pioneer_product"]
     entrant = Entrant(workers.a, form, user_id=f"submit-{how}")
     await entrant.to_form()
     await entrant.fill()
@@ -267,7 +268,7 @@ async def test_two_presses_of_the_last_declaration_make_one_submission(
 
 async def test_a_message_arriving_after_a_later_one_is_refused_not_applied_to_the_next_question(workers: Workers):
     """Issue 18 item 9: two quick answers of one user, taken by two workers in swapped order."""
-    form = load_forms(workers.a.campaign)["pioneer_product"]
+    form = shipped_forms()["pioneer_product"]
     entrant = Entrant(workers.a, form, user_id="late")
     await entrant.to_form()
     await advance_to(entrant, "risk_tech_cooperation")

@@ -19,12 +19,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from config.campaign import load_campaign
 from config.settings import Settings
 from db.session import make_engine, make_sessionmaker
-from intake.forms import load_forms
 from intake.queue import Submission
 from tests.processes import child_env
+from tests.shipped import shipped_forms
 from tests.stubs import BotApiStub, Call
 
 from .applicants import PROGRESS, Applicant, assert_holds_exactly
@@ -105,7 +104,7 @@ def questions(stub: BotApiStub) -> list[str]:
 async def test_a_killed_bot_loses_nothing_typed_and_asks_nothing_twice(stub: BotApiStub, tmp_path: Path):
     data_dir = tmp_path / "var"
     db_url = Settings(_env_file=None, data_dir=data_dir).db_url  # type: ignore[call-arg]
-    form = load_forms(load_campaign(Settings(_env_file=None).campaign_file))[AWARD]  # type: ignore[call-arg]
+    form = shipped_forms()[AWARD]
     pool = make_engine(db_url)
     try:
         me = Entrant(stub, applicant=Applicant(ENTRANT, form, make_sessionmaker(pool)))

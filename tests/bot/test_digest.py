@@ -42,7 +42,7 @@ async def _log(sessions: async_sessionmaker[AsyncSession], text: str, at: dateti
                lang: str = "zh", kind: str = "declined") -> None:
     async with sessions() as session, session.begin():
         for _ in range(times):
-            row = await log_unanswered(session, question=text, lang=lang, channel="telegram", kind=kind)
+            row = await log_unanswered(session, edition=2024, question=text, lang=lang, channel="telegram", kind=kind)
             row.created_at = at
 
 

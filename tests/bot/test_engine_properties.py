@@ -17,15 +17,16 @@ from bot.replies import DocumentOut, TextOut
 from bot.state import ConversationState
 from bot.texts import Texts
 from bot.users import User
-from config.campaign import Campaign, load_campaign
+from config.campaign import Campaign
 from config.clock import FixedClock
 from config.settings import Settings
 from intake.drafts import OPEN, SUBMITTED, Draft
 from intake.flow import PREFIX
-from intake.forms import Form, load_forms
+from intake.forms import Form
 from knowledge.answer import KnowledgeBase
 from tests.intake.factories import AWARDS, EN_LONG, OVERSEAS_EN, TODAY, typed_answer
 from tests.intake.test_flow import Entrant, _engine
+from tests.shipped import shipped_forms
 
 NASTY = [
     "'; DROP TABLE users;--", "<script>alert(1)</script>", "2024-13-45", "1e309", "０x1F", "--5", "5..5",
@@ -75,7 +76,7 @@ _users = itertools.count()
 
 
 def _forms() -> dict[str, Form]:
-    return load_forms(load_campaign(Settings(_env_file=None).campaign_file))  # type: ignore[call-arg]
+    return shipped_forms()
 
 
 FORMS = _forms()

@@ -39,8 +39,9 @@ ANSWERS = {"When is the deadline?": "20 October, 24:00.", "截止时间？": "10
 
 def _inbox(runtime: Runtime, kb: KnowledgeBase) -> Inbox:
     """The maintainers' inbox on the running bot's database, with the shared test index's embedding."""
-    admin = KnowledgeAdmin(kb, revisions=DbRevisions(runtime.sessionmaker), sessions=runtime.sessionmaker,
-                           uploads_dir=runtime.settings.data_dir / "knowledge-uploads")
+    admin = KnowledgeAdmin(kb, revisions=DbRevisions(runtime.sessionmaker, edition=runtime.edition.year),
+                           sessions=runtime.sessionmaker, uploads_dir=runtime.settings.data_dir / "knowledge-uploads",
+                           builtin_docs=runtime.edition.docs_dir)
     return Inbox(admin, similarity=Similarity(kb.retriever.index.embedding))
 
 

@@ -34,6 +34,7 @@ from intake.notify import Notification
 from knowledge.answer import KnowledgeBase
 from tests.bot.test_engine import DictAnswerer
 from tests.bot.test_telegram import USER, Person, _serving, _settings
+from tests.shipped import shipped_forms
 from tests.databases import kcxf_env
 from tests.intake.factories import add_draft, typed_answer
 from tests.intake.test_flow import Entrant, _declare_and_submit
@@ -338,7 +339,7 @@ def test_kcxf_remind_dry_run_says_who_and_why_then_sends(seeded: Settings):
     quiet = _remind(seeded, "2024-10-14T08:30:00+08:00", "--dry-run")
     assert "Quiet hours (21:00–09:00)" in quiet and "0 reminder(s) due now" in quiet
     due = _remind(seeded, "2024-10-14T09:00:00+08:00", "--dry-run")
-    missing = len(completeness(load_forms(load_campaign(seeded.campaign_file))[AWARD], {}))
+    missing = len(completeness(shipped_forms()[AWARD], {}))
     assert ("telegram:31337 (zh) draft 1 of 年度科创先锋产品 (pioneer_product), before:7: 7 day(s) before the "
             f"deadline, due 2024-10-14 00:00; {missing} required item(s) missing, 7 day(s) left") in due
     assert "1 reminder(s) due now; nothing was changed." in due

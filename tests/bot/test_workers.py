@@ -21,17 +21,16 @@ from sqlalchemy import func, select
 
 from bot.adapters.telegram import webhook_options
 from bot.users import User
-from config.campaign import load_campaign
 from config.settings import Settings
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
-from intake.forms import load_forms
 from intake.notify import Notification, notify_user
 from intake.queue import Submission
 from knowledge.service import ensure_builtin, open_index
 from tests.knowledge.chroma_server import ChromaServer
 from tests.processes import child_env, listening
 from tests.scratch_pg import scratch_database
+from tests.shipped import shipped_edition, shipped_forms
 from tests.stubs import BotApiStub, Call
 
 from .applicants import PROGRESS, Action, Applicant, assert_holds_exactly
@@ -146,7 +145,7 @@ async def _with_database(stub: BotApiStub, tmp_path: Path, data_dir: Path, db_ur
     # What a deployment does once before starting workers: the schema (`kcxf db upgrade`) and the index.
     pool = make_engine(db_url)
     await upgrade(pool)
-    await asyncio.to_thread(lambda: ensure_builtin(open_index(settings)))
+    await asyncio.to_thread(lambda: ensure_builtin(open_index(settings), shipped_edition()))
     sessions = make_sessionmaker(pool)
     options = webhook_options(settings)
     assert options is not None
@@ -158,7 +157,7 @@ async def _with_database(stub: BotApiStub, tmp_path: Path, data_dir: Path, db_ur
         "KCXF_TELEGRAM_WEBHOOK_URL": PUBLIC, "KCXF_TELEGRAM_WEBHOOK_SECRET": SECRET,
         "KCXF_TELEGRAM_STAFF_IDS": f"[{STAFF}]", "KCXF_TELEGRAM_RATE_PER_MINUTE": str(RATE),
     }
-    forms = load_forms(load_campaign(settings.campaign_file))
+    forms = shipped_forms()
     workers = Workers(ports, f"/{options.url_path}")
     try:
         async with (

@@ -11,7 +11,7 @@ import yaml
 
 from config import Campaign, CampaignError, FixedClock, Localized, Settings, load_campaign
 
-SHIPPED = Path(__file__).resolve().parents[2] / "config" / "campaign.yaml"
+SHIPPED = Path(__file__).resolve().parents[2] / "config" / "editions" / "2024" / "campaign.yaml"
 BEIJING = ZoneInfo("Asia/Shanghai")
 DEADLINE_UTC = datetime(2024, 10, 20, 16, 0, tzinfo=UTC)
 
@@ -33,8 +33,8 @@ def write(tmp_path: Path, data: dict | str) -> Path:
     return path
 
 
-def test_settings_point_at_the_shipped_file():
-    assert Settings(_env_file=None).campaign_file.resolve() == SHIPPED
+def test_settings_point_at_the_shipped_editions():
+    assert Settings(_env_file=None).editions_dir.resolve() == SHIPPED.parent.parent
 
 
 def test_shipped_file_loads(campaign: Campaign):

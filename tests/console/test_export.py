@@ -34,7 +34,7 @@ async def test_csv_holds_the_filtered_entries_with_every_field_masked_for_a_revi
     done = await client.get("/queue/export.csv?award=pioneer_person")
     assert done.status_code == 200
     assert done.headers["content-type"] == "text/csv; charset=utf-8"
-    assert done.headers["content-disposition"] == 'attachment; filename="kcxf-queue-20241022-0930.csv"'
+    assert done.headers["content-disposition"] == 'attachment; filename="kcxf-queue-2024-20241022-0930.csv"'
     rows = read_csv(done.content)
     assert [r["reference"] for r in rows] == [s.reference for s in entries if s.award_id == "pioneer_person"]
     person = next(r for r in rows if r["answers.id_type"] == "resident_id")

@@ -45,12 +45,12 @@ def a_week_of_messages(live: LiveConsole) -> None:
         async with sessions() as session, session.begin():
             for n, (text, channel) in enumerate(sent):
                 lang = "en" if text.isascii() else "zh"
-                row = await log_unanswered(session, question=text, lang=lang, channel=channel,
+                row = await log_unanswered(session, edition=2024, question=text, lang=lang, channel=channel,
                                            kind=STATEMENT if text in statements else "declined")
                 row.created_at = now - timedelta(days=5) * (1 - n / len(sent)) - timedelta(minutes=3)
             # Answers the askers marked as unhelpful (👎) sit beside the declines, marked.
             for hours in (30, 20, 4):
-                row = await log_unanswered(session, question="报名截止时间可以延期吗", lang="zh", channel="telegram",
+                row = await log_unanswered(session, edition=2024, question="报名截止时间可以延期吗", lang="zh", channel="telegram",
                                            kind=DISLIKED)
                 row.created_at = now - timedelta(hours=hours)
 

@@ -180,7 +180,7 @@ async def test_a_table_rebuilt_on_sqlite_keeps_the_rows_that_point_at_it(tmp_pat
             user = User(channel="t", external_id="1")
             session.add(user)
             await session.flush()
-            session.add(Draft(user_id=user.id, award_id="pioneer_product", answers={}, progress={}))
+            session.add(Draft(edition=2024, user_id=user.id, award_id="pioneer_product", answers={}, progress={}))
             await session.commit()
         config = alembic_config(_copy_of_the_migrations(tmp_path, extra='''
             def upgrade():

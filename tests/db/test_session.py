@@ -60,7 +60,7 @@ async def test_foreign_key_is_enforced(sessionmaker: async_sessionmaker[AsyncSes
 async def test_datetimes_come_back_aware_in_utc(sessionmaker: async_sessionmaker[AsyncSession]):
     shanghai = timezone(timedelta(hours=8))
     async with sessionmaker() as session:
-        session.add(UnansweredQuestion(question="q", lang="zh", channel="t",
+        session.add(UnansweredQuestion(edition=2024, question="q", lang="zh", channel="t",
                                        created_at=datetime(2024, 10, 21, 0, 0, tzinfo=shanghai)))
         await session.commit()
     async with sessionmaker() as session:

@@ -224,7 +224,7 @@ async def with_position(session: AsyncSession, data: Mapping[str, Any]) -> dict[
 
 async def add_draft(session: AsyncSession, *, user_id: int, award_id: str, now: datetime | None = None) -> Draft:
     """An empty draft added and flushed through the ORM, for a test that sets up drafts without the chat."""
-    draft = Draft(user_id=user_id, award_id=award_id, answers={}, progress={"history": [], "closed": []})
+    draft = Draft(edition=2024, user_id=user_id, award_id=award_id, answers={}, progress={"history": [], "closed": []})
     if now is not None:
         draft.created_at = draft.updated_at = now
     session.add(draft)

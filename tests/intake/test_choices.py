@@ -19,7 +19,8 @@ from config.campaign import Campaign
 from config.clock import FixedClock
 from config.settings import Settings
 from intake.flow import PREFIX
-from intake.forms import FORMS_DIR, Form, load_forms
+from intake.forms import Form, load_forms
+from tests.shipped import shipped_edition
 from knowledge.answer import KnowledgeBase
 
 from .factories import typed_answer
@@ -189,7 +190,7 @@ async def test_too_many_at_done_is_explained_and_the_selection_stays(
 ):
     # An edition whose form allows two certifications at most.
     folder = tmp_path / "forms"
-    shutil.copytree(FORMS_DIR, folder)
+    shutil.copytree(shipped_edition().forms_dir, folder)
     yaml = folder / "enterprise.yaml"
     text = yaml.read_text(encoding="utf-8")
     anchor = "          en: Which certifications does the company hold (pick any that apply)?\n"

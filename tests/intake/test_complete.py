@@ -10,13 +10,14 @@ from config import Campaign
 from intake.complete import Problem, completeness
 from intake.forms import Form, load_forms
 from tests.intake.factories import AWARDS, EN_LONG, TODAY, answers_for, overseas_english
+from tests.shipped import shipped_edition
 
 ZH_TEXT = "与复旦大学共建机器视觉联合实验室，合作期三年。"
 
 
 @pytest.fixture(scope="module")
 def forms(campaign: Campaign) -> dict[str, Form]:
-    return load_forms(campaign)
+    return load_forms(campaign, directory=shipped_edition().forms_dir)
 
 
 def problems(form: Form, answers: dict[str, Any], **kwargs: Any) -> list[Problem]:

@@ -7,10 +7,11 @@ from intake.export import export_rows
 from intake.forms import load_forms
 from intake.sensitive import mask, mask_answers, sensitive_field_ids
 from tests.intake.factories import ID_NUMBER, answers_for
+from tests.shipped import shipped_edition
 
 
 def test_sensitive_answers_are_masked_and_nothing_else(campaign: Campaign):
-    form = load_forms(campaign)["pioneer_person"]
+    form = load_forms(campaign, directory=shipped_edition().forms_dir)["pioneer_person"]
     answers = answers_for(form, typed={"nomination": "专家推荐"})
     masked = mask_answers(answers, sensitive_field_ids([form]))
     assert masked["id_number"] == mask(ID_NUMBER) != ID_NUMBER

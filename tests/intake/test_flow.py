@@ -28,6 +28,7 @@ from intake.flow import PREFIX, DraftsFlow, IntakeFlow, StatusFlow
 from intake.forms import Form, load_forms
 from intake.queue import Submission
 from knowledge.answer import KnowledgeBase
+from tests.shipped import shipped_edition
 
 from .factories import AWARDS, typed_answer, with_position
 
@@ -43,7 +44,7 @@ INVALID = {
 
 @pytest.fixture
 def forms(campaign: Campaign) -> dict[str, Form]:
-    return load_forms(campaign)
+    return load_forms(campaign, directory=shipped_edition().forms_dir)
 
 
 @pytest.fixture

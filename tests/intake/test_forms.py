@@ -15,7 +15,6 @@ import yaml
 from config import Campaign
 from intake.forms import (
     CHECKS,
-    FORMS_DIR,
     Field,
     FieldGroup,
     Form,
@@ -26,6 +25,7 @@ from intake.forms import (
     load_forms,
 )
 from tests.intake.factories import AWARDS, CREDIT_CODE, TODAY, answers_for
+from tests.shipped import shipped_edition
 
 COMMON_FIELDS = {
     "nomination": "choice",
@@ -118,7 +118,7 @@ AWARD_FIELDS = {
 
 @pytest.fixture(scope="module")
 def forms(campaign: Campaign) -> dict[str, Form]:
-    return load_forms(campaign)
+    return load_forms(campaign, directory=shipped_edition().forms_dir)
 
 
 def ids(form: Form) -> list[str]:
@@ -127,7 +127,7 @@ def ids(form: Form) -> list[str]:
 
 def file_ids(name: str) -> list[str]:
     """Field ids defined in one shipped form file, read straight from the YAML."""
-    data = yaml.safe_load((FORMS_DIR / name).read_text(encoding="utf-8"))
+    data = yaml.safe_load((shipped_edition().forms_dir / name).read_text(encoding="utf-8"))
     out = []
     for section in data.get("sections", []):
         for entry in section["fields"]:
@@ -394,7 +394,7 @@ def test_unknown_field_is_a_key_error(forms: dict[str, Form]):
 
 @pytest.fixture
 def forms_dir(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(FORMS_DIR, tmp_path / "forms"))
+    return Path(shutil.copytree(shipped_edition().forms_dir, tmp_path / "forms"))
 
 
 def edit(directory: Path, name: str, change: Callable[[dict], Any]) -> int | None:

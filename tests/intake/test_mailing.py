@@ -29,6 +29,7 @@ from intake.forms import Form, load_forms
 from intake.mailing import FIRST_RETRY, MAX_ATTEMPTS, MailAttempt, mail_entry, retry_unmailed
 from intake.queue import Submission
 from knowledge.answer import KnowledgeBase
+from tests.shipped import shipped_edition
 from tests.stubs.tcp import misbehaving_server
 
 from .test_flow import Entrant, _declare_and_submit
@@ -66,7 +67,7 @@ def faulty_smtp(fault: str) -> Iterator[int]:
 
 @pytest.fixture
 def forms(campaign: Campaign) -> dict[str, Form]:
-    return load_forms(campaign)
+    return load_forms(campaign, directory=shipped_edition().forms_dir)
 
 
 def _engine(sessionmaker: async_sessionmaker[AsyncSession], kb: KnowledgeBase, texts: Texts, campaign: Campaign,

@@ -28,6 +28,7 @@ from intake.flow import DeleteFlow, DraftsFlow, IntakeFlow, PrivacyFlow, StatusF
 from intake.forms import Form, load_forms
 from intake.notify import Notification, claim_pending, mark_sent, notify_staff, notify_user
 from knowledge.answer import KnowledgeBase
+from tests.shipped import shipped_edition
 
 from .factories import add_draft, answers_for
 from .test_flow import Entrant, _declare_and_submit
@@ -40,7 +41,7 @@ LEASE = timedelta(minutes=2)  # as the Telegram adapter claims
 
 @pytest.fixture
 def forms(campaign: Campaign) -> dict[str, Form]:
-    return load_forms(campaign)
+    return load_forms(campaign, directory=shipped_edition().forms_dir)
 
 
 @pytest.fixture
@@ -228,7 +229,7 @@ async def _entries(settings: Settings, campaign: Campaign) -> None:
     """Two entries from chat drafts: KCXF-2024-00001 by an English speaker, KCXF-2024-00002 by a Chinese one."""
     engine = make_engine(settings.db_url)
     await upgrade(engine)
-    forms = load_forms(campaign)
+    forms = load_forms(campaign, directory=shipped_edition().forms_dir)
     try:
         async with make_sessionmaker(engine)() as session:
             for external_id, lang in (("en-1", "en"), ("zh-1", "zh")):

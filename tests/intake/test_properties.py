@@ -10,10 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.campaign import load_campaign
-from config.settings import Settings
-from intake.forms import Field, Form, load_forms
+from intake.forms import Field, Form
 from intake.validation import VALIDATORS, Checked, Choice
+from tests.shipped import shipped_forms
 
 TODAY = date(2024, 10, 1)
 KB100 = 100 * 1024
@@ -85,7 +84,7 @@ SHORT_VALUE = 2100
 
 
 def _forms() -> dict[str, Form]:
-    return load_forms(load_campaign(Settings(_env_file=None).campaign_file))  # type: ignore[call-arg]
+    return shipped_forms()
 
 
 FORMS = _forms()

@@ -18,13 +18,14 @@ from intake.files import StoredFile
 from intake.forms import Form, load_forms
 from intake.queue import IncompleteEntry, StatusChange, StatusError, Submission, SubmissionNotFound
 from tests.intake.factories import answers_for, overseas_english
+from tests.shipped import shipped_edition
 
 REFERENCE = re.compile(r"^KCXF-2024-\d{5}$")
 
 
 @pytest.fixture(scope="module")
 def forms(campaign: Campaign) -> dict[str, Form]:
-    return load_forms(campaign)
+    return load_forms(campaign, directory=shipped_edition().forms_dir)
 
 
 @pytest.fixture

@@ -25,11 +25,12 @@ from intake.files import store_upload
 from intake.forms import load_forms
 from tests.databases import Databases, kcxf_env
 from tests.intake.factories import answers_for, overseas_english
+from tests.shipped import shipped_edition
 
 KCXF = [sys.executable, "-m", "bot", "queue"]
 SUBMITTED_AT = datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 EXPORT_KEYS = {
-    "reference", "award_id", "award_name", "award_name_en", "entrant_name", "subject", "status", "status_label",
+    "reference", "award_id", "award_name", "award_name_en", "edition", "entrant_name", "subject", "status", "status_label",
     "status_label_en", "created_at", "updated_at", "mailed_at", "form_file", "draft_key", "user_id",
     "attachments", "answers", "history",
 }
@@ -44,7 +45,7 @@ async def fill(settings: Settings, campaign: Campaign) -> dict[str, dict]:
     """Three entries: a product (with an attachment), a person in first review, an English park entry."""
     engine = make_engine(settings.db_url)
     await upgrade(engine)
-    forms = load_forms(campaign)
+    forms = load_forms(campaign, directory=shipped_edition().forms_dir)
     deck = store_upload(files_dir=settings.files_dir, owner="1", file_name="产品手册.pdf",
                         source=b"%PDF-1.7 deck", mime_type="application/pdf", size=None)
     entries = {

@@ -21,6 +21,7 @@ from config import Campaign
 from intake.forms import CHOICE_TYPES, Field, FieldGroup, Form, load_forms
 from intake.render import form_filename, render_form
 from tests.intake.factories import AWARDS, answers_for, overseas_english
+from tests.shipped import shipped_edition
 
 REFERENCE = "KCXF-2024-000123"
 SUBMITTED = datetime(2024, 10, 1, 2, 30, tzinfo=ZoneInfo("UTC"))  # 10:30 in Shanghai
@@ -30,7 +31,7 @@ EMPTY = "（未填写）"
 
 @pytest.fixture(scope="module")
 def forms(campaign: Campaign) -> dict[str, Form]:
-    return load_forms(campaign)
+    return load_forms(campaign, directory=shipped_edition().forms_dir)
 
 
 def render(

@@ -20,6 +20,7 @@ from intake.forms import load_forms
 from intake.render import render_form
 from tests.intake.factories import answers_for
 from tests.processes import child_env
+from tests.shipped import shipped_edition
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMITTED_AT = datetime(2024, 10, 8, 16, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -29,15 +30,14 @@ BOT = """
 import asyncio, os, sys
 from datetime import datetime
 from pathlib import Path
-from config.campaign import load_campaign
-from config.settings import Settings
 from intake import render_worker
 from intake.forms import load_forms
 from tests.intake.factories import answers_for
+from tests.shipped import shipped_campaign, shipped_edition
 
 async def main():
-    campaign = load_campaign(Settings(_env_file=None).campaign_file)
-    form = load_forms(campaign)["pioneer_person"]
+    campaign = shipped_campaign()
+    form = load_forms(campaign, directory=shipped_edition().forms_dir)["pioneer_person"]
     path = await render_worker.render(form=form, answers=answers_for(form), campaign=campaign,
                                       reference="KCXF-2024-00001", submitted_at=None, out_dir=Path(sys.argv[1]))
     worker = render_worker._executor().submit(os.getpid).result()
@@ -55,7 +55,7 @@ def _text(path: Path) -> list[str]:
 
 
 async def test_the_worker_renders_what_rendering_in_place_renders(campaign: Campaign, tmp_path: Path) -> None:
-    form = load_forms(campaign)["pioneer_product"]
+    form = load_forms(campaign, directory=shipped_edition().forms_dir)["pioneer_product"]
     options = {"form": form, "answers": answers_for(form, projects=2), "campaign": campaign,
                "reference": "KCXF-2024-00007", "submitted_at": SUBMITTED_AT, "lang": "zh"}
     in_worker = await render_worker.render(**options, out_dir=tmp_path / "worker")

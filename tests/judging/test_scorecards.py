@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from config import Campaign
-from config.settings import Settings
 from judging.scorecards import ScorecardError, load_scorecards
+from tests.shipped import shipped_edition
 
-SHIPPED = Settings(_env_file=None).scorecards_file  # type: ignore[call-arg]
+SHIPPED = shipped_edition().scorecards_file
 
 
 def test_the_shipped_scorecards_follow_the_guideline(campaign: Campaign):

@@ -8,12 +8,12 @@ from bot.runtime import Runtime
 from knowledge.answer import KnowledgeBase
 from knowledge.chunk import chunk_document
 from knowledge.ingest import read_document
-from knowledge.service import BUILTIN_DOCS
+from tests.shipped import shipped_edition
 
 
 def test_guideline_chunks_follow_its_structure():
-    zh = chunk_document(read_document(BUILTIN_DOCS / "guideline-2024.zh.md"))
-    en = chunk_document(read_document(BUILTIN_DOCS / "guideline-2024.en.md"))
+    zh = chunk_document(read_document(shipped_edition().docs_dir / "guideline-2024.zh.md"))
+    en = chunk_document(read_document(shipped_edition().docs_dir / "guideline-2024.en.md"))
     sections = list(dict.fromkeys(c.section for c in zh))
     assert len(sections) == 11 and sections[0].startswith("一·") and sections[-1].startswith("十一·")
     assert len(dict.fromkeys(c.section for c in en)) == 11

@@ -17,6 +17,7 @@ import pytest
 from chromadb.api.fastapi import FastAPI
 from chromadb.api.types import Documents, EmbeddingFunction
 
+from config.editions import load_editions
 from config.settings import Settings
 from knowledge.embeddings import E5SmallEmbedding, HashedNgramEmbedding, make_embedding
 from knowledge.index import FAQ, PASSAGES, KnowledgeIndex, connect
@@ -191,11 +192,12 @@ def test_an_index_from_before_signatures_is_kept_when_its_function_is_the_same(t
 def test_the_shipped_texts_vectors_ship_with_them_and_match_the_model(e5: E5SmallEmbedding):
     from knowledge import vectors
 
-    texts = vectors.shipped_texts()
+    editions = load_editions(Settings(_env_file=None).editions_dir)  # type: ignore[call-arg]
+    texts = vectors.shipped_texts(editions)
     found, missing = vectors.lookup(e5.name(), texts)
     assert not missing, (f"{len(missing)} shipped passages or FAQ answers have no shipped vector, e.g. "
                          f"{texts[missing[0]][:40]!r}: run `kcxf kb vectors` after editing the guideline or the FAQ")
-    questions = vectors.shipped_questions()
+    questions = vectors.shipped_questions(editions)
     _, missing = vectors.lookup(e5.name(), questions, prefix=vectors.QUERY)
     assert not missing, f"{len(missing)} FAQ question variants have no shipped vector: run `kcxf kb vectors`"
     assert cos(e5.embed_query([questions[0]])[0], e5.embed_questions([questions[0]])[0]) > 0.999

@@ -193,9 +193,9 @@ def _hashed(text: str) -> np.ndarray:
 async def test_a_disliked_answer_is_logged_beside_declines_and_marked(live_runtime: Runtime):
     maker = await live_runtime.sessionmaker()
     async with maker() as session, session.begin():
-        await log_unanswered(session, question="报名需要交费吗", lang="zh", channel="telegram", kind=DISLIKED)
-        await log_unanswered(session, question="报名需要交费吗？", lang="zh", channel="telegram")
+        await log_unanswered(session, edition=2024, question="报名需要交费吗", lang="zh", channel="telegram", kind=DISLIKED)
+        await log_unanswered(session, edition=2024, question="报名需要交费吗？", lang="zh", channel="telegram")
         with pytest.raises(ValueError, match="unknown kind"):
-            await log_unanswered(session, question="x", lang="zh", channel="telegram", kind="liked")
+            await log_unanswered(session, edition=2024, question="x", lang="zh", channel="telegram", kind="liked")
     [group] = await live_runtime.knowledge_inbox.groups()
     assert group.count == 2 and group.disliked == 1

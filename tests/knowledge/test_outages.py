@@ -30,6 +30,7 @@ from knowledge.generate import AnswerWriter
 from knowledge.retrieve import Retriever
 from knowledge.service import campaign_terms, ensure_builtin, open_index
 from knowledge.tokens import Tokenizer
+from tests.shipped import shipped_edition
 from tests.stubs.tcp import misbehaving_server
 
 from .chroma_server import ChromaServer
@@ -101,7 +102,7 @@ async def chroma(tmp_path: Path) -> AsyncIterator[ChromaServer]:
 def _server_backed_kb(settings: Settings, texts: Texts, campaign: Campaign) -> KnowledgeBase:
     """The knowledge base as open_knowledge builds it, on the Chroma server, resting the vector side briefly."""
     index = open_index(settings)
-    ensure_builtin(index)
+    ensure_builtin(index, shipped_edition())
     retriever = Retriever(index, Tokenizer(extra_terms=campaign_terms(campaign)), vector_retry_s=0.3)
     return KnowledgeBase(retriever=retriever, texts=texts, eligibility=Eligibility(campaign=campaign, texts=texts),
                          mailbox=campaign.committee.mailbox, guideline_doc=campaign.guideline_doc)

@@ -43,12 +43,12 @@ async def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 async def test_revision_starts_at_zero_and_counts_each_change(sessions: async_sessionmaker[AsyncSession]):
     async with sessions() as session:
-        assert await read_revision(session) == 0
+        assert await read_revision(session, edition=2024) == 0
     async with sessions() as session, session.begin():
-        assert await bump_revision(session, reason="faq.add lunch by alice") == 1
-        assert await bump_revision(session, reason="faq.delete lunch by bob") == 2
+        assert await bump_revision(session, edition=2024, reason="faq.add lunch by alice") == 1
+        assert await bump_revision(session, edition=2024, reason="faq.delete lunch by bob") == 2
     async with sessions() as session:
-        row = await session.get(KnowledgeRevision, 1)
+        row = await session.get(KnowledgeRevision, 2024)
         assert row is not None and row.revision == 2 and row.reason == "faq.delete lunch by bob"
         assert row.changed_at.tzinfo is not None
 
@@ -57,7 +57,7 @@ async def test_concurrent_bumps_get_distinct_numbers(sessions: async_sessionmake
     async def factory() -> async_sessionmaker[AsyncSession]:
         return sessions
 
-    revisions = DbRevisions(factory)
+    revisions = DbRevisions(factory, edition=2024)
     got = await asyncio.gather(*(revisions.bump(reason=f"edit {n}") for n in range(12)))
     assert sorted(got) == list(range(1, 13))
     assert await revisions.current() == 12
@@ -66,7 +66,7 @@ async def test_concurrent_bumps_get_distinct_numbers(sessions: async_sessionmake
 async def test_a_rolled_back_change_is_not_counted(sessions: async_sessionmaker[AsyncSession]):
     with pytest.raises(RuntimeError):
         async with sessions() as session, session.begin():
-            await bump_revision(session, reason="doomed")
+            await bump_revision(session, edition=2024, reason="doomed")
             raise RuntimeError("the edit failed")
     async with sessions() as session:
-        assert await read_revision(session) == 0
+        assert await read_revision(session, edition=2024) == 0

@@ -31,6 +31,7 @@ from intake.sensitive import RedactingFilter, mask, mask_answers, redact, redact
 from knowledge.answer import KnowledgeBase
 from tests.bot.test_telegram import Person, _serving, stub, tg_settings  # noqa: F401 - fixtures
 from tests.intake.factories import ID_NUMBER, answers_for
+from tests.shipped import shipped_edition
 from tests.stubs import BotApiStub
 
 SUBMITTED_AT = datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -47,7 +48,7 @@ def kcxf(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 async def fill(settings: Settings, campaign: Campaign) -> list[dict]:
     engine = make_engine(settings.db_url)
     await upgrade(engine)
-    form = load_forms(campaign)["pioneer_person"]
+    form = load_forms(campaign, directory=shipped_edition().forms_dir)["pioneer_person"]
     entries = [answers_for(form, typed=PERSON), answers_for(form, typed=TRAVELLER)]
     try:
         async with make_sessionmaker(engine)() as session:
@@ -198,7 +199,7 @@ async def test_the_filter_masks_rows_sqlalchemy_logs_at_debug(
     redacted: pytest.LogCaptureFixture, sessionmaker: async_sessionmaker[AsyncSession], campaign: Campaign,
 ):
     redacted.set_level(logging.DEBUG, logger="sqlalchemy.engine")
-    form = load_forms(campaign)["pioneer_person"]
+    form = load_forms(campaign, directory=shipped_edition().forms_dir)["pioneer_person"]
     async with sessionmaker() as session, session.begin():
         user = User(channel="test", external_id="rows")
         session.add(user)

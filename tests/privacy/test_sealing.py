@@ -24,6 +24,7 @@ from intake.rekey import reseal_all
 from intake.sensitive import sensitive_field_ids
 from tests.intake.factories import ID_NUMBER, add_draft, answers_for
 from tests.intake.test_flow import Entrant, engine  # noqa: F401 - the fixture
+from tests.shipped import shipped_edition
 
 FIELDS = frozenset({"id_number", "contact_mobile", "recommender_contact"})
 SUBMITTED_AT = datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -36,7 +37,7 @@ def keys() -> DataKeys:
 
 @pytest.fixture
 def forms(campaign: Campaign) -> dict[str, Form]:
-    return load_forms(campaign)
+    return load_forms(campaign, directory=shipped_edition().forms_dir)
 
 
 def raw_answers(settings: Settings, table: str) -> list[dict[str, Any]]:
@@ -144,7 +145,7 @@ async def test_nothing_is_written_or_read_without_an_installed_sealer(
             user = User(channel="test", external_id="none")
             session.add(user)
             await session.flush()
-            session.add(Draft(user_id=user.id, award_id="pioneer_person", answers={"id_number": ID_NUMBER},
+            session.add(Draft(edition=2024, user_id=user.id, award_id="pioneer_person", answers={"id_number": ID_NUMBER},
                               progress={}))
             with pytest.raises(StatementError) as failed:
                 await session.flush()
