@@ -23,7 +23,7 @@ from bot.replies import Reply, TextOut
 from bot.runtime import Runtime
 from bot.texts import Texts
 from bot.users import User
-from config.campaign import Campaign, Reminders, load_campaign
+from config.campaign import Campaign, Reminders
 from config.clock import FixedClock
 from config.settings import Settings
 from intake.complete import completeness
@@ -34,11 +34,11 @@ from intake.notify import Notification
 from knowledge.answer import KnowledgeBase
 from tests.bot.test_engine import DictAnswerer
 from tests.bot.test_telegram import USER, Person, _serving, _settings
-from tests.shipped import shipped_forms
 from tests.databases import kcxf_env
 from tests.intake.factories import add_draft, typed_answer
 from tests.intake.test_flow import Entrant, _declare_and_submit
 from tests.processes import child_env
+from tests.shipped import shipped_forms
 from tests.stubs import BotApiStub
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

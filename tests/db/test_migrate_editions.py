@@ -14,7 +14,7 @@ from db.session import make_sessionmaker
 from intake.queue import Submission, get_submission, history_of, next_number
 from tests.db.test_migrate import empty_engine, empty_url  # noqa: F401, F811 - the fixtures
 
-BEFORE = "17b72211fe9f"  # the head before editions
+BEFORE = "c41f0a7e5d2b"  # the head before editions
 AT = datetime(2024, 10, 1, 2, 0, tzinfo=UTC)
 UPLOAD = {"name": "路演材料.pdf", "path": "uploads/7/ab12.pdf", "size": 1024, "mime_type": "application/pdf",
           "sha256": "0" * 64}

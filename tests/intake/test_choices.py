@@ -20,8 +20,8 @@ from config.clock import FixedClock
 from config.settings import Settings
 from intake.flow import PREFIX
 from intake.forms import Form, load_forms
-from tests.shipped import shipped_edition
 from knowledge.answer import KnowledgeBase
+from tests.shipped import shipped_edition
 
 from .factories import typed_answer
 from .test_flow import Entrant, _engine, _text

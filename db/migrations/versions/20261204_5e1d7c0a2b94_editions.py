@@ -6,7 +6,7 @@ their reference already carries, the rest is 2024, the knowledge revision's sing
 so the next 2024 reference is new and 2025 starts at 00001.
 
 Revision ID: 5e1d7c0a2b94
-Revises: 17b72211fe9f
+Revises: c41f0a7e5d2b
 Create Date: 2026-12-04 22:20:00.000000
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '5e1d7c0a2b94'
-down_revision: str | Sequence[str] | None = '17b72211fe9f'
+down_revision: str | Sequence[str] | None = 'c41f0a7e5d2b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
