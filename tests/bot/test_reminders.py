@@ -38,7 +38,7 @@ from tests.databases import kcxf_env
 from tests.intake.factories import add_draft, typed_answer
 from tests.intake.test_flow import Entrant, _declare_and_submit
 from tests.processes import child_env
-from tests.shipped import shipped_forms
+from tests.shipped import shipped_edition, shipped_forms
 from tests.stubs import BotApiStub
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -51,7 +51,7 @@ def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 @pytest.fixture
 def forms(campaign: Campaign) -> dict[str, Form]:
-    return load_forms(campaign)
+    return load_forms(campaign, directory=shipped_edition().forms_dir)
 
 
 def _engine(sessions: async_sessionmaker[AsyncSession], *, texts: Texts, campaign: Campaign, clock: FixedClock,

@@ -170,8 +170,9 @@ async def test_a_multi_select_question_is_a_numbered_list_of_toggles(
     from intake.forms import load_forms
     from tests.intake.test_choices import FIELD, _to
     from tests.intake.test_flow import Entrant
+    from tests.shipped import shipped_edition
 
-    forms = load_forms(campaign)
+    forms = load_forms(campaign, directory=shipped_edition().forms_dir)
     intake = IntakeFlow(forms)
     engine = Engine(sessionmaker=sessionmaker, answerer=OneAnswer(), texts=texts, campaign=campaign, clock=clock,
                     settings=settings, flows=(intake, DraftsFlow(intake)))

@@ -33,7 +33,7 @@ DONE = f"{PREFIX}done"
 
 @pytest.fixture
 def forms(campaign: Campaign) -> dict[str, Form]:
-    return load_forms(campaign)
+    return load_forms(campaign, directory=shipped_edition().forms_dir)
 
 
 @pytest.fixture
