@@ -92,6 +92,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.textContent = choice.label;
+      button.dataset.value = choice.value;
       button.disabled = !!item.used;
       if (item.used === choice.value) { button.setAttribute("aria-pressed", "true"); }
       button.addEventListener("click", function () { press(item, index, choice, group); });
