@@ -2,8 +2,11 @@
 its API (messages, uploads, the event stream, downloads, the e-mail code) and the sign-in link.
 
 Everything here is public (no staff login): the visitor is named by their own signed cookie, and every call that
-changes something carries the page's CSRF token like the console's forms do. What is said goes through
-bot.adapters.web to the same engine the Telegram bot runs.
+changes something carries a CSRF token bound to that cookie (an HMAC of the visitor's id, given to the page): a
+token the console's way, in a SameSite=Strict cookie of its own, would never reach a chat framed by another site.
+When KCXF_WEBCHAT_ORIGINS lists sites that embed the chat, the visitor cookie is SameSite=None (and Secure) so
+that the frame keeps it; otherwise Lax. What is said goes through bot.adapters.web to the same engine the
+Telegram bot runs.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from bot.adapters.web import CHANNEL, COMMANDS, MAX_UPLOAD_BYTES, Visitor, WebCh
 from bot.events import CommandIn
 from console import csrf
 from console.body_limit import BodyCap, signed_cookie
-from console.deps import ClockDep, Db, public
+from console.deps import Db, own_csrf, public
 from console.sessions import HOST_PREFIX, session_secret
 from console.templating import LANG_COOKIE, LANGS, page
 from console.throttle import address_key
@@ -40,6 +43,7 @@ router = APIRouter()
 
 VISITOR_COOKIE = "kcxf_visitor"
 VISITOR_SALT = "kcxf.webchat.visitor"
+CSRF_SALT = "kcxf.webchat.csrf"
 VISITOR_DAYS = 180
 UPLOAD_PATH = "/chat/api/upload"
 
@@ -103,14 +107,28 @@ def _visitor_id(request: Request) -> str | None:
 
 
 def _set_visitor(request: Request, response: Response, external_id: str) -> None:
-    # Lax: the sign-in link opened from a mail app must arrive with the cookie; a cross-site POST never does.
+    # Lax: the sign-in link opened from a mail app arrives with the cookie. None (which browsers take only with
+    # Secure) where other sites frame the chat: a framed page gets no Lax cookie. Either way HttpOnly.
+    embedded = bool(request.app.state.runtime.settings.webchat_origin_list)
     response.set_cookie(_cookie_name(request), request.app.state.signer.sign(external_id, salt=VISITOR_SALT),
-                        max_age=VISITOR_DAYS * 24 * 3600, httponly=True, samesite="lax",
-                        secure=request.app.state.cookies.secure, path="/")
+                        max_age=VISITOR_DAYS * 24 * 3600, httponly=True, samesite="none" if embedded else "lax",
+                        secure=embedded or request.app.state.cookies.secure, path="/")
+
+
+def _token(request: Request, external_id: str) -> str:
+    """The CSRF token of this visitor's page: their id signed under its own salt (not the cookie's value)."""
+    return request.app.state.signer.sign(external_id, salt=CSRF_SALT).rsplit(".", 1)[1]
+
+
+def _csrf_ok(request: Request, external_id: str, presented: str | None) -> bool:
+    return csrf.matches(_token(request, external_id), presented)
 
 
 def chat_lang(request: Request) -> str:
-    """The page's language: the switch's cookie, else the browser's first preference, else Chinese."""
+    """The page's language: the address's ?lang=, the switch's cookie, the browser's first preference, or Chinese."""
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return str(asked)
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in LANGS:
         return str(cookie)
@@ -122,9 +140,13 @@ def chat_lang(request: Request) -> str:
 
 
 async def _visitor(request: Request, db: Db) -> Visitor | None:
-    """The visitor behind the cookie; None without one (the page gives it, so a call without it is refused)."""
+    """The visitor behind the cookie; None without one (the page gives it, so a call without it is refused), or
+    when a call that changes something lacks their CSRF token."""
     external_id = _visitor_id(request)
     if external_id is None:
+        return None
+    if request.method not in csrf.SAFE_METHODS and not _csrf_ok(
+            request, external_id, await csrf.presented_token(request)):
         return None
     return Visitor(external_id, lang=chat_lang(request), verified=await is_verified(db, external_id))
 
@@ -144,7 +166,7 @@ async def chat_page(request: Request, embed: int = 0) -> Response:
     new_visitor = external_id is None
     if external_id is None:
         external_id = new_visitor_id()
-    token, new_token = _page_token(request)
+    token = _token(request, external_id)
     lang = request.state.lang = chat_lang(request)
     campaign = runtime.campaign
     texts = runtime.texts
@@ -161,8 +183,6 @@ async def chat_page(request: Request, embed: int = 0) -> Response:
     )
     if new_visitor:
         _set_visitor(request, response, external_id)
-    if new_token:
-        csrf.set_cookie(request, response, token)
     response.headers["content-security-policy"] = chat_csp(runtime.settings.webchat_origin_list)
     # For browsers without CSP frame-ancestors; the others follow the policy above, which this cannot express.
     response.headers["x-frame-options"] = "SAMEORIGIN"
@@ -174,26 +194,22 @@ _UI_KEYS = ("chosen", "uploading", "upload_failed", "offline", "download", "clea
             "multi_done")
 
 
-def _page_token(request: Request) -> tuple[str, bool]:
-    """The CSRF token the page's calls carry: a logged-in staff member's session's, else the anonymous cookie's."""
-    login = getattr(request.state, "login", None)
-    if login is not None:
-        return login.session.csrf, False
-    return csrf.anonymous_token(request)
-
-
 @router.post("/chat/lang")
 @public
+@own_csrf
 async def chat_switch_language(request: Request, db: Db, lang: Annotated[str, Form()]) -> Response:
     """Switch the page and the bot's answers to `lang`, and go back to the chat."""
     chosen = lang if lang in LANGS else "zh"
-    external_id = _visitor_id(request)
-    if external_id is not None:
-        chat = await _adapter(request)
-        # The engine keeps the visitor's language too; the confirmation it gives is not needed on a reloaded page.
-        await chat.engine.handle(Visitor(external_id, lang=chosen).ref, CommandIn("lang", chosen))
+    visitor = await _visitor(request, db)
+    if visitor is None:
+        return _refusal(request, "webchat.no_cookie")
+    await db.close()
+    chat = await _adapter(request)
+    # The engine keeps the visitor's language too; the confirmation it gives is not needed on a reloaded page.
+    await chat.engine.handle(Visitor(visitor.external_id, lang=chosen).ref, CommandIn("lang", chosen))
     embed = request.query_params.get("embed") == "1"
-    response = RedirectResponse("/chat?embed=1" if embed else "/chat", status_code=303)
+    # In another site's frame the language cookie (Lax) is not kept: the address carries the language there.
+    response = RedirectResponse(f"/chat?embed=1&lang={chosen}" if embed else "/chat", status_code=303)
     response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax", path="/",
                         secure=request.app.state.cookies.secure)
     return response
@@ -202,6 +218,7 @@ async def chat_switch_language(request: Request, db: Db, lang: Annotated[str, Fo
 # -- the API -------------------------------------------------------------------------------------------------
 @router.post("/chat/api/messages")
 @public
+@own_csrf
 async def post_message(request: Request, db: Db, message: Annotated[dict[str, Any], Body()]) -> Response:
     """One message or button press; the answer holds the replies to it."""
     visitor = await _visitor(request, db)
@@ -214,6 +231,7 @@ async def post_message(request: Request, db: Db, message: Annotated[dict[str, An
 
 @router.post(UPLOAD_PATH)
 @public
+@own_csrf
 async def upload(
     request: Request, db: Db, file: Annotated[UploadFile, File()], id: Annotated[str, Form(max_length=64)] = "",  # noqa: A002
 ) -> Response:
@@ -284,10 +302,10 @@ async def stream(request: Request, db: Db) -> Response:
 
 @router.post("/chat/api/email")
 @public
-async def ask_for_code(request: Request, db: Db, clock: ClockDep,
-                       body: Annotated[dict[str, Any], Body()]) -> Response:
+@own_csrf
+async def ask_for_code(request: Request, db: Db, body: Annotated[dict[str, Any], Body()]) -> Response:
     """Mail a one-time code to the address given (throttled per address and per client address)."""
-    if _visitor_id(request) is None:
+    if await _visitor(request, db) is None:
         return _refusal(request, "webchat.no_cookie")
     runtime = request.app.state.runtime
     lang = chat_lang(request)
@@ -303,11 +321,13 @@ async def ask_for_code(request: Request, db: Db, clock: ClockDep,
 
 @router.post("/chat/api/email/verify")
 @public
+@own_csrf
 async def verify_code(request: Request, db: Db, body: Annotated[dict[str, Any], Body()]) -> Response:
     """Check the code; on success this browser is the visitor who first proved the address."""
-    external_id = _visitor_id(request)
-    if external_id is None:
+    visitor = await _visitor(request, db)
+    if visitor is None:
         return _refusal(request, "webchat.no_cookie")
+    external_id = visitor.external_id
     runtime = request.app.state.runtime
     outcome = await prove(db, secret=session_secret(runtime.settings), address=str(body.get("email", ""))[:254],
                           code=str(body.get("code", ""))[:32], external_id=external_id, now=utcnow())
@@ -323,19 +343,26 @@ async def verify_code(request: Request, db: Db, body: Annotated[dict[str, Any], 
 @public
 async def signin_page(request: Request, link: str) -> Response:
     """The sign-in link from the mail: a button to confirm (a mail scanner following links signs nobody in)."""
-    token, new_token = _page_token(request)
+    external_id = _visitor_id(request)
+    new_visitor = external_id is None
+    external_id = external_id or new_visitor_id()
     request.state.lang = chat_lang(request)
-    response = page(request, "chat_signin.html", link=link, csrf_value=token, chat_lang=request.state.lang)
-    if new_token:
-        csrf.set_cookie(request, response, token)
+    response = page(request, "chat_signin.html", link=link, csrf_value=_token(request, external_id),
+                    chat_lang=request.state.lang)
+    if new_visitor:
+        _set_visitor(request, response, external_id)
     return response
 
 
 @router.post("/chat/signin/{link}")
 @public
+@own_csrf
 async def signin(request: Request, db: Db, link: str) -> Response:
     """Sign this browser in as the visitor of the address the link was mailed to, and open the chat."""
-    external_id = _visitor_id(request) or new_visitor_id()
+    visitor = await _visitor(request, db)
+    if visitor is None:
+        return _refusal(request, "webchat.no_cookie")
+    external_id = visitor.external_id
     outcome = await sign_in(db, link=link[:200], external_id=external_id, now=utcnow())
     if outcome.proof is not Proof.OK or outcome.external_id is None:
         request.state.lang = chat_lang(request)
