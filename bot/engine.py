@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -42,6 +43,9 @@ LANG_CHOICE_PREFIX = "lang:"
 # Conversations kept in memory as their last event committed them, for the next event of the same user: about
 # as many as are in the middle of a form at once. Each holds its draft as stored (sealed), a few kilobytes.
 RECENT_CONVERSATIONS = 1024
+# A number on its own ("1", "2.", "３、") outside a form picks from a list the user has not got (a terminal user
+# answering a question long past, say): no rules question to look up.
+_NUMBER_ALONE = re.compile(r"[#№]?\s*\d{1,4}\s*[.。、)）]?")
 
 
 class Engine:
@@ -235,6 +239,9 @@ class Engine:
         if flow is not None:
             return await flow.handle(ctx, event)
         match event:
+            case TextIn(text=text) if _NUMBER_ALONE.fullmatch(text.strip()):
+                return [TextOut(ctx.t("engine.number_alone", number=text.strip()) + "\n\n"
+                                + ctx.t("engine.help", mailbox=ctx.campaign.committee.mailbox))]
             case TextIn(text=text) if text.strip():
                 answer = await ctx.ask(text.strip(), outside_form=True)
                 return [await feedback.offer(ctx, text.strip(), answer)]

@@ -86,7 +86,9 @@ async def deliver_forever(
 def _stored(reply: Reply) -> tuple[str, dict[str, Any] | None]:
     match reply:
         case TextOut(text=text, choices=choices):
-            return text, ({"choices": [[c.label, c.value] for c in choices]} if choices else None)
+            # A toggle keeps its mark; an EditOut is delivered later as a new message (the pressed one is long gone).
+            return text, ({"choices": [[c.label, c.value] if c.chosen is None else [c.label, c.value, c.chosen]
+                                       for c in choices]} if choices else None)
         case DocumentOut(path=path, file_name=file_name, caption=caption):
             return caption, {"document": {"path": str(path), "file_name": file_name}}
     raise TypeError(f"unsupported reply {reply!r}")
@@ -97,4 +99,4 @@ def _reply(note: Notification) -> Reply:
     if "document" in extra:
         document = extra["document"]
         return DocumentOut(path=Path(document["path"]), file_name=document["file_name"], caption=note.text)
-    return TextOut(note.text, tuple(Choice(label, value) for label, value in extra.get("choices", [])))
+    return TextOut(note.text, tuple(Choice(*choice) for choice in extra.get("choices", [])))

@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.events import ChoiceIn, Event, FileIn, TextIn
 from bot.flows import Context
-from bot.replies import Choice, DocumentOut, Reply, TextOut
+from bot.replies import Choice, DocumentOut, EditOut, Reply, TextOut
 from intake import after_commit, mailing, notify, queue
 from intake.complete import completeness
 from intake.drafts import (
@@ -52,6 +52,11 @@ log = logging.getLogger(__name__)
 PREFIX = "intake:"
 BACK_WORDS = frozenset({"上一步", "返回", "back", "previous"})
 SKIP_WORDS = frozenset({"跳过", "skip"})
+# A multi-select question (type "choices"): each option a toggle, its value TOGGLE + the option id, and a DONE button
+# that checks the selection; the words typed for DONE.
+TOGGLE = "toggle:"
+DONE = "done"
+DONE_WORDS = frozenset({"完成", "选好了", "done"})
 # A message ending in a question mark is a question to the knowledge base (no name, number or date ends so);
 # in a long free-text answer it is one only when the answer is refused.
 _QUESTION = re.compile(r"[?？]\s*$")
@@ -335,10 +340,17 @@ class IntakeFlow:
         if field.help is not None:
             lines.append(ctx.t("intake.help", help=field.help.get(lang)))
         choices: list[Choice] = []
-        if field.type == _DECLARATION:
-            choices += [Choice(ctx.t("intake.privacy_agree"), f"{PREFIX}yes")]
+        if field.type == _DECLARATION:  # 不同意 is answered with why every declaration is needed
+            choices += [Choice(ctx.t("intake.privacy_agree"), f"{PREFIX}yes"),
+                        Choice(ctx.t("intake.privacy_decline"), f"{PREFIX}no")]
         elif field.type == "choice":
             choices += [Choice(c.name.get(lang), f"{PREFIX}{c.id}") for c in field.choices]
+        elif field.type == "choices":
+            lines.append(ctx.t("intake.pick_hint"))
+            picked = _picked(draft, position)
+            choices += [Choice(c.name.get(lang), f"{PREFIX}{TOGGLE}{c.id}", chosen=c.id in picked)
+                        for c in field.choices]
+            choices.append(Choice(ctx.t("intake.done"), f"{PREFIX}{DONE}"))
         if not field.required or field.type == "file_list":
             choices.append(Choice(ctx.t("intake.skip"), f"{PREFIX}skip"))
         if draft.progress.get("history"):
@@ -357,6 +369,8 @@ class IntakeFlow:
         if typed and _QUESTION.search(text) and field.type != "long_text":
             answer = await ctx.ask(text)
             return [TextOut(answer.answer), self._question(ctx, draft, form, position)]
+        if field.type == "choices" and (word.startswith(TOGGLE) or word in {DONE} | DONE_WORDS):
+            return await self._pick(ctx, draft, form, position, word)
         if word in {"skip"} | SKIP_WORDS and (not field.required or field.type == "file_list"):
             stored: Any = draft.answers.get(field.id) if field.type == "file_list" else None
             return await self._store(ctx, draft, form, position, stored)
@@ -382,11 +396,47 @@ class IntakeFlow:
             return [TextOut(rule.reason.get(ctx.lang)), self._question(ctx, draft, form, position)]
         return await self._store(ctx, draft, form, position, checked.value)
 
+    async def _pick(self, ctx: Context, draft: OpenDraft, form: Form, position: Position, word: str) -> list[Reply]:
+        """A toggle pressed (the question shown again in place, the option's mark flipped) or 完成 (the selection
+        checked and stored). The selection so far is kept in the draft's progress, saved with every press."""
+        field = position.field
+        picked = _picked(draft, position)
+        if word.startswith(TOGGLE):
+            option = next((c for c in field.choices if c.id == word.removeprefix(TOGGLE)), None)
+            if option is not None and option.id in picked:
+                picked.remove(option.id)
+            elif option is not None:
+                # An option such as 无 excludes the others: choosing it clears them, choosing another clears it.
+                picked = [option.id] if option.exclusive else [
+                    *(p for p in picked if not field.choice(p).exclusive), option.id]
+            draft.progress = {**draft.progress, "picking": {
+                "at": position.key, "ids": [c.id for c in field.choices if c.id in picked]}}
+            question = self._question(ctx, draft, form, position)
+            return [EditOut(question.text, question.choices)]
+        if not picked:
+            question = self._question(ctx, draft, form, position)
+            return [TextOut(ctx.t("intake.pick_none")), EditOut(question.text, question.choices)]
+        checked = form.check(field, ",".join(picked), lang=ctx.lang, today=ctx.clock.now().date())
+        if not checked.ok:  # too many for the field's limits, say: the selection stays as it is
+            error = checked.error.get(ctx.lang) if checked.error else ""
+            question = self._question(ctx, draft, form, position)
+            return [TextOut(ctx.t("intake.invalid", error=error)), EditOut(question.text, question.choices)]
+        question = self._question(ctx, draft, form, position)
+        sep = "、" if ctx.lang == "zh" else ", "
+        labels = sep.join(field.choice(p).name.get(ctx.lang) for p in picked)
+        # The question, as the entrant leaves it: its buttons gone, the selection under it.
+        shown = EditOut(f"{question.text}\n\n{ctx.t('intake.picked', labels=labels)}")
+        return [shown, *await self._store(ctx, draft, form, position, checked.value)]
+
     async def _store(self, ctx: Context, draft: OpenDraft, form: Form, position: Position, value: Any) -> list[Reply]:
         answers = _with_answer(draft.answers, position, value)
         draft.answers = answers
         history = [*draft.progress.get("history", []), position.key]
-        draft.progress = {**draft.progress, "history": history}
+        # Answered: a selection being made for it (a multi-select answered by typing, say) is done with; one made
+        # for a question left with 上一步 waits for it.
+        progress = {k: v for k, v in draft.progress.items()
+                    if k != "picking" or (isinstance(v, dict) and v.get("at") != position.key)}
+        draft.progress = {**progress, "history": history}
         replies = self._next(ctx, draft, form)
         if draft.progress.get("declaring") and not replies:
             return await self._submit(ctx, draft, form)
@@ -782,6 +832,15 @@ def _summary_rows(form: Form, answers: Mapping[str, Any]) -> Iterator[tuple[Posi
                             yield Position(field, section, entry, n), item[field.id]
             elif entry.type != _DECLARATION and form.visible(entry, answers) and entry.id in answers:
                 yield Position(entry, section), answers[entry.id]
+
+
+def _picked(draft: OpenDraft, position: Position) -> list[str]:
+    """The options chosen so far with the toggles of the multi-select question at `position`."""
+    picking = draft.progress.get("picking")
+    if not isinstance(picking, dict) or picking.get("at") != position.key:
+        return []
+    ids = {c.id for c in position.field.choices}
+    return [i for i in picking.get("ids", []) if i in ids]
 
 
 def _file_field(form: Form) -> Field:

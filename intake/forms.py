@@ -149,12 +149,14 @@ class _Data(BaseModel):
 
 
 class FormChoice(_Data):
-    """One choice of a choice field; `aliases` are further spellings an applicant may type."""
+    """One choice of a choice field; `aliases` are further spellings an applicant may type; an `exclusive` choice
+    of a multiple-choice field (无, say) cannot be picked together with another."""
 
     id: Id
     zh: Text
     en: Text
     aliases: tuple[Text, ...] = ()
+    exclusive: bool = False
 
     @property
     def name(self) -> Localized:
@@ -203,6 +205,13 @@ class Field(_Data):
     when: Condition | None = None
     # Documents the 实名报名 rule; the name validators are what enforce it.
     real_name: bool = False
+
+    def choice(self, choice_id: str) -> FormChoice:
+        """The choice of this field with that id; KeyError if there is none."""
+        for choice in self.choices:
+            if choice.id == choice_id:
+                return choice
+        raise KeyError(choice_id)
 
 
 class FieldGroup(_Data):

@@ -39,7 +39,8 @@ from telegram.ext import (
 from bot import rate_limit, receipts
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
 from bot.outbox import Send, queue_replies
-from bot.replies import Choice, DocumentOut, Reply, StaleOut, TextOut
+from bot.replies import Choice, DocumentOut, EditOut, Reply, StaleOut, TextOut
+from bot.stamps import unstamped
 from bot.users import UserRef
 from db.base import utcnow
 from db.retry import attempts
@@ -349,8 +350,11 @@ class _Adapter:
             return
         # A keyboard answers its question once: a second press of it (a double tap, the other button of a 👍 / 👎
         # pair, or the same button pressed again before the first press's edit arrived) is dropped like a repeated
-        # update, with a word on the button's spinner so it does not look ignored.
-        once = (_update_key(update), f"{CHANNEL}:keyboard:{message.chat.id}:{message.message_id}")
+        # update, with a word on the button's spinner so it does not look ignored. A keyboard is its message and
+        # the stamp its buttons carry: a toggle's press puts a keyboard of a new stamp in the same message.
+        mark = unstamped(data)[1]
+        keyboard = f"{CHANNEL}:keyboard:{message.chat.id}:{message.message_id}" + (f":{mark}" if mark else "")
+        once = (_update_key(update), keyboard)
         if await self._seen(once):
             await _answer(query, self.t("telegram.already_pressed", ref))
             return
@@ -359,6 +363,9 @@ class _Adapter:
 
         async def choose() -> list[Reply]:
             replies = await self.engine.handle(ref, ChoiceIn(data), once=once, seq=update.update_id)
+            edit = next((r for r in replies if isinstance(r, EditOut)), None)
+            if edit is not None:  # a toggle, or 完成: the pressed message shows what the engine says it now is
+                return [r for r in replies if r is not edit] if await _edit(message, edit) else replies
             # Once the engine took the press (not a repeat, not a button of an earlier question): the keyboard
             # goes and the choice shows, so the same question is not offered again.
             if replies and not any(isinstance(r, StaleOut) for r in replies) and label is not None and message.text:
@@ -441,9 +448,24 @@ async def _send_one(bot: Bot, chat_id: int, reply: Reply, *, quote: ReplyParamet
                                     reply_parameters=quote)
 
 
+async def _edit(message: Message, reply: EditOut) -> bool:
+    """Show `reply` in place of `message` (its text and keyboard); False when Telegram refused, e.g. for a message
+    too old to edit or a text too long for one message: the reply is then sent as a new message."""
+    markup = _keyboard(reply.choices) if reply.choices else None
+    try:
+        if reply.text == message.text:  # a toggle: only the marks on the buttons change
+            await message.edit_reply_markup(reply_markup=markup)
+        else:
+            await message.edit_text(reply.text, reply_markup=markup)
+    except TelegramError as exc:
+        log.info("could not edit message %s in place: %s", message.message_id, exc)
+        return False
+    return True
+
+
 def _keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
     # Every value fits callback_data: bot.replies refuses a longer one where the Choice is made.
-    return InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.value)] for c in choices])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(c.marked, callback_data=c.value)] for c in choices])
 
 
 def _update_key(update: Update) -> str:

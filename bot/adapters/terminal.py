@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
-from bot.replies import Choice, DocumentOut, Reply, TextOut
+from bot.replies import CHOSEN_MARK, Choice, DocumentOut, EditOut, Reply, TextOut
 from bot.users import UserRef
 
 if TYPE_CHECKING:
@@ -40,8 +40,9 @@ async def run_terminal(
     user = UserRef(channel=CHANNEL, external_id=user_id, lang_hint=lang)
     console.print(Text(engine.texts.t("terminal.intro", lang), style="dim"))
     choices: tuple[Choice, ...] = ()
+    shown = ""  # the text last printed, which an EditOut changes
     if greet:  # as a chat app sends /start when a conversation is opened
-        choices = _show(console, await engine.handle(user, CommandIn("start")), engine=engine, lang=lang)
+        choices, shown = _show(console, await engine.handle(user, CommandIn("start")), engine=engine, lang=lang)
     while True:
         try:
             # input() blocks, so it runs in a thread and the event loop stays free.
@@ -53,14 +54,14 @@ async def run_terminal(
         if not line:
             continue
         replies = await engine.handle(user, _event(line, choices))
-        choices = _show(console, replies, engine=engine, lang=lang)
+        choices, shown = _show(console, replies, engine=engine, lang=lang, shown=shown)
 
 
 def printer(engine: Engine, *, console: Console, lang: str = "zh") -> Callable[[str, Reply], Awaitable[None]]:
     """How the outbox reaches the person at this terminal (bot.outbox.Send): status changes written by the
     console or `kcxf queue` in another process are printed as they are delivered."""
     async def send(external_id: str, reply: Reply) -> None:
-        _show(console, [reply], engine=engine, lang=lang)
+        _show(console, [reply], engine=engine, lang=lang)  # a notice: never an edit of what is on screen
 
     return send
 
@@ -80,19 +81,28 @@ def _event(line: str, choices: tuple[Choice, ...]) -> Event:
     return TextIn(line)
 
 
-def _show(console: Console, replies: list[Reply], *, engine: Engine, lang: str) -> tuple[Choice, ...]:
-    """Print replies and return the choices the last of them offers."""
+def _show(
+    console: Console, replies: list[Reply], *, engine: Engine, lang: str, shown: str = "",
+) -> tuple[tuple[Choice, ...], str]:
+    """Print replies; return the choices the last of them offers, and the text last printed."""
     offered: tuple[Choice, ...] = ()
     for reply in replies:
         match reply:
             case TextOut(text=text, choices=choices):
-                console.print(Text(text, style="cyan"), soft_wrap=True)
+                # A terminal cannot edit what it printed: an EditOut of the text above prints only what it adds
+                # (a toggled list, the selection made), not the question again.
+                added = text.removeprefix(shown).strip() if isinstance(reply, EditOut) and shown else text
+                if added:
+                    console.print(Text(added, style="cyan"), soft_wrap=True)
+                shown = text
                 for number, choice in enumerate(choices, start=1):
-                    console.print(Text(f"  {number}. {choice.label}", style="bold"))
+                    # A toggle shows whether it is chosen; the terminal cannot edit, so a press prints it anew.
+                    box = "" if choice.chosen is None else f"[{CHOSEN_MARK if choice.chosen else ' '}] "
+                    console.print(Text(f"  {number}. {box}{choice.label}", style="bold"))
                 offered = choices
             case DocumentOut(path=path, caption=caption):
                 console.print(Text(engine.texts.t("terminal.document", lang, path=str(path)), style="green"))
                 if caption:
                     console.print(Text(caption, style="cyan"))
-                offered = ()
-    return offered
+                offered, shown = (), ""
+    return offered, shown

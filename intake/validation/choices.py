@@ -125,9 +125,11 @@ def check_choices(
     if not options:
         raise ValueError("check_choices needs at least one option")
     most = len(options) if max_count is None else min(max_count, len(options))
-    shown_count = min(max(min(2, most), min_count), len(options))
-    ex_zh = "、".join(o.name.zh for o in options[:shown_count])
-    ex_en = ", ".join(o.name.en for o in options[:shown_count])
+    # The example is an answer accepted again, so an option that stands alone (无) is in it only if it is all.
+    combinable = [o for o in options if not getattr(o, "exclusive", False)] or list(options[:1])
+    shown_count = min(max(min(2, most), min_count), len(combinable))
+    ex_zh = "、".join(o.name.zh for o in combinable[:shown_count])
+    ex_en = ", ".join(o.name.en for o in combinable[:shown_count])
     menu_zh, menu_en = _menu(options)
     chosen: list[str] = []
     unknown: list[str] = []
@@ -156,6 +158,15 @@ def check_choices(
             lang,
             f"请至少选择 {min_count} 项，用逗号或顿号分隔；可选：{menu_zh}",
             f"Please pick at least {min_count}, separated by commas: {menu_en}",
+            ex_zh,
+            ex_en,
+        )
+    alone = next((o for o in options if o.id in chosen and getattr(o, "exclusive", False)), None)
+    if alone is not None and len(chosen) > 1:
+        return refuse(
+            lang,
+            f"“{alone.name.zh}”不能与其他选项同时选择",
+            f'"{alone.name.en}" cannot be picked together with other choices',
             ex_zh,
             ex_en,
         )

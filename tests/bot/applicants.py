@@ -30,12 +30,14 @@ class Action:
 
 @dataclass
 class Applicant:
-    """One Telegram user applying for `form`; `typed` keeps every answer typed, by form position."""
+    """One Telegram user applying for `form`; `typed` keeps every answer typed, by form position, and `pressed`
+    every multi-select answered with the toggle buttons and 完成 (the option ids chosen)."""
 
     user_id: int
     form: Form
     sessions: async_sessionmaker[AsyncSession]
     typed: dict[str, str] = field(default_factory=dict)
+    pressed: dict[str, list[str]] = field(default_factory=dict)
 
     async def where(self) -> tuple[str | None, str | None, dict[str, Any], int]:
         """(flow, step, data, saves) of the stored conversation; saves grows with every handled update (the
@@ -58,6 +60,8 @@ class Applicant:
             slot = self.form.field(data["position"].split(".")[-1])
             if slot.type == "file_list" or (slot.type != "consent" and not slot.required):
                 return Action("press", f"{PREFIX}skip")
+            if slot.type == "choices":
+                return await self._toggle(data["position"], slot)
             answer = typed_answer(self.form, slot, typed={}, long_text=None)
             self.typed[data["position"]] = answer
             return Action("type", answer)
@@ -67,6 +71,25 @@ class Applicant:
             "privacy": "agree", "more": "no", "summary": "confirm",
         }
         return Action("press", PREFIX + presses[step or ""])
+
+
+    async def _toggle(self, position: str, slot: Any) -> Action:
+        """The next press towards the first and third options (those that stand with others): a toggle whose mark
+        is not yet as wanted, as the bot stored the selection so far; 完成 once all are."""
+        wanted = [c.id for c in slot.choices if not c.exclusive][::2][:2]
+        async with self.sessions() as session:
+            state = await session.scalar(select(ConversationState).join(User)
+                                         .where(User.external_id == str(self.user_id)))
+            assert state is not None
+            draft = await session.get(Draft, state.data["draft"])
+            assert draft is not None
+            picking = draft.progress.get("picking") or {}
+        picked = picking.get("ids", []) if picking.get("at") == position else []
+        wrong = [i for i in wanted if i not in picked] + [i for i in picked if i not in wanted]
+        if wrong:
+            return Action("press", f"{PREFIX}toggle:{wrong[0]}")
+        self.pressed[position] = wanted
+        return Action("press", f"{PREFIX}done")
 
 
 def stored_positions(form: Form, answers: dict[str, Any]) -> set[str]:
@@ -89,11 +112,16 @@ def answer_at(answers: dict[str, Any], position: str) -> Any:
     return answers[group][int(item)].get(name)
 
 
-def assert_holds_exactly(form: Form, answers: dict[str, Any], typed: dict[str, str], *, today: Any) -> None:
-    """Every typed answer is stored under the question it answered, and nothing else was stored."""
+def assert_holds_exactly(
+    form: Form, answers: dict[str, Any], typed: dict[str, str], *, today: Any,
+    pressed: dict[str, list[str]] | None = None,
+) -> None:
+    """Every typed or pressed answer is stored under the question it answered, and nothing else was stored."""
     for position, text in typed.items():
         slot = form.field(position.split(".")[-1])
         expected = form.check(slot, text, lang="zh", today=today).value
         assert answer_at(answers, position) == expected, (position, text, answer_at(answers, position))
+    for position, ids in (pressed or {}).items():
+        assert answer_at(answers, position) == ids, (position, ids, answer_at(answers, position))
     # An answer handled twice would have filled the next question unseen.
-    assert stored_positions(form, answers) == set(typed)
+    assert stored_positions(form, answers) == set(typed) | set(pressed or {})

@@ -246,6 +246,20 @@ async def test_empty_text_gets_a_hint_and_is_not_asked(engine: Engine, answerer:
     assert answerer.asked == []
 
 
+async def test_a_number_alone_outside_a_form_gets_help_not_an_answer(
+    engine: Engine, answerer: DictAnswerer, campaign: Campaign,
+):
+    # Typed where no choices wait for it (a terminal user picking from a list long past): nothing to look up.
+    zh = only_text(await engine.handle(ALICE, TextIn("1")))
+    assert zh.text.startswith("“1”没有可对应的选项") and "/apply" in zh.text and campaign.committee.mailbox in zh.text
+    en = only_text(await engine.handle(BOB_EN, TextIn(" 3. ")))
+    assert en.text.startswith('"3." picks nothing') and "/apply" in en.text
+    assert answerer.asked == []
+    # A number inside a question is still a question.
+    only_text(await engine.handle(ALICE, TextIn("1 个企业能报几个奖项？")))
+    assert answerer.asked == ["1 个企业能报几个奖项？"]
+
+
 async def test_unknown_command_points_to_help(engine: Engine):
     reply = only_text(await engine.handle(BOB_EN, CommandIn("apply")))
     assert reply.text == "I don't know /apply. Send /help to see what I can do."

@@ -26,7 +26,9 @@ from bot.state import ConversationState
 from bot.users import User
 from config.settings import Settings
 from intake.drafts import Draft
+from intake.queue import Submission
 from knowledge.answer import KnowledgeBase
+from tests.bot.applicants import Action, Applicant, assert_holds_exactly
 from tests.databases import kcxf_env
 from tests.intake.factories import typed_answer, with_position
 from tests.processes import child_env, listening
@@ -565,3 +567,92 @@ async def test_a_late_update_is_refused_by_the_webhook(
         texts = [c.text for c in stub.sent(after=after)]
         assert "还没有提交过申报" in texts[0] and texts[1] == runtime.texts.t("engine.out_of_order", "zh")
         assert not any(runtime.campaign.name.zh in t for t in texts)  # /start was not applied
+
+
+async def _apply_as(stub: BotApiStub, me: Applicant, *, before: Callable[[Action], None] = lambda action: None) -> None:
+    """Drive `me` through a whole application over the stub, each update once the last one is stored; `before` is
+    called with each action before it is done."""
+    kinds = {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
+    user = me.user_id
+    mark, update = 0, lambda: stub.send_text(user, "/apply")
+    for _ in range(400):
+        saves = (await me.where())[3]
+        update()
+        # Answered once the bot has stored the update (a press of a toggle saves the draft, and nothing else).
+        for _ in range(3000):
+            if (await me.where())[3] > saves:
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("an update was never handled")
+        action = await me.next_action()
+        if action is None:
+            break
+        before(action)
+        if action.kind == "type":
+            update = lambda text=action.value: stub.send_text(user, text)  # noqa: E731
+        else:
+            # The keyboard now offering it: sent with the reply to the last update, or edited in place by it.
+            offer = await stub.wait_for(lambda c, v=action.value: c.method in kinds and c.offering(v) is not None
+                                        and c.params.get("chat_id") == user, after=mark)
+            data = offer.offering(action.value)
+            assert data is not None
+            update = lambda m=offer.message_id, d=data: stub.press(user, m, d)  # noqa: E731
+        mark = len(stub.calls)
+    else:
+        raise AssertionError("the application never ended")
+    await stub.wait_for(lambda c: c.method == "sendDocument" and c.params.get("chat_id") == user)
+
+
+async def test_an_applicant_completes_an_enterprise_award_pressing_the_toggles(stub: BotApiStub, running: Runtime):
+    """Issue 15: the multi-select 创新评级 answered with its toggle buttons (✓ on the chosen, the message edited in
+    place) and 完成, by an applicant who reads only what the bot stored; a late toggle of a pressed keyboard is
+    refused."""
+    user = 88
+    form = running.forms["enterprise_npf"]
+    me = Applicant(user, form, await running.sessionmaker())
+    await _apply_as(stub, me)
+    assert me.pressed == {"innovation_rating": ["high_tech", "little_giant"]}
+
+    # What the entrant saw: one question, its keyboard edited in place at each toggle, ✓ on the chosen ones.
+    question = next(c for c in stub.sent() if "可多选" in c.text and c.params.get("chat_id") == user)
+    edits = [c for c in stub.calls if c.method.startswith("editMessage") and c.message_id == question.message_id]
+    assert [c.method for c in edits] == ["editMessageReplyMarkup"] * 2 + ["editMessageText"]
+    assert [label for label, _ in edits[1].buttons][:3] == ["✓ 高新技术企业", "专精特新", "✓ 专精特新“小巨人”"]
+    assert edits[-1].text.endswith("已选择：高新技术企业、专精特新“小巨人”") and not edits[-1].buttons
+    assert sum("可多选" in c.text for c in stub.sent() if c.params.get("chat_id") == user) == 1
+
+    sessions = await running.sessionmaker()
+    async with sessions() as session:
+        [record] = (await session.scalars(select(Submission))).all()
+    assert_holds_exactly(form, record.answers, me.typed, pressed=me.pressed, today=record.created_at.date())
+
+    # A toggle of that keyboard as it stood before 完成 (a press that arrives late) changes nothing: that keyboard
+    # answered once already (the engine would refuse it as stale, tests/intake/test_choices.py).
+    after = len(stub.calls)
+    stub.press(user, question.message_id, edits[1].offering(f"{PREFIX}toggle:specialised") or "")
+    said = await stub.wait_for(lambda c: c.method == "answerCallbackQuery", after=after)
+    assert said.params.get("text") == "已记录，谢谢。"
+    # The user's updates are handled in order: whatever the press caused comes before the answer to /status.
+    status = await Person(stub, user_id=user).say("/status", expect="KCXF-2024-")
+    between = stub.calls[after:stub.calls.index(status)]
+    assert [c.method for c in between] == ["answerCallbackQuery", "sendChatAction"], between
+    async with sessions() as session:
+        assert (await session.scalar(select(Submission))).answers["innovation_rating"] == ["high_tech", "little_giant"]
+
+
+async def test_a_toggle_whose_edit_telegram_refuses_comes_as_a_new_message(stub: BotApiStub, running: Runtime):
+    user = 89
+    me = Applicant(user, running.forms["enterprise_npf"], await running.sessionmaker())
+
+    def fail_first_edit(action: Action) -> None:
+        if action.value.endswith(":toggle:high_tech"):
+            stub.failures["editMessageReplyMarkup"] = 1  # a 502: the edit is not made
+
+    await _apply_as(stub, me, before=fail_first_edit)
+    assert stub.refused == ["editMessageReplyMarkup"]
+    # The question with the toggle marked came as a message of its own, and the next toggle was pressed there.
+    [again] = [c for c in stub.sent() if "可多选" in c.text and c.params.get("chat_id") == user][1:]
+    assert [label for label, _ in again.buttons][:2] == ["✓ 高新技术企业", "专精特新"]
+    assert any(c.method == "editMessageReplyMarkup" and c.message_id == again.message_id for c in stub.calls)
+    assert me.pressed == {"innovation_rating": ["high_tech", "little_giant"]}

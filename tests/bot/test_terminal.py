@@ -99,8 +99,8 @@ async def test_numbers_out_of_range_are_text(engine: Engine):
     read, _ = scripted(["/lang", "3", "0"])
     await run_terminal(engine, console=out, input_fn=read, lang="en", greet=False)
     text = out.export_text()
-    # Not a choice, and no word to look up either: each gets the note on what the bot can do.
-    assert text.count("send /apply") == 2
+    # Not a choice, and no question to look up either: each is told so, with the help.
+    assert text.count("picks nothing") == 2 and text.count("/apply apply online") == 2
     assert "Switched" not in text
 
 
@@ -160,3 +160,36 @@ async def test_the_terminal_chat_delivers_the_outbox_as_the_telegram_bot_does(en
         assert note is not None and note.sent_at is not None
     finally:
         await background.stop()
+
+
+async def test_a_multi_select_question_is_a_numbered_list_of_toggles(
+    sessionmaker, texts, campaign, clock, settings,
+):
+    from bot.users import UserRef
+    from intake.flow import DraftsFlow, IntakeFlow
+    from intake.forms import load_forms
+    from tests.intake.test_choices import FIELD, _to
+    from tests.intake.test_flow import Entrant
+
+    forms = load_forms(campaign)
+    intake = IntakeFlow(forms)
+    engine = Engine(sessionmaker=sessionmaker, answerer=OneAnswer(), texts=texts, campaign=campaign, clock=clock,
+                    settings=settings, flows=(intake, DraftsFlow(intake)))
+    me = Entrant(engine, forms["enterprise_npf"])
+    me.user = UserRef(channel="terminal", external_id="terminal")
+    await _to(me, FIELD)
+    out = console()
+    # Back to the draft; 1 and 3 toggle on, 1 toggles off, 6 is 完成.
+    read, left = scripted(["/drafts", "1", "1", "3", "1", "6"])
+    await run_terminal(engine, console=out, input_fn=read, greet=False)
+    text = out.export_text()
+    assert ("企业获得过哪些资质认定（可多选）？\n"
+            "点选适用的各项（再点一次取消），选好后点“完成”；也可以直接输入编号或名称，例如：1、3\n"
+            "  1. [ ] 高新技术企业\n  2. [ ] 专精特新\n  3. [ ] 专精特新“小巨人”\n  4. [ ] 其他\n  5. [ ] 无\n"
+            "  6. 完成\n  7. 上一步\n") in text
+    assert "  1. [✓] 高新技术企业\n  2. [ ] 专精特新\n  3. [✓] 专精特新“小巨人”\n" in text
+    # Each press printed the list anew, as it then stood; the question above it once (a terminal cannot edit).
+    assert text.count("[✓]") == 1 + 2 + 1 and text.count("可多选") == 1
+    assert "已选择：专精特新“小巨人”\n" in text and "研发投入是多少" in text
+    assert (await me.draft()).answers[FIELD] == ["little_giant"]
+    assert left == []

@@ -139,6 +139,8 @@ def _question_tails(field) -> list[str]:  # type: ignore[no-untyped-def]
     tails = [field.prompt.zh]
     if field.help is not None:
         tails.append(field.help.zh)
+    if field.type == "choices":  # how to pick with the toggles, or by typing
+        tails.append("例如：1、3")
     return [t.strip()[-6:] for t in tails]
 
 
@@ -149,7 +151,11 @@ def _text(replies: list[Reply]) -> str:
 async def _declare_and_submit(entrant: Entrant) -> list[Reply]:
     replies = await entrant.press(f"{PREFIX}confirm")
     position = (await entrant.state())[2]["position"]
+    assert [(c.label, unstamped(c.value)[0]) for c in replies[-1].choices][:2] == [
+        ("同意", f"{PREFIX}yes"), ("不同意", f"{PREFIX}no")]
     refused = await entrant.say("不同意")  # a declaration refused is asked again, nothing submitted
+    assert "需要同意全部声明" in _text(refused) and (await entrant.state())[2]["position"] == position
+    refused = await entrant.press(f"{PREFIX}no")  # so is its button
     assert "需要同意全部声明" in _text(refused) and (await entrant.state())[2]["position"] == position
     for _ in range(10):
         flow, step, _ = await entrant.state()

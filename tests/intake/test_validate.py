@@ -383,6 +383,17 @@ def test_choices_refuse(raw: str, limits: dict[str, Any]) -> None:
     assert_refused(check_choices, raw, **limits)
 
 
+def test_an_exclusive_choice_stands_alone() -> None:
+    from intake.forms import FormChoice
+
+    ratings = [FormChoice(id="high_tech", zh="高新技术企业", en="High-Tech Enterprise"),
+               FormChoice(id="none", zh="无", en="None", exclusive=True)]
+    assert check_choices("无", options=ratings).value == ("none",)
+    refused = assert_refused(check_choices, "高新技术企业、无", options=ratings)
+    assert refused.error is not None and "“无”不能与其他选项同时选择" in refused.error.zh
+    assert '"None" cannot be picked together' in refused.error.en
+
+
 def test_choice_needs_options() -> None:
     with pytest.raises(ValueError):
         check_choice("1", options=[])

@@ -305,15 +305,25 @@ class BotApiStub:
         return message
 
     async def _api_editMessageText(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
+        return self._edit(params, text=params["text"])
+
+    async def _api_editMessageReplyMarkup(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
+        return self._edit(params, text=None)
+
+    def _edit(self, params: dict[str, Any], *, text: str | None) -> Any:
+        """The message edited as Telegram does: a new text (or the same) and the markup given, or none."""
         message = self.messages.get(int(params["message_id"]))
         if message is None:
             return _error(400, "Bad Request: message to edit not found")
-        message = {**message, "text": params["text"], "edit_date": int(time.time())}
-        message.pop("reply_markup", None)
+        edited = {**message, "text": message.get("text") if text is None else text, "edit_date": int(time.time())}
+        edited.pop("reply_markup", None)
         if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
-        self.messages[message["message_id"]] = message
-        return message
+            edited["reply_markup"] = params["reply_markup"]
+        if edited.get("text") == message.get("text") and edited.get("reply_markup") == message.get("reply_markup"):
+            return _error(400, "Bad Request: message is not modified: specified new message content and reply "
+                               "markup are exactly the same as a current content and reply markup of the message")
+        self.messages[edited["message_id"]] = edited
+        return edited
 
     async def _api_sendDocument(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
         upload = files.get("document")
