@@ -190,8 +190,7 @@ async def chat_page(request: Request, embed: int = 0) -> Response:
 
 
 # The page's texts its script shows (with {placeholders} it fills in).
-_UI_KEYS = ("chosen", "uploading", "upload_failed", "offline", "download", "clear_confirm", "you", "bot",
-            "multi_done")
+_UI_KEYS = ("chosen", "uploading", "upload_failed", "offline", "download", "clear_confirm", "you", "bot")
 
 
 @router.post("/chat/lang")

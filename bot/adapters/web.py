@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from bot import rate_limit, receipts
 from bot.events import ChoiceIn, CommandIn, Event, FileIn, TextIn
-from bot.replies import DocumentOut, Reply, StaleOut, TextOut
+from bot.replies import DocumentOut, EditOut, Reply, StaleOut, TextOut
 from bot.users import UserRef
 from db.base import utcnow
 from db.retry import attempts
@@ -84,7 +84,8 @@ class WebChat:
 
         `id` is the page's own name for the message: the same message posted twice (a retry after a dropped
         connection) is handled once. `keyboard` names the reply whose button was pressed: a keyboard answers
-        its question once, however often it is pressed.
+        its question once, however often it is pressed (a toggle's press is answered with the question again,
+        under a keyboard of a new name).
         """
         message_id = str(message.get("id") or "")[:64]
         once = [f"{CHANNEL}:event:{visitor.external_id}:{message_id}"] if message_id else []
@@ -164,8 +165,12 @@ class WebChat:
             match reply:
                 case TextOut(text=text, choices=choices):
                     item = _text(text, stale=isinstance(reply, StaleOut))
+                    if isinstance(reply, EditOut):  # shown in place of the message whose button was pressed
+                        item["edit"] = True
                     if choices:
-                        item["choices"] = [{"label": c.label, "value": c.value} for c in choices]
+                        # `chosen`: absent for a plain button, true or false for a toggle of a multi-select.
+                        item["choices"] = [{"label": c.label, "value": c.value}
+                                           | ({} if c.chosen is None else {"chosen": c.chosen}) for c in choices]
                         item["keyboard"] = secrets.token_urlsafe(12)
                     out.append(item)
                 case DocumentOut(path=path, file_name=file_name, caption=caption):

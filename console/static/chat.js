@@ -57,8 +57,13 @@
     return li;
   }
 
-  function draw(item, index) {
-    var li = bubble(item.who);
+  function build(item, index) {
+    var li = document.createElement("li");
+    li.className = "msg " + item.who;
+    var label = document.createElement("span");
+    label.className = "sr-only";
+    label.textContent = (item.who === "me" ? ui.you : ui.bot) + ": ";
+    li.appendChild(label);
     if (item.stale) { li.classList.add("stale"); }
     if (item.type === "document") {
       var a = document.createElement("a");
@@ -80,38 +85,69 @@
     if (item.choices && item.choices.length) {
       li.appendChild(keyboard(item, index));
     }
+    return li;
+  }
+
+  function draw(item, index) {
+    var li = build(item, index);
+    log.appendChild(li);
     li.scrollIntoView({ block: "end" });
   }
+
+  // The engine's answer to a toggle (or to 完成): the pressed message as it is now, drawn in its place.
+  function replace(index, item, focusAt) {
+    item.who = "bot";
+    transcript[index] = item;
+    save();
+    var old = log.children[index];
+    var li = build(item, index);
+    log.replaceChild(li, old);
+    var buttons = li.querySelectorAll(".choices button");
+    if (focusAt !== null && buttons.length) { buttons[Math.min(focusAt, buttons.length - 1)].focus(); }
+  }
+
+  function isToggle(choice) { return typeof choice.chosen === "boolean"; }
 
   function keyboard(item, index) {
     var group = document.createElement("div");
     group.className = "choices";
     group.setAttribute("role", "group");
     group.setAttribute("aria-label", item.text.split("\n").slice(-1)[0].slice(0, 120));
-    item.choices.forEach(function (choice) {
+    item.choices.forEach(function (choice, n) {
       var button = document.createElement("button");
       button.type = "button";
       button.textContent = choice.label;
       button.dataset.value = choice.value;
       button.disabled = !!item.used;
-      if (item.used === choice.value) { button.setAttribute("aria-pressed", "true"); }
-      button.addEventListener("click", function () { press(item, index, choice, group); });
+      if (isToggle(choice)) {
+        button.className = "toggle";
+        button.setAttribute("aria-pressed", choice.chosen ? "true" : "false");
+      } else if (item.used === choice.value) {
+        button.setAttribute("aria-pressed", "true");
+      }
+      button.addEventListener("click", function () { press(item, index, choice, n, group); });
       group.appendChild(button);
     });
     return group;
   }
 
-  function press(item, index, choice, group) {
+  function press(item, index, choice, n, group) {
     if (item.used || busy) { return; }
-    item.used = choice.value;
-    transcript[index] = item;
-    save();
-    Array.prototype.forEach.call(group.querySelectorAll("button"), function (b) {
-      b.disabled = true;
-      if (b.textContent === choice.label) { b.setAttribute("aria-pressed", "true"); }
+    var buttons = group.querySelectorAll("button");
+    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+    if (!isToggle(choice)) {
+      item.used = choice.value;
+      transcript[index] = item;
+      save();
+      buttons[n].setAttribute("aria-pressed", "true");
+      add({ who: "me", type: "text", text: fill(ui.chosen, { label: choice.label }) });
+    }
+    send({ id: newId(), choice: choice.value, keyboard: item.keyboard }, { index: index, focusAt: n }).then(function (edited) {
+      // A toggle not answered with its question again (a stale press, an error): its buttons work as before.
+      if (isToggle(choice) && !edited) {
+        Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+      }
     });
-    add({ who: "me", type: "text", text: fill(ui.chosen, { label: choice.label }) });
-    send({ id: newId(), choice: choice.value, keyboard: item.keyboard });
   }
 
   // -- talking to the server ----------------------------------------------------------------------------------
@@ -121,8 +157,15 @@
     composer.setAttribute("aria-busy", busy ? "true" : "false");
   }
 
-  function show(replies) {
+  // Draws the replies; returns whether one of them was shown in place of the pressed message.
+  function show(replies, pressed) {
+    var edited = false;
     (replies || []).forEach(function (reply) {
+      if (reply.edit && pressed) {
+        replace(pressed.index, reply, pressed.focusAt);
+        edited = true;
+        return;
+      }
       if (reply.type === "verify") {
         add({ who: "bot", type: "text", text: reply.text });
         openVerify(reply.then);
@@ -131,6 +174,7 @@
       reply.who = "bot";
       add(reply);
     });
+    return edited;
   }
 
   function post(url, data) {
@@ -144,13 +188,18 @@
     });
   }
 
-  function send(message) {
+  function send(message, pressed) {
     setBusy(true);
+    var edited = false;
     return post("/chat/api/messages", message).then(function (json) {
-      if (json.replies) { show(json.replies); } else { add({ who: "bot", type: "text", text: json.text || json.detail || ui.offline }); }
+      if (json.replies) {
+        edited = show(json.replies, pressed);
+      } else {
+        add({ who: "bot", type: "text", text: json.text || json.detail || ui.offline, stale: true });
+      }
     }).catch(function () {
       add({ who: "bot", type: "text", text: ui.offline, stale: true });
-    }).then(function () { setBusy(false); });
+    }).then(function () { setBusy(false); return edited; });
   }
 
   function say(text) {

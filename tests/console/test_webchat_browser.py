@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from bot.runtime import Runtime
@@ -170,8 +171,15 @@ def _answer_questions(page: Any, form: Form, *, stop_after: int | None = None, u
             _press(page, "|intake:skip")
         elif asked.type == "consent":
             _press(page, "|intake:yes")
-        elif asked.type == "choices":  # the multi-select, as the engine offers it today: names typed
-            _say(page, "、".join(c.zh for c in asked.choices[:2]))
+        elif asked.type == "choices":  # the multi-select: two toggles, each redrawn in place, then 完成
+            for option in asked.choices[:2]:
+                toggle = page.locator(f"#log li.msg.bot:last-child .choices button[data-value$='|intake:toggle:{option.id}']")
+                toggle.click()
+                expect(page.locator(f"#log li.msg.bot:last-child .choices button[aria-pressed=true]"
+                                    f"[data-value$='|intake:toggle:{option.id}']")).to_have_count(1)
+                page.locator("#typing").wait_for(state="hidden")
+            screenshot(page, "webchat-multiselect")
+            _press(page, "|intake:done")
         elif asked.type == "choice":
             _press(page, f"|intake:{asked.choices[0].id}")
         else:
