@@ -282,3 +282,52 @@ async def _reference(live: LiveConsole) -> str:
     sessions = await live.runtime.sessionmaker()
     async with sessions() as session:
         return str((await session.scalars(select(Submission.reference))).one())
+
+
+def test_the_chat_works_by_keyboard_alone_and_reads_at_320px_and_200_percent(
+    live_chat: LiveConsole, chromium: Any,
+) -> None:
+    live = live_chat
+    narrow = _context(chromium, {"width": 320, "height": 640})
+    page = narrow.new_page()
+    page.goto(live.url + "/chat")
+    page.wait_for_selector("#log li.msg.bot")
+    # Everything is named for a screen reader: the message box, the file input, the commands, the log.
+    assert page.get_by_label("您的消息").count() == 1
+    assert page.get_by_label("上传文件").count() == 1
+    assert page.get_by_role("button", name="在线申报").count() == 1
+    assert page.get_by_role("log").count() == 1
+    # Keyboard alone: the skip link first, to the message box; Enter sends.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "chat-input"
+    before = _bot_count(page)
+    page.keyboard.type("/lang")
+    page.keyboard.press("Enter")
+    _wait_answer(page, before)
+    # Tab reaches the answer's buttons (after the page's own controls), and Space presses one.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("(document.activeElement.dataset || {}).value || ''").endswith("lang:en"):
+            break
+    else:
+        raise AssertionError("the English button was never reached by Tab")
+    before = _bot_count(page)
+    page.keyboard.press("Space")
+    _wait_answer(page, before)
+    assert "English" in _last_bot(page)
+    # Nothing wider than the screen at 320 px, nor at 200 % zoom of a 1280 px window (640 CSS px, 430 high).
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    screenshot(page, "webchat-320px")
+    zoomed = chromium.new_context(locale="zh-CN", viewport={"width": 640, "height": 430}, device_scale_factor=2)
+    try:
+        big = zoomed.new_page()
+        big.goto(live.url + "/chat")
+        big.wait_for_selector("#log li.msg.bot")
+        assert big.evaluate("document.documentElement.scrollWidth") <= 640
+        assert big.locator("#chat-input").is_visible()
+        screenshot(big, "webchat-zoom-200")
+    finally:
+        zoomed.close()
+    narrow.close()
