@@ -29,7 +29,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
@@ -39,12 +38,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.intake import percentile  # noqa: E402
 from bot.adapters.web import CHANNEL as WEB  # noqa: E402
-from bot.adapters.web import WebChat
+from bot.adapters.web import WebChat  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.stamps import unstamped  # noqa: E402
 from bot.users import User  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from console.app import create_app  # noqa: E402
+from console.server import start_embedded  # noqa: E402
 from console.sessions import session_secret  # noqa: E402
 from console.web_visitors import WebIdentity  # noqa: E402
 from console.webchat import VISITOR_SALT  # noqa: E402
@@ -189,18 +188,15 @@ async def run_web(conversations: int, data_dir: Path) -> PathResult:
     """N browsers (each an httpx client with its own cookies) talking to the console's app over loopback HTTP."""
     settings = _settings(data_dir)
     runtime = Runtime.open(settings)
-    app = create_app(runtime)
     engine = await runtime.engine(answerer=Decliner())
-    app.state.webchat = WebChat(engine, secret=session_secret(settings), incoming_dir=data_dir / "incoming",
-                                rate_per_minute=settings.webchat_rate_per_minute)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                                           backlog=4096, timeout_graceful_shutdown=2))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:  # uvicorn offers no event to await for this
-        await asyncio.sleep(0.05)  # noqa: ASYNC110
+    side = await start_embedded(runtime, host="127.0.0.1", port=port)  # as `kcxf run` serves it
+    app = side.server.config.app
+    # The adapter the first message would make, on an engine whose answerer declines (nothing retrieved).
+    app.state.webchat = WebChat(engine, secret=session_secret(settings), incoming_dir=data_dir / "incoming",
+                                rate_per_minute=settings.webchat_rate_per_minute)
     form = runtime.forms[AWARD]
     visitors: dict[int, str] = {}
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -245,8 +241,7 @@ async def run_web(conversations: int, data_dir: Path) -> PathResult:
             await client.aclose()
         lost, problems = await _verify(runtime, people, lambda n: visitors[n], WEB)
     finally:
-        server.should_exit = True
-        await serving
+        await side.stop()
         await runtime.close()
     return _result("web chat (HTTP)", people, wall, lost, problems)
 

@@ -15,6 +15,7 @@ from config.campaign import CampaignError
 from config.settings import Settings
 from console.cli import serve as console_serve
 from console.cli import staff_app
+from console.cli import web as web_serve
 from console.sessions import ConsoleSecretError
 from db.cli import app as db_app
 from intake import cli as intake_cli
@@ -41,6 +42,7 @@ app.command("rekey")(intake_cli.rekey)
 app.command("keygen")(intake_cli.keygen)
 app.add_typer(staff_app, name="staff")
 app.command("console")(console_serve)
+app.command("web")(web_serve)
 app.add_typer(judging_cli.app, name="judging")
 
 

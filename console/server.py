@@ -86,7 +86,7 @@ def url_of(host: str, port: int) -> str:
 
 async def address_lines(runtime: Runtime, url: str) -> list[str]:
     """What to print at start: the address and, while there is no account, how to create the first one."""
-    lines = [f"组委会后台 Committee console: {url}"]
+    lines = [f"组委会后台 Committee console: {url}", f"网页咨询申报 Web chat for entrants: {url}chat"]
     sessions = await runtime.sessionmaker()
     async with sessions() as session:
         if await count_staff(session) == 0:
