@@ -29,6 +29,7 @@ from bot.events import CommandIn
 from console import csrf
 from console.body_limit import BodyCap, signed_cookie
 from console.deps import Db, own_csrf, public
+from console.errors import CsrfRefused
 from console.sessions import HOST_PREFIX, session_secret
 from console.templating import LANG_COOKIE, LANGS, page
 from console.throttle import address_key
@@ -140,13 +141,13 @@ def chat_lang(request: Request) -> str:
 
 
 async def _visitor(request: Request, db: Db) -> Visitor | None:
-    """The visitor behind the cookie; None without one (the page gives it, so a call without it is refused), or
-    when a call that changes something lacks their CSRF token."""
+    """The visitor behind the cookie; None without one (the page gives it, so a call without it is refused).
+    CsrfRefused for a call that changes something without this visitor's token."""
     external_id = _visitor_id(request)
+    if request.method not in csrf.SAFE_METHODS and not (
+            external_id is not None and _csrf_ok(request, external_id, await csrf.presented_token(request))):
+        raise CsrfRefused  # answered like the console's forms: 403, "reload the page"
     if external_id is None:
-        return None
-    if request.method not in csrf.SAFE_METHODS and not _csrf_ok(
-            request, external_id, await csrf.presented_token(request)):
         return None
     return Visitor(external_id, lang=chat_lang(request), verified=await is_verified(db, external_id))
 

@@ -133,7 +133,7 @@ async def test_a_call_without_the_visitors_own_token_changes_nothing(chat_app: F
     assert (await browser.post("/chat/api/email", {"email": ADDRESS}, token=other.token)).status_code == 403
     anonymous = httpx.AsyncClient(transport=httpx.ASGITransport(app=chat_app), base_url="https://chat.test")
     answer = await anonymous.post("/chat/api/messages", json={"text": "hi"}, headers={"x-csrf-token": browser.token})
-    assert answer.status_code == 403 and "刷新" in answer.json()["text"]
+    assert answer.status_code == 403 and "刷新" in answer.json()["detail"]
     await other.http.aclose()
     await anonymous.aclose()
 
