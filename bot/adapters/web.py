@@ -114,8 +114,7 @@ class WebChat:
         keeps its own copy, and the temporary one goes."""
         once = [f"{CHANNEL}:event:{visitor.external_id}:{message_id[:64]}"] if message_id else []
         async with self._turn(visitor):
-            event_stub = FileIn(file_name=file_name, mime_type=mime_type, size=0, path=Path())
-            refused = await self._refused(visitor, event_stub)
+            refused = await self._refused(visitor, None)
             if refused is not None:
                 return refused
             if await self._seen(once):
@@ -132,7 +131,7 @@ class WebChat:
                 await asyncio.to_thread(path.unlink, missing_ok=True)
         return self.render(visitor, replies)
 
-    async def _refused(self, visitor: Visitor, event: Event) -> list[dict[str, Any]] | None:
+    async def _refused(self, visitor: Visitor, event: Event | None) -> list[dict[str, Any]] | None:
         """The answer to an event that is not passed on (over the rate limit, or needing an e-mail), else None."""
         async for attempt in attempts():
             with attempt:

@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from bot.runtime import Runtime
 from config.settings import Settings
 from console.app import create_app
 from intake.forms import Form
+from intake import notify, queue
 from intake.queue import Submission
 from tests.conftest import copy_index
 from tests.console.conftest import SCREENSHOTS, LiveConsole
@@ -265,6 +266,11 @@ def test_an_entrant_asks_applies_resumes_and_continues_on_another_device(
     _say(page, "/status")
     reference = live.call(_reference(live))
     assert reference in _last_bot(page)
+    # The committee moves the entry to 初审: the notice reaches the open page through the outbox and the stream.
+    before = _bot_count(page)
+    live.call(_review(live, reference))
+    page.locator("#log li.msg.bot").nth(before).wait_for()
+    assert "初审" in _last_bot(page)
     link = other.locator("#log a.document").last.get_attribute("href")
     stranger = _context(chromium, PHONE)
     try:
@@ -331,3 +337,12 @@ def test_the_chat_works_by_keyboard_alone_and_reads_at_320px_and_200_percent(
     finally:
         zoomed.close()
     narrow.close()
+
+
+async def _review(live: LiveConsole, reference: str) -> None:
+    """What the console's review page does for a status change: the change, and the entrant's notice."""
+    sessions = await live.runtime.sessionmaker()
+    async with sessions() as session, session.begin():
+        changed = await queue.change_status(session, reference=reference, to_status="first_review",
+                                            actor="staff:wang.fang", now=datetime(2024, 10, 21, 9, tzinfo=UTC))
+        await notify.notify_status(session, submission=changed, note="", texts=live.runtime.texts)
