@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 
 FROZEN_NOW = datetime(2024, 10, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 AWARD = "rising_potential"
+CONVERSATIONS = 300
 STEPS_AFTER_CONSENT = 8
 # A step not answered within this long counts its conversation as lost.
 WAIT_S = 60.0
@@ -134,6 +135,7 @@ async def drive(me: Conversation, form: Form, say: Say, press: Press) -> None:
 class PathResult:
     """The figures of one channel."""
 
+    key: str  # "web" or "telegram", for results.json
     path: str
     conversations: int
     steps: int
@@ -180,9 +182,9 @@ async def _verify(runtime: Runtime, people: Sequence[Conversation], external_id:
     return lost, problems
 
 
-def _result(path: str, people: Sequence[Conversation], wall: float, lost: int, problems: list[str]) -> PathResult:
+def _result(key: str, path: str, people: Sequence[Conversation], wall: float, lost: int, problems: list[str]) -> PathResult:
     steps = [ms for me in people for ms in me.steps_ms]
-    return PathResult(path=path, conversations=len(people), steps=len(steps), steps_per_s=len(steps) / wall,
+    return PathResult(key=key, path=path, conversations=len(people), steps=len(steps), steps_per_s=len(steps) / wall,
                       p50_ms=percentile(steps, 50), p95_ms=percentile(steps, 95), wall_s=wall, lost=lost,
                       problems=problems)
 
@@ -247,7 +249,7 @@ async def run_web(conversations: int, data_dir: Path) -> PathResult:
     finally:
         await side.stop()
         await runtime.close()
-    return _result("web chat (HTTP)", people, wall, lost, problems)
+    return _result("web", "web chat (HTTP)", people, wall, lost, problems)
 
 
 # -- Telegram through the Bot API stub ----------------------------------------------------------------------
@@ -334,7 +336,7 @@ async def run_telegram(conversations: int, data_dir: Path) -> PathResult:
         await application.post_shutdown(application)
         await runtime.close()
         await stub.close()
-    return _result("telegram (Bot API stub)", people, wall, lost, problems)
+    return _result("telegram", "telegram (Bot API stub)", people, wall, lost, problems)
 
 
 async def run(conversations: int) -> list[PathResult]:
@@ -364,7 +366,7 @@ def print_table(results: Sequence[PathResult], console: Console | None = None) -
 
 def main(argv: Sequence[str] | None = None) -> list[PathResult]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--conversations", type=int, default=300)
+    parser.add_argument("--conversations", type=int, default=CONVERSATIONS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     results = asyncio.run(run(args.conversations))

@@ -75,7 +75,9 @@ async def _adapter(request: Request) -> WebChat:
     """The process's web chat adapter, made on first use with the engine and the outbox delivery for the web."""
     state = request.app.state
     if getattr(state, "webchat", None) is None:
-        lock = state.__dict__.setdefault("webchat_lock", asyncio.Lock())
+        lock = getattr(state, "webchat_lock", None)
+        if lock is None:  # no await since the look: the first request makes it, the others wait on it
+            lock = state.webchat_lock = asyncio.Lock()
         async with lock:
             if getattr(state, "webchat", None) is None:
                 runtime = state.runtime
