@@ -286,3 +286,35 @@ async def test_an_upload_over_the_cap_is_refused_before_it_is_read(chat_app: Fas
                                     files={"file": ("plan.pdf", b"%PDF-1.7 plan", "application/pdf")},
                                     headers={"x-csrf-token": browser.token})
     assert small.status_code == 200 and small.json()["replies"]  # outside a form: the engine says what to do
+
+
+async def test_a_stranger_sees_no_draft_of_anothers_and_delete_works_as_in_telegram(
+    chat_app: FastAPI, browser: Browser, smtp: tuple[Collector, int],
+) -> None:
+    collector, _ = smtp
+    await browser.prove(collector)
+    [group] = await browser.say("/apply")
+    [track] = await browser.press(group, "|intake:group:enterprise")
+    [ip] = await browser.press(track, "|intake:track:" + track["choices"][0]["value"].rsplit(":", 1)[1])
+    [incidents] = await browser.press(ip, "|intake:yes")
+    [award] = await browser.press(incidents, "|intake:no")
+    [privacy] = await browser.press(award, "|intake:award:rising_potential")
+    await browser.press(privacy, "|intake:agree")
+
+    # Another visitor, even with an address of their own proven, has no draft, and no way to name this one's.
+    stranger = Browser(chat_app, address="198.51.100.20")
+    await stranger.open()
+    await stranger.prove(collector, "someone.else@example.cn")
+    assert "还没有申报草稿" in (await stranger.say("/drafts"))[0]["text"]
+    [offer] = await browser.say("/drafts")
+    mine = next(c["value"] for c in offer["choices"] if "|intake:draft:" in c["value"])
+    taken = await stranger.post("/chat/api/messages", {"id": "steal", "choice": mine, "keyboard": "k"})
+    # Pressed by the stranger, the other visitor's button is refused as stale: nothing of the draft shows.
+    assert taken.json()["replies"] == [{"type": "text", "stale": True, "text": "这个按钮属于之前的问题，已失效，什么也没有改变。请回答最新的问题，或重新发送指令、直接提问。"}]
+
+    # /delete asks, then withdraws the draft; /drafts then has none.
+    [ask] = await browser.say("/delete")
+    [done] = await browser.press(ask, "|delete:confirm")
+    assert done["text"].startswith("已撤回 1 份草稿")
+    assert "还没有申报草稿" in (await browser.say("/drafts"))[0]["text"]
+    await stranger.http.aclose()
