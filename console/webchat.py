@@ -110,12 +110,19 @@ def _visitor_id(request: Request) -> str | None:
 
 
 def _set_visitor(request: Request, response: Response, external_id: str) -> None:
-    # Lax: the sign-in link opened from a mail app arrives with the cookie. None (which browsers take only with
-    # Secure) where other sites frame the chat: a framed page gets no Lax cookie. Either way HttpOnly.
-    embedded = bool(request.app.state.runtime.settings.webchat_origin_list)
-    response.set_cookie(_cookie_name(request), request.app.state.signer.sign(external_id, salt=VISITOR_SALT),
-                        max_age=VISITOR_DAYS * 24 * 3600, httponly=True, samesite="none" if embedded else "lax",
-                        secure=embedded or request.app.state.cookies.secure, path="/")
+    # Lax: the sign-in link opened from a mail app arrives with the cookie. Where other sites frame the chat,
+    # SameSite=None with Secure and Partitioned (CHIPS): browsers that block third-party cookies still keep a
+    # partitioned one, so a visitor framed by a site is one visitor there (and another on the chat's own page).
+    # Either way HttpOnly.
+    value = request.app.state.signer.sign(external_id, salt=VISITOR_SALT)
+    max_age = VISITOR_DAYS * 24 * 3600
+    if request.app.state.runtime.settings.webchat_origin_list:
+        # Written by hand: http.cookies learns the Partitioned attribute only in Python 3.14.
+        response.headers.append("set-cookie", f"{_cookie_name(request)}={value}; HttpOnly; Max-Age={max_age}; "
+                                              "Path=/; SameSite=none; Secure; Partitioned")
+        return
+    response.set_cookie(_cookie_name(request), value, max_age=max_age, httponly=True, samesite="lax",
+                        secure=request.app.state.cookies.secure, path="/")
 
 
 def _token(request: Request, external_id: str) -> str:

@@ -25,6 +25,17 @@
     });
   }
 
+  // Storage may be refused (a frame on another site, in a browser that blocks third-party storage): the chat then
+  // works without keeping anything in this browser.
+  function stored(kind, key, value) {
+    try {
+      var store = window[kind];
+      if (value === undefined) { return store.getItem(key); }
+      if (value === null) { store.removeItem(key); } else { store.setItem(key, value); }
+    } catch (e) { /* refused */ }
+    return null;
+  }
+
   function newId() {
     var bytes = new Uint8Array(12);
     window.crypto.getRandomValues(bytes);
@@ -33,11 +44,11 @@
 
   // -- the conversation, kept in this browser ------------------------------------------------------------------
   function load() {
-    try { return JSON.parse(window.localStorage.getItem(storeKey) || "[]"); } catch (e) { return []; }
+    try { return JSON.parse(stored("localStorage", storeKey) || "[]"); } catch (e) { return []; }
   }
   var transcript = load();
   function save() {
-    try { window.localStorage.setItem(storeKey, JSON.stringify(transcript.slice(-300))); } catch (e) { /* full */ }
+    stored("localStorage", storeKey, JSON.stringify(transcript.slice(-300)));
   }
 
   function add(item) {
@@ -298,7 +309,7 @@
       verifyStatus.textContent = json.text || json.detail || "";
       if (json.ok) {
         // The cookie may now name the visitor who proved this address first: start afresh as them.
-        if (pending) { window.sessionStorage.setItem("kcxf-then", pending); }
+        if (pending) { stored("sessionStorage", "kcxf-then", pending); }
         window.location.reload();
       }
     }).catch(function () { verifyStatus.textContent = ui.offline; });
@@ -322,8 +333,8 @@
 
   // -- start ----------------------------------------------------------------------------------------------------
   transcript.forEach(draw);
-  var then = window.sessionStorage.getItem("kcxf-then");
-  window.sessionStorage.removeItem("kcxf-then");
+  var then = stored("sessionStorage", "kcxf-then");
+  stored("sessionStorage", "kcxf-then", null);
   if (then) {
     say("/" + then);
   } else if (!transcript.length) {

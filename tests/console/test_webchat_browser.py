@@ -8,6 +8,8 @@ Screenshots at phone and desktop width go to tests/artifacts/screenshots/webchat
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.server
 import re
 import socket
 import threading
@@ -26,8 +28,8 @@ from sqlalchemy import select
 from bot.runtime import Runtime
 from config.settings import Settings
 from console.app import create_app
-from intake.forms import Form
 from intake import notify, queue
+from intake.forms import Form
 from intake.queue import Submission
 from tests.conftest import copy_index
 from tests.console.conftest import SCREENSHOTS, LiveConsole
@@ -45,20 +47,18 @@ def smtp() -> Iterator[tuple[Collector, int]]:
     yield from serve()
 
 
-@pytest.fixture
-def live_chat(tmp_path: Path, kb_template: Path, smtp: tuple[Collector, int]) -> Iterator[LiveConsole]:
-    """The console (with the web chat) on a free loopback port, the call open, mail to the SMTP server above."""
-    _, smtp_port = smtp
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=tmp_path / "live", now=datetime(2024, 10, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai")),
-        smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_timeout_s=5.0, smtp_from="kcxf-bot@example.cn",
-        webchat_rate_per_minute=1000,
-    )
-    runtime = Runtime.open(settings)
-    copy_index(kb_template, settings.data_dir)
+def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _serving(settings: Settings, kb_template: Path) -> Iterator[LiveConsole]:
+    """The console (with the web chat) on a free loopback port, stopped afterwards."""
+    runtime = Runtime.open(settings)
+    copy_index(kb_template, settings.data_dir)
+    port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_config=None,
                                            access_log=False, timeout_graceful_shutdown=2))
     loop = asyncio.new_event_loop()
@@ -82,6 +82,22 @@ def live_chat(tmp_path: Path, kb_template: Path, smtp: tuple[Collector, int]) ->
         server.should_exit = True
         thread.join(30)
         loop.close()
+
+
+def _settings(tmp_path: Path, smtp_port: int, **extra: Any) -> Settings:
+    """The call open, mail to the SMTP server of the test."""
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path / "live", now=datetime(2024, 10, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai")),
+        smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_timeout_s=5.0, smtp_from="kcxf-bot@example.cn",
+        webchat_rate_per_minute=1000, **extra,
+    )
+
+
+@pytest.fixture
+def live_chat(tmp_path: Path, kb_template: Path, smtp: tuple[Collector, int]) -> Iterator[LiveConsole]:
+    """The console (with the web chat) on a free loopback port, the call open, mail to the SMTP server above."""
+    with _serving(_settings(tmp_path, smtp[1]), kb_template) as live:
+        yield live
 
 
 def screenshot(page: Any, name: str) -> Path:
@@ -346,3 +362,62 @@ async def _review(live: LiveConsole, reference: str) -> None:
         changed = await queue.change_status(session, reference=reference, to_status="first_review",
                                             actor="staff:wang.fang", now=datetime(2024, 10, 21, 9, tzinfo=UTC))
         await notify.notify_status(session, submission=changed, note="", texts=live.runtime.texts)
+
+
+class _HostPage(http.server.BaseHTTPRequestHandler):
+    """Another site's page, with the one-line embed of the chat."""
+
+    chat_url = ""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>澎湃新闻</title></head>'
+                f'<body><h1>科创先锋案例征集</h1><script src="{self.chat_url}/static/chat-embed.js" defer></script>'
+                f"</body></html>").encode()
+        self.send_response(200)
+        self.send_header("content-type", "text/html; charset=utf-8")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_listed_site_embeds_the_chat_and_an_unlisted_one_cannot(
+    tmp_path: Path, kb_template: Path, smtp: tuple[Collector, int], chromium: Any,
+) -> None:
+    host_port = _free_port()
+    # The chat is served as http://localhost:… (browsers keep a Secure cookie over plain HTTP only there), the
+    # listed site is http://127.0.0.1:HOST, and the same page reached as http://localhost:HOST is another origin.
+    settings = _settings(tmp_path, smtp[1], webchat_origins=f"http://127.0.0.1:{host_port}")
+    with _serving(settings, kb_template) as live:
+        handler = type("Host", (_HostPage,), {"chat_url": live.url.replace("127.0.0.1", "localhost")})
+        site = http.server.ThreadingHTTPServer(("127.0.0.1", host_port), handler)
+        threading.Thread(target=site.serve_forever, daemon=True).start()
+        context = _context(chromium, DESKTOP)
+        try:
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{host_port}/")
+            page.get_by_role("button", name="咨询申报助手").click()
+            frame = page.frame_locator("#kcxf-chat-frame")
+            frame.locator("#log li.msg.bot").first.wait_for()  # the welcome: cookie and token work in the frame
+            frame.locator("#chat-input").fill("申报截止时间是什么时候？")
+            frame.locator("#chat-input").press("Enter")
+            frame.locator("#log li.msg.bot").nth(1).wait_for()
+            assert "10 月 20 日" in frame.locator("#log li.msg.bot p").nth(1).inner_text()
+            screenshot(page, "webchat-embedded")
+            page.get_by_role("button", name="关闭对话").click()
+            assert page.get_by_role("button", name="咨询申报助手").get_attribute("aria-expanded") == "false"
+
+            unlisted = context.new_page()
+            unlisted.goto(f"http://localhost:{host_port}/")
+            unlisted.get_by_role("button", name="咨询申报助手").click()
+            element = unlisted.locator("#kcxf-chat-frame").element_handle()
+            framed = element.content_frame()
+            assert framed is not None
+            framed.wait_for_load_state()
+            assert framed.locator("#log").count() == 0  # refused by frame-ancestors: no chat inside
+        finally:
+            context.close()
+            site.shutdown()
+            site.server_close()
