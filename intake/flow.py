@@ -401,6 +401,11 @@ class IntakeFlow:
         checked and stored). The selection so far is kept in the draft's progress, saved with every press."""
         field = position.field
         picked = _picked(draft, position)
+
+        def again() -> EditOut:  # the question with its toggles as they now stand, in place of the one pressed
+            question = self._question(ctx, draft, form, position)
+            return EditOut(question.text, question.choices)
+
         if word.startswith(TOGGLE):
             option = next((c for c in field.choices if c.id == word.removeprefix(TOGGLE)), None)
             if option is not None and option.id in picked:
@@ -411,21 +416,17 @@ class IntakeFlow:
                     *(p for p in picked if not field.choice(p).exclusive), option.id]
             draft.progress = {**draft.progress, "picking": {
                 "at": position.key, "ids": [c.id for c in field.choices if c.id in picked]}}
-            question = self._question(ctx, draft, form, position)
-            return [EditOut(question.text, question.choices)]
+            return [again()]
         if not picked:
-            question = self._question(ctx, draft, form, position)
-            return [TextOut(ctx.t("intake.pick_none")), EditOut(question.text, question.choices)]
+            return [TextOut(ctx.t("intake.pick_none")), again()]
         checked = form.check(field, ",".join(picked), lang=ctx.lang, today=ctx.clock.now().date())
         if not checked.ok:  # too many for the field's limits, say: the selection stays as it is
             error = checked.error.get(ctx.lang) if checked.error else ""
-            question = self._question(ctx, draft, form, position)
-            return [TextOut(ctx.t("intake.invalid", error=error)), EditOut(question.text, question.choices)]
-        question = self._question(ctx, draft, form, position)
+            return [TextOut(ctx.t("intake.invalid", error=error)), again()]
         sep = "、" if ctx.lang == "zh" else ", "
         labels = sep.join(field.choice(p).name.get(ctx.lang) for p in picked)
-        # The question, as the entrant leaves it: its buttons gone, the selection under it.
-        shown = EditOut(f"{question.text}\n\n{ctx.t('intake.picked', labels=labels)}")
+        # The question as the entrant leaves it: its buttons gone, the selection under it.
+        shown = EditOut(f"{again().text}\n\n{ctx.t('intake.picked', labels=labels)}")
         return [shown, *await self._store(ctx, draft, form, position, checked.value)]
 
     async def _store(self, ctx: Context, draft: OpenDraft, form: Form, position: Position, value: Any) -> list[Reply]:

@@ -13,7 +13,7 @@ from bot.state import ConversationState
 from bot.users import User
 from intake.drafts import Draft
 from intake.flow import PREFIX
-from intake.forms import Form
+from intake.forms import Field, Form
 from tests.intake.factories import typed_answer, with_position
 
 # The first line of every form question the bot sends.
@@ -73,7 +73,7 @@ class Applicant:
         return Action("press", PREFIX + presses[step or ""])
 
 
-    async def _toggle(self, position: str, slot: Any) -> Action:
+    async def _toggle(self, position: str, slot: Field) -> Action:
         """The next press towards the first and third options (those that stand with others): a toggle whose mark
         is not yet as wanted, as the bot stored the selection so far; 完成 once all are."""
         wanted = [c.id for c in slot.choices if not c.exclusive][::2][:2]

@@ -1,7 +1,8 @@
 """Two `kcxf bot` webhook workers sharing one PostgreSQL database and one Chroma server, as deployed at scale.
 
-Three applicants fill in a whole form, their updates posted alternately to the two workers; one update is posted
-to both, one keyboard is pressed twice at once (once on each worker), one press is posted to both. A fourth user
+Four applicants fill in a whole form, their updates posted alternately to the two workers; one update is posted
+to both, one keyboard is pressed twice at once (once on each worker), one press is posted to both, and one toggle
+of a multi-select (an enterprise's 创新评级) is pressed twice at once, its selection made across both. A fifth user
 floods both workers past the rate limit. Then: every reply is right, each applicant has one record, the staff get
 one notice per record, queued notices reach each user once, and the limit counted both workers' updates.
 """
@@ -83,8 +84,9 @@ async def apply(stub: BotApiStub, workers: Workers, me: Applicant, *, twist: str
         repeat = not twisted and (
             (twist == "same text to both" and "message" in update and version >= 8)
             or (twist.startswith("press") and "callback_query" in update and version >= 4)
+            or (twist == "toggle twice at once" and ":toggle:" in update.get("callback_query", {}).get("data", ""))
         )
-        if repeat and twist == "press twice at once":
+        if repeat and twist in {"press twice at once", "toggle twice at once"}:
             # Two presses of one keyboard (two updates), one on each worker at the same moment.
             query = update["callback_query"]
             again = stub.press_update(me.user_id, query["message"]["message_id"], query["data"])
@@ -108,9 +110,10 @@ async def apply(stub: BotApiStub, workers: Workers, me: Applicant, *, twist: str
 async def _update_for(stub: BotApiStub, me: Applicant, action: Action, *, after: int) -> dict[str, Any]:
     if action.kind == "type":
         return stub.text_update(me.user_id, action.value)
-    # The keyboard of the question just asked: it came with the answer to the previous update.
+    # The keyboard of the question just asked: it came with the answer to the previous update, or a toggle's
+    # press edited it in place.
     offer = await stub.wait_for(
-        lambda c: c.method == "sendMessage" and c.params.get("chat_id") == me.user_id
+        lambda c: c.method in {"sendMessage", "editMessageReplyMarkup"} and c.params.get("chat_id") == me.user_id
         and c.offering(action.value) is not None, after=after, within=WAIT_S,
     )
     return stub.press_update(me.user_id, offer.message_id, offer.offering(action.value) or action.value)
@@ -155,7 +158,7 @@ async def _with_database(stub: BotApiStub, tmp_path: Path, data_dir: Path, db_ur
         "KCXF_TELEGRAM_WEBHOOK_URL": PUBLIC, "KCXF_TELEGRAM_WEBHOOK_SECRET": SECRET,
         "KCXF_TELEGRAM_STAFF_IDS": f"[{STAFF}]", "KCXF_TELEGRAM_RATE_PER_MINUTE": str(RATE),
     }
-    form = load_forms(load_campaign(settings.campaign_file))["pioneer_product"]
+    forms = load_forms(load_campaign(settings.campaign_file))
     workers = Workers(ports, f"/{options.url_path}")
     try:
         async with (
@@ -167,8 +170,10 @@ async def _with_database(stub: BotApiStub, tmp_path: Path, data_dir: Path, db_ur
             await stub.wait_until(lambda: len(stub.sent("setWebhook")) == 2, within=WAIT_S)
             await asyncio.gather(*(listening(port, within=WAIT_S) for port in ports))  # they listen after that
             assert stub.webhook["url"] == options.webhook_url and stub.webhook["secret_token"] == SECRET
-            applicants = [Applicant(user_id, form, sessions) for user_id in (101, 102, 103)]
-            twists = ["same text to both", "press twice at once", "press to both"]
+            applicants = [Applicant(user_id, forms[award], sessions)
+                          for user_id, award in ((101, "pioneer_product"), (102, "pioneer_product"),
+                                                 (103, "pioneer_product"), (104, "enterprise_npf"))]
+            twists = ["same text to both", "press twice at once", "press to both", "toggle twice at once"]
             await asyncio.gather(*(apply(stub, workers, me, twist=twist)
                                    for me, twist in zip(applicants, twists, strict=True)))
             await _flood(stub, workers)
@@ -192,10 +197,15 @@ async def _with_database(stub: BotApiStub, tmp_path: Path, data_dir: Path, db_ur
             users = dict((await session.execute(select(User.id, User.external_id))).all())
     finally:
         await pool.dispose()
-    assert sorted(users[r.user_id] for r in records) == ["101", "102", "103"]  # one record per applicant
+    assert sorted(users[r.user_id] for r in records) == ["101", "102", "103", "104"]  # one record per applicant
     for me in applicants:
         [record] = [r for r in records if users[r.user_id] == str(me.user_id)]
-        assert_holds_exactly(form, record.answers, me.typed, today=record.created_at.date())
+        assert_holds_exactly(me.form, record.answers, me.typed, pressed=me.pressed, today=record.created_at.date())
+    assert applicants[3].pressed == {"innovation_rating": ["high_tech", "little_giant"]}
+    # Two toggles, two edits: the toggle pressed twice at once was applied once (twice would have cleared it, and
+    # the applicant pressed it a third time).
+    toggled = [c for c in stub.calls if c.method == "editMessageReplyMarkup" and c.params.get("chat_id") == 104]
+    assert len(toggled) == 2, [c.buttons for c in toggled]
     assert min(workers.posted.values()) > 50  # both workers took a good share
 
 
@@ -212,7 +222,7 @@ async def _flood(stub: BotApiStub, workers: Workers) -> None:
 
 
 async def _notices(stub: BotApiStub, sessions: Any, applicants: list[Applicant]) -> None:
-    """Staff notices of the three records, and ten status notices queued by another process, each sent once."""
+    """Staff notices of the four records, and ten status notices queued by another process, each sent once."""
     async with sessions() as session, session.begin():
         ids = dict((await session.execute(select(User.external_id, User.id))).all())
         for n in range(10):
@@ -226,7 +236,7 @@ async def _notices(stub: BotApiStub, sessions: Any, applicants: list[Applicant])
 
     await _until(unsent, lambda left: left == 0, what="every notice marked sent")
     staff = to(stub, STAFF)
-    assert len(staff) == 3 and all("KCXF-2024-" in c.text for c in staff)
+    assert len(staff) == len(applicants) and all("KCXF-2024-" in c.text for c in staff)
     texts = Counter(c.text for me in applicants for c in to(stub, me.user_id) if c.text.startswith("状态更新 #"))
     assert texts == Counter({f"状态更新 #{n}": 1 for n in range(10)})
 

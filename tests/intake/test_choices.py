@@ -3,7 +3,9 @@ answers as before; the selection kept in the draft, so another worker or a resta
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,7 +19,7 @@ from config.campaign import Campaign
 from config.clock import FixedClock
 from config.settings import Settings
 from intake.flow import PREFIX
-from intake.forms import Form, load_forms
+from intake.forms import FORMS_DIR, Form, load_forms
 from knowledge.answer import KnowledgeBase
 
 from .factories import typed_answer
@@ -179,3 +181,29 @@ def test_a_toggle_of_the_longest_choice_id_fits_telegrams_callback_data():
     assert Choice("x", TOGGLE + "a" * 40).value.encode().__len__() <= MAX_VALUE_BYTES
     with pytest.raises(ValueError, match="at most"):
         Choice("x", TOGGLE + "a" * 43)
+
+
+async def test_too_many_at_done_is_explained_and_the_selection_stays(
+    sessionmaker: async_sessionmaker[AsyncSession], kb: KnowledgeBase, texts: Texts, campaign: Campaign,
+    clock: FixedClock, settings: Settings, tmp_path: Path,
+):
+    # An edition whose form allows two certifications at most.
+    folder = tmp_path / "forms"
+    shutil.copytree(FORMS_DIR, folder)
+    yaml = folder / "enterprise.yaml"
+    text = yaml.read_text(encoding="utf-8")
+    anchor = "          en: Which certifications does the company hold (pick any that apply)?\n"
+    assert anchor in text
+    yaml.write_text(text.replace(anchor, anchor + "        limits: {max_count: 2}\n"), encoding="utf-8")
+    forms = load_forms(campaign, directory=folder)
+    entrant = Entrant(_engine(sessionmaker, kb, texts, campaign, clock, settings, forms), forms["enterprise_npf"])
+    question = (await _to(entrant, FIELD))[-1]
+    for option in ("high_tech", "specialised", "little_giant"):
+        [question] = await _press(entrant, question, TOGGLE + option)
+    refused = await _press(entrant, question, DONE)
+    assert "最多只能选择 2 项，现在选了 3 项" in refused[0].text
+    assert type(refused[1]) is EditOut and _chosen(refused[1]) == {"high_tech", "specialised", "little_giant"}
+    assert FIELD not in (await entrant.draft()).answers
+    [fewer] = await _press(entrant, refused[1], TOGGLE + "specialised")
+    await _press(entrant, fewer, DONE)
+    assert (await entrant.draft()).answers[FIELD] == ["high_tech", "little_giant"]
