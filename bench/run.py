@@ -1,5 +1,5 @@
-"""Every benchmark in one go: rules Q&A (bench/qa.py), concurrent intake (bench/intake.py) and the judging pages
-(bench/judging.py).
+"""Every benchmark in one go: rules Q&A (bench/qa.py), concurrent intake (bench/intake.py), the judging pages
+(bench/judging.py) and the web chat beside Telegram (bench/webchat.py).
 
 Prints each benchmark's own table, then writes bench/results.json (flat dotted keys, for comparing runs) and
 bench/RESULTS.md (the same figures as readable tables, with the machine and the date).
@@ -23,7 +23,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
-from bench import intake, judging, qa  # noqa: E402
+from bench import intake, judging, qa, webchat  # noqa: E402
 
 QA_COLUMNS = ("items", "zh_answerable", "en_answerable", "declined_correctly", "answered_wrong", "overall", "p50_ms",
               "p95_ms")
@@ -39,8 +39,9 @@ def machine() -> dict[str, Any]:
 
 
 def flatten(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], notes: Sequence[str],
-            judged: Sequence[judging.DbResult] = (), judging_notes: Sequence[str] = ()) -> dict[str, Any]:
-    """The figures under dotted keys: qa.*, intake.<db>.*, judging.<db>.*, machine.*."""
+            judged: Sequence[judging.DbResult] = (), judging_notes: Sequence[str] = (),
+            chats: Sequence[webchat.PathResult] = ()) -> dict[str, Any]:
+    """The figures under dotted keys: qa.*, intake.<db>.*, judging.<db>.*, webchat.<path>.*, machine.*."""
     qa_runs: Mapping[str, Mapping[str, Any]] = qa_figures["qa"]
     main = qa_runs["qa.jsonl:kcxf"]
     flat: dict[str, Any] = {f"machine.{k}": v for k, v in machine().items()}
@@ -67,11 +68,15 @@ def flatten(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], n
             flat |= {f"judging.{r.db}.pages.{p.page}.{k}": getattr(p, k) for k in ("first_ms", "p50_ms", "p95_ms",
                                                                                    "kib", "samples")}
     flat["judging.notes"] = list(judging_notes)
+    for c in chats:
+        flat |= {f"webchat.{c.key}.{k}": getattr(c, k) for k in ("conversations", "steps", "steps_per_s", "p50_ms",
+                                                                 "p95_ms", "lost")}
     return flat
 
 
 def markdown(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], notes: Sequence[str],
-             judged: Sequence[judging.DbResult] = (), judging_notes: Sequence[str] = ()) -> str:
+             judged: Sequence[judging.DbResult] = (), judging_notes: Sequence[str] = (),
+             chats: Sequence[webchat.PathResult] = ()) -> str:
     """bench/RESULTS.md: both benchmarks as tables, with the machine and the date."""
     info = machine()
     lines = ["# Benchmark results", "",
@@ -131,6 +136,15 @@ def markdown(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], 
                       f"{r.select1_p50_ms:.2f} / {r.select1_p95_ms:.2f} | {r.count_p50_ms:.2f} / {r.count_p95_ms:.2f} |"
                       for p in r.pages]
     lines += [f"- {note}" for note in judging_notes]
+    if chats:
+        lines += ["", "## Web chat beside Telegram (bench/webchat.py)", "",
+                  f"{chats[0].conversations} conversations at once on each channel, one process, SQLite: /start, a "
+                  "question, /apply, the pre-check by buttons, then answers; a step is one event in and its whole "
+                  "reply out, timed at the client (web: HTTP on loopback; Telegram: python-telegram-bot polling "
+                  "the Bot API stub). lost = conversations whose draft is missing or differs from what was typed.",
+                  "", "| path | steps | steps/s | step p50 ms | step p95 ms | lost |", "|---" * 6 + "|"]
+        lines += [f"| {c.path} | {c.steps} | {c.steps_per_s:.0f} | {c.p50_ms:.0f} | {c.p95_ms:.0f} | "
+                  f"{c.lost}/{c.conversations} |" for c in chats]
     return "\n".join(lines) + "\n"
 
 
@@ -146,9 +160,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     intake.print_table(results, notes)
     judged, judging_notes = asyncio.run(judging.run(postgres=not args.no_postgres))
     judging.print_table(judged, judging_notes)
-    flat = flatten(qa_figures, results, notes, judged, judging_notes)
+    chats = asyncio.run(webchat.run(webchat.CONVERSATIONS))
+    webchat.print_table(chats)
+    flat = flatten(qa_figures, results, notes, judged, judging_notes, chats)
     (BENCH / "results.json").write_text(json.dumps(flat, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (BENCH / "RESULTS.md").write_text(markdown(qa_figures, results, notes, judged, judging_notes),
+    (BENCH / "RESULTS.md").write_text(markdown(qa_figures, results, notes, judged, judging_notes, chats),
                                       encoding="utf-8")
     print(f"wrote {BENCH / 'results.json'} and {BENCH / 'RESULTS.md'}")
 

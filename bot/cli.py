@@ -17,6 +17,7 @@ from config.editions import EditionError
 from config.settings import Settings
 from console.cli import serve as console_serve
 from console.cli import staff_app
+from console.cli import web as web_serve
 from console.sessions import ConsoleSecretError
 from db.cli import app as db_app
 from editions.cli import app as edition_app
@@ -45,6 +46,7 @@ app.command("rekey")(intake_cli.rekey)
 app.command("keygen")(intake_cli.keygen)
 app.add_typer(staff_app, name="staff")
 app.command("console")(console_serve)
+app.command("web")(web_serve)
 app.add_typer(judging_cli.app, name="judging")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from pathlib import Path
 from typing import Literal
@@ -135,6 +136,13 @@ class Settings(BaseSettings):
         "unset: http://console_host:console_port",
     )
 
+    # The web chat on the campaign's page (console/webchat.py), served by the console's process.
+    webchat_origins: str = Field(
+        default="", description="Origins (scheme://host[:port], comma-separated) whose pages may embed the web "
+        "chat; unset: no other site may",
+    )
+    webchat_rate_per_minute: int = Field(default=30, ge=1, description="Messages one web visitor may send per minute")
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -142,6 +150,15 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:  # refused at start-up, not at the first deadline check
             raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("webchat_origins")
+    @classmethod
+    def _plain_origins(cls, value: str) -> str:
+        # Each goes into a Content-Security-Policy header: a wildcard, a path or a stray ';' would change its meaning.
+        for origin in (o.strip() for o in value.split(",") if o.strip()):
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?", origin):
+                raise ValueError(f"KCXF_WEBCHAT_ORIGINS: {origin!r} is not an origin like https://www.example.cn")
         return value
 
     @field_validator("now")
@@ -170,6 +187,11 @@ class Settings(BaseSettings):
     def console_url(self) -> str:
         """Where staff open the console (no trailing slash)."""
         return (self.console_public_url or f"http://{self.console_host}:{self.console_port}").rstrip("/")
+
+    @property
+    def webchat_origin_list(self) -> list[str]:
+        """The origins allowed to embed the web chat."""
+        return [o.strip().rstrip("/") for o in self.webchat_origins.split(",") if o.strip()]
 
     @property
     def chroma_dir(self) -> Path:

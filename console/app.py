@@ -8,7 +8,8 @@ every request that changes something needs the CSRF token; see deps.authenticate
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,6 +33,7 @@ from console import (
     language,
     records,
     review,
+    webchat,
 )
 from console.body_limit import BodyLimit
 from console.deps import authenticate
@@ -59,6 +61,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     judging_rounds.router,
     judging_desk.router,
     judging_chair.router,
+    webchat.router,
 )
 
 # Role sets of nav entries that are not for everyone (admin is always added).
@@ -87,6 +90,7 @@ def create_app(runtime: Runtime, *, clock: Clock | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         dependencies=[Depends(authenticate)],
+        lifespan=_lifespan,
     )
     app.state.runtime = runtime
     app.state.clock = clock or SystemClock(runtime.settings.tz)
@@ -102,8 +106,15 @@ def create_app(runtime: Runtime, *, clock: Clock | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.middleware("http")(_security_headers)
     # Outermost: a body over its cap is refused before anything (the form parser, the login check) reads it.
-    app.add_middleware(BodyLimit, routes={knowledge_pages.UPLOAD_PATH: knowledge_pages.UPLOAD_CAP})
+    app.add_middleware(BodyLimit, routes={knowledge_pages.UPLOAD_PATH: knowledge_pages.UPLOAD_CAP,
+                                          webchat.UPLOAD_PATH: webchat.UPLOAD_CAP})
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await webchat.stop_webchat(app)  # the web chat's outbox delivery, if a visitor started it
 
 
 # No script, style or frame from anywhere else; inline <script> is refused too, so nothing an entrant typed can

@@ -11,7 +11,7 @@ body limit does the same job in front of the console (docs/console-security.md).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.deps import SESSION_SALT
 
-__all__ = ["MAX_BODY", "BodyCap", "BodyLimit"]
+__all__ = ["MAX_BODY", "BodyCap", "BodyLimit", "signed_cookie"]
 
 # Every form of the console fits easily: the longest, an FAQ entry, is a few fields of at most 20,000 characters.
 MAX_BODY = 1024 * 1024
@@ -32,6 +32,8 @@ class BodyCap:
     limit: int
     key: str = "console.errors.too_large"
     max_mb: int = 1
+    # Who may send a body this large (a route's cap); unset: a request with a signed staff session cookie.
+    admits: Callable[[Scope, Mapping[bytes, bytes]], bool] | None = None
 
 
 class BodyLimit:
@@ -45,7 +47,7 @@ class BodyLimit:
 
     def _cap(self, scope: Scope, headers: Mapping[bytes, bytes]) -> BodyCap:
         cap = self.routes.get(scope["path"])
-        if cap is None or not _signed_in(scope, headers):
+        if cap is None or not (cap.admits or _signed_in)(scope, headers):
             return self.default
         return cap
 
@@ -86,12 +88,16 @@ class BodyLimit:
 
 def _signed_in(scope: Scope, headers: Mapping[bytes, bytes]) -> bool:
     """Whether the request carries a session cookie signed with the console's secret (not whether it is live)."""
-    state = scope["app"].state
+    return signed_cookie(scope, headers, name=scope["app"].state.cookies.session, salt=SESSION_SALT)
+
+
+def signed_cookie(scope: Scope, headers: Mapping[bytes, bytes], *, name: str, salt: str) -> bool:
+    """Whether the request carries the cookie `name` signed with the console's secret under `salt`."""
     cookies = SimpleCookie()
-    with contextlib.suppress(Exception):  # a malformed Cookie header is no session
+    with contextlib.suppress(Exception):  # a malformed Cookie header is no cookie
         cookies.load(headers.get(b"cookie", b"").decode("latin-1"))
-    morsel = cookies.get(state.cookies.session)
-    return morsel is not None and state.signer.unsign(morsel.value, salt=SESSION_SALT) is not None
+    morsel = cookies.get(name)
+    return morsel is not None and scope["app"].state.signer.unsign(morsel.value, salt=salt) is not None
 
 
 async def _refuse(scope: Scope, send: Send, cap: BodyCap) -> None:

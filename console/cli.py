@@ -16,7 +16,7 @@ from bot.runtime import Runtime
 from console import audit
 from console.staff import Role, StaffError, add_staff, list_staff, remove_staff, set_jury_chair
 
-__all__ = ["serve", "staff_app"]
+__all__ = ["serve", "staff_app", "web"]
 
 staff_app = typer.Typer(help="Accounts of the committee's web console.", no_args_is_help=True)
 out = Console()
@@ -34,6 +34,31 @@ def serve(
     runtime = Runtime.open()
     host = host or runtime.settings.console_host
     port = port or runtime.settings.console_port
+
+    async def main() -> None:
+        for line in await server.address_lines(runtime, server.url_of(host, port)):
+            out.print(line, highlight=False)
+        await server.serve(runtime, host=host, port=port)
+
+    try:
+        asyncio.run(main())
+    except OSError as exc:
+        err.print(f"[red]Cannot listen on {host}:{port}:[/red] {exc.strerror or exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def web(
+    host: Annotated[str | None, typer.Option(help="Listen on this address (default KCXF_CONSOLE_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen on this port (default KCXF_CONSOLE_PORT, 8300).")] = None,
+) -> None:
+    """Serve the web chat for entrants (/chat, and the widget other sites embed) with the console, until Ctrl-C."""
+    from console import server
+
+    runtime = Runtime.open()
+    host = host or runtime.settings.console_host
+    port = port or runtime.settings.console_port
+    with out.status("正在准备知识库 Preparing the knowledge base…"):
+        runtime.knowledge  # noqa: B018 - build the index before the first visitor's question, not during it
 
     async def main() -> None:
         for line in await server.address_lines(runtime, server.url_of(host, port)):

@@ -30,6 +30,7 @@ __all__ = [
     "Reviewer",
     "RuntimeDep",
     "authenticate",
+    "own_csrf",
     "public",
     "require",
 ]
@@ -41,6 +42,13 @@ SESSION_SALT = "kcxf.console.session"
 def public(endpoint: F) -> F:
     """Mark a route as reachable without login (the login page, the language switch); everything else is not."""
     endpoint.__kcxf_public__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def own_csrf(endpoint: F) -> F:
+    """Mark a route that checks its own CSRF token (the web chat's, tied to its visitor cookie, which works inside
+    another site's frame where the console's SameSite=Strict token cookie is never sent)."""
+    endpoint.__kcxf_own_csrf__ = True  # type: ignore[attr-defined]
     return endpoint
 
 
@@ -89,7 +97,8 @@ async def authenticate(request: Request, db: Db, clock: ClockDep) -> Login | Non
     endpoint = request.scope.get("endpoint")
     if login is None and not getattr(endpoint, "__kcxf_public__", False):
         raise NotLoggedIn
-    if request.method not in csrf.SAFE_METHODS and not csrf.matches(
+    checks_own = getattr(endpoint, "__kcxf_own_csrf__", False)
+    if request.method not in csrf.SAFE_METHODS and not checks_own and not csrf.matches(
         csrf.expected_token(request), await csrf.presented_token(request)
     ):
         raise CsrfRefused

@@ -24,6 +24,8 @@ __all__ = ["Embedded", "address_lines", "serve", "start_embedded"]
 
 log = logging.getLogger(__name__)
 
+GRACE_S = 5
+
 
 class _QuietSignals(uvicorn.Server):
     """A uvicorn server that leaves signal handling to the program it runs in, and says when it listens."""
@@ -57,8 +59,9 @@ class Embedded:
 
 def _config(runtime: Runtime, *, host: str, port: int) -> uvicorn.Config:
     # proxy_headers: behind a reverse proxy on loopback, the login throttle sees the client's address.
+    # An open web chat page keeps its event stream open: at shutdown such requests get a few seconds, not forever.
     return uvicorn.Config(create_app(runtime), host=host, port=port, proxy_headers=True, log_config=None,
-                          access_log=False)
+                          access_log=False, timeout_graceful_shutdown=GRACE_S)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -83,7 +86,7 @@ def url_of(host: str, port: int) -> str:
 
 async def address_lines(runtime: Runtime, url: str) -> list[str]:
     """What to print at start: the address and, while there is no account, how to create the first one."""
-    lines = [f"组委会后台 Committee console: {url}"]
+    lines = [f"组委会后台 Committee console: {url}", f"网页咨询申报 Web chat for entrants: {url}chat"]
     sessions = await runtime.sessionmaker()
     async with sessions() as session:
         if await count_staff(session) == 0:

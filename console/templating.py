@@ -43,7 +43,10 @@ class NavItem:
 
 
 def request_lang(request: Request) -> str:
-    """The reader's language: their profile's, else the language cookie's, else Chinese."""
+    """The reader's language: the page's own choice (the web chat's), their profile's, the cookie's, or Chinese."""
+    chosen = getattr(request.state, "lang", None)
+    if chosen in LANGS:
+        return str(chosen)
     staff = getattr(request.state, "staff", None)
     if staff is not None and staff.lang in LANGS:
         return str(staff.lang)

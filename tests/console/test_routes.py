@@ -79,6 +79,18 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/judging/rounds/{round_id}/sign-off"): CHAIR,
     ("POST", "/judging/rounds/{round_id}/sign-off"): CHAIR,
     ("POST", "/judging/rounds/{round_id}/send-back"): CHAIR,
+    # The web chat, for entrants: no staff login; its calls check a CSRF token bound to the visitor cookie
+    # (tests/console/test_webchat.py), not the console's.
+    ("GET", "/chat"): PUBLIC,
+    ("POST", "/chat/lang"): PUBLIC,
+    ("POST", "/chat/api/messages"): PUBLIC,
+    ("POST", "/chat/api/upload"): PUBLIC,
+    ("GET", "/chat/api/files/{token}"): PUBLIC,
+    ("GET", "/chat/api/stream"): PUBLIC,
+    ("POST", "/chat/api/email"): PUBLIC,
+    ("POST", "/chat/api/email/verify"): PUBLIC,
+    ("GET", "/chat/signin/{link}"): PUBLIC,
+    ("POST", "/chat/signin/{link}"): PUBLIC,
 }
 FORMS: dict[str, dict[str, str]] = {
     "/records/{reference}/status": {"to": "first_review", "seen": "", "note": ""},
@@ -155,7 +167,7 @@ async def test_each_role_reaches_exactly_its_routes(client: httpx.AsyncClient, c
                 assert "只有评审团主席" in response.text
 
 
-@pytest.mark.parametrize(("method", "path"), [k for k in EXPECTED if k[0] == "POST"])
+@pytest.mark.parametrize(("method", "path"), [k for k in EXPECTED if k[0] == "POST" and not k[1].startswith("/chat")])
 async def test_posts_without_or_with_a_wrong_csrf_token_are_refused(
     client: httpx.AsyncClient, console_runtime: Runtime, make_staff, seeded, method: str, path: str
 ):
