@@ -23,7 +23,8 @@ run: $(STAMP)
 # one-test files such as the 70 s test_many_applicants came last and one worker idled 40 s at the end.
 # `make test TEST_WORKERS=0` runs it in one process, as plain `pytest tests/x.py` (no -n) does.
 TEST_WORKERS ?= logical
-PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+# --durations: the slowest tests are named at the end of every run (CI's log shows where its minutes go).
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 test: $(STAMP)
 	$(PYTEST)
@@ -40,7 +41,8 @@ PG_SAME_AS_SQLITE := tests/config tests/test_docs.py tests/intake/test_validate.
 	tests/knowledge/test_retrieve.py tests/knowledge/test_answer.py tests/knowledge/test_generate.py \
 	tests/knowledge/test_chroma_processes.py tests/knowledge/test_ingest_index.py tests/knowledge/test_outages.py \
 	tests/console/test_browser.py tests/console/test_knowledge_browser.py tests/console/test_feedback_browser.py \
-	tests/judging/test_browser.py tests/console/test_routes.py
+	tests/judging/test_browser.py tests/console/test_routes.py tests/console/test_webchat_browser.py \
+	tests/editions/test_check.py
 test-postgres: $(STAMP)
 	KCXF_TEST_DATABASE_URL=$(KCXF_TEST_DATABASE_URL) $(PYTEST) $(addprefix --ignore=,$(PG_SAME_AS_SQLITE))
 
