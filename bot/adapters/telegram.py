@@ -413,7 +413,12 @@ class _Adapter:
         if await self._seen(once):
             log.info("update %s handled before; dropped", ", ".join(once))
             return
-        await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+        try:
+            await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+        except (NetworkError, RetryAfter) as exc:
+            # Only a courtesy: a message whose typing indicator could not be shown is still handled (under load
+            # the Bot API timing out here once dropped the entrant's answer unread).
+            log.info("typing indicator for chat %s not shown (%s)", message.chat.id, exc)
         await self._send(context, message, await handle())
 
     async def _send(self, context: Context, message: Message, replies: list[Reply]) -> None:

@@ -544,6 +544,17 @@ async def test_a_reply_that_fails_to_send_is_delivered_from_the_outbox(
         assert track.offering(f"{PREFIX}track:next_gen_it")
 
 
+async def test_a_message_whose_typing_indicator_fails_is_still_answered(
+    stub: BotApiStub, tg_settings: Settings, kb: KnowledgeBase,
+):
+    """The typing indicator is a courtesy: the Bot API refusing it must not drop the entrant's message."""
+    async with _serving(tg_settings, kb) as (runtime, _):
+        me = Person(stub)
+        stub.failures["sendChatAction"] = 1
+        await me.say("/apply", expect="资格确认")
+        assert stub.refused == ["sendChatAction"]
+
+
 async def test_a_late_update_is_refused_by_the_webhook(
     stub: BotApiStub, tmp_path: Path, database_url: str | None, kb: KnowledgeBase,
 ):
