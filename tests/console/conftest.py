@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 import threading
@@ -145,18 +146,17 @@ class LiveConsole:
         return name
 
 
-@pytest.fixture
-def live_console(tmp_path: Path, kb_template: Path) -> Iterator[LiveConsole]:
-    """A real console on a free loopback port, on a fresh data folder (with a copy of the built knowledge index);
-    stopped after the test."""
-    settings = Settings(_env_file=None, data_dir=tmp_path / "live")  # type: ignore[call-arg]
+@contextlib.contextmanager
+def serving(settings: Settings, kb_template: Path, **config: Any) -> Iterator[LiveConsole]:
+    """A real console (with the web chat) on a free loopback port, on `settings`' data folder with a copy of the
+    built knowledge index; stopped afterwards. `config`: more uvicorn.Config options."""
     runtime = Runtime.open(settings)
     copy_index(kb_template, settings.data_dir)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False))
+                                           access_log=False, **config))
     loop = asyncio.new_event_loop()
 
     async def serve() -> None:
@@ -172,13 +172,19 @@ def live_console(tmp_path: Path, kb_template: Path) -> Iterator[LiveConsole]:
             break
         time.sleep(0.05)
     assert server.started, "the console did not start"
-    live = LiveConsole(url=f"http://127.0.0.1:{port}", runtime=runtime, loop=loop)
     try:
-        yield live
+        yield LiveConsole(url=f"http://127.0.0.1:{port}", runtime=runtime, loop=loop)
     finally:
         server.should_exit = True
         thread.join(30)
         loop.close()
+
+
+@pytest.fixture
+def live_console(tmp_path: Path, kb_template: Path) -> Iterator[LiveConsole]:
+    """A real console on a free loopback port, on a fresh data folder; stopped after the test."""
+    with serving(Settings(_env_file=None, data_dir=tmp_path / "live"), kb_template) as live:  # type: ignore[call-arg]
+        yield live
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ Screenshots at phone and desktop width go to tests/artifacts/screenshots/webchat
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import http.server
 import re
@@ -21,18 +20,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from bot.runtime import Runtime
 from config.settings import Settings
-from console.app import create_app
 from intake import notify, queue
 from intake.forms import Form
 from intake.queue import Submission
-from tests.conftest import copy_index
-from tests.console.conftest import SCREENSHOTS, LiveConsole
+from tests.console.conftest import SCREENSHOTS, LiveConsole, serving
 from tests.intake.factories import typed_answer
 from tests.intake.test_mail import Collector, serve
 
@@ -53,35 +48,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextlib.contextmanager
-def _serving(settings: Settings, kb_template: Path) -> Iterator[LiveConsole]:
-    """The console (with the web chat) on a free loopback port, stopped afterwards."""
-    runtime = Runtime.open(settings)
-    copy_index(kb_template, settings.data_dir)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, timeout_graceful_shutdown=2))
-    loop = asyncio.new_event_loop()
-
-    async def run() -> None:
-        try:
-            await server.serve()
-        finally:
-            await runtime.close()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(run(),), name="live-chat", daemon=True)
-    thread.start()
-    for _ in range(600):
-        if server.started or not thread.is_alive():
-            break
-        time.sleep(0.05)
-    assert server.started, "the console did not start"
-    try:
-        yield LiveConsole(url=f"http://127.0.0.1:{port}", runtime=runtime, loop=loop)
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        loop.close()
+def _serving(settings: Settings, kb_template: Path) -> contextlib.AbstractContextManager[LiveConsole]:
+    """The console with the web chat; an open chat page holds a stream, so shutdown waits 2 s at most."""
+    return serving(settings, kb_template, timeout_graceful_shutdown=2)
 
 
 def _settings(tmp_path: Path, smtp_port: int, **extra: Any) -> Settings:
