@@ -24,41 +24,29 @@ T = TypeVar("T")
 err = Console(stderr=True)
 
 
-def serve(
-    host: Annotated[str | None, typer.Option(help="Listen on this address (default KCXF_CONSOLE_HOST, 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen on this port (default KCXF_CONSOLE_PORT, 8300).")] = None,
-) -> None:
+HostOption = Annotated[str | None, typer.Option(help="Listen on this address (default KCXF_CONSOLE_HOST, 127.0.0.1).")]
+PortOption = Annotated[int | None, typer.Option(help="Listen on this port (default KCXF_CONSOLE_PORT, 8300).")]
+
+
+def serve(host: HostOption = None, port: PortOption = None) -> None:
     """Serve the committee's web console until Ctrl-C."""
-    from console import server  # FastAPI and the pages: only this command needs them
-
-    runtime = Runtime.open()
-    host = host or runtime.settings.console_host
-    port = port or runtime.settings.console_port
-
-    async def main() -> None:
-        for line in await server.address_lines(runtime, server.url_of(host, port)):
-            out.print(line, highlight=False)
-        await server.serve(runtime, host=host, port=port)
-
-    try:
-        asyncio.run(main())
-    except OSError as exc:
-        err.print(f"[red]Cannot listen on {host}:{port}:[/red] {exc.strerror or exc}", highlight=False)
-        raise typer.Exit(1) from None
+    _serve(host, port, build_knowledge=False)
 
 
-def web(
-    host: Annotated[str | None, typer.Option(help="Listen on this address (default KCXF_CONSOLE_HOST, 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen on this port (default KCXF_CONSOLE_PORT, 8300).")] = None,
-) -> None:
+def web(host: HostOption = None, port: PortOption = None) -> None:
     """Serve the web chat for entrants (/chat, and the widget other sites embed) with the console, until Ctrl-C."""
-    from console import server
+    _serve(host, port, build_knowledge=True)
+
+
+def _serve(host: str | None, port: int | None, *, build_knowledge: bool) -> None:
+    from console import server  # FastAPI and the pages: only these commands need them
 
     runtime = Runtime.open()
     host = host or runtime.settings.console_host
     port = port or runtime.settings.console_port
-    with out.status("正在准备知识库 Preparing the knowledge base…"):
-        runtime.knowledge  # noqa: B018 - build the index before the first visitor's question, not during it
+    if build_knowledge:
+        with out.status("正在准备知识库 Preparing the knowledge base…"):
+            runtime.knowledge  # noqa: B018 - build the index before the first visitor's question, not during it
 
     async def main() -> None:
         for line in await server.address_lines(runtime, server.url_of(host, port)):
