@@ -92,7 +92,8 @@ ELIGIBILITY_SECTIONS = frozenset({"二", "三"})
 
 # "May we enter?" in its many forms: the rest of such a clause says who asks, not what is asked about.
 _ASKS_TO_ENTER = {
-    "zh": re.compile(r"(能|可以|可不可以|能不能|让)(报|参加|参选|申报|参与|报名)|有戏|有希望|有机会|够格|符合条件"),
+    # 报 but not 报销 (reimburse), 报道 (report) or 报告: "差旅能报销吗" asks about money, not entering.
+    "zh": re.compile(r"(能|可以|可不可以|能不能|让)(报(?![销道告])|参加|参选|申报|参与|报名)|有戏|有希望|有机会|够格|符合条件"),
     "en": re.compile(r"\b(can|could|may) (we|i|they|you)( still)? (enter|apply|join|take part|participate|qualify)\b|"
                      r"\beligible\b|\bqualif(y|ies)\b", re.IGNORECASE),
 }
@@ -129,6 +130,7 @@ class KnowledgeBase:
         self.use_faq = True
         self.split_asks = True
         self._sections = _section_names(retriever, guideline_doc)
+        self._years = _years(retriever)
         self.revisions: RevisionSource | None = None
         self.check_every_s = 1.0
         self.revision: int | None = None
@@ -191,6 +193,7 @@ class KnowledgeBase:
             self.retriever.index.reopen()
         await asyncio.to_thread(self.retriever.refresh)
         self._sections = _section_names(self.retriever, self.guideline_doc)
+        self._years = _years(self.retriever)
 
     async def answer(self, question: str, lang: Lang | None = None) -> Answer:
         """Answer one question in the asker's language (detected unless given), from the latest knowledge."""
@@ -264,7 +267,7 @@ class KnowledgeBase:
 
     async def _answer(self, question: str, lang: Lang, *, kind: Kind = Kind.OTHER) -> Answer:
         # A bare "1" or "?" asks nothing a passage could answer (it once matched "1、启动（即日起）").
-        if not any(c.isalpha() for c in question) or outside_edition(question, lang=lang):
+        if not any(c.isalpha() for c in question) or outside_edition(question, lang=lang, years=self._years):
             return self._decline(question, lang)
         hit = self.retriever.faq(question, lang=lang) if self.use_faq else None
         if hit is not None and lang not in hit.entry.answer:
@@ -404,6 +407,12 @@ def _section_names(retriever: Retriever, guideline_doc: str) -> dict[tuple[str, 
             if n < len(ZH_NUMERALS):
                 out[(ZH_NUMERALS[n], lang)] = section
     return out
+
+
+def _years(retriever: Retriever) -> frozenset[str]:
+    """Every year the passages name (the edition's, its timeline's): a question about another is declined."""
+    return frozenset(year for lang in ("zh", "en") for c in retriever.chunks(lang)
+                     for year in re.findall(r"(?<!\d)20\d\d(?!\d)", c.plain_text))
 
 
 def _item_name(text: str) -> str:

@@ -66,8 +66,12 @@ def to_simplified(text: str) -> str:
 
 
 def to_traditional(text: str) -> str:
-    """An answer in traditional characters (OpenCC, Taiwan forms and phrases: 連結, 影片), for one who wrote so."""
-    return _converter("s2twp").convert(text)
+    """An answer in traditional characters (OpenCC), for one who wrote so.
+
+    Characters only, no regional phrases: Taiwan's phrasing turned the guideline's 知识产权 into 智慧財產權 and
+    信息技术 into 資訊科技, words a Hong Kong or Macao entrant does not use and no guideline term matches.
+    """
+    return _converter("s2t").convert(text)
 
 
 def is_traditional(text: str) -> bool:
@@ -95,8 +99,9 @@ _EN_QUESTION_START = re.compile(
     r"should|would|will|may|might|must|shall|has|have|any|list|tell|explain|give|name)\b",
     re.IGNORECASE,
 )
+# A space between two Chinese characters is a phone's comma ("报名要交钱吗 资料会退吗").
 _ZH_SPLIT = re.compile(r"(?<=[？?！!。；;\n])|(?<=[，,、])(?=另外|还有|顺便|再问|以及|然后|同时|另|再就是|还想问)"
-                       r"|(?<=[，,])")
+                       r"|(?<=[，,])|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _ZH_LEADING_JOINER = re.compile(r"^(另外|还有|顺便问一?下|顺便|再问一?下|以及|然后|同时|再就是|还想问一?下)[，,、：:\s]*")
 _EN_SPLIT = re.compile(r"(?<=[?!.;])\s+|\n|\s*,\s*(?=\S)|\s+(?=(?:and|also|plus)\s)", re.IGNORECASE)
 _EN_LEADING_JOINER = re.compile(r"^(?:(?:and|also|plus|oh|btw|ps)\b[\s,]*)+", re.IGNORECASE)

@@ -36,15 +36,19 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "money",
-        {"zh": re.compile(r"奖金|多少钱|几万|几千|金额|现金|奖励多少|发多少"),
-         "en": re.compile(r"\b(prize money|cash|how much money|rmb|yuan|dollars?|bonus)\b", re.IGNORECASE)},
+        {"zh": re.compile(r"奖金|多少钱|几万|几千|金额|现金|奖励多少|发多少|报销|差旅费|路费|车费|住宿费"),
+         "en": re.compile(r"\b(prize money|cash|how much money|rmb|yuan|dollars?|bonus|reimburs\w*|travel (costs?|"
+                          r"expenses?)|pay for (our|my) (travel|trip|flights?|hotel))\b", re.IGNORECASE)},
         re.compile(r"\d[\d,.]*\s*(元|万元|亿元|万|亿|块)|[¥￥$]\s*\d|\b(rmb|cny|usd|yuan)\b", re.IGNORECASE),
     ),
     AnswerType(
         "names",
         {"zh": re.compile(r"(评委|专家|评审|嘉宾|获奖者|得主).{0,8}(名单|都有谁|有哪些人|是谁|名字|叫什么)|具体都有谁"),
          "en": re.compile(r"\bnames? of\b|\bwho (exactly|specifically)\b|\bwho(?:'s| is| are)(?: the)? "
-                          r"(chair|head|president|director|members?)\b", re.IGNORECASE)},
+                          r"(chair|head|president|director|members?)\b|"
+                          r"\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b.{0,40}\bnames?\b|"
+                          r"\bnames?\b.{0,30}\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b",
+                          re.IGNORECASE)},
         re.compile(r"[\u4e00-\u9fff]{2,3}(教授|院士|博士|先生|女士)|\b(Prof|Dr|Mr|Ms|Mrs)\.? [A-Z][a-z]+"),
     ),
     AnswerType(
@@ -90,7 +94,10 @@ ANSWER_TYPES = (
         {"zh": re.compile(r"(成立|注册|经营|运营).{0,4}(满|几年|多久|年限|时间要求)|注册资本|最低|起码|至少要|"
                           r"(营收|收入|规模|利润|员工|人数|融资).{0,6}(要求|达到|多少|标准)"),
          "en": re.compile(r"\b(minimum|at least how|threshold|registered capital|how long (must|do|should) we have|"
-                          r"(revenue|turnover|headcount|funding) (requirement|threshold|minimum))\b", re.IGNORECASE)},
+                          r"(revenue|turnover|headcount|funding) (requirement|threshold|minimum)|"
+                          r"how many (employees|staff|people|workers|patents) (do|does|must|should|are)|"
+                          r"how (big|large|old) (does|must|should) (the|our|a) (company|firm|startup|team) be)\b",
+                          re.IGNORECASE)},
         re.compile(r"至少|不低于|不少于|以上|满\s*\d|\b(at least|minimum|no less than|or more)\b", re.IGNORECASE),
     ),
     AnswerType(
@@ -116,9 +123,24 @@ _PREDICTION = {
 }
 
 
-def outside_edition(question: str, *, lang: str) -> bool:
-    """True for questions about another edition or predictions of this one's results."""
-    return bool(_OTHER_EDITION[lang].search(question) or _PREDICTION[lang].search(question))
+# A year named as an edition's ("2023年的获奖名单", "the 2025 edition"), not as the entrant's ("2019年成立的公司").
+_EDITION_YEAR = {
+    "zh": re.compile(r"(?<!\d)(20\d\d)(?!\d)\s*(?:年度?|届)?\s*(?:那[届次])?的?\s*(?:科创先锋|征集|评选|活动|论坛|获奖|得奖|"
+                     r"上榜|入围|榜单|名单|报名|申报|截止|还办|还有|还会|会办|举办)"),
+    "en": re.compile(r"(?<!\d)(20\d\d)(?!\d)\s*(?:'s\s*)?(?:edition|winners?|finalists?|list|awards?|forum|call|round|"
+                     r"deadline|results?)\b|\b(?:edition|winners?|finalists?|awards?|forum|call|results?|deadline)\s+"
+                     r"(?:of|in|for)\s+(20\d\d)(?!\d)", re.IGNORECASE),
+}
+
+
+def outside_edition(question: str, *, lang: str, years: frozenset[str] = frozenset()) -> bool:
+    """True for questions about another edition or predictions of this one's results.
+
+    `years` are the years the knowledge base speaks of: a question naming an edition of any other year asks
+    what these documents cannot hold.
+    """
+    named = {y for match in _EDITION_YEAR[lang].finditer(question) for y in match.groups() if y}
+    return bool(_OTHER_EDITION[lang].search(question) or _PREDICTION[lang].search(question) or named - years)
 
 
 def asked_types(question: str, *, lang: str) -> list[AnswerType]:

@@ -24,6 +24,8 @@ from knowledge.yes_no import lead, verdict
         ("is it free? also can we send a video", "en", ["is it free?", "can we send a video"]),
         # "评多久" says too little to be retrieved alone: it stays with the ask before it.
         ("什么时候评审，评多久", "zh", ["什么时候评审，评多久"]),
+        # A phone's space between two Chinese questions is a comma.
+        ("报名费多少 材料会退回吗", "zh", ["报名费多少", "材料会退回吗"]),
     ],
 )
 def test_a_message_splits_into_its_asks(message: str, lang: str, asks: list[str]):
@@ -53,6 +55,8 @@ def test_traditional_characters_are_recognised_and_converted_both_ways():
     assert not is_traditional("When is the deadline?")
     assert to_simplified("報名截止時間") == "报名截止时间"
     assert to_traditional("报名截止时间") == "報名截止時間"
+    # Characters, not Taiwan's words: the guideline's terms stay recognisable (not 智慧財產權, 資訊, 影片).
+    assert to_traditional("知识产权、新一代信息技术、视频") == "知識產權、新一代信息技術、視頻"
 
 
 class _Words:
@@ -128,7 +132,10 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
 @pytest.mark.parametrize(
     "question",
     ["评分时各个维度的权重分别是多少？", "每个奖项最后选几家，名额多少", "颁奖典礼在哪个酒店举办",
-     "What is the minimum registered capital to enter?", "Is there an age limit for the person award?"],
+     "What is the minimum registered capital to enter?", "Is there an age limit for the person award?",
+     # another edition named by its year; travel costs; staff numbers; people's names
+     "2022年那届的获奖名单能发我吗", "Who were the finalists of the 2021 edition?", "参加论坛的路费能报销吗",
+     "how many staff does a company need to have", "can you give me the names of the judging panel?"],
 )
 async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
     answer = await kb.answer(question)
