@@ -86,6 +86,9 @@ FAQ_CONFIDENCE = 0.45
 # it lacks the kind of fact asked for ("有没有热线？" → "只接受邮件咨询").
 FAQ_TRUSTED = 0.8
 MIN_COVERAGE = 0.5
+# An FAQ entry below the nearest one answers when the nearest lacks the kind of fact asked for and this one holds
+# it, if its variants and answer cover this much of the question.
+FAQ_FALLBACK_COVERAGE = 0.45
 FAQ_RULE_OVER_ELIGIBILITY = 0.42
 # Guideline sections about who may enter what (二·征集范围, 三·榜单设置): the eligibility matcher's ground.
 ELIGIBILITY_SECTIONS = frozenset({"二", "三"})
@@ -205,6 +208,8 @@ class KnowledgeBase:
         await self.sync()
         # Matching works on simplified characters; the answer goes back in the script the entrant wrote in.
         text = to_simplified(question.strip())
+        if lang == "zh":
+            text = self.retriever.fix_typos(text, lang=lang)
         try:
             result = await self._answer_message(text, lang)
         except ChromaError:
@@ -269,16 +274,26 @@ class KnowledgeBase:
         # A bare "1" or "?" asks nothing a passage could answer (it once matched "1、启动（即日起）").
         if not any(c.isalpha() for c in question) or outside_edition(question, lang=lang, years=self._years):
             return self._decline(question, lang)
-        hit = self.retriever.faq(question, lang=lang) if self.use_faq else None
-        if hit is not None and lang not in hit.entry.answer:
-            hit = None
-        fits = hit is not None and can_answer(question, hit.entry.answer[lang], lang=lang)
+        candidates = [c for c in (self.retriever.faq_candidates(question, lang=lang) if self.use_faq else [])
+                      if lang in c.entry.answer]
+        top = candidates[0] if candidates else None
         # A confident match to a rule outside scope and awards (IP, incidents, deadline…) is what was asked,
         # even when the asker also says what they do ("我们公司…出过事故，还能报吗").
         # Trusted on its words alone: a question near a variant in meaning only may ask what the answer lacks
-        # ("奖金有多少钱" beside "获奖能得到什么"), which can_answer must then check.
-        if hit is not None and hit.lexical >= FAQ_TRUSTED:
-            return self._faq_answer(question, lang, hit)
+        # ("奖金有多少钱" beside "获奖能得到什么"), which can_answer must then check. A maintainer's answer is
+        # trusted for the kind of fact its own variant asks ("有没有热线？" → "只接受邮件咨询"), not for another
+        # ("when's the ddl for submissions?" is not "What's the email for submissions?").
+        if top is not None and top.lexical >= FAQ_TRUSTED and (
+                can_answer(question, top.entry.answer[lang], lang=lang) or
+                {t.name for t in asked_types(question, lang=lang)} <= {t.name for t in asked_types(top.question, lang=lang)}):
+            return self._faq_answer(question, lang, top)
+        # The nearest entry whose answer holds the kind of fact asked for ("when does the judging happen?": the
+        # timeline, not how the review works).
+        # A lower one must cover the question's words too: holding a date does not make the deadline an answer
+        # to "what's the exact date of the forum?".
+        hit = next((c for n, c in enumerate(candidates) if can_answer(question, c.entry.answer[lang], lang=lang) and
+                    (n == 0 or c.coverage >= FAQ_FALLBACK_COVERAGE)), None)
+        fits = hit is not None
         if kind is Kind.YES_NO and self._asks_about_unknown(question, lang):
             return self._decline(question, lang)
         if hit is not None and fits and hit.confidence >= FAQ_RULE_OVER_ELIGIBILITY and \

@@ -13,10 +13,12 @@ from knowledge.tokens import normalize
 _INTENT = {
     "zh": re.compile(
         r"能报|可以报|能不能报|能否报|能参加|可以参加|能不能参加|能参与|能否参|适合报|适合哪|报哪|哪个奖|哪个榜|"
-        r"哪一类|哪类|哪个类|算哪|归到|归哪|收不收|有没有资格|有资格|能申报|可以申报|能不能申报|能报么|能报吗|符合.{0,4}(条件|要求)"
+        r"哪一类|哪类|哪个类|算哪|归到|归哪|收不收|有没有资格|有资格|能申报|可以申报|能不能申报|能报么|能报吗|符合.{0,4}(条件|要求)|"
+        r"属于哪|哪个(行业|领域|赛道|类目)|(对应|合适)的(类目|类别|赛道)"
     ),
     "en": re.compile(
-        r"\b(eligible|eligibility|qualify|qualifies|in scope|within scope|which (award|category|list|track|prize)|"
+        r"\b(eligible|eligibility|qualify|qualifies|in scope|within scope|which (award|category|list|track|prize|"
+        r"industry|sector|field)|fall(s)? (within|under|into)|belong(s)? (to|in)|count(s)? as|"
         r"what (award|category|list)|(can|could|may) (we|i|our \w+|my \w+) (apply|enter|join|take part|participate|"
         r"submit|compete)|allowed to (apply|enter)|is there a (category|award) for)\b"
     ),

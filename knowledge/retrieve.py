@@ -19,6 +19,7 @@ from knowledge.chunk import Chunk
 from knowledge.faq import FaqEntry
 from knowledge.index import KnowledgeIndex
 from knowledge.tokens import Term, Tokenizer
+from knowledge.typos import HomophoneFixer
 
 # Reciprocal-rank fusion: ranks matter, raw scores of the two retrievers are not comparable. A small k and a
 # lower weight for the vector side keep the lexical top hit on top when the offline embedding only adds noise;
@@ -122,6 +123,8 @@ class _Snapshot:
     variant_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     # Per language, every word of every passage, FAQ variant and FAQ answer.
     vocabulary: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Built on the first Chinese question that needs it (its pinyin tables are loaded then).
+    homophones: dict[str, HomophoneFixer] = field(default_factory=dict)
 
     @classmethod
     def build(cls, index: KnowledgeIndex, tokenizer: Tokenizer) -> _Snapshot:
@@ -226,6 +229,17 @@ class Retriever:
         """The words of `text` that no passage, FAQ variant or FAQ answer uses, nor any synonym of theirs."""
         vocabulary = self._snap.vocabulary.get(lang, frozenset())
         return [term.token for term in self.tokenizer.terms(text, lang=lang) if not term.alternatives & vocabulary]
+
+    def fix_typos(self, text: str, *, lang: str) -> str:
+        """A Chinese question with its homophone typos read as the knowledge base's words ("邮相" → "邮箱")."""
+        if lang != "zh":
+            return text
+        snap = self._snap
+        fixer = snap.homophones.get(lang)
+        if fixer is None:
+            fixer = snap.homophones[lang] = HomophoneFixer(snap.vocabulary.get(lang, frozenset()),
+                                                           segment=self.tokenizer.segments)
+        return fixer.fix(text)
 
     def _query_vector(self, question: str, embedding: Any) -> list[Any]:
         """The question as `embedding` embeds a query, computed once per text (a follow-up ask, /explain)."""

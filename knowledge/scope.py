@@ -23,7 +23,9 @@ class AnswerType:
 
 _DATE = re.compile(
     r"\d{1,2}\s*月|\d{1,2}\s*日|\d{4}\s*年|\d{1,2}\s*点|\d{1,2}:\d{2}|即日起|月底|月中|中旬|"
-    r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b",
+    r"\b(january|february|march|april|june|july|august|september|october|november|december)\b|"
+    # "may" is a month only beside a day number ("may submit several projects" is no date)
+    r"\bmay\s+\d{1,2}\b|\b\d{1,2}\s+may\b",
     re.IGNORECASE,
 )
 
@@ -76,6 +78,15 @@ ANSWER_TYPES = (
                    re.IGNORECASE),
     ),
     AnswerType(
+        # "一个专家最多能推荐几个": a limit on how many is answered by a number or by "no limit"
+        "count",
+        {"zh": re.compile(r"(最多|至多|上限|限额|限制)\S{0,8}(几|多少)[个家位名项份次人]?|(几|多少)[个家位名项份次人]?\S{0,3}(封顶|上限)"),
+         "en": re.compile(r"\b(how many\b.{0,40}\b(at most|max(imum)?|limit)|(max(imum)?|limit on the) (number|no\.?) of|"
+                          r"up to how many)\b", re.IGNORECASE)},
+        re.compile(r"\d|[一二两三四五六七八九十]\s*[个家位名项份次人轮]|不[做设]?限|没有限制|无限|\b(no limit|not limited|"
+                   r"unlimited|any number|several|multiple)\b", re.IGNORECASE),
+    ),
+    AnswerType(
         "place",
         {"zh": re.compile(r"在哪[里儿]?(举办|举行|开|办|颁)|(举办|举行|颁奖|典礼|论坛|会议).{0,6}(地点|场地|在哪)|地点|场地|会场|停车|住宿|酒店"),
          "en": re.compile(r"\b(venue|location of the|where (is|will|does) the (forum|ceremony|event|award)|"
@@ -102,8 +113,12 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "date",
-        {"zh": re.compile(r"哪天|哪一天|几号|几月几|什么日子|具体日期|哪几天"),
-         "en": re.compile(r"\b(what|which|exact) (date|day)\b|\bwhen exactly\b", re.IGNORECASE)},
+        # "when …?" is answered by a date: the mailbox is no answer to "when's the ddl for submissions?"
+        {"zh": re.compile(r"哪天|哪一天|几号|几月几|什么日子|具体日期|哪几天|什么时候|啥时候|何时|几时"),
+         "en": re.compile(r"\b(what|which|exact) (date|day)\b|\bwhen exactly\b|"
+                          r"^\W*(?:(?:so|and|ok|okay|hi|hey|hello|pls|please|btw|also|but|um|uh)\W+)*when(?:'s|s)?\b"
+                          r"(?! (?:i|we|you|they|it) (?:submit|send|apply|enter|get|have|are|am)\b)|"
+                          r"\bwhen (?:is|are|does|do|will|did|can|should|would|was|were)\b", re.IGNORECASE)},
         _DATE,
     ),
 )

@@ -41,8 +41,12 @@ EN_STOP = frozenset(
     "when where why how can could should would will shall may might must have has had not no any some "
     "please tell know about into as than too very just also get got want wanted need needs hi hello thanks "
     "thank does doing done am let lets hey ok okay like actually really just kind sort stuff thing things "
-    "anything something all s re m d t ll ve don doesn isn aren won wouldn can't cant im i'm".split()
+    "anything something all s re m d t ll ve don doesn isn aren won wouldn can't cant im i'm "
+    # chat spellings: "r u eligible", "pls", "thx"
+    "r u ur pls plz thx ya yeah guys gonna wanna".split()
 )
+# "20mb", "3yrs": a number typed against its unit is two words, as the documents write them ("20 MB").
+_NUMBER_UNIT = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 
 
 def is_han(char: str) -> bool:
@@ -153,9 +157,12 @@ class Tokenizer:
                     out.append(word)
                     out.extend(self._long_subwords(word))
                 continue
-            for latin in _LATIN_WORD.findall(word):
-                if keep_stopwords or latin not in EN_STOP:
-                    out.append(self._stemmer.stemWord(latin))
+            for found in _LATIN_WORD.findall(word):
+                parts = [found] if "." in found or "@" in found else _NUMBER_UNIT.split(found)
+                for latin in parts:
+                    # a unit stays even when it spells a stop word ("20m": the m of "i'm")
+                    if keep_stopwords or latin not in EN_STOP or len(parts) > 1:
+                        out.append(self._stemmer.stemWord(latin))
         return out
 
     def _long_subwords(self, word: str) -> list[str]:
@@ -173,6 +180,11 @@ class Tokenizer:
             for i in range(len(word) - size + 1)
             if freq.get(word[i : i + size])
         ]
+
+    def segments(self, text: str) -> list[str]:
+        """jieba's dictionary words of the text as written (no HMM guesses: a pair of characters no dictionary
+        word holds stays two pieces); the pieces join back into the text."""
+        return list(self._jieba.cut(text, HMM=False))
 
     def words(self, text: str) -> list[str]:
         """Plain segmentation (jieba default mode), for display-level work such as sentence scoring."""

@@ -140,3 +140,29 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
 async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
     answer = await kb.answer(question)
     assert not answer.answered, answer.answer
+
+
+async def test_a_when_question_is_answered_with_a_date_not_with_the_entry_nearest_in_words(kb: KnowledgeBase):
+    # "… for submissions" is word for word an FAQ variant about the mailbox; "when" wants the deadline.
+    deadline = await kb.answer("when's the cut-off for submissions?")
+    assert deadline.answered and "20 October" in deadline.answer, deadline.answer
+    review = await kb.answer("When does the reviewing take place?")
+    assert review.answered and "21" in review.answer and "25" in review.answer, review.answer
+
+
+async def test_a_homophone_typo_is_read_as_the_word_it_sounds_like(kb: KnowledgeBase):
+    answer = await kb.answer("报名邮相是啥")  # 邮相 typed for 邮箱 (both youxiang)
+    assert answer.answered and "kcxf@thepaper.cn" in answer.answer, answer.answer
+    assert answer.question == "报名邮相是啥"  # logged as typed
+
+
+def test_only_a_pair_of_lone_characters_sounding_like_a_known_noun_is_corrected():
+    from knowledge.tokens import Tokenizer
+    from knowledge.typos import HomophoneFixer
+
+    tokenizer = Tokenizer()
+    fixer = HomophoneFixer({"邮箱", "公章", "利用", "不能"}, segment=tokenizer.segments)
+    assert fixer.fix("申报表要盖公张吗") == "申报表要盖公章吗"
+    # 里 and 用 are words typed right ("产品里用的专利"); 还能 is no slip for 不能 (nor a noun).
+    assert fixer.fix("我们产品里用的专利") == "我们产品里用的专利"
+    assert fixer.fix("现在还能报名吗") == "现在还能报名吗"

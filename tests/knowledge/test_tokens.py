@@ -26,7 +26,9 @@ def test_campaign_terms_stay_whole(tokenizer: Tokenizer):
 
 def test_english_is_stemmed_and_full_width_normalised(tokenizer: Tokenizer):
     assert tokenizer.tokens("Applications submitted") == tokenizer.tokens("application submit")
-    assert "20m" in tokenizer.tokens("附件超过２０Ｍ")
+    assert tokenizer.tokens("附件超过２０Ｍ") == tokenizer.tokens("附件超过20M") == ["附件", "超过", "20", "m"]
+    # a number typed against its unit is the two words the documents write ("20 MB")
+    assert tokenizer.tokens("over 20mb") == tokenizer.tokens("over 20 MB")
 
 
 @pytest.mark.parametrize(
