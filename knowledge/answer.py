@@ -122,8 +122,11 @@ class KnowledgeBase:
         mailbox: str,
         guideline_doc: str,
         writer: AnswerWriter | None = None,
+        aliases: dict[str, list[tuple[str, str]]] | None = None,
     ) -> None:
         self.retriever = retriever
+        # Names of the campaign written in the other language, as this language writes them (service.py).
+        self.aliases = aliases or {}
         self.texts = texts
         self.eligibility = eligibility
         self.mailbox = mailbox
@@ -210,6 +213,7 @@ class KnowledgeBase:
         text = to_simplified(question.strip())
         if lang == "zh":
             text = self.retriever.fix_typos(text, lang=lang)
+        text = self._translate_names(text, lang)
         try:
             result = await self._answer_message(text, lang)
         except ChromaError:
@@ -255,6 +259,16 @@ class KnowledgeBase:
             texts.append(self.texts.t("knowledge.partly_declined", lang, mailbox=self.mailbox))
         via = answered[0].via if all(p.via == answered[0].via for p in answered) else "extractive"
         return Answer(question=text, lang=lang, answered=True, via=via, answer="\n\n".join(texts), sources=sources)
+
+    def _translate_names(self, text: str, lang: Lang) -> str:
+        """The campaign's names written in the other language, as this language writes them."""
+        for alias, name in self.aliases.get(lang, []):
+            if lang == "en":
+                if alias in text:
+                    text = text.replace(alias, f" {name} ")
+            else:
+                text = re.sub(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", name, text, flags=re.IGNORECASE)
+        return re.sub(r" {2,}", " ", text).strip()
 
     def _yes_or_no(self, ask: Ask, answer: Answer, lang: Lang) -> Answer:
         """A yes/no ask's answer starts with the yes or the no, where the answer's own words settle which."""

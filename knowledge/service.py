@@ -32,6 +32,26 @@ def campaign_terms(campaign: Campaign) -> list[str]:
     return names
 
 
+def campaign_aliases(campaign: Campaign) -> dict[str, list[tuple[str, str]]]:
+    """Per question language, the campaign's names in the other language and what they are called in this one.
+
+    "is 先锋引擎 the right one for us?" is matched as "is Pioneer Engine of the Year the right one for us?", and
+    "Rising Potential 要什么条件" as "年度新锐潜力 要什么条件": entrants write a name as they saw it.
+    """
+    named = [*campaign.awards, *campaign.groups, *campaign.tracks, *campaign.product_categories, *campaign.dimensions]
+    aliases: dict[str, list[tuple[str, str]]] = {"zh": [], "en": []}
+    for item in named:
+        zh, en = item.name.zh, item.name.get("en")
+        if not en or en == zh:
+            continue
+        for alias in {zh, zh.removeprefix("年度")}:
+            aliases["en"].append((alias, en))
+        for alias in {en, en.removesuffix(" of the Year")}:
+            aliases["zh"].append((alias, zh))
+    # the longest first: "年度先锋引擎" is replaced whole before "先锋引擎" could be
+    return {lang: sorted(pairs, key=lambda p: -len(p[0])) for lang, pairs in aliases.items()}
+
+
 def open_index(settings: Settings, edition: Edition | None = None) -> KnowledgeIndex:
     """The Chroma index of an edition (by default the live one), with the configured embedding functions."""
     editions, live = live_edition(settings)
@@ -76,4 +96,5 @@ def open_knowledge(settings: Settings, *, texts: TextSource, edition: Edition) -
         mailbox=campaign.committee.mailbox,
         guideline_doc=campaign.guideline_doc,
         writer=writer,
+        aliases=campaign_aliases(campaign),
     )

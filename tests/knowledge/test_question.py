@@ -166,3 +166,9 @@ def test_only_a_pair_of_lone_characters_sounding_like_a_known_noun_is_corrected(
     # 里 and 用 are words typed right ("产品里用的专利"); 还能 is no slip for 不能 (nor a noun).
     assert fixer.fix("我们产品里用的专利") == "我们产品里用的专利"
     assert fixer.fix("现在还能报名吗") == "现在还能报名吗"
+
+
+async def test_an_award_named_in_the_other_language_is_understood(kb: KnowledgeBase):
+    # Entrants write a name as they saw it: the Chinese name inside an English question.
+    answer = await kb.answer("what does 先锋引擎 look for?")
+    assert answer.answered and "Pioneer Engine" in answer.answer, answer.answer
