@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from knowledge.question import (
     Ask,
     Kind,
+    asking_clause,
     is_traditional,
     split_asks,
     to_simplified,
@@ -288,8 +289,7 @@ class KnowledgeBase:
         # A bare "1" or "?" asks nothing a passage could answer (it once matched "1、启动（即日起）").
         if not any(c.isalpha() for c in question) or outside_edition(question, lang=lang, years=self._years):
             return self._decline(question, lang)
-        candidates = [c for c in (self.retriever.faq_candidates(question, lang=lang) if self.use_faq else [])
-                      if lang in c.entry.answer]
+        candidates = self._faq_candidates(question, lang) if self.use_faq else []
         top = candidates[0] if candidates else None
         # A confident match to a rule outside scope and awards (IP, incidents, deadline…) is what was asked,
         # even when the asker also says what they do ("我们公司…出过事故，还能报吗").
@@ -341,6 +341,18 @@ class KnowledgeBase:
         rest = [s for s in sources if s not in best_first]
         return Answer(question=question, lang=lang, answered=True, via="extractive", answer=text,
                       sources=best_first + rest)
+
+    def _faq_candidates(self, question: str, lang: Lang) -> list[FaqHit]:
+        """FAQ entries near the ask, with an answer in its language; those near its asking clause alone when the
+        whole ask finds none sure enough (the remark beside the question, "老板不想露名", dilutes its words)."""
+        candidates = [c for c in self.retriever.faq_candidates(question, lang=lang) if lang in c.entry.answer]
+        if candidates and candidates[0].confidence >= FAQ_CONFIDENCE:
+            return candidates
+        clause = asking_clause(question, lang=lang)
+        if clause is None:
+            return candidates
+        alone = [c for c in self.retriever.faq_candidates(clause, lang=lang) if lang in c.entry.answer]
+        return alone if alone and alone[0].confidence >= FAQ_CONFIDENCE else candidates
 
     def _asks_about_unknown(self, question: str, lang: Lang) -> bool:
         """A yes/no ask about a thing no text of the knowledge base names ("申报表要不要盖公章", "can we appeal?").

@@ -175,6 +175,17 @@ def yes_no_clause(ask: str, *, lang: str) -> str:
     return asking[-1] if asking else ask
 
 
+def asking_clause(ask: str, *, lang: str) -> str | None:
+    """The question of an ask that a remark follows ("可以匿名报吗，老板不想露名" → "可以匿名报吗"), else None.
+
+    Only a first clause: a situation told before the question ("我们是做手游的工作室，也能参加吗") is what an
+    eligibility question is about.
+    """
+    clauses = [c for c in _CLAUSE[lang].split(ask.strip()) if c]
+    asking = [c for c in clauses if _asks_something(c, lang=lang)]
+    return clauses[0] if len(clauses) > 1 and asking == clauses[:1] else None
+
+
 def _clauses(message: str, *, lang: str) -> list[str]:
     text = message.strip()
     if lang == "zh":

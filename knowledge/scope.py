@@ -83,8 +83,20 @@ ANSWER_TYPES = (
         {"zh": re.compile(r"(最多|至多|上限|限额|限制)\S{0,8}(几|多少)[个家位名项份次人]?|(几|多少)[个家位名项份次人]?\S{0,3}(封顶|上限)"),
          "en": re.compile(r"\b(how many\b.{0,40}\b(at most|max(imum)?|limit)|(max(imum)?|limit on the) (number|no\.?) of|"
                           r"up to how many)\b", re.IGNORECASE)},
-        re.compile(r"\d|[一二两三四五六七八九十]\s*[个家位名项份次人轮]|不[做设]?限|没有限制|无限|\b(no limit|not limited|"
-                   r"unlimited|any number|several|multiple)\b", re.IGNORECASE),
+        re.compile(r"[\d一二两三四五六七八九十]\s*[个家位名项份次人轮]|不[做设]?限|没有限制|无限|\b(no limit|not limited|"
+                   r"unlimited|any number|several|multiple)\b|\b\d+\s+(entries|projects|awards|candidates|nominees|"
+                   r"people|submissions|categories)\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        # "行业大数据是哪家机构提供的": an organisation, which a passage names (the committee, The Paper, a company)
+        "organisation",
+        {"zh": re.compile(r"(哪家|哪个|什么|哪些)(机构|公司|单位|平台|第三方|企业)\S{0,6}(提供|负责|来做|做的|统计|运营|承办|合作)|"
+                          r"由(哪家|哪个|什么)(机构|公司|单位)"),
+         "en": re.compile(r"\b(which|what) (company|organi[sz]ation|firm|agency|institution|provider|vendor|partner)\b.{0,30}"
+                          r"\b(provides?|supplies|supplied|runs?|does|did|handles?|is behind|compiles?)\b|"
+                          r"\bwho (provides|supplies|compiles|collects)\b", re.IGNORECASE)},
+        re.compile(r"组委会|委员会|澎湃|公司|集团|研究院|大学|研究机构|\b(the paper|committee|organi[sz]er|ltd|inc)\b",
+                   re.IGNORECASE),
     ),
     AnswerType(
         "place",

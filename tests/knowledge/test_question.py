@@ -135,7 +135,9 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
      "What is the minimum registered capital to enter?", "Is there an age limit for the person award?",
      # another edition named by its year; travel costs; staff numbers; people's names
      "2022年那届的获奖名单能发我吗", "Who were the finalists of the 2021 edition?", "参加论坛的路费能报销吗",
-     "how many staff does a company need to have", "can you give me the names of the judging panel?"],
+     "how many staff does a company need to have", "can you give me the names of the judging panel?",
+     # a limit on how many, which the guideline never sets; the organisation behind a data source it never names
+     "每位推荐专家最多可以推荐多少个项目", "what organisation supplies the big data the judges use?"],
 )
 async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
     answer = await kb.answer(question)
