@@ -30,20 +30,32 @@ class HomophoneFixer:
     def __init__(self, vocabulary: Collection[str], *, segment: Callable[[str], list[str]]) -> None:
         self._vocabulary = vocabulary
         self._segment = segment
-        self._index: dict[tuple[int, str, str], set[str]] | None = None
+        self._index: dict[tuple[int, str], list[str]] | None = None
 
-    def _homophones(self) -> dict[tuple[int, str, str], set[str]]:
-        # (position of the sound-alike character, the other character, a reading) → words of the vocabulary
+    def _sharing(self) -> dict[tuple[int, str], list[str]]:
+        # (position, character) → the vocabulary's two-character nouns with the other character there; no pinyin
+        # is read to build it (a thousand words' readings took a second), only for the few candidates of a pair.
         if self._index is None:
-            index: dict[tuple[int, str, str], set[str]] = {}
+            index: dict[tuple[int, str], list[str]] = {}
             for word in self._vocabulary:
                 # Things only (nouns: 邮箱, 公章, 园区): a function word such as 不能 or 除了 would "correct" 还能, 出了.
                 if len(word) == 2 and all(is_han(c) for c in word) and is_thing(word):
                     for pos in (0, 1):
-                        for reading in _readings(word[pos]):
-                            index.setdefault((pos, word[1 - pos], reading), set()).add(word)
+                        index.setdefault((1 - pos, word[1 - pos]), []).append(word)
             self._index = index
         return self._index
+
+    def _sounds_like(self, pair: str) -> set[str]:
+        """The vocabulary's nouns that differ from `pair` in one character of the same sound."""
+        found: set[str] = set()
+        for pos in (0, 1):
+            # A function word typed right ("产品里用的专利": 里, 用) is no slip for a word of the same sound (利用).
+            if pair[pos] in ZH_STOP:
+                continue
+            sound = _readings(pair[pos])
+            found.update(word for word in self._sharing().get((1 - pos, pair[1 - pos]), ())
+                         if word[pos] != pair[pos] and _readings(word[pos]) & sound)
+        return found
 
     def fix(self, text: str) -> str:
         """The text with every unambiguous homophone typo replaced by the word it stands for."""
@@ -56,10 +68,7 @@ class HomophoneFixer:
         while i < len(out) - 1:
             pair = out[i] + out[i + 1]
             if alone[i] and alone[i + 1] and is_han(pair[0]) and is_han(pair[1]) and pair not in self._vocabulary:
-                index = self._homophones()
-                # A function word typed right ("产品里用的专利": 里, 用) is no slip for a word of the same sound (利用).
-                found = {word for pos in (0, 1) if pair[pos] not in ZH_STOP for reading in _readings(pair[pos])
-                         for word in index.get((pos, pair[1 - pos], reading), ())}
+                found = self._sounds_like(pair)
                 if len(found) == 1:
                     out[i : i + 2] = next(iter(found))
                     i += 2
