@@ -233,6 +233,8 @@ class KnowledgeBase:
     async def _answer_message(self, text: str, lang: Lang) -> Answer:
         """Every ask of the message answered in turn; one answer that holds each part with its citation."""
         asks = split_asks(text, lang=lang) if self.split_asks else [Ask(text=text, kind=Kind.OTHER)]
+        if len(asks) > 1:
+            self.retriever.embed_questions([a.text for a in asks])
         if len(asks) == 1:
             return self._yes_or_no(asks[0], await self._answer(asks[0].text, lang, kind=asks[0].kind), lang)
         parts: list[Answer] = []

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -44,6 +44,7 @@ FAQ_SEMANTIC_CANDIDATES = 5
 # After a failed vector query (Chroma server down, slow or refusing) the vector side rests this long before it
 # is tried again, so an outage costs one failed request per pause instead of one per question.
 VECTOR_RETRY_S = 30.0
+QUERY_VECTORS_KEPT = 2048
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,10 @@ class Retriever:
         self.index = index
         self.tokenizer = tokenizer
         self.vectors = VectorSearch(retry_s=vector_retry_s, server=not index.embedded)
+        # Question vectors by (text, embedding function), oldest first: a follow-up ask, /explain, the FAQ and the
+        # passages all read the same one.
+        self._vectors: dict[tuple[str, int], Any] = {}
+        self._vectors_lock = threading.Lock()
         self.refresh()
 
     def refresh(self) -> None:
@@ -248,10 +253,27 @@ class Retriever:
         """The question as `embedding` embeds a query, computed once per text (a follow-up ask, /explain)."""
         return [self._query_vectors(question, embedding)]
 
-    @functools.lru_cache(maxsize=2048)  # noqa: B019 - one retriever per knowledge base, living as long as it
     def _query_vectors(self, question: str, embedding: Any) -> Any:
+        found = self._vectors.get((question, id(embedding)))
+        if found is None:
+            self.embed_questions([question], embedding)
+            found = self._vectors[(question, id(embedding))]
+        return found
+
+    def embed_questions(self, questions: Sequence[str], embedding: Any = None) -> None:
+        """Embed the questions not embedded yet in one call (the asks of a message: a sentence model takes two
+        texts at once in less time than one after the other)."""
+        embedding = embedding if embedding is not None else self.index.embedding
+        todo = [q for q in dict.fromkeys(questions) if (q, id(embedding)) not in self._vectors]
+        if not todo:
+            return
         embed = getattr(embedding, "embed_query", None) or embedding
-        return embed([question])[0]
+        rows = embed(todo)
+        with self._vectors_lock:  # a console request in a worker thread may ask at the same time
+            for question, row in zip(todo, rows, strict=True):
+                self._vectors[(question, id(embedding))] = row
+            while len(self._vectors) > QUERY_VECTORS_KEPT:
+                del self._vectors[next(iter(self._vectors))]
 
     def _chunk_vocab(self, snap: _Snapshot, chunk: Chunk) -> set[str]:
         vocab = snap.vocab_cache.get(chunk.id)
