@@ -309,12 +309,11 @@ class KnowledgeBase:
         # to "what's the exact date of the forum?".
         hit = next((c for n, c in enumerate(candidates) if can_answer(question, c.entry.answer[lang], lang=lang) and
                     (n == 0 or c.coverage >= FAQ_FALLBACK_COVERAGE)), None)
-        fits = hit is not None
         if kind is Kind.YES_NO and self._asks_about_unknown(question, lang):
             return self._decline(question, lang)
         # In English on its words alone: with the meaning at 45 % of its confidence (retrieve.FAQ_SEMANTIC_WEIGHT),
         # "we're a small game studio, can we enter?" came near the rule on how to enter, not the awards that fit.
-        if hit is not None and fits and (hit.lexical if lang == "en" else hit.confidence) >= \
+        if hit is not None and (hit.lexical if lang == "en" else hit.confidence) >= \
                 FAQ_RULE_OVER_ELIGIBILITY and hit.entry.section not in ELIGIBILITY_SECTIONS:
             return self._faq_answer(question, lang, hit)
         # A question after a specific fact (a threshold, an age, a quota) is not "may we enter?"
@@ -322,7 +321,7 @@ class KnowledgeBase:
         if verdict is not None:
             return Answer(question=question, lang=lang, answered=True, via="extractive",
                           answer=verdict.text, sources=verdict.sources)
-        if hit is not None and fits and hit.confidence >= FAQ_CONFIDENCE:
+        if hit is not None and hit.confidence >= FAQ_CONFIDENCE:
             return self._faq_answer(question, lang, hit)
         hits = [h for h in self.retriever.passages(question, lang=lang)
                 if can_answer(question, h.chunk.plain_text, lang=lang)]
