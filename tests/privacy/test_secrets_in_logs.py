@@ -49,7 +49,8 @@ async def test_kcxf_bot_verbose_logs_no_token(stub: BotApiStub, tmp_path: Path):
         process.terminate()
     await exited
     text = log.read_text(encoding="utf-8", errors="replace")
-    assert polled.done(), f"the bot did not poll; its log ends:\n{text[-3000:]}"
+    # Done with an exception (a wait that timed out) is not polling: result() raises it.
+    assert polled.done() and polled.exception() is None, f"the bot did not poll; its log ends:\n{text[-3000:]}"
     assert "Application started" in text, text[-2000:]  # it did log at INFO
     assert stub.calls, "the bot made no request"
     assert SECRET not in text, [line for line in text.splitlines() if SECRET in line][:3]
@@ -58,7 +59,10 @@ async def test_kcxf_bot_verbose_logs_no_token(stub: BotApiStub, tmp_path: Path):
 async def _polled(stub: BotApiStub) -> None:
     """Return once the bot is polling: its menu published, then a getUpdates after it."""
     await stub.wait_for(lambda c: c.method == "setMyCommands", within=START_S)
-    await stub.wait_for(lambda c: c.method == "getUpdates", after=len(stub.calls), within=30)
+    # getUpdates is not among stub.calls (the stub records only what the bot sends), only among the requests
+    # that arrived: waiting for it in stub.calls ran into its 30 s timeout on every run.
+    after = len(stub.arrived)
+    await stub.wait_until(lambda: "getUpdates" in stub.arrived[after:], within=30)
 
 
 async def test_a_request_line_logged_anyway_has_the_token_removed(stub: BotApiStub, caplog: pytest.LogCaptureFixture):
