@@ -25,7 +25,6 @@ from judging.decide import decide, finalists, finalists_csv, send_back, sign_off
 from judging.models import PROPOSED, Round
 from judging.remind import remind
 from judging.rounds import JudgingError
-from judging.sheets import SheetRefused, finalists_xlsx, import_sheet, write_sheet
 
 __all__ = ["app"]
 
@@ -35,6 +34,8 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True)
 T = TypeVar("T")
 ACTOR = "cli"
+# judging.sheets (and openpyxl, a fifth of a second) is imported by the commands that use it: every `kcxf`
+# command, `kcxf staff add` as much as `kcxf judging sheet`, imports this module to register its commands.
 
 
 class Stage(StrEnum):
@@ -52,6 +53,8 @@ class Format(StrEnum):
 
 
 def _run(work: Callable[[Runtime, AsyncSession], Awaitable[T]]) -> T:
+    from judging.sheets import SheetRefused
+
     runtime = Runtime.open()
 
     async def main() -> T:
@@ -138,6 +141,7 @@ def sheet(
     output: Annotated[Path, typer.Option(help="Where to write the .xlsx file.")],
 ) -> None:
     """Write a judge's scoring sheet (their entries, the dimensions and scale, validation on the score cells)."""
+    from judging.sheets import write_sheet
 
     async def work(runtime: Runtime, session: AsyncSession) -> bytes:
         staff = await get_staff(session, judge)
@@ -152,6 +156,7 @@ def sheet(
 @app.command("import")
 def import_(path: Annotated[Path, typer.Argument(help="A filled scoring sheet (.xlsx).")]) -> None:
     """Read a filled sheet back: all of it, or (with every problem listed line by line) nothing."""
+    from judging.sheets import import_sheet
     data = path.read_bytes()
 
     async def work(runtime: Runtime, session: AsyncSession) -> Any:
@@ -249,6 +254,7 @@ def finalists_(
     output: Annotated[Path, typer.Option(help="A .csv or .xlsx file.")],
 ) -> None:
     """The chosen entries in ranking order with the committee's reasons."""
+    from judging.sheets import finalists_xlsx
 
     async def work(runtime: Runtime, session: AsyncSession) -> list:
         return await finalists(session, await _round(session, round_id), runtime.scorecards)

@@ -64,6 +64,27 @@ def data_key() -> Iterator[sealing.Sealer]:
         sealing.install(previous)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Real argon2id, at its lowest cost, for the staff accounts that tests make and log in with in this process.
+
+    At the product's cost (64 MiB, 3 passes, about a quarter of a second on 2 cores) the few hundred hashes
+    and checks of the console tests took a fifth of their time. What a test checks of passwords (argon2id, own
+    salt, rehashed when weaker, checked off the event loop, two at a time) holds at any cost:
+    tests/console/test_staff.py checks the rehash and the checks' limit with the product's default hasher, and
+    `kcxf` subprocesses always use it.
+    """
+    from argon2 import PasswordHasher
+
+    from console import staff
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(staff, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        staff._dummy_hash.cache_clear()
+        yield
+    staff._dummy_hash.cache_clear()
+
+
 @pytest.fixture
 def database_url(databases: Databases) -> str | None:
     """This test's database URL: None (the SQLite file in its data folder) or an emptied PostgreSQL database."""

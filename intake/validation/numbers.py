@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-import cn2an
-
 from intake.validation.checked import Checked, accept, clamp, fold, refuse
 
 __all__ = ["check_integer", "check_money", "check_percentage"]
@@ -26,6 +24,10 @@ def _cn_number(text: str) -> Decimal | None:
     text = text.replace("两", "二").replace("〇", "零")
     if text[0] in "百千佰仟":
         text = "一" + text
+    # Imported here: cn2an reads its YAML configuration (ruamel.yaml) six times on import, a quarter of a
+    # second that every `kcxf` command paid at start-up (this module comes with the forms), few reading a number.
+    import cn2an
+
     try:
         value = cn2an.cn2an(text, "strict")
     except ValueError:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from config.settings import Settings
 from db.session import make_engine, make_sessionmaker
 from intake.queue import Submission
+from tests.conftest import copy_index
 from tests.processes import child_env
 from tests.shipped import shipped_forms
 from tests.stubs import BotApiStub, Call
@@ -101,8 +102,12 @@ def questions(stub: BotApiStub) -> list[str]:
     return [c.text for c in stub.sent() if c.params.get("chat_id") == ENTRANT and PROGRESS.match(c.text)]
 
 
-async def test_a_killed_bot_loses_nothing_typed_and_asks_nothing_twice(stub: BotApiStub, tmp_path: Path):
-    data_dir = tmp_path / "var"
+async def test_a_killed_bot_loses_nothing_typed_and_asks_nothing_twice(
+    stub: BotApiStub, tmp_path: Path, kb_template: Path,
+):
+    # The bot's lives start on a copy of the session's built index: what is tested is what a kill loses, not
+    # the index's first build (which the first life would otherwise do).
+    data_dir = copy_index(kb_template, tmp_path / "var")
     db_url = Settings(_env_file=None, data_dir=data_dir).db_url  # type: ignore[call-arg]
     form = shipped_forms()[AWARD]
     pool = make_engine(db_url)

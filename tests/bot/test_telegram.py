@@ -29,6 +29,7 @@ from intake.drafts import Draft
 from intake.queue import Submission
 from knowledge.answer import KnowledgeBase
 from tests.bot.applicants import Action, Applicant, assert_holds_exactly
+from tests.conftest import copy_index
 from tests.databases import kcxf_env
 from tests.intake.factories import typed_answer, with_position
 from tests.processes import child_env, listening
@@ -442,8 +443,11 @@ async def test_stopping_finishes_the_update_in_hand_and_leaves_no_download(
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_kcxf_run_starts_the_bot_when_a_token_is_set_and_sigterm_stops_it(
-    stub: BotApiStub, settings: Settings, mode: str,
+    stub: BotApiStub, settings: Settings, kb_template: Path, mode: str,
 ):
+    # A copy of the session's built index: the process's start, not the index's first build (which
+    # tests/console/test_server.py's `kcxf run` on an empty folder goes through), is what is tested here.
+    copy_index(kb_template, settings.data_dir)
     env = child_env()
     env |= {**kcxf_env(settings), "KCXF_TELEGRAM_TOKEN": stub.token,
             "KCXF_TELEGRAM_BASE_URL": f"{stub.url}/bot", "KCXF_TELEGRAM_BASE_FILE_URL": f"{stub.url}/file/bot",
@@ -480,7 +484,8 @@ async def test_kcxf_run_starts_the_bot_when_a_token_is_set_and_sigterm_stops_it(
     assert bool(stub.sent("deleteWebhook")) is (mode == "polling")
 
 
-def test_kcxf_run_without_a_token_chats_in_the_terminal(settings: Settings):
+def test_kcxf_run_without_a_token_chats_in_the_terminal(settings: Settings, kb_template: Path):
+    copy_index(kb_template, settings.data_dir)  # as above: the chat's start, not the index's first build
     env = child_env()
     done = subprocess.run([sys.executable, "-m", "bot", "run"], input="/quit\n", capture_output=True, text=True,
                           timeout=120, env={**env, **kcxf_env(settings), "COLUMNS": "200",

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
+from tests.conftest import copy_index
 from tests.databases import Databases, kcxf_env
 
 KCXF = [sys.executable, "-m", "bot"]
@@ -18,8 +19,9 @@ ANSWER_KEYS = {"question", "lang", "answered", "answer", "sources", "via", "late
 
 
 @pytest.fixture(scope="module")
-def cli_settings(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Settings:
-    data = tmp_path_factory.mktemp("cli") / "var"
+def cli_settings(tmp_path_factory: pytest.TempPathFactory, databases: Databases, kb_template: Path) -> Settings:
+    # On a copy of the session's built index: these tests are about the commands, not the index's first build.
+    data = copy_index(kb_template, tmp_path_factory.mktemp("cli") / "var")
     return Settings(_env_file=None, data_dir=data, database_url=databases.create(data))  # type: ignore[call-arg]
 
 
