@@ -66,12 +66,13 @@ def to_simplified(text: str) -> str:
 
 
 def to_traditional(text: str) -> str:
-    """An answer in traditional characters (OpenCC), for one who wrote so.
+    """An answer in traditional characters (OpenCC, Taiwan standard forms: 為, 說), for one who wrote so.
 
     Characters only, no regional phrases: Taiwan's phrasing turned the guideline's 知识产权 into 智慧財產權 and
-    信息技术 into 資訊科技, words a Hong Kong or Macao entrant does not use and no guideline term matches.
+    信息技术 into 資訊科技, words a Hong Kong or Macao entrant does not use and no guideline term matches. OpenCC's
+    plain standard (s2t) writes 爲 and Hong Kong's (s2hk) 説, which few entrants do.
     """
-    return _converter("s2t").convert(text)
+    return _converter("s2tw").convert(text)
 
 
 def is_traditional(text: str) -> bool:

@@ -57,6 +57,7 @@ def test_traditional_characters_are_recognised_and_converted_both_ways():
     assert to_traditional("报名截止时间") == "報名截止時間"
     # Characters, not Taiwan's words: the guideline's terms stay recognisable (not 智慧財產權, 資訊, 影片).
     assert to_traditional("知识产权、新一代信息技术、视频") == "知識產權、新一代信息技術、視頻"
+    assert to_traditional("必须为自身持有") == "必須為自身持有"  # 為, as Hong Kong, Macao and Taiwan write it
 
 
 class _Words:
