@@ -117,7 +117,9 @@ _LIST = {
 _YES_NO = {
     "zh": re.compile(r"[吗么嘛][？?。!！]*$|能不能|能否|可不可以|可否|有没有|要不要|需不需要|用不用|是不是|是否|行不行|"
                      r"对不对|算不算|会不会|收不收|退不退|[能可要会行算用收退有是][不没]\S{0,2}[？?]*$|[不没][？?]*$"),
-    "en": re.compile(r"^(?:(?:and|also|so|oh|btw|hi|hey|hello|pls|please)\b[\s,]*)*(is|are|am|was|were|do|does|did|can|"
+    # "if we aren't shortlisted, will you say why?": a condition before the asking clause
+    "en": re.compile(r"^(?:(?:if|once|after|in case)\b[^,?]{3,60},\s*)?"
+                     r"(?:(?:and|also|so|oh|btw|hi|hey|hello|pls|please)\b[\s,]*)*(is|are|am|was|were|do|does|did|can|"
                      r"could|should|would|will|may|might|must|shall|has|have)\b", re.IGNORECASE),
 }
 _DATE = {

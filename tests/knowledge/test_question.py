@@ -44,6 +44,7 @@ def test_a_message_splits_into_its_asks(message: str, lang: str, asks: list[str]
         ("list every product category please", "en", Kind.LIST),
         ("do we have to pay anything", "en", Kind.YES_NO),
         ("when are the results out", "en", Kind.DATE),
+        ("if our video is too big, can we send a link instead?", "en", Kind.YES_NO),
     ],
 )
 def test_each_ask_has_the_kind_of_answer_it_wants(ask: str, lang: str, kind: Kind):
