@@ -126,8 +126,9 @@ class KnowledgeBase:
         aliases: dict[str, list[tuple[str, str]]] | None = None,
     ) -> None:
         self.retriever = retriever
-        # Names of the campaign written in the other language, as this language writes them (service.py).
-        self.aliases = aliases or {}
+        # Per question language: one pattern finding the campaign's names written in the other language, and what
+        # this language calls each (service.campaign_aliases), so a question is read in one pass.
+        self._names = {lang: _name_pattern(pairs, lang) for lang, pairs in (aliases or {}).items() if pairs}
         self.texts = texts
         self.eligibility = eligibility
         self.mailbox = mailbox
@@ -212,9 +213,7 @@ class KnowledgeBase:
         await self.sync()
         # Matching works on simplified characters; the answer goes back in the script the entrant wrote in.
         text = to_simplified(question.strip())
-        if lang == "zh":
-            text = self.retriever.fix_typos(text, lang=lang)
-        text = self._translate_names(text, lang)
+        text = self._translate_names(self.retriever.fix_typos(text, lang=lang), lang)
         try:
             result = await self._answer_message(text, lang)
         except ChromaError:
@@ -265,12 +264,11 @@ class KnowledgeBase:
 
     def _translate_names(self, text: str, lang: Lang) -> str:
         """The campaign's names written in the other language, as this language writes them."""
-        for alias, name in self.aliases.get(lang, []):
-            if lang == "en":
-                if alias in text:
-                    text = text.replace(alias, f" {name} ")
-            else:
-                text = re.sub(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", name, text, flags=re.IGNORECASE)
+        if lang not in self._names:
+            return text
+        pattern, names = self._names[lang]
+        spaced = " {} " if lang == "en" else "{}"  # "is 先锋引擎 right" → "is Pioneer Engine of the Year right"
+        text = pattern.sub(lambda m: spaced.format(names[m.group(0).lower()]), text)
         return re.sub(r" {2,}", " ", text).strip()
 
     def _yes_or_no(self, ask: Ask, answer: Answer, lang: Lang) -> Answer:
@@ -451,6 +449,15 @@ def _section_names(retriever: Retriever, guideline_doc: str) -> dict[tuple[str, 
             if n < len(ZH_NUMERALS):
                 out[(ZH_NUMERALS[n], lang)] = section
     return out
+
+
+def _name_pattern(pairs: list[tuple[str, str]], lang: str) -> tuple[re.Pattern[str], dict[str, str]]:
+    """One pattern for every alias, the longest first ("年度先锋引擎" before "先锋引擎"), and each alias's name."""
+    names = {alias.lower(): name for alias, name in pairs}
+    alternatives = "|".join(re.escape(alias) for alias in sorted(names, key=len, reverse=True))
+    # An English name inside a Chinese question stands between non-letters ("Rising Potential要什么条件").
+    pattern = f"(?<![A-Za-z])(?:{alternatives})(?![A-Za-z])" if lang == "zh" else f"(?:{alternatives})"
+    return re.compile(pattern, re.IGNORECASE), names
 
 
 def _years(retriever: Retriever) -> frozenset[str]:

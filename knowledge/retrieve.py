@@ -175,7 +175,7 @@ class Retriever:
         self.vectors = VectorSearch(retry_s=vector_retry_s, server=not index.embedded)
         # Question vectors by (text, embedding function), oldest first: a follow-up ask, /explain, the FAQ and the
         # passages all read the same one.
-        self._vectors: dict[tuple[str, int], Any] = {}
+        self._vectors: dict[tuple[str, Any], Any] = {}
         self._vectors_lock = threading.Lock()
         self.refresh()
 
@@ -254,24 +254,24 @@ class Retriever:
         return [self._query_vectors(question, embedding)]
 
     def _query_vectors(self, question: str, embedding: Any) -> Any:
-        found = self._vectors.get((question, id(embedding)))
+        found = self._vectors.get((question, embedding))
         if found is None:
             self.embed_questions([question], embedding)
-            found = self._vectors[(question, id(embedding))]
+            found = self._vectors[(question, embedding)]
         return found
 
     def embed_questions(self, questions: Sequence[str], embedding: Any = None) -> None:
         """Embed the questions not embedded yet in one call (the asks of a message: a sentence model takes two
         texts at once in less time than one after the other)."""
         embedding = embedding if embedding is not None else self.index.embedding
-        todo = [q for q in dict.fromkeys(questions) if (q, id(embedding)) not in self._vectors]
+        todo = [q for q in dict.fromkeys(questions) if (q, embedding) not in self._vectors]
         if not todo:
             return
         embed = getattr(embedding, "embed_query", None) or embedding
         rows = embed(todo)
         with self._vectors_lock:  # a console request in a worker thread may ask at the same time
             for question, row in zip(todo, rows, strict=True):
-                self._vectors[(question, id(embedding))] = row
+                self._vectors[(question, embedding)] = row
             while len(self._vectors) > QUERY_VECTORS_KEPT:
                 del self._vectors[next(iter(self._vectors))]
 
@@ -280,11 +280,6 @@ class Retriever:
         if vocab is None:
             vocab = snap.vocab_cache[chunk.id] = set(self.tokenizer.tokens(chunk.index_text))
         return vocab
-
-    def faq(self, question: str, *, lang: str) -> FaqHit | None:
-        """The FAQ entry closest to the question, with a confidence in 0–1 (see faq_candidates)."""
-        candidates = self.faq_candidates(question, lang=lang)
-        return candidates[0] if candidates else None
 
     def faq_candidates(self, question: str, *, lang: str) -> list[FaqHit]:
         """FAQ entries near the question, most confident first.

@@ -48,8 +48,7 @@ def campaign_aliases(campaign: Campaign) -> dict[str, list[tuple[str, str]]]:
             aliases["en"].append((alias, en))
         for alias in {en, en.removesuffix(" of the Year")}:
             aliases["zh"].append((alias, zh))
-    # the longest first: "年度先锋引擎" is replaced whole before "先锋引擎" could be
-    return {lang: sorted(pairs, key=lambda p: -len(p[0])) for lang, pairs in aliases.items()}
+    return aliases
 
 
 def open_index(settings: Settings, edition: Edition | None = None) -> KnowledgeIndex:

@@ -33,8 +33,8 @@ def test_synonyms_bridge_colloquial_words(kb: KnowledgeBase):
 
 
 def test_faq_confidence_separates_a_paraphrase_from_an_unrelated_question(kb: KnowledgeBase):
-    close = kb.retriever.faq("报名费要交多少", lang="zh")
-    far = kb.retriever.faq("明天上海天气怎么样", lang="zh")
+    close = next(iter(kb.retriever.faq_candidates("报名费要交多少", lang="zh")), None)
+    far = next(iter(kb.retriever.faq_candidates("明天上海天气怎么样", lang="zh")), None)
     assert close is not None and close.entry.id == "fee"
     assert close.confidence >= FAQ_CONFIDENCE
     assert far is None or far.confidence < FAQ_CONFIDENCE
