@@ -59,15 +59,19 @@ class Localized(_Data):
         return self.zh
 
 
-class Keywords(_Data):
-    """Words by which an entrant's own description points to a group, award or track (matching aid, not rules)."""
+class Terms(_Data):
+    """A list of short texts in each language."""
 
     zh: tuple[Text, ...] = ()
     en: tuple[Text, ...] = ()
 
     def get(self, lang: str) -> tuple[str, ...]:
-        """The words for `lang`."""
+        """The texts for `lang`."""
         return self.en if lang.lower().startswith("en") else self.zh
+
+
+class Keywords(Terms):
+    """Words by which an entrant's own description points to a group, award or track (matching aid, not rules)."""
 
 
 class Committee(_Data):
@@ -131,7 +135,7 @@ class Track(_Data):
 
     id: Id
     name: Localized
-    examples: tuple[Text, ...] = ()
+    examples: Terms = Terms()
     keywords: Keywords = Keywords()
 
 

@@ -91,6 +91,7 @@ MIN_COVERAGE = 0.5
 # it, if its variants and answer cover this much of the question.
 FAQ_FALLBACK_COVERAGE = 0.45
 FAQ_RULE_OVER_ELIGIBILITY = 0.42
+FAQ_SURE_OVER_UNKNOWN = 0.55
 # Guideline sections about who may enter what (二·征集范围, 三·榜单设置): the eligibility matcher's ground.
 ELIGIBILITY_SECTIONS = frozenset({"二", "三"})
 
@@ -307,7 +308,8 @@ class KnowledgeBase:
         # to "what's the exact date of the forum?".
         hit = next((c for n, c in enumerate(candidates) if can_answer(question, c.entry.answer[lang], lang=lang) and
                     (n == 0 or c.coverage >= FAQ_FALLBACK_COVERAGE)), None)
-        if kind is Kind.YES_NO and self._asks_about_unknown(question, lang):
+        if kind is Kind.YES_NO and (hit is None or hit.confidence < FAQ_SURE_OVER_UNKNOWN) and \
+                self._asks_about_unknown(question, lang):
             return self._decline(question, lang)
         # In English on its words alone: with the meaning at 45 % of its confidence (retrieve.FAQ_SEMANTIC_WEIGHT),
         # "we're a small game studio, can we enter?" came near the rule on how to enter, not the awards that fit.

@@ -14,14 +14,26 @@ _INTENT = {
     "zh": re.compile(
         r"能报|可以报|能不能报|能否报|能参加|可以参加|能不能参加|能参与|能否参|适合报|适合哪|报哪|哪个奖|哪个榜|"
         r"哪一类|哪类|哪个类|算哪|归到|归哪|收不收|有没有资格|有资格|能申报|可以申报|能不能申报|能报么|能报吗|符合.{0,4}(条件|要求)|"
-        r"属于哪|哪个(行业|领域|赛道|类目)|(对应|合适)的(类目|类别|赛道)"
+        r"属于哪|哪个(行业|领域|赛道|类目)|(对应|合适)的(类目|类别|赛道)|"
+        # "光伏算不算你们说的行业", "在不在征集的领域里"
+        r"(算不算|在不在|属不属于|是不是).{0,8}(行业|领域|赛道|类目|范围)"
     ),
     "en": re.compile(
-        r"\b(eligible|eligibility|qualify|qualifies|in scope|within scope|which (award|category|list|track|prize|"
-        r"industry|sector|field)|fall(s)? (within|under|into)|belong(s)? (to|in)|count(s)? as|"
-        r"what (award|category|list)|(can|could|may) (we|i|our \w+|my \w+) (apply|enter|join|take part|participate|"
-        r"submit|compete)|allowed to (apply|enter)|is there a (category|award) for)\b"
+        r"\b(eligible|eligibility|qualify|qualifies|in scope|within scope|which (\w+ )?(award|category|list|track|"
+        r"prize|industry|sector|field)|fall(s)? (within|under|into)|belong(s)? (to|in)|count(s)? as|"
+        r"what (\w+ )?(award|category|list)|(can|could|may) (we|i|our \w+|my \w+) (\w+ )?(apply|enter|join|take part|"
+        r"participate|submit|compete)|allowed to (apply|enter)|is there a (category|award) for|"
+        # "is that one of the sectors you accept?", "does that fit any of the industries?"
+        r"(one|any|either) of (the|your) (industries|sectors|fields|tracks|categories|awards)|"
+        r"(fit|fits|match|matches|suit|suits) (any|one|an?) (award|category|industry|sector|track)|"
+        r"too (early|late|small|young|new|old) to (enter|apply))\b"
     ),
+}
+
+
+_NOT = {
+    "zh": re.compile(r"(不是|并非|而非|不算)[^，。,.!?！？；;]{0,10}"),
+    "en": re.compile(r"\b(not|isn't|aren't|rather than|instead of)( (a|an|the|really))? [\w-]+( [\w-]+)?"),
 }
 
 
@@ -47,20 +59,30 @@ class Eligibility:
             normalize(a.name.get(lang)) in text or normalize(a.name.zh) in text for a in self.campaign.awards
         ):
             return None
+        # What the asker says they are not ("not a company founder", "不是公司") describes nobody.
+        text = _NOT[lang].sub(" ", text)
         tracks = [t for t in self.campaign.tracks if _mentions(text, t.keywords, lang)]
         groups = [g for g in self.campaign.groups if _mentions(text, g.keywords, lang)]
         awards = [a for a in self.campaign.awards if _mentions(text, a.keywords, lang)]
         if not (tracks or groups or awards):
             return None
-        group_ids = {g.id for g in groups} | {a.group for a in awards}
+        # A group the asker names ("our innovation district") outranks another group's award word in the
+        # description ("20 years old, pretty established" is Pioneer Engine's word for a leading company).
+        group_ids = {g.id for g in groups} or {a.group for a in awards}
+        awards = [a for a in awards if a.group in group_ids]
         if tracks and not group_ids:
             group_ids = {"enterprise"} if "enterprise" in {g.id for g in self.campaign.groups} else set()
         fitting = self._rank(awards, group_ids)
         t = self.texts.t
         lines = []
         if tracks:
-            names = "、".join(tr.name.get(lang) for tr in tracks) if lang == "zh" else ", ".join(
-                tr.name.get(lang) for tr in tracks)
+            # With the guideline's examples of each: the asker sees their field in the track's own words.
+            if lang == "zh":
+                names = "、".join(f"{tr.name.zh}（{'、'.join(tr.examples.zh)}）" if tr.examples.zh else tr.name.zh
+                                 for tr in tracks)
+            else:
+                names = "; ".join(f"{tr.name.en} ({', '.join(tr.examples.en)})" if tr.examples.en else tr.name.en
+                                  for tr in tracks)
             lines.append(t("knowledge.eligibility.track", lang, tracks=names))
         if fitting:
             sep = "、" if lang == "zh" else "; "

@@ -33,7 +33,7 @@ ANSWER_TYPES = (
     AnswerType(
         "phone",
         {"zh": re.compile(r"电话|手机号|热线|座机|致电|打过去|打给|微信|客服"),
-         "en": re.compile(r"\b(phone|telephone|hotline|call (you|them|the)|ring|wechat|whatsapp)\b", re.IGNORECASE)},
+         "en": re.compile(r"\b(phone|telephone|hotline|call (you|them|the)|ring (?:you|them|the|someone)|wechat|whatsapp)\b", re.IGNORECASE)},
         re.compile(r"(?<!\d)(\+?\d[\d\- ]{6,}\d)(?!\d)"),
     ),
     AnswerType(
@@ -45,8 +45,11 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "names",
-        {"zh": re.compile(r"(评委|专家|评审|嘉宾|获奖者|得主).{0,8}(名单|都有谁|有哪些人|是谁|名字|叫什么)|具体都有谁"),
-         "en": re.compile(r"\bnames? of\b|\bwho (exactly|specifically)\b|\bwho(?:'s| is| are)(?: the)? "
+        {"zh": re.compile(r"(评委|专家|评审|嘉宾|获奖者|得主).{0,10}(名单|都有谁|有哪些人|是谁|名字|叫什么|哪位|哪几家|"
+                          r"哪些(媒体|机构|高校|单位|公司))|具体都有谁|具体名单|是哪位"),
+         "en": re.compile(r"\bnames? of\b|\bwho (exactly|specifically)\b|\bwhich (specific|exact|particular)\b|"
+                          r"\b(which|what) (research )?(institutes|institutions|universities|media|outlets|companies|"
+                          r"organi[sz]ations) (are|sit|serve)\b.{0,20}\b(jury|panel|judg\w*)|\bwho(?:'s| is| are)(?: the)? "
                           r"(chair|head|president|director|members?)\b|"
                           r"\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b.{0,40}\bnames?\b|"
                           r"\bnames?\b.{0,30}\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b",
@@ -115,13 +118,33 @@ ANSWER_TYPES = (
     AnswerType(
         "threshold",
         {"zh": re.compile(r"(成立|注册|经营|运营).{0,4}(满|几年|多久|年限|时间要求)|注册资本|最低|起码|至少要|"
-                          r"(营收|收入|规模|利润|员工|人数|融资).{0,6}(要求|达到|多少|标准)"),
+                          r"(营收|收入|规模|利润|员工|人数|融资|增长率|增速).{0,6}(要求|达到|多少|标准|至少|最少|最低)|"
+                          r"(至少|最少|最低)要?(多少|几)"),
          "en": re.compile(r"\b(minimum|at least how|threshold|registered capital|how long (must|do|should) we have|"
                           r"(revenue|turnover|headcount|funding) (requirement|threshold|minimum)|"
                           r"how many (employees|staff|people|workers|patents) (do|does|must|should|are)|"
                           r"how (big|large|old) (does|must|should) (the|our|a) (company|firm|startup|team) be)\b",
                           re.IGNORECASE)},
         re.compile(r"至少|不低于|不少于|以上|满\s*\d|\b(at least|minimum|no less than|or more)\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        # "截止时间能延期吗": whether the deadline moves, which a date alone does not say
+        "extension",
+        {"zh": re.compile(r"延期|延长|推迟|宽限|顺延|晚几天|多给几天"),
+         "en": re.compile(r"\b(extend(ed|s)?|extension|postpon\w*|push(ed)? back|grace period|more time)\b",
+                          re.IGNORECASE)},
+        re.compile(r"延期|延长|推迟|顺延|宽限|\b(extend\w*|extension|postpon\w*|grace period)\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        # "发出去之后还能修改吗": changing an entry once sent, which a rule on how to send does not settle
+        "revision",
+        {"zh": re.compile(r"(提交|发出|发送|发了|交了|寄出|报了).{0,8}(之后|以后|后)?.{0,6}(修改|更改|改动|替换|重发|重新发|补交|撤回|撤销)|"
+                          r"(还能|能不能|可以|可不可以)(再)?(修改|更改|撤回|撤销|补交|重新提交)"),
+         "en": re.compile(r"\b(edit|change|update|correct|amend|modify|replace|resend|withdraw)\b.{0,40}"
+                          r"\b(after|already|once)\b|\b(after|already|once)\b.{0,40}\b(edit|change|update|amend|modify|"
+                          r"replace|resend|withdraw)\b|\bresend\b|\bcorrected version\b", re.IGNORECASE)},
+        re.compile(r"修改|更改|撤回|撤销|补交|重新提交|\b(edit\w*|amend\w*|revis\w*|resubmi\w*|resend|withdraw\w*)\b",
+                   re.IGNORECASE),
     ),
     AnswerType(
         "date",
@@ -137,10 +160,11 @@ ANSWER_TYPES = (
 
 # Another edition, or the outcome of this one: the guideline of this edition cannot say.
 _OTHER_EDITION = {
-    "zh": re.compile(r"(去年|往届|上届|历届|前几届|上一届|明年|下一届).{0,12}(获奖|得奖|上榜|入围|榜单|评选|奖)"),
+    "zh": re.compile(r"(去年|往届|上届|历届|前几届|上一届|明年|下一届).{0,16}(获奖|得奖|上榜|入围|榜单|评选|奖|是谁|哪家|"
+                     r"谁拿|谁得)"),
     "en": re.compile(
         r"\b(last year|previous (year|edition)s?|past (editions?|winners)|next year)\b.{0,40}"
-        r"\b(win|won|winners?|finalists?|awards?|list)\b|\b(win|won|winners?)\b.{0,20}\blast year\b",
+        r"\b(win|won|winners?|finalists?|awards?|list)\b|\b(win|won|winners?)\b.{0,50}\blast year\b",
         re.IGNORECASE,
     ),
 }
@@ -153,10 +177,13 @@ _PREDICTION = {
 # A year named as an edition's ("2023年的获奖名单", "the 2025 edition"), not as the entrant's ("2019年成立的公司").
 _EDITION_YEAR = {
     "zh": re.compile(r"(?<!\d)(20\d\d)(?!\d)\s*(?:年度?|届)?\s*(?:那[届次])?的?\s*(?:科创先锋|征集|评选|活动|论坛|获奖|得奖|"
-                     r"上榜|入围|榜单|名单|报名|申报|截止|还办|还有|还会|会办|举办)"),
+                     r"上榜|入围|榜单|名单|报名|申报|截止|还办|还有|还会|会办|举办)|"
+                     # "2023年度科创街区是谁拿的": who won in a year
+                     r"(?<!\d)(20\d\d)(?!\d)[^，。？?！!]{0,14}(?:是谁|谁拿|谁得|哪家|哪几家|得主|获得者)"),
     "en": re.compile(r"(?<!\d)(20\d\d)(?!\d)\s*(?:'s\s*)?(?:edition|winners?|finalists?|list|awards?|forum|call|round|"
                      r"deadline|results?)\b|\b(?:edition|winners?|finalists?|awards?|forum|call|results?|deadline)\s+"
-                     r"(?:of|in|for)\s+(20\d\d)(?!\d)", re.IGNORECASE),
+                     r"(?:of|in|for)\s+(20\d\d)(?!\d)|\bwho (?:won|got|took|received)\b.{0,60}?(?<!\d)(20\d\d)(?!\d)",
+                     re.IGNORECASE),
 }
 
 
@@ -170,9 +197,17 @@ def outside_edition(question: str, *, lang: str, years: frozenset[str] = frozens
     return bool(_OTHER_EDITION[lang].search(question) or _PREDICTION[lang].search(question) or named - years)
 
 
+_LATIN_BESIDE_HAN = re.compile(r"(?<=[A-Za-z0-9])(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])(?=[A-Za-z0-9])")
+
+
 def asked_types(question: str, *, lang: str) -> list[AnswerType]:
-    """The kinds of fact the question asks for (often none)."""
-    return [t for t in ANSWER_TYPES if t.asks[lang].search(question)]
+    """The kinds of fact the question asks for (often none); a Chinese question's English words count too
+    ("申报表有word count限制吗")."""
+    if lang != "zh":
+        return [t for t in ANSWER_TYPES if t.asks[lang].search(question)]
+    # Spaced from the Chinese around them, the English words meet the word boundaries of the English patterns.
+    spaced = _LATIN_BESIDE_HAN.sub(" ", question)
+    return [t for t in ANSWER_TYPES if t.asks["zh"].search(question) or t.asks["en"].search(spaced)]
 
 
 def can_answer(question: str, passage: str, *, lang: str) -> bool:

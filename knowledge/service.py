@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 def campaign_terms(campaign: Campaign) -> list[str]:
     """Names from the campaign data that the Chinese tokenizer must keep whole."""
     names = [a.name.zh for a in campaign.awards] + [g.name.zh for g in campaign.groups]
-    names += [t.name.zh for t in campaign.tracks] + [e for t in campaign.tracks for e in t.examples]
+    names += [t.name.zh for t in campaign.tracks] + [e for t in campaign.tracks for e in t.examples.zh]
     names += [c.name.zh for c in campaign.product_categories] + [d.name.zh for d in campaign.dimensions]
     # "年度科创园区" should also match a question saying just "科创园区"
     names += [n.removeprefix("年度") for n in names if n.startswith("年度")]

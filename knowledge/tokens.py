@@ -42,8 +42,11 @@ EN_STOP = frozenset(
     "please tell know about into as than too very just also get got want wanted need needs hi hello thanks "
     "thank does doing done am let lets hey ok okay like actually really just kind sort stuff thing things "
     "anything something all s re m d t ll ve don doesn isn aren won wouldn can't cant im i'm "
-    # chat spellings: "r u eligible", "pls", "thx"
-    "r u ur pls plz thx ya yeah guys gonna wanna".split()
+    # chat spellings: "r u eligible", "pls", "thx", apostrophes left out ("whats", "theres")
+    "r u ur pls plz thx ya yeah guys gonna wanna even tbh whats thats theres heres wheres hows whos its "
+    "dont doesnt isnt arent wont didnt "
+    # what a definition question says around its term ("what does X even mean in plain words")
+    "mean means meaning plain layman basically".split()
 )
 # "20mb", "3yrs": a number typed against its unit is two words, as the documents write them ("20 MB").
 _NUMBER_UNIT = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
@@ -271,6 +274,7 @@ def _read_terms(path: Path) -> list[str]:
 
 def _contains(text: str, key: str) -> bool:
     if key.isascii():
-        # ASCII keys need word boundaries: "ddl" must not match inside another word.
-        return re.search(rf"(?<![a-z0-9]){re.escape(key)}(?![a-z0-9])", text) is not None
+        # ASCII keys need word boundaries: "ddl" must not match inside another word. A plural is the same key
+        # ("brochures" is "brochure").
+        return re.search(rf"(?<![a-z0-9]){re.escape(key)}(?:s|es)?(?![a-z0-9])", text) is not None
     return key in text

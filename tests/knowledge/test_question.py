@@ -139,7 +139,13 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
      "2022年那届的获奖名单能发我吗", "Who were the finalists of the 2021 edition?", "参加论坛的路费能报销吗",
      "how many staff does a company need to have", "can you give me the names of the judging panel?",
      # a limit on how many, which the guideline never sets; the organisation behind a data source it never names
-     "每位推荐专家最多可以推荐多少个项目", "what organisation supplies the big data the judges use?"],
+     "每位推荐专家最多可以推荐多少个项目", "what organisation supplies the big data the judges use?",
+     # whether the deadline moves; changing an entry once sent; who exactly sits on the jury; another year's
+     # winner; an English ask inside a Chinese message
+     "交材料的时间还能往后延期吗", "Could the organisers postpone the closing date?",
+     "发完邮件之后发现写错了，还能修改吗", "Can I withdraw my entry once it has been sent?",
+     "评委会里具体有哪几家高校", "which exact universities sit on the jury?", "2022年度先锋引擎是哪家公司拿的",
+     "报名表有没有page limit"],
 )
 async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
     answer = await kb.answer(question)
@@ -176,3 +182,26 @@ async def test_an_award_named_in_the_other_language_is_understood(kb: KnowledgeB
     # Entrants write a name as they saw it: the Chinese name inside an English question.
     answer = await kb.answer("what does 先锋引擎 look for?")
     assert answer.answered and "Pioneer Engine" in answer.answer, answer.answer
+
+
+async def test_a_field_described_in_everyday_words_is_placed_in_its_track_with_the_guidelines_examples(
+        kb: KnowledgeBase):
+    answer = await kb.answer("We design wind turbines for offshore farms. Is that one of the industries you take?")
+    assert answer.answered and "New energy" in answer.answer, answer.answer
+    assert "large-scale wind power" in answer.answer, answer.answer  # the guideline's example, quoted
+    chinese = await kb.answer("我们是做碳纤维零件的，算不算你们征集的行业")
+    assert chinese.answered and "新材料" in chinese.answer and "高性能复合材料" in chinese.answer, chinese.answer
+
+
+async def test_what_the_asker_says_they_are_not_does_not_describe_them(kb: KnowledgeBase):
+    answer = await kb.answer("I lecture and do research, I'm not a company founder. Can I still apply myself?")
+    assert answer.answered, answer.answer
+    awards = answer.answer.splitlines()[0]
+    assert "Sci-Tech Pioneer of the Year" in awards and "Pioneer Engine" not in awards, answer.answer
+
+
+async def test_a_named_kind_of_entrant_outranks_another_kinds_award_word(kb: KnowledgeBase):
+    # "well established" is Pioneer Engine's word for a leading company; the asker is a district.
+    answer = await kb.answer("Our innovation quarter is well established and decades old. Too late to apply?")
+    assert answer.answered and "Pioneer Engine" not in answer.answer, answer.answer
+    assert "Innovation District" in answer.answer and "relatively mature" in answer.answer, answer.answer
