@@ -92,6 +92,7 @@ MIN_COVERAGE = 0.5
 FAQ_FALLBACK_COVERAGE = 0.45
 FAQ_RULE_OVER_ELIGIBILITY = 0.42
 FAQ_SURE_OVER_UNKNOWN = 0.55
+FAQ_SURE_COVERAGE = 0.4
 # Guideline sections about who may enter what (二·征集范围, 三·榜单设置): the eligibility matcher's ground.
 ELIGIBILITY_SECTIONS = frozenset({"二", "三"})
 
@@ -308,8 +309,11 @@ class KnowledgeBase:
         # to "what's the exact date of the forum?".
         hit = next((c for n, c in enumerate(candidates) if can_answer(question, c.entry.answer[lang], lang=lang) and
                     (n == 0 or c.coverage >= FAQ_FALLBACK_COVERAGE)), None)
-        if kind is Kind.YES_NO and (hit is None or hit.confidence < FAQ_SURE_OVER_UNKNOWN) and \
-                self._asks_about_unknown(question, lang):
+        # A yes/no ask naming a thing no text names is declined, unless an FAQ entry is near it in meaning and in
+        # words both ("will you send back the printed brochures?" beside "Will you send back our documents?"):
+        # near in meaning only, "Do we need to notarise the form?" came nearest the application fee.
+        sure = hit is not None and hit.confidence >= FAQ_SURE_OVER_UNKNOWN and hit.coverage >= FAQ_SURE_COVERAGE
+        if kind is Kind.YES_NO and not sure and self._asks_about_unknown(question, lang):
             return self._decline(question, lang)
         # In English on its words alone: with the meaning at 45 % of its confidence (retrieve.FAQ_SEMANTIC_WEIGHT),
         # "we're a small game studio, can we enter?" came near the rule on how to enter, not the awards that fit.

@@ -20,13 +20,14 @@ _INTENT = {
     ),
     "en": re.compile(
         r"\b(eligible|eligibility|qualify|qualifies|in scope|within scope|which (\w+ )?(award|category|list|track|"
-        r"prize|industry|sector|field)|fall(s)? (within|under|into)|belong(s)? (to|in)|count(s)? as|"
+        r"prize|industry|sector|field)|fall(s)? (within|under|into)|belong(s)? (to|in)|count(s)? (as|for|towards?)|"
         r"what (\w+ )?(award|category|list)|(can|could|may) (we|i|our \w+|my \w+) (\w+ )?(apply|enter|join|take part|"
-        r"participate|submit|compete)|allowed to (apply|enter)|is there a (category|award) for|"
+        r"participate|compete)|allowed to (apply|enter)|is there a (category|award) for|"
         # "is that one of the sectors you accept?", "does that fit any of the industries?"
         r"(one|any|either) of (the|your) (industries|sectors|fields|tracks|categories|awards)|"
         r"(fit|fits|match|matches|suit|suits) (any|one|an?) (award|category|industry|sector|track)|"
-        r"too (early|late|small|young|new|old) to (enter|apply))\b"
+        r"too (early|late|small|young|new|old) to (enter|apply)|"
+        r"(best|right|suitable|ideal|appropriate) (\w+ )?(award|category|list|track|fit))\b"
     ),
 }
 
@@ -63,6 +64,9 @@ class Eligibility:
         text = _NOT[lang].sub(" ", text)
         tracks = [t for t in self.campaign.tracks if _mentions(text, t.keywords, lang)]
         groups = [g for g in self.campaign.groups if _mentions(text, g.keywords, lang)]
+        # A group asked for by its name ("企业高管可以报人物类吗") is the one meant, whatever else the words say.
+        named = [g for g in groups if normalize(g.name.get(lang)) in text]
+        groups = named or groups
         awards = [a for a in self.campaign.awards if _mentions(text, a.keywords, lang)]
         if not (tracks or groups or awards):
             return None

@@ -59,7 +59,8 @@ ANSWER_TYPES = (
     AnswerType(
         "length",
         {"zh": re.compile(r"字数|多少字|几个字|多少页|几页|篇幅"),
-         "en": re.compile(r"\b(word (limit|count)|how many (words|pages|characters)|page limit|max(imum)? length)\b",
+         "en": re.compile(r"\b(word (limit|count)|how many (words|pages|characters)|page limit|max(imum)? length|"
+                          r"max(imum)? (number of )?(pages|words|characters))\b",
                           re.IGNORECASE)},
         re.compile(r"\d+\s*(字|页|words?|pages?|characters?)", re.IGNORECASE),
     ),
@@ -112,7 +113,8 @@ ANSWER_TYPES = (
     AnswerType(
         "age",
         {"zh": re.compile(r"年龄|多大年纪|年纪|[几多少]岁|岁以[上下]"),
-         "en": re.compile(r"\b(age (limit|requirement|cap)|how old|years old|too old|too young)\b", re.IGNORECASE)},
+         "en": re.compile(r"\b(age (limit|requirement|cap)|how old|years old|too old|too young|company age|"
+                          r"age of the (company|firm|business))\b", re.IGNORECASE)},
         re.compile(r"\d+\s*(周)?岁|年龄|\bage(d)?\b|years old", re.IGNORECASE),
     ),
     AnswerType(
@@ -120,7 +122,7 @@ ANSWER_TYPES = (
         {"zh": re.compile(r"(成立|注册|经营|运营).{0,4}(满|几年|多久|年限|时间要求)|注册资本|最低|起码|至少要|"
                           r"(营收|收入|规模|利润|员工|人数|融资|增长率|增速).{0,6}(要求|达到|多少|标准|至少|最少|最低)|"
                           r"(至少|最少|最低)要?(多少|几)"),
-         "en": re.compile(r"\b(minimum|at least how|threshold|registered capital|how long (must|do|should) we have|"
+         "en": re.compile(r"\b(minimum|min (revenue|turnover|headcount|size|number|age)|at least how|threshold|registered capital|how long (must|do|should) we have|"
                           r"(revenue|turnover|headcount|funding) (requirement|threshold|minimum)|"
                           r"how many (employees|staff|people|workers|patents) (do|does|must|should|are)|"
                           r"how (big|large|old) (does|must|should) (the|our|a) (company|firm|startup|team) be)\b",
@@ -139,12 +141,20 @@ ANSWER_TYPES = (
         # "发出去之后还能修改吗": changing an entry once sent, which a rule on how to send does not settle
         "revision",
         {"zh": re.compile(r"(提交|发出|发送|发了|交了|寄出|报了).{0,8}(之后|以后|后)?.{0,6}(修改|更改|改动|替换|重发|重新发|补交|撤回|撤销)|"
-                          r"(还能|能不能|可以|可不可以)(再)?(修改|更改|撤回|撤销|补交|重新提交)"),
+                          r"(还能|能不能|可以|可不可以)(再)?(修改|更改|撤回|撤销|补交|重新提交)|(还|能|可以|能不能)(再)?改(吗|不|么|嘛)"),
          "en": re.compile(r"\b(edit|change|update|correct|amend|modify|replace|resend|withdraw)\b.{0,40}"
                           r"\b(after|already|once)\b|\b(after|already|once)\b.{0,40}\b(edit|change|update|amend|modify|"
                           r"replace|resend|withdraw)\b|\bresend\b|\bcorrected version\b", re.IGNORECASE)},
         re.compile(r"修改|更改|撤回|撤销|补交|重新提交|\b(edit\w*|amend\w*|revis\w*|resubmi\w*|resend|withdraw\w*)\b",
                    re.IGNORECASE),
+    ),
+    AnswerType(
+        # "入围了会打电话通知吗": how the committee tells entrants, which the rules on applying do not say
+        "notification",
+        {"zh": re.compile(r"(会|怎么|如何|是否|会不会|有没有|能不能).{0,8}(通知|告知)|电话还是短信|(短信|邮件|电话)通知"),
+         "en": re.compile(r"\b(notif(y|ied|ication)|informed)\b|\bwill (you|someone|they|anyone) (email|call|contact|"
+                          r"tell|ring) (us|me)\b", re.IGNORECASE)},
+        re.compile(r"通知|告知|\b(notif\w*|inform(ed)?)\b", re.IGNORECASE),
     ),
     AnswerType(
         "date",

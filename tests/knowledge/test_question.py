@@ -145,7 +145,10 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
      "交材料的时间还能往后延期吗", "Could the organisers postpone the closing date?",
      "发完邮件之后发现写错了，还能修改吗", "Can I withdraw my entry once it has been sent?",
      "评委会里具体有哪几家高校", "which exact universities sit on the jury?", "2022年度先锋引擎是哪家公司拿的",
-     "报名表有没有page limit"],
+     "报名表有没有page limit",
+     # how entrants are told, which the guideline never says; a page count it never sets
+     "进了复评会不会短信通知我们", "Will you notify us by email if we make the shortlist?",
+     "what's the maximum number of pages for the project write-up?"],
 )
 async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
     answer = await kb.answer(question)
@@ -205,3 +208,9 @@ async def test_a_named_kind_of_entrant_outranks_another_kinds_award_word(kb: Kno
     answer = await kb.answer("Our innovation quarter is well established and decades old. Too late to apply?")
     assert answer.answered and "Pioneer Engine" not in answer.answer, answer.answer
     assert "Innovation District" in answer.answer and "relatively mature" in answer.answer, answer.answer
+
+
+async def test_an_award_is_found_by_its_criteria_described_in_the_askers_words(kb: KnowledgeBase):
+    answer = await kb.answer("We already get tax incentives and an R&D subsidy, and have key clients in the grid "
+                             "sector. Which award is the best fit?")
+    assert answer.answered and "could enter: Pioneer Engine of the Year" in answer.answer, answer.answer  # first
