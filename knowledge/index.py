@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 import chromadb
 import httpx
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction
@@ -234,6 +235,12 @@ class KnowledgeIndex:
             for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)
         ]
         return sorted(out, key=lambda c: (c.doc, c.lang, c.position))
+
+    def chunk_vectors(self) -> dict[str, np.ndarray]:
+        """Every passage's stored vector by passage id, as the passages' embedding function wrote it."""
+        got = self.passages.get(include=["embeddings"])
+        vectors = got["embeddings"] if got["embeddings"] is not None else []
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], vectors, strict=True)}
 
     # -- FAQ ---------------------------------------------------------------------------------------------
     def faq_entries(self) -> list[FaqEntry]:

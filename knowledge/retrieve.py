@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -125,6 +126,9 @@ class _Snapshot:
     answer_vectors: dict[tuple[str, str], Any] = field(default_factory=dict)
     # Per language, the sentence model's vector of every variant in faq_variants' order (none without a model).
     variant_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    # Per language, every passage's stored vector (unit length) in chunks' order: a question is ranked against
+    # ~150 passages by one matrix product, which took 4–5 ms through a Chroma query.
+    chunk_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     # Per language, every word of every passage, FAQ variant and FAQ answer.
     vocabulary: dict[str, frozenset[str]] = field(default_factory=dict)
     # Built on the first Chinese question that needs it (its pinyin tables are loaded then).
@@ -146,8 +150,10 @@ class _Snapshot:
             for entry in faq.values()
             for lang in entry.questions
         }
+        stored = index.chunk_vectors()
         return cls(
             chunks=by_lang,
+            chunk_vectors={lang: _unit_rows([stored[c.id] for c in cs]) for lang, cs in by_lang.items() if cs},
             lex={lang: _Lexical([tokenizer.tokens(c.index_text) for c in cs]) for lang, cs in by_lang.items()},
             faq=faq,
             faq_variants=variants,
@@ -177,6 +183,9 @@ class Retriever:
         # passages all read the same one.
         self._vectors: dict[tuple[str, Any], Any] = {}
         self._vectors_lock = threading.Lock()
+        # Question vectors being computed in the background (prefetch), by the same keys.
+        self._pending: dict[tuple[str, Any], Future[None]] = {}
+        self._embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcxf-embed")
         self.refresh()
 
     def refresh(self) -> None:
@@ -212,17 +221,12 @@ class Retriever:
             if bm[i] > 0:
                 fused[int(i)] = fused.get(int(i), 0.0) + 1.0 / (RRF_K + rank)
                 bm_rank[int(i)] = rank + 1
-        position = {c.id: n for n, c in enumerate(chunks)}
-        got = self.vectors.query(
-            self.index.passages, query_embeddings=self._query_vector(question, self.index.embedding), n_results=pool,
-            where={"lang": lang}, include=["distances"],
-        )
         cosine: dict[int, tuple[float, int]] = {}
-        for rank, (cid, dist) in enumerate(zip(got["ids"][0], got["distances"][0], strict=True) if got else ()):
-            similarity = _similarity(dist, self.index.embedding)
-            if cid in position and similarity >= getattr(self.index.embedding, "min_similarity", MIN_COSINE):
-                fused[position[cid]] = fused.get(position[cid], 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
-                cosine[position[cid]] = (similarity, rank + 1)
+        for rank, (i, cos) in enumerate(self._nearest_chunks(question, snap, lang, pool)):
+            similarity = _similarity(1.0 - cos, self.index.embedding)
+            if similarity >= getattr(self.index.embedding, "min_similarity", MIN_COSINE):
+                fused[i] = fused.get(i, 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
+                cosine[i] = (similarity, rank + 1)
         best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
         return [
             ScoredPassage(
@@ -232,6 +236,16 @@ class Retriever:
             )
             for i, s in best
         ]
+
+    def _nearest_chunks(self, question: str, snap: _Snapshot, lang: str, n: int) -> list[tuple[int, float]]:
+        """The n passages nearest the question by cosine, as (position in chunks, cosine), nearest first; none
+        while the vector side is switched off (bench/qa.py's ablation) or resting after a failure."""
+        matrix = snap.chunk_vectors.get(lang)
+        if matrix is None or not self.vectors.available:
+            return []
+        q = np.asarray(self._query_vectors(question, self.index.embedding), dtype=np.float32)
+        sims = matrix @ (q / (float(np.linalg.norm(q)) or 1.0))
+        return [(int(i), float(sims[i])) for i in np.argsort(-sims)[:n]]
 
     def unknown_words(self, text: str, *, lang: str) -> list[str]:
         """The words of `text` that no passage, FAQ variant or FAQ answer uses, nor any synonym of theirs."""
@@ -254,11 +268,33 @@ class Retriever:
         return [self._query_vectors(question, embedding)]
 
     def _query_vectors(self, question: str, embedding: Any) -> Any:
-        found = self._vectors.get((question, embedding))
+        key = (question, embedding)
+        found = self._vectors.get(key)
         if found is None:
-            self.embed_questions([question], embedding)
-            found = self._vectors[(question, embedding)]
+            pending = self._pending.get(key)
+            if pending is not None:
+                pending.result()  # a prefetch of this text is under way: wait for it, or raise what it raised
+                found = self._vectors.get(key)
+            if found is None:
+                self.embed_questions([question], embedding)
+                found = self._vectors[key]
         return found
+
+    def prefetch(self, questions: Sequence[str]) -> None:
+        """Start embedding the questions (one model call for all) in a background thread, and return at once.
+
+        The model's 15–20 ms per call is the larger part of answering a question; meanwhile the caller goes on
+        with what needs no vector (the FAQ's word search and its Chroma query, BM25), and the first lookup of
+        a vector waits only for what is left. The model's C code runs without the interpreter lock.
+        """
+        embedding = self.index.embedding
+        with self._vectors_lock:
+            todo = [q for q in dict.fromkeys(questions)
+                    if (q, embedding) not in self._vectors and (q, embedding) not in self._pending]
+            if not todo:
+                return
+            future = self._embedder.submit(self.embed_questions, todo, embedding)
+            self._pending.update(dict.fromkeys(((q, embedding) for q in todo), future))
 
     def embed_questions(self, questions: Sequence[str], embedding: Any = None) -> None:
         """Embed the questions not embedded yet in one call (the asks of a message: a sentence model takes two
@@ -268,10 +304,17 @@ class Retriever:
         if not todo:
             return
         embed = getattr(embedding, "embed_query", None) or embedding
-        rows = embed(todo)
+        try:
+            rows = embed(todo)
+        except BaseException:
+            with self._vectors_lock:
+                for question in todo:
+                    self._pending.pop((question, embedding), None)
+            raise
         with self._vectors_lock:  # a console request in a worker thread may ask at the same time
             for question, row in zip(todo, rows, strict=True):
                 self._vectors[(question, embedding)] = row
+                self._pending.pop((question, embedding), None)
             while len(self._vectors) > QUERY_VECTORS_KEPT:
                 del self._vectors[next(iter(self._vectors))]
 
@@ -393,6 +436,13 @@ class VectorSearch:
             log.warning("vector search on %s is back", collection.name)
             self._resting_until = None
         return got
+
+
+def _unit_rows(rows: Sequence[np.ndarray]) -> np.ndarray:
+    """The rows as one float32 matrix, each scaled to unit length (Chroma's cosine space compares directions)."""
+    matrix = np.asarray(rows, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1.0, norms)
 
 
 def _is_sentence_model(embedding: Any) -> bool:
