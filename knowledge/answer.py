@@ -294,6 +294,10 @@ class KnowledgeBase:
         # A bare "1" or "?" asks nothing a passage could answer (it once matched "1、启动（即日起）").
         if not any(c.isalpha() for c in question) or outside_edition(question, lang=lang, years=self._years):
             return self._decline(question, lang)
+        compared = self.eligibility.compare(question, lang=lang)
+        if compared is not None:
+            return Answer(question=question, lang=lang, answered=True, via="extractive", answer=compared.text,
+                          sources=compared.sources)
         candidates = self._faq_candidates(question, lang) if self.use_faq else []
         top = candidates[0] if candidates else None
         # A confident match to a rule outside scope and awards (IP, incidents, deadline…) is what was asked,

@@ -26,7 +26,12 @@ _INTENT = {
         # "is that one of the sectors you accept?", "does that fit any of the industries?"
         r"(one|any|either) of (the|your) (industries|sectors|fields|tracks|categories|awards)|"
         r"(fit|fits|match|matches|suit|suits) (any|one|an?) (award|category|industry|sector|track)|"
-        r"too (early|late|small|young|new|old) to (enter|apply)|"
+        r"too (early|late|small|young|new|old)( for (us|me|them|it))? to (enter|apply)|"
+        # "do you even accept that kind of company?", "is that an industry you cover?", "which of your groups"
+        r"(do|would|will) (you|u) (\w+ )?(accept|take|cover|allow|consider|include)|"
+        r"(industry|sector|field|track|category|award)( group)? (you|u) (cover|accept|take|include)|"
+        r"which of (the|your) (\w+ )?(awards?|categor\w+|industr\w+|sectors?|tracks?|groups?|lists?)|"
+        r"is there (even )?(an?|any) (\w+ )?(industry|sector|track|category|award)( group)? for|"
         r"(best|right|suitable|ideal|appropriate) (\w+ )?(award|category|list|track|fit))\b"
     ),
 }
@@ -35,6 +40,13 @@ _INTENT = {
 _NOT = {
     "zh": re.compile(r"(不是|并非|而非|不算)[^，。,.!?！？；;]{0,10}"),
     "en": re.compile(r"\b(not|isn't|aren't|rather than|instead of)( (a|an|the|really))? [\w-]+( [\w-]+)?"),
+}
+
+
+# "先锋引擎和新锐潜力有啥区别", "what's the diff between the park award and the district one?"
+_COMPARE = {
+    "zh": re.compile(r"区别|差别|差异|不同|不一样|有何异同|怎么选|选哪个|哪个更"),
+    "en": re.compile(r"\b(difference|diff|differ|differs|versus|vs|compare|comparison|which (one )?should we pick)\b"),
 }
 
 
@@ -110,10 +122,51 @@ class Eligibility:
         sources = [Source(doc="campaign", section="awards", title=a.name.get(lang), score=1.0) for a in fitting[:3]]
         return Verdict(text="\n".join(lines), sources=sources)
 
+    def compare(self, question: str, *, lang: str) -> Verdict | None:
+        """Two to four awards set side by side, each with what it looks for, when the question compares them."""
+        text = normalize(question)
+        if not _COMPARE[lang].search(text):
+            return None
+        named: list[Award] = []
+        rest = text
+        # Longest names first, each taken out once found: "sci-tech pioneer product" is not also "sci-tech pioneer".
+        for name, award in sorted(((n, a) for a in self.campaign.awards for n in _short_names(a)),
+                                  key=lambda pair: -len(pair[0])):
+            if name in rest:
+                rest = rest.replace(name, " ")
+                if award not in named:
+                    named.append(award)
+        named.sort(key=self.campaign.awards.index)
+        if len(named) < 2:
+            # By their words ("the park award"), or a group's with one award ("产品奖和人物奖").
+            alone = {g.id for g in self.campaign.groups if sum(a.group == g.id for a in self.campaign.awards) == 1
+                     and _mentions(rest, g.keywords, lang)}
+            named += [a for a in self.campaign.awards if a not in named and (
+                _mentions(rest, a.keywords, lang) or a.group in alone)]
+        if not 2 <= len(named) <= 4:
+            return None
+        t = self.texts.t
+        lines = [t("knowledge.eligibility.about", lang, award=a.name.get(lang), summary=a.summary.get(lang))
+                 for a in named]
+        lines.append(t("knowledge.eligibility.cite_awards", lang))
+        sources = [Source(doc="campaign", section="awards", title=a.name.get(lang), score=1.0) for a in named]
+        return Verdict(text="\n".join(lines), sources=sources)
+
     def _rank(self, named: list[Award], group_ids: set[str]) -> list[Award]:
         """Awards of the matched groups, those the description points to most directly first."""
         pool = [a for a in self.campaign.awards if a.group in group_ids]
         return sorted(pool, key=lambda a: (a not in named, self.campaign.awards.index(a)))
+
+
+def _short_names(award: Award) -> set[str]:
+    """The names an entrant writes for an award: whole, without 年度 or "of the Year", in either language (no
+    single English word: "pioneer" alone is in three names)."""
+    zh, en = normalize(award.name.zh), normalize(award.name.en)
+    short = en.removesuffix(" of the year")
+    names = {zh, zh.removeprefix("年度"), en, short, short.removeprefix("sci-tech ")}
+    if short.count(" ") >= 3:  # "new quality productive forces (enterprise)"
+        names.add(short.rsplit(" ", 1)[0])
+    return {n for n in names if (" " in n if n.isascii() else len(n) >= 3)}
 
 
 def _mentions(text: str, keywords: Keywords, lang: str) -> bool:

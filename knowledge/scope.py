@@ -47,11 +47,13 @@ ANSWER_TYPES = (
         "names",
         {"zh": re.compile(r"(评委|专家|评审|嘉宾|获奖者|得主).{0,10}(名单|都有谁|有哪些人|是谁|名字|叫什么|哪位|哪几家|"
                           r"哪些(媒体|机构|高校|单位|公司))|具体都有谁|具体名单|是哪位"),
-         "en": re.compile(r"\bnames? of\b|\bwho (exactly|specifically)\b|\bwhich (specific|exact|particular)\b|"
+         "en": re.compile(r"\bnames? of\b|\bwho (exactly|specifically) (is|are|sits?|will)\b|\bwhich (specific|exact|particular)\b|"
                           r"\b(which|what) (research )?(institutes|institutions|universities|media|outlets|companies|"
                           r"organi[sz]ations) (are|sit|serve)\b.{0,20}\b(jury|panel|judg\w*)|\bwho(?:'s| is| are)(?: the)? "
                           r"(chair|head|president|director|members?)\b|"
-                          r"\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b.{0,40}\bnames?\b|"
+                          # "what kind of people, not names" asks the kind
+                          r"\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b.{0,40}(?<!not )(?<!no )"
+                          r"\bnames?\b|"
                           r"\bnames?\b.{0,30}\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b",
                           re.IGNORECASE)},
         re.compile(r"[\u4e00-\u9fff]{2,3}(教授|院士|博士|先生|女士)|\b(Prof|Dr|Mr|Ms|Mrs)\.? [A-Z][a-z]+"),
@@ -173,8 +175,11 @@ _OTHER_EDITION = {
     "zh": re.compile(r"(去年|往届|上届|历届|前几届|上一届|明年|下一届).{0,16}(获奖|得奖|上榜|入围|榜单|评选|奖|是谁|哪家|"
                      r"谁拿|谁得)"),
     "en": re.compile(
-        r"\b(last year|previous (year|edition)s?|past (editions?|winners)|next year)\b.{0,40}"
-        r"\b(win|won|winners?|finalists?|awards?|list)\b|\b(win|won|winners?)\b.{0,50}\blast year\b",
+        # Last year's winners, not the asker's own last year ("we won a patent case last year").
+        r"\b(last year|previous (year|edition)s?|past editions?|next year)('s)?( (award|edition|call))?\s+"
+        r"(winners?|finalists?|awards?|list|results?|edition|shortlist)\b|\bpast winners\b|"
+        r"\bwho (won|got|took)\b.{0,50}\b(last year|previous (year|edition))\b|"
+        r"\b(winners?|finalists?)\b.{0,30}\b(last year|previous (year|edition))\b",
         re.IGNORECASE,
     ),
 }

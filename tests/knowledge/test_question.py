@@ -214,3 +214,13 @@ async def test_an_award_is_found_by_its_criteria_described_in_the_askers_words(k
     answer = await kb.answer("We already get tax incentives and an R&D subsidy, and have key clients in the grid "
                              "sector. Which award is the best fit?")
     assert answer.answered and "could enter: Pioneer Engine of the Year" in answer.answer, answer.answer  # first
+
+
+async def test_two_awards_compared_are_set_side_by_side(kb: KnowledgeBase):
+    chinese = await kb.answer("年度科创园区跟科创街区差别在哪")
+    assert chinese.answered and "「年度科创园区」" in chinese.answer and "「年度科创街区」" in chinese.answer, chinese.answer
+    assert "产业布局" in chinese.answer and "城市治理" in chinese.answer, chinese.answer
+    english = await kb.answer("New Quality Productive Forces vs Rising Potential, how do they differ?")
+    assert english.answered, english.answer
+    assert english.answer.startswith("New Quality Productive Forces Enterprise of the Year:"), english.answer
+    assert "Rising Potential of the Year:" in english.answer and "Pioneer Engine" not in english.answer
