@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from collections import Counter
@@ -20,7 +21,7 @@ from knowledge.chunk import Chunk
 from knowledge.faq import FaqEntry
 from knowledge.index import KnowledgeIndex
 from knowledge.tokens import Term, Tokenizer
-from knowledge.typos import HomophoneFixer
+from knowledge.typos import HomophoneFixer, SpellingFixer
 
 # Reciprocal-rank fusion: ranks matter, raw scores of the two retrievers are not comparable. A small k and a
 # lower weight for the vector side keep the lexical top hit on top when the offline embedding only adds noise;
@@ -46,6 +47,7 @@ FAQ_SEMANTIC_CANDIDATES = 5
 # is tried again, so an outage costs one failed request per pause instead of one per question.
 VECTOR_RETRY_S = 30.0
 QUERY_VECTORS_KEPT = 2048
+_WORDS = re.compile(r"[A-Za-z]{5,}")
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,8 @@ class _Snapshot:
     vocabulary: dict[str, frozenset[str]] = field(default_factory=dict)
     # Built on the first Chinese question that needs it (its pinyin tables are loaded then).
     homophones: dict[str, HomophoneFixer] = field(default_factory=dict)
+    # Built on the first English question.
+    spellers: dict[str, SpellingFixer] = field(default_factory=dict)
 
     @classmethod
     def build(cls, index: KnowledgeIndex, tokenizer: Tokenizer) -> _Snapshot:
@@ -253,10 +257,19 @@ class Retriever:
         return [term.token for term in self.tokenizer.terms(text, lang=lang) if not term.alternatives & vocabulary]
 
     def fix_typos(self, text: str, *, lang: str) -> str:
-        """A Chinese question with its homophone typos read as the knowledge base's words ("邮相" → "邮箱")."""
+        """A question with its typos read as the knowledge base's words: Chinese homophones ("邮相" → "邮箱"),
+        English slips of one letter ("deadine" → "deadline")."""
+        snap = self._snap
+        if lang == "en":
+            speller = snap.spellers.get(lang)
+            if speller is None:
+                words = {w.lower() for c in snap.chunks.get(lang, []) for w in _WORDS.findall(c.index_text)}
+                words |= {w.lower() for (_, q) in snap.faq_variants.get(lang, []) for w in _WORDS.findall(q)}
+                speller = snap.spellers[lang] = SpellingFixer(
+                    words, known=lambda word: not self.unknown_words(word, lang=lang))
+            return speller.fix(text)
         if lang != "zh":
             return text
-        snap = self._snap
         fixer = snap.homophones.get(lang)
         if fixer is None:
             fixer = snap.homophones[lang] = HomophoneFixer(snap.vocabulary.get(lang, frozenset()),

@@ -224,3 +224,17 @@ async def test_two_awards_compared_are_set_side_by_side(kb: KnowledgeBase):
     assert english.answered, english.answer
     assert english.answer.startswith("New Quality Productive Forces Enterprise of the Year:"), english.answer
     assert "Rising Potential of the Year:" in english.answer and "Pioneer Engine" not in english.answer
+
+
+def test_an_english_slip_of_one_letter_is_read_as_the_knowledge_bases_word_but_a_real_word_is_left_alone():
+    from knowledge.typos import SpellingFixer
+
+    fixer = SpellingFixer({"deadline", "eight", "round", "mailbox"}, known=lambda word: word in {"deadline"})
+    assert fixer.fix("Whats the deadine? And the maibox?") == "Whats the deadline? And the mailbox?"
+    # English words one letter from a knowledge-base word are what the asker meant: weight is no slip for eight.
+    assert fixer.fix("what weight does IP get, and who found it") == "what weight does IP get, and who found it"
+
+
+async def test_a_misspelt_english_question_is_answered(kb: KnowledgeBase):
+    answer = await kb.answer("Where do I get the aplication form?")
+    assert answer.answered and "Word" in answer.answer, answer.answer
