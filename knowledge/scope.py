@@ -68,7 +68,7 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "share",
-        {"zh": re.compile(r"权重|占比|占多少|比重|百分之|几成|分值|多少分|几分|满分|计分|加分"),
+        {"zh": re.compile(r"权重|占比|占多少|比重|比例|百分之|几成|分值|多少分|几分|满分|计分|加分"),
          "en": re.compile(r"\b(weight(s|ing|ed)?|percent(age)?|how many points|points? out of|proportion|"
                           r"scor(e|ing) (formula|breakdown)|bonus points)\b", re.IGNORECASE)},
         re.compile(r"\d+(\.\d+)?\s*(%|％|分(?!钟))|百分之|\bpoints?\b", re.IGNORECASE),
@@ -123,13 +123,13 @@ ANSWER_TYPES = (
         "threshold",
         {"zh": re.compile(r"(成立|注册|经营|运营).{0,4}(满|几年|多久|年限|时间要求)|注册资本|最低|起码|至少要|"
                           r"(营收|收入|规模|利润|员工|人数|融资|增长率|增速).{0,6}(要求|达到|多少|标准|至少|最少|最低)|"
-                          r"(至少|最少|最低)要?(多少|几)"),
+                          r"(至少|最少|最低)要?(多少|几)|(营收|收入|成立时间|年限|规模|人数|员工)\S{0,6}门槛|(成立|注册|经营).{0,4}(不超过|不到|以内|超过|满)\s*[\d一二三四五六七八九十]"),
          "en": re.compile(r"\b(minimum|min (revenue|turnover|headcount|size|number|age)|at least how|threshold|registered capital|how long (must|do|should) we have|"
                           r"(revenue|turnover|headcount|funding) (requirement|threshold|minimum)|"
                           r"how many (employees|staff|people|workers|patents) (do|does|must|should|are)|"
                           r"how (big|large|old) (does|must|should) (the|our|a) (company|firm|startup|team) be)\b",
                           re.IGNORECASE)},
-        re.compile(r"至少|不低于|不少于|以上|满\s*\d|\b(at least|minimum|no less than|or more)\b", re.IGNORECASE),
+        re.compile(r"至少|不低于|不少于|[\d一二两三四五六七八九十百千万]\s*\S{0,3}以上|满\s*\d|\b(at least|minimum|no less than|or more)\b", re.IGNORECASE),
     ),
     AnswerType(
         # "截止时间能延期吗": whether the deadline moves, which a date alone does not say
@@ -153,10 +153,22 @@ ANSWER_TYPES = (
     AnswerType(
         # "入围了会打电话通知吗": how the committee tells entrants, which the rules on applying do not say
         "notification",
-        {"zh": re.compile(r"(会|怎么|如何|是否|会不会|有没有|能不能).{0,8}(通知|告知)|电话还是短信|(短信|邮件|电话)通知"),
-         "en": re.compile(r"\b(notif(y|ied|ication)|informed)\b|\bwill (you|someone|they|anyone) (email|call|contact|"
-                          r"tell|ring) (us|me)\b", re.IGNORECASE)},
-        re.compile(r"通知|告知|\b(notif\w*|inform(ed)?)\b", re.IGNORECASE),
+        {"zh": re.compile(r"(会|怎么|如何|是否|会不会|有没有|能不能).{0,8}(通知|告知)|电话还是短信|(短信|邮件|电话)通知|"
+                          r"回执|确认邮件|自动回复"),
+         "en": re.compile(r"\b(notif(y|ied|ication)|informed|confirmation (email|e-mail|receipt|message)|acknowledge?ment|"
+                          r"auto-?reply)\b|\bwill (you|someone|they|anyone) (email|call|contact|tell|ring) (us|me)\b",
+                          re.IGNORECASE)},
+        re.compile(r"通知|告知|回执|\b(notif\w*|inform(ed)?|acknowledge?ment|confirmation)\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        # "exact date results come out?": a day of a month, which "late October to November" is not
+        "exact_date",
+        {"zh": re.compile(r"具体(哪天|哪一天|日期|几号|时间)|几月几[号日]|哪一?天具体"),
+         "en": re.compile(r"\b(exact|specific|precise) (date|day)\b|\bwhich day exactly\b|\bwhen exactly\b",
+                          re.IGNORECASE)},
+        re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\b\d{1,2}(st|nd|rd|th)?\s+(january|february|march|april|may|june|"
+                   r"july|august|september|october|november|december)\b|\b(january|february|march|april|may|june|july|"
+                   r"august|september|october|november|december)\s+\d{1,2}\b", re.IGNORECASE),
     ),
     AnswerType(
         "date",
@@ -173,7 +185,7 @@ ANSWER_TYPES = (
 # Another edition, or the outcome of this one: the guideline of this edition cannot say.
 _OTHER_EDITION = {
     "zh": re.compile(r"(去年|往届|上届|历届|前几届|上一届|明年|下一届).{0,16}(获奖|得奖|上榜|入围|榜单|评选|奖|是谁|哪家|"
-                     r"谁拿|谁得)"),
+                     r"谁拿|谁得|是哪几|哪几家|哪几个)"),
     "en": re.compile(
         # Last year's winners, not the asker's own last year ("we won a patent case last year").
         r"\b(last year|previous (year|edition)s?|past editions?|next year)('s)?( (award|edition|call))?\s+"
@@ -194,7 +206,8 @@ _EDITION_YEAR = {
     "zh": re.compile(r"(?<!\d)(20\d\d)(?!\d)\s*(?:年度?|届)?\s*(?:那[届次])?的?\s*(?:科创先锋|征集|评选|活动|论坛|获奖|得奖|"
                      r"上榜|入围|榜单|名单|报名|申报|截止|还办|还有|还会|会办|举办)|"
                      # "2023年度科创街区是谁拿的": who won in a year
-                     r"(?<!\d)(20\d\d)(?!\d)[^，。？?！!]{0,14}(?:是谁|谁拿|谁得|哪家|哪几家|得主|获得者)"),
+                     r"(?<!\d)(20\d\d)(?!\d)[^，。？?！!]{0,14}(?:是谁|谁拿|谁得|哪家|哪几家|得主|获得者|"
+                     r"(?:获奖|得奖|入围|上榜)\S{0,4}(?:有哪些|是哪|名单))"),
     "en": re.compile(r"(?<!\d)(20\d\d)(?!\d)\s*(?:'s\s*)?(?:edition|winners?|finalists?|list|awards?|forum|call|round|"
                      r"deadline|results?)\b|\b(?:edition|winners?|finalists?|awards?|forum|call|results?|deadline)\s+"
                      r"(?:of|in|for)\s+(20\d\d)(?!\d)|\bwho (?:won|got|took|received)\b.{0,60}?(?<!\d)(20\d\d)(?!\d)",

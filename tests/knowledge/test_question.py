@@ -148,7 +148,10 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
      "报名表有没有page limit",
      # how entrants are told, which the guideline never says; a page count it never sets
      "进了复评会不会短信通知我们", "Will you notify us by email if we make the shortlist?",
-     "what's the maximum number of pages for the project write-up?"],
+     "what's the maximum number of pages for the project write-up?",
+     # a receipt; a revenue threshold; last year's winners
+     "Will we get an acknowledgement email once our entry arrives?",
+     "营收有没有门槛", "去年的年度先锋引擎是哪几家"],
 )
 async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
     answer = await kb.answer(question)
