@@ -128,6 +128,8 @@ class Award(_Data):
     summary: Localized
     criteria: tuple[Localized, ...] = Field(min_length=1)
     keywords: Keywords = Keywords()
+    # What entrants call it besides its name ("the product award", "人物奖"): read as its name when matching.
+    aliases: Terms = Terms()
 
 
 class Track(_Data):

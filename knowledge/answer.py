@@ -268,13 +268,20 @@ class KnowledgeBase:
         return Answer(question=text, lang=lang, answered=True, via=via, answer="\n\n".join(texts), sources=sources)
 
     def _translate_names(self, text: str, lang: Lang) -> str:
-        """The campaign's names written in the other language, as this language writes them."""
+        """The campaign's names written in the other language, as this language writes them, and an award's
+        everyday name with its name beside it ("the person of the year award (Sci-Tech Pioneer of the Year)")."""
         if lang not in self._names:
             return text
         pattern, names = self._names[lang]
         spaced = " {} " if lang == "en" else "{}"  # "is 先锋引擎 right" → "is Pioneer Engine of the Year right"
-        text = pattern.sub(lambda m: spaced.format(names[m.group(0).lower()]), text)
-        return re.sub(r" {2,}", " ", text).strip()
+
+        def name(match: re.Match[str]) -> str:
+            written, meant = match.group(0), names[match.group(0).lower()]
+            if written.isascii() == (lang == "en"):  # this language's own everyday name: keep the asker's words
+                return f"{written} ({meant})" if written.lower() != meant.lower() else written
+            return spaced.format(meant)
+
+        return re.sub(r" {2,}", " ", pattern.sub(name, text)).strip()
 
     def _yes_or_no(self, ask: Ask, answer: Answer, lang: Lang) -> Answer:
         """A yes/no ask's answer starts with the yes or the no, where the answer's own words settle which."""
@@ -469,8 +476,8 @@ def _name_pattern(pairs: list[tuple[str, str]], lang: str) -> tuple[re.Pattern[s
     names = {alias.lower(): name for alias, name in pairs}
     alternatives = "|".join(re.escape(alias) for alias in sorted(names, key=len, reverse=True))
     # An English name inside a Chinese question stands between non-letters ("Rising Potential要什么条件").
-    pattern = f"(?<![A-Za-z])(?:{alternatives})(?![A-Za-z])" if lang == "zh" else f"(?:{alternatives})"
-    return re.compile(pattern, re.IGNORECASE), names
+    # An English name stands between non-letters too ("Rising Potential要什么条件", "the product award's").
+    return re.compile(f"(?<![A-Za-z])(?:{alternatives})(?![A-Za-z])", re.IGNORECASE), names
 
 
 def _years(retriever: Retriever) -> frozenset[str]:

@@ -48,6 +48,9 @@ def campaign_aliases(campaign: Campaign) -> dict[str, list[tuple[str, str]]]:
             aliases["en"].append((alias, en))
         for alias in {en, en.removesuffix(" of the Year")}:
             aliases["zh"].append((alias, zh))
+    for award in campaign.awards:
+        for lang in ("zh", "en"):
+            aliases[lang] += [(alias, award.name.get(lang)) for alias in award.aliases.zh + award.aliases.en]
     return aliases
 
 
