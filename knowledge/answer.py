@@ -103,6 +103,7 @@ _ASKS_TO_ENTER = {
     "en": re.compile(r"\b(can|could|may) (we|i|they|you)( still)? (enter|apply|join|take part|participate|qualify)\b|"
                      r"\beligible\b|\bqualif(y|ies)\b", re.IGNORECASE),
 }
+_THIS_EDITION = re.compile(r"今年|本届|这届|这一届|this year|this edition|this round|this call", re.IGNORECASE)
 _ZH_SENTENCE = re.compile(r"(?<=[。！？；])|\n")
 _EN_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(“\"])|\n")
 _MAX_CHARS = {"zh": 160, "en": 360}
@@ -239,7 +240,14 @@ class KnowledgeBase:
         if len(asks) == 1:
             return self._yes_or_no(asks[0], await self._answer(asks[0].text, lang, kind=asks[0].kind), lang)
         parts: list[Answer] = []
+        elsewhere = False  # an ask about another edition: the asks after it go on about that one
         for n, ask in enumerate(asks):
+            if outside_edition(ask.text, lang=lang, years=self._years):
+                elsewhere = True
+            elif elsewhere and not self._names_this_edition(ask.text):
+                # "2025年还办吗？大概几月开始报名": the second ask is about 2025 too, not this edition's dates
+                parts.append(self._decline(ask.text, lang))
+                continue
             if n and not parts[-1].answered and ask.short:
                 # "有着装要求吗，要穿正装不": a short follow-up to an ask the guideline cannot answer asks the same.
                 parts.append(parts[-1])
@@ -266,6 +274,11 @@ class KnowledgeBase:
             texts.append(self.texts.t("knowledge.partly_declined", lang, mailbox=self.mailbox))
         via = answered[0].via if all(p.via == answered[0].via for p in answered) else "extractive"
         return Answer(question=text, lang=lang, answered=True, via=via, answer="\n\n".join(texts), sources=sources)
+
+    def _names_this_edition(self, text: str) -> bool:
+        """True when an ask says it is about this edition (今年, this year, or a year the documents name)."""
+        return bool(_THIS_EDITION.search(text)) or any(
+            year in self._years for year in re.findall(r"(?<!\d)20\d\d(?!\d)", text))
 
     def _translate_names(self, text: str, lang: Lang) -> str:
         """The campaign's names written in the other language, as this language writes them, and an award's

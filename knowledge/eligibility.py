@@ -21,7 +21,7 @@ _INTENT = {
     "en": re.compile(
         r"\b(eligible|eligibility|qualify|qualifies|in scope|within scope|which (\w+ )?(award|category|list|track|"
         r"prize|industry|sector|field)|fall(s)? (within|under|into)|belong(s)? (to|in)|count(s)? (as|for|towards?)|"
-        r"what (\w+ )?(award|category|list)|(can|could|may) (we|i|our \w+|my \w+) (\w+ )?(apply|enter|join|take part|"
+        r"what (\w+ )?(award|category|list|field|industry|sector|track)|(can|could|may) (we|i|our \w+|my \w+) (\w+ )?(apply|enter|join|take part|"
         r"participate|compete)|allowed to (apply|enter)|is there a (category|award) for|"
         # "is that one of the sectors you accept?", "does that fit any of the industries?"
         r"(one|any|either) of (the|your) (industries|sectors|fields|tracks|categories|awards)|"
@@ -39,7 +39,7 @@ _INTENT = {
 
 _NOT = {
     "zh": re.compile(r"(不是|并非|而非|不算)[^，。,.!?！？；;]{0,10}"),
-    "en": re.compile(r"\b(not|isn't|aren't|rather than|instead of)( (a|an|the|really))? [\w-]+( [\w-]+)?"),
+    "en": re.compile(r"\b(not|isn't|aren't|rather than|instead of)( (a|an|the|really))? [\w-]+( [\w-]+){0,2}"),
 }
 
 

@@ -75,7 +75,7 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "quota",
-        {"zh": re.compile(r"名额|几[家个位名]?(获奖|入围|得奖)|(入围|获奖|得奖|上榜|评出|选出|评上)(几|多少)[家个位名]|(评|选|取)(出)?(几|多少)[家个位名]|多少[家个位名](能|会|可以)?(获奖|入围|上榜)|"
+        {"zh": re.compile(r"名额|几[家个位名]?(获奖|入围|得奖)|(入围|获奖|得奖|上榜|评出|选出|评上)(几|多少)[家个位名]|(评|选|取)(出)?(几|多少)[家个位名](?!榜|奖项|类)|多少[家个位名](能|会|可以)?(获奖|入围|上榜)|"
                           r"录取率|获奖率|通过率|中奖率|多少人报|多少[家个]报名|报名人数"),
          "en": re.compile(r"\bhow many (winners|finalists|places|spots|seats|entries|applicants|applications|"
                           r"companies (will|get|are)|people (will|get|are)|awards? (will|are) (given|handed))|quota|"
@@ -121,7 +121,8 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "threshold",
-        {"zh": re.compile(r"(成立|注册|经营|运营).{0,4}(满|几年|多久|年限|时间要求)|注册资本|最低|起码|至少要|"
+        # "要成立满几年", not the asker's "成立没几年"
+        {"zh": re.compile(r"(成立|注册|经营|运营).{0,4}(满|多少年|多久|年限|时间要求)|(成立|注册|经营|运营)(要|需要|得|必须)?几年|注册资本|最低|起码|至少要|"
                           r"(营收|收入|规模|利润|员工|人数|融资|增长率|增速).{0,6}(要求|达到|多少|标准|至少|最少|最低)|"
                           r"(至少|最少|最低)要?(多少|几)|(营收|收入|成立时间|年限|规模|人数|员工)\S{0,6}门槛|(成立|注册|经营).{0,4}(不超过|不到|以内|超过|满)\s*[\d一二三四五六七八九十]"),
          "en": re.compile(r"\b(minimum|min (revenue|turnover|headcount|size|number|age)|at least how|threshold|registered capital|how long (must|do|should) we have|"
@@ -169,6 +170,14 @@ ANSWER_TYPES = (
         re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\b\d{1,2}(st|nd|rd|th)?\s+(january|february|march|april|may|june|"
                    r"july|august|september|october|november|december)\b|\b(january|february|march|april|may|june|july|"
                    r"august|september|october|november|december)\s+\d{1,2}\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        # "can you translate our business plan?": a service the committee's documents never offer
+        "service",
+        {"zh": re.compile(r"(帮我|帮忙|帮我们|替我|替我们|给我|给我们)(翻译|写|起草|改写|润色|修改|订|预订|找个|找一)"),
+         "en": re.compile(r"\b(can|could|would) you (please |pls )?(translate|write|draft|rewrite|polish|proofread|book|"
+                          r"find me|fill (in|out))\b", re.IGNORECASE)},
+        re.compile(r"(?!)"),  # nothing in a passage offers it
     ),
     AnswerType(
         "date",

@@ -241,3 +241,17 @@ def test_an_english_slip_of_one_letter_is_read_as_the_knowledge_bases_word_but_a
 async def test_a_misspelt_english_question_is_answered(kb: KnowledgeBase):
     answer = await kb.answer("Where do I get the aplication form?")
     assert answer.answered and "Word" in answer.answer, answer.answer
+
+
+async def test_an_ask_after_one_about_another_edition_is_about_that_edition_too(kb: KnowledgeBase):
+    later = await kb.answer("2026年还会办吗？大概什么时候开始报名？")
+    assert not later.answered, later.answer
+    # Said to be about this year, the second ask is answered.
+    now = await kb.answer("2021年的获奖名单有吗？今年截止是哪天？")
+    assert now.answered and "10 月 20 日" in now.answer, now.answer
+
+
+async def test_a_request_for_a_service_the_committee_never_offers_is_declined(kb: KnowledgeBase):
+    for request in ("Could you translate our pitch deck into Chinese?", "帮我写一份申报材料吧"):
+        answer = await kb.answer(request)
+        assert not answer.answered, answer.answer
