@@ -69,7 +69,7 @@ ANSWER_TYPES = (
     AnswerType(
         "share",
         {"zh": re.compile(r"权重|占比|占多少|比重|比例|百分之|几成|分值|多少分|几分|满分|计分|加分"),
-         "en": re.compile(r"\b(weight(s|ing|ed)?|percent(age)?|how many points|points? out of|proportion|"
+         "en": re.compile(r"(what|which|how much) ?%|%\s*of the (score|total|marks?)|\b(weight(s|ing|ed)?|percent(age)?|how many points|points? out of|proportion|"
                           r"scor(e|ing) (formula|breakdown)|bonus points)\b", re.IGNORECASE)},
         re.compile(r"\d+(\.\d+)?\s*(%|％|分(?!钟))|百分之|\bpoints?\b", re.IGNORECASE),
     ),
@@ -128,6 +128,7 @@ ANSWER_TYPES = (
          "en": re.compile(r"\b(minimum|min (revenue|turnover|headcount|size|number|age)|at least how|threshold|registered capital|how long (must|do|should) we have|"
                           r"(revenue|turnover|headcount|funding) (requirement|threshold|minimum)|"
                           r"how many (employees|staff|people|workers|patents) (do|does|must|should|are)|"
+                          r"how many years\b.{0,40}\b(need|must|have to|required|operating|in business)|"
                           r"how (big|large|old) (does|must|should) (the|our|a) (company|firm|startup|team) be)\b",
                           re.IGNORECASE)},
         re.compile(r"至少|不低于|不少于|[\d一二两三四五六七八九十百千万]\s*\S{0,3}以上|满\s*\d|\b(at least|minimum|no less than|or more)\b", re.IGNORECASE),
