@@ -347,8 +347,11 @@ class KnowledgeBase:
         if hit is not None and (hit.lexical if lang == "en" else hit.confidence) >= \
                 FAQ_RULE_OVER_ELIGIBILITY and hit.entry.section not in ELIGIBILITY_SECTIONS:
             return self._faq_answer(question, lang, hit)
-        # A question after a specific fact (a threshold, an age, a quota) is not "may we enter?"
-        verdict = None if asked_types(question, lang=lang) else self.eligibility.assess(question, lang=lang)
+        # A question after a specific fact (a threshold, an age, a quota) is not "may we enter?"; one telling of an
+        # incident or a dispute asks about the rule that may bar the asker, when an FAQ entry answers that rule.
+        ruled = hit is not None and hit.confidence >= FAQ_CONFIDENCE and \
+            self.eligibility.tells_of_trouble(question, lang=lang)
+        verdict = None if asked_types(question, lang=lang) or ruled else self.eligibility.assess(question, lang=lang)
         if verdict is not None:
             return Answer(question=question, lang=lang, answered=True, via="extractive",
                           answer=verdict.text, sources=verdict.sources)

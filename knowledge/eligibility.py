@@ -24,7 +24,7 @@ _INTENT = {
         r"what (\w+ )?(award|category|list|field|industry|sector|track)|(can|could|may) (we|i|our \w+|my \w+) (\w+ )?(apply|enter|join|take part|"
         r"participate|compete)|allowed to (apply|enter)|is there a (category|award) for|"
         # "is that one of the sectors you accept?", "does that fit any of the industries?"
-        r"(one|any|either) of (the|your) (industries|sectors|fields|tracks|categories|awards)|"
+        r"(one|any|either) of (the|your) (\w+ )?(industr\w*|sectors?|fields?|tracks?|categor\w*|awards?|groups?)|"
         r"(fit|fits|match|matches|suit|suits) (any|one|an?) (award|category|industry|sector|track)|"
         r"too (early|late|small|young|new|old)( for (us|me|them|it))? to (enter|apply)|"
         # "do you even accept that kind of company?", "is that an industry you cover?", "which of your groups"
@@ -47,6 +47,15 @@ _NOT = {
 _COMPARE = {
     "zh": re.compile(r"区别|差别|差异|不同|不一样|有何异同|怎么选|选哪个|哪个更"),
     "en": re.compile(r"\b(difference|diff|differ|differs|versus|vs|compare|comparison|which (one )?should we pick)\b"),
+}
+
+
+# Trouble the asker tells of ("we had a chemical leak, can we still enter?"): the question is whether a rule bars
+# them (the incidents rule, the IP rule), not which award fits what they make.
+_TROUBLE = {
+    "zh": re.compile(r"事故|丑闻|事件|泄漏|污染|违法|违规|处罚|罚款|官司|诉讼|纠纷|负面|不良记录"),
+    "en": re.compile(r"\b(incidents?|accidents?|scandals?|leak(ed|s)?|spill(ed|s)?|controvers\w*|lawsuits?|litigation|"
+                     r"fined|fines|penalt\w*|violations?|disputes?|fighting|bad press)\b"),
 }
 
 
@@ -122,6 +131,11 @@ class Eligibility:
         sources = [Source(doc="campaign", section="awards", title=a.name.get(lang), score=1.0) for a in fitting[:3]]
         return Verdict(text="\n".join(lines), sources=sources)
 
+    @staticmethod
+    def tells_of_trouble(question: str, *, lang: str) -> bool:
+        """True when the asker tells of an incident, a dispute or a penalty ("我们有个专利还在打官司，能报吗")."""
+        return bool(_TROUBLE[lang].search(normalize(question)))
+
     def compare(self, question: str, *, lang: str) -> Verdict | None:
         """Two to four awards set side by side, each with what it looks for, when the question compares them."""
         text = normalize(question)
@@ -170,7 +184,8 @@ def _short_names(award: Award) -> set[str]:
 
 
 def _mentions(text: str, keywords: Keywords, lang: str) -> bool:
-    for word in (normalize(w) for w in (*keywords.get(lang), *(keywords.zh if lang == "en" else ()))):
+    # Either language's words: "AI" in an English question, "EV battery pack" in a Chinese one.
+    for word in (normalize(w) for w in (*keywords.zh, *keywords.en)):
         if word.isascii():
             # ASCII words need word boundaries: "ar" must not match "solar", "ai" not "email".
             if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text):

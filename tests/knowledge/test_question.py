@@ -255,3 +255,9 @@ async def test_a_request_for_a_service_the_committee_never_offers_is_declined(kb
     for request in ("Could you translate our pitch deck into Chinese?", "帮我写一份申报材料吧"):
         answer = await kb.answer(request)
         assert not answer.answered, answer.answer
+
+
+async def test_an_asker_telling_of_an_incident_gets_the_rule_not_the_awards_for_their_field(kb: KnowledgeBase):
+    answer = await kb.answer("Last year a solvent spill at our factory was on the national news. Can we still enter?")
+    assert answer.answered and "3 years" in answer.answer, answer.answer
+    assert "Awards you could enter" not in answer.answer, answer.answer
