@@ -44,7 +44,8 @@ EN_STOP = frozenset(
     "anything something all s re m d t ll ve don doesn isn aren won wouldn can't cant im i'm "
     # chat spellings: "r u eligible", "pls", "thx", apostrophes left out ("whats", "theres")
     "r u ur pls plz thx ya yeah guys gonna wanna even tbh whats thats theres heres wheres hows whos its "
-    "dont doesnt isnt arent wont didnt somebody someone anybody anyone everybody everyone again "
+    "dont doesnt isnt arent wont didnt somebody someone anybody anyone everybody everyone again rn "
+    "honestly literally "
     # what a definition question says around its term ("what does X even mean in plain words")
     "mean means meaning plain layman basically".split()
 )
