@@ -27,3 +27,10 @@ def shipped_campaign() -> Campaign:
 def shipped_forms() -> dict[str, Form]:
     edition = shipped_edition()
     return load_forms(edition.campaign, directory=edition.forms_dir)
+
+
+def shipped_faq_count() -> int:
+    """How many entries the shipped FAQ holds (what the console lists before any edit)."""
+    from knowledge.faq import load_faq
+
+    return len(load_faq(shipped_edition().faq_file))
