@@ -491,8 +491,7 @@ def _name_pattern(pairs: list[tuple[str, str]], lang: str) -> tuple[re.Pattern[s
     """One pattern for every alias, the longest first ("年度先锋引擎" before "先锋引擎"), and each alias's name."""
     names = {alias.lower(): name for alias, name in pairs}
     alternatives = "|".join(re.escape(alias) for alias in sorted(names, key=len, reverse=True))
-    # An English name inside a Chinese question stands between non-letters ("Rising Potential要什么条件").
-    # An English name stands between non-letters too ("Rising Potential要什么条件", "the product award's").
+    # An English name stands between non-letters, in a Chinese question too ("Rising Potential要什么条件").
     return re.compile(f"(?<![A-Za-z])(?:{alternatives})(?![A-Za-z])", re.IGNORECASE), names
 
 

@@ -83,12 +83,12 @@ class Eligibility:
             return None
         # What the asker says they are not ("not a company founder", "不是公司") describes nobody.
         text = _NOT[lang].sub(" ", text)
-        tracks = [t for t in self.campaign.tracks if _mentions(text, t.keywords, lang)]
-        groups = [g for g in self.campaign.groups if _mentions(text, g.keywords, lang)]
+        tracks = [t for t in self.campaign.tracks if _mentions(text, t.keywords)]
+        groups = [g for g in self.campaign.groups if _mentions(text, g.keywords)]
         # A group asked for by its name ("企业高管可以报人物类吗") is the one meant, whatever else the words say.
         named = [g for g in groups if normalize(g.name.get(lang)) in text]
         groups = named or groups
-        awards = [a for a in self.campaign.awards if _mentions(text, a.keywords, lang)]
+        awards = [a for a in self.campaign.awards if _mentions(text, a.keywords)]
         if not (tracks or groups or awards):
             return None
         # A group the asker names ("our innovation district") outranks another group's award word in the
@@ -154,9 +154,9 @@ class Eligibility:
         if len(named) < 2:
             # By their words ("the park award"), or a group's with one award ("产品奖和人物奖").
             alone = {g.id for g in self.campaign.groups if sum(a.group == g.id for a in self.campaign.awards) == 1
-                     and _mentions(rest, g.keywords, lang)}
+                     and _mentions(rest, g.keywords)}
             named += [a for a in self.campaign.awards if a not in named and (
-                _mentions(rest, a.keywords, lang) or a.group in alone)]
+                _mentions(rest, a.keywords) or a.group in alone)]
         if not 2 <= len(named) <= 4:
             return None
         t = self.texts.t
@@ -183,7 +183,7 @@ def _short_names(award: Award) -> set[str]:
     return {n for n in names if (" " in n if n.isascii() else len(n) >= 3)}
 
 
-def _mentions(text: str, keywords: Keywords, lang: str) -> bool:
+def _mentions(text: str, keywords: Keywords) -> bool:
     # Either language's words: "AI" in an English question, "EV battery pack" in a Chinese one.
     for word in (normalize(w) for w in (*keywords.zh, *keywords.en)):
         if word.isascii():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 from collections import Counter
@@ -47,7 +46,6 @@ FAQ_SEMANTIC_CANDIDATES = 5
 # is tried again, so an outage costs one failed request per pause instead of one per question.
 VECTOR_RETRY_S = 30.0
 QUERY_VECTORS_KEPT = 2048
-_WORDS = re.compile(r"[A-Za-z]{5,}")
 
 log = logging.getLogger(__name__)
 
@@ -263,10 +261,9 @@ class Retriever:
         if lang == "en":
             speller = snap.spellers.get(lang)
             if speller is None:
-                words = {w.lower() for c in snap.chunks.get(lang, []) for w in _WORDS.findall(c.index_text)}
-                words |= {w.lower() for (_, q) in snap.faq_variants.get(lang, []) for w in _WORDS.findall(q)}
+                texts = [c.index_text for c in snap.chunks.get(lang, [])] + [q for _, q in snap.faq_variants.get(lang, [])]
                 speller = snap.spellers[lang] = SpellingFixer(
-                    words, known=lambda word: not self.unknown_words(word, lang=lang))
+                    texts, known=lambda word: not self.unknown_words(word, lang=lang))
             return speller.fix(text)
         if lang != "zh":
             return text

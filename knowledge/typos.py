@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 
 from knowledge.tokens import ZH_STOP, is_han, is_thing
 
@@ -95,17 +95,19 @@ def _english() -> Collection[str]:
 class SpellingFixer:
     """Puts the knowledge base's word in place of an English word one slip of the finger away from it."""
 
-    def __init__(self, words: Collection[str], *, known: Callable[[str], bool]) -> None:
+    def __init__(self, texts: Iterable[str], *, known: Callable[[str], bool]) -> None:
+        """`texts`: the knowledge base's texts, whose words are the corrections; `known`: whether a word is one
+        the knowledge base understands already (its own, or a synonym's)."""
         self._known = known
         self._by_length: dict[int, list[str]] = {}
-        for word in words:
+        for word in {w.lower() for text in texts for w in _LATIN_WORD.findall(text)}:
             self._by_length.setdefault(len(word), []).append(word)
 
     def fix(self, text: str) -> str:
         """The text with every unambiguous misspelling of five letters or more replaced by the word it stands for."""
         def replace(match: re.Match[str]) -> str:
             word = match.group(0).lower()
-            if self._known(word) or word in _english():
+            if word in _english() or self._known(word):
                 return match.group(0)
             found = {w for n in (len(word) - 1, len(word), len(word) + 1) for w in self._by_length.get(n, ())
                      if _one_slip(word, w)}
