@@ -21,9 +21,10 @@ class AnswerType:
     found: re.Pattern[str]
 
 
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DATE = re.compile(
     r"\d{1,2}\s*月|\d{1,2}\s*日|\d{4}\s*年|\d{1,2}\s*点|\d{1,2}:\d{2}|即日起|月底|月中|中旬|"
-    r"\b(january|february|march|april|june|july|august|september|october|november|december)\b|"
+    rf"\b({_MONTHS.replace('may|', '')})\b|"
     # "may" is a month only beside a day number ("may submit several projects" is no date)
     r"\bmay\s+\d{1,2}\b|\b\d{1,2}\s+may\b",
     re.IGNORECASE,
@@ -168,9 +169,8 @@ ANSWER_TYPES = (
         {"zh": re.compile(r"具体(哪天|哪一天|日期|几号|时间)|几月几[号日]|哪一?天具体"),
          "en": re.compile(r"\b(exact|specific|precise) (date|day)\b|\bwhich day exactly\b|\bwhen exactly\b",
                           re.IGNORECASE)},
-        re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\b\d{1,2}(st|nd|rd|th)?\s+(january|february|march|april|may|june|"
-                   r"july|august|september|october|november|december)\b|\b(january|february|march|april|may|june|july|"
-                   r"august|september|october|november|december)\s+\d{1,2}\b", re.IGNORECASE),
+        re.compile(rf"\d{{1,2}}\s*月\s*\d{{1,2}}\s*[日号]|\b\d{{1,2}}(st|nd|rd|th)?\s+({_MONTHS})\b|"
+                   rf"\b({_MONTHS})\s+\d{{1,2}}\b", re.IGNORECASE),
     ),
     AnswerType(
         # "can you translate our business plan?": a service the committee's documents never offer
