@@ -103,6 +103,8 @@ _ASKS_TO_ENTER = {
     "en": re.compile(r"\b(can|could|may) (we|i|they|you)( still)? (enter|apply|join|take part|participate|qualify)\b|"
                      r"\beligible\b|\bqualif(y|ies)\b", re.IGNORECASE),
 }
+# Kinds of fact a short follow-up asks of the ask before it ("who are the judges? any names?").
+_NARROWING = frozenset({"names", "exact_date", "timezone"})
 _THIS_EDITION = re.compile(r"今年|本届|这届|这一届|this year|this edition|this round|this call", re.IGNORECASE)
 _ZH_SENTENCE = re.compile(r"(?<=[。！？；])|\n")
 _EN_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(“\"])|\n")
@@ -251,6 +253,14 @@ class KnowledgeBase:
             if n and not parts[-1].answered and ask.short:
                 # "有着装要求吗，要穿正装不": a short follow-up to an ask the guideline cannot answer asks the same.
                 parts.append(parts[-1])
+                continue
+            if n and parts[-1].answered and ask.short and \
+                    {t.name for t in asked_types(ask.text, lang=lang)} & _NARROWING:
+                # "who are the judges? any names?": a short follow-up asks the ask before it for a kind of fact
+                # (names, a date), which that ask's answer must hold too.
+                before = asks[n - 1]
+                narrowed = await self._answer(f"{before.text} {ask.text}", lang, kind=before.kind)
+                parts[-1] = self._yes_or_no(before, narrowed, lang)
                 continue
             part = await self._answer(ask.text, lang, kind=ask.kind)
             if not part.answered and n:

@@ -89,14 +89,15 @@ def is_traditional(text: str) -> bool:
 # What marks a clause as asking something. A clause without it (a description of the asker's situation) belongs
 # to the ask that follows it.
 _ZH_ASKS = re.compile(
-    r"[吗么嘛呢？?]|哪|什么|啥|几[个号点月天时家项类种份次]|多少|多大|多久|多长|怎么|怎样|如何|咋|谁|是否|"
+    r"[吗么嘛呢？?]|哪|什么|啥|几[个号点月天时家项类种份次轮年届位名页岁]|多少|多大|多久|多长|怎么|怎样|如何|咋|谁|是否|"
     r"能不能|能否|可不可以|可否|有没有|要不要|需不需要|用不用|是不是|行不行|对不对|算不算|会不会|收不收|退不退|"
     r"[能可要会行算用收退有是][不没]\S{0,2}$|[不没]$|列[一出举]|都有|分别|还是"
 )
 # Where an English clause starts a new question after "and", "also", a comma: a question word or an auxiliary.
 _EN_QUESTION_START = re.compile(
     r"^(?:(?:and|also|plus|oh|btw|ps|then|so|ok|okay|hi|hey|hello|pls|plz|please|sorry|quick q|one more)\b[\s,:!]*)*"
-    r"(what|what's|whats|wats|which|when|where|who|whom|whose|why|how|is|are|am|was|were|do|does|did|can|could|"
+    r"(what|what's|whats|wats|which|when|when's|whens|where|where's|wheres|who|who's|whos|whom|whose|why|how|how's|"
+    r"hows|is|are|am|was|were|do|does|did|can|could|"
     r"should|would|will|may|might|must|shall|has|have|any|list|tell|explain|give|name)\b",
     re.IGNORECASE,
 )
@@ -104,7 +105,10 @@ _EN_QUESTION_START = re.compile(
 _ZH_SPLIT = re.compile(r"(?<=[？?！!。；;\n])|(?<=[，,、])(?=另外|还有|顺便|再问|以及|然后|同时|另|再就是|还想问)"
                        r"|(?<=[，,])|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _ZH_LEADING_JOINER = re.compile(r"^(另外|还有|顺便问一?下|顺便|再问一?下|以及|然后|同时|再就是|还想问一?下)[，,、：:\s]*")
-_EN_SPLIT = re.compile(r"(?<=[?!.;])\s+|\n|\s*,\s*(?=\S)|\s+(?=(?:and|also|plus)\s)", re.IGNORECASE)
+# "when and where is the forum?" is one ask about one thing: no split after a bare question word.
+_EN_SPLIT = re.compile(r"(?<=[?!.;])\s+|\n|\s*,\s*(?=\S)|"
+                       r"(?<!\bwhen)(?<!\bwhere)(?<!\bwhat)(?<!\bwho)(?<!\bhow)(?<!\bwhy)\s+(?=(?:and|also|plus)\s)",
+                       re.IGNORECASE)
 _EN_LEADING_JOINER = re.compile(r"^(?:(?:and|also|plus|oh|btw|ps)\b[\s,]*)+", re.IGNORECASE)
 
 _LIST = {

@@ -46,7 +46,7 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "names",
-        {"zh": re.compile(r"(评委|专家|评审|嘉宾|获奖者|得主).{0,10}(名单|都有谁|有哪些人|是谁|名字|叫什么|哪位|哪几家|"
+        {"zh": re.compile(r"(评委|专家|评审|嘉宾|获奖者|得主)[^轮段节]{0,10}(名单|都有谁|有哪些人|是谁|名字|叫什么|哪位|哪几家|"
                           r"哪些(媒体|机构|高校|单位|公司))|具体都有谁|具体名单|是哪位"),
          "en": re.compile(r"\bnames? of\b|\bwho (exactly|specifically) (is|are|sits?|will)\b|\bwhich (specific|exact|particular)\b|"
                           r"\b(which|what) (research )?(institutes|institutions|universities|media|outlets|companies|"
@@ -55,7 +55,8 @@ ANSWER_TYPES = (
                           # "what kind of people, not names" asks the kind
                           r"\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b.{0,40}(?<!not )(?<!no )"
                           r"\bnames?\b|"
-                          r"\bnames?\b.{0,30}\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b",
+                          r"\bnames?\b.{0,30}\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b|"
+                          r"\bany names\b|\bnames? (you|u) can (share|give|tell)\b",
                           re.IGNORECASE)},
         re.compile(r"[\u4e00-\u9fff]{2,3}(教授|院士|博士|先生|女士)|\b(Prof|Dr|Mr|Ms|Mrs)\.? [A-Z][a-z]+"),
     ),
@@ -126,7 +127,7 @@ ANSWER_TYPES = (
         {"zh": re.compile(r"(成立|注册|经营|运营).{0,4}(满|多少年|多久|年限|时间要求)|(成立|注册|经营|运营)(要|需要|得|必须)?几年|注册资本|最低|起码|至少要|"
                           r"(营收|收入|规模|利润|员工|人数|融资|增长率|增速).{0,6}(要求|达到|多少|标准|至少|最少|最低)|"
                           r"(至少|最少|最低)要?(多少|几)|(营收|收入|成立时间|年限|规模|人数|员工)\S{0,6}门槛|(成立|注册|经营).{0,4}(不超过|不到|以内|超过|满)\s*[\d一二三四五六七八九十]"),
-         "en": re.compile(r"\b(minimum|min (revenue|turnover|headcount|size|number|age)|at least how|threshold|registered capital|how long (must|do|should) we have|"
+         "en": re.compile(r"\b(minimum|min (revenue|turnover|headcount|size|number|age)|at least how|threshold|registered capital|how long (must|do|should) we have (been|existed|operated)|"
                           r"(revenue|turnover|headcount|funding) (requirement|threshold|minimum)|"
                           r"how many (employees|staff|people|workers|patents) (do|does|must|should|are)|"
                           r"how many years\b.{0,40}\b(need|must|have to|required|operating|in business)|"
@@ -173,6 +174,23 @@ ANSWER_TYPES = (
                    rf"\b({_MONTHS})\s+\d{{1,2}}\b", re.IGNORECASE),
     ),
     AnswerType(
+        # "if we are not shortlisted, will we hear why?": feedback on an entry, which no rule promises
+        "feedback",
+        {"zh": re.compile(r"反馈|落选(的)?原因|为什么没(入围|选上|评上|通过)|评语|点评意见|评审意见"),
+         "en": re.compile(r"\bfeedback\b|\b(reasons?|told|hear|know|explain\w*) why\b.{0,30}\b(not|n't|rejected|failed)\b|"
+                          r"\b(tell|explain to|let) (us|me)\b.{0,10}\bwhy\b|\bjudges'? comments\b|\bscore ?sheets?\b",
+                          re.IGNORECASE)},
+        re.compile(r"反馈|评语|评审意见|\b(feedback|comments)\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        # "is the 24:00 deadline Beijing time?": a time zone, which "24:00" alone does not name
+        "timezone",
+        {"zh": re.compile(r"北京时间|时区|当地时间|美国时间|欧洲时间"),
+         "en": re.compile(r"\b(beijing|china|shanghai|local|our) time\b|\btime ?zones?\b|\b(gmt|utc|cst|pst|est|cet)\b",
+                          re.IGNORECASE)},
+        re.compile(r"北京时间|时区|\b(beijing time|time ?zone|gmt|utc)\b", re.IGNORECASE),
+    ),
+    AnswerType(
         # "can you translate our business plan?": a service the committee's documents never offer
         "service",
         {"zh": re.compile(r"(帮我|帮忙|帮我们|替我|替我们|给我|给我们)(翻译|写|起草|改写|润色|修改|订|预订|找个|找一)"),
@@ -194,14 +212,15 @@ ANSWER_TYPES = (
 
 # Another edition, or the outcome of this one: the guideline of this edition cannot say.
 _OTHER_EDITION = {
-    "zh": re.compile(r"(去年|往届|上届|历届|前几届|上一届|明年|下一届).{0,16}(获奖|得奖|上榜|入围|榜单|评选|奖|是谁|哪家|"
-                     r"谁拿|谁得|是哪几|哪几家|哪几个)"),
+    # the asker's words may hold the award's name written out beside it ("科创园区榜 (年度科创园区)")
+    "zh": re.compile(r"(去年|往届|上届|历届|前几届|上一届|明年|下一届)[^，,。？?！!]{0,30}(获奖|得奖|上榜|入围|榜单|评选|奖|是谁|哪家|"
+                     r"谁拿|谁得|是哪几|哪几家|哪几个|哪些)"),
     "en": re.compile(
         # Last year's winners, not the asker's own last year ("we won a patent case last year").
         r"\b(last year|previous (year|edition)s?|past editions?|next year)('s)?( (award|edition|call))?\s+"
         r"(winners?|finalists?|awards?|list|results?|edition|shortlist)\b|\bpast winners\b|"
-        r"\bwho (won|got|took)\b.{0,50}\b(last year|previous (year|edition))\b|"
-        r"\b(winners?|finalists?)\b.{0,30}\b(last year|previous (year|edition))\b",
+        r"\bwho (won|got|took)\b.{0,50}\b(last (year|time|round)|previous (year|edition|round))\b|"
+        r"\b(winners?|finalists?)\b.{0,30}\b(last (year|time|round)|previous (year|edition|round))\b",
         re.IGNORECASE,
     ),
 }

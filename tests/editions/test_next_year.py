@@ -116,8 +116,8 @@ def prepare_2025(editions: Path, env: dict[str, str]) -> None:
     # The operator reads what the check lists and corrects the deadline's answer.
     replace_in(folder / "faq.yaml",
                ("报名截止时间为 2024 年 10 月 20 日（周日）24 点。", "报名截止时间为 2025 年 10 月 30 日（周四）24 点。"),
-               ("Entries close on 20 October 2024 (Sunday) at 24:00 (Beijing time).",
-                "Entries close on 30 October 2025 (Thursday) at 24:00 (Beijing time)."))
+               ("Entries close on 20 October 2024 (Sunday) at 24:00.",
+                "Entries close on 30 October 2025 (Thursday) at 24:00."))
     (folder / "REVIEW.md").unlink()
     rechecked = kcxf(env, "edition", "check", "2025")
     assert rechecked.returncode == 0 and "faq.yaml deadline" not in rechecked.stdout, rechecked.stdout
