@@ -15,6 +15,7 @@ from knowledge.question import (
     Kind,
     asking_clause,
     is_traditional,
+    question_after,
     split_asks,
     to_simplified,
     to_traditional,
@@ -396,6 +397,12 @@ class KnowledgeBase:
         if candidates and candidates[0].confidence >= FAQ_CONFIDENCE:
             return candidates
         clause = asking_clause(question, lang=lang)
+        if clause is None:
+            clause = question_after(question, lang=lang)
+            # "we're a game studio, can we enter?": whether the situation may enter is the eligibility matcher's
+            if clause is not None and (_ASKS_TO_ENTER[lang].search(clause) or
+                                       self.eligibility.asks_fit(clause, lang=lang)):
+                clause = None
         if clause is None:
             return candidates
         alone = [c for c in self.retriever.faq_candidates(clause, lang=lang) if lang in c.entry.answer]

@@ -24,7 +24,9 @@ _INTENT = {
         r"what (\w+ )?(award|category|list|field|industry|sector|track)|(can|could|may) (we|i|our \w+|my \w+) (\w+ )?(apply|enter|join|take part|"
         r"participate|compete)|allowed to (apply|enter)|is there a (category|award) for|"
         # "is that one of the sectors you accept?", "does that fit any of the industries?"
-        r"(one|any|either) of (the|your) (\w+ )?(industr\w*|sectors?|fields?|tracks?|categor\w*|awards?|groups?)|"
+        r"(one|any|either) of (the|your|ur) (\w+ )?(industr\w*|sectors?|fields?|tracks?|categor\w*|awards?|groups?)|"
+        # "do we go under new energy?", "is nuclear covered?", "is there a catch-all?"
+        r"(go|goes|come|comes|sit|sits) (under|into)|(is|are) (\w+ ){1,3}(covered|included|accepted)|catch-?all|"
         r"(fit|fits|match|matches|suit|suits) (any|one|an?) (award|category|industry|sector|track)|"
         r"too (early|late|small|young|new|old)( for (us|me|them|it))? to (enter|apply)|"
         # "do you even accept that kind of company?", "is that an industry you cover?", "which of your groups"
@@ -130,6 +132,11 @@ class Eligibility:
         lines.append(t("knowledge.eligibility.cite", lang))
         sources = [Source(doc="campaign", section="awards", title=a.name.get(lang), score=1.0) for a in fitting[:3]]
         return Verdict(text="\n".join(lines), sources=sources)
+
+    @staticmethod
+    def asks_fit(question: str, *, lang: str) -> bool:
+        """True when the question asks what the asker may enter or where they fit ("which track is that?")."""
+        return bool(_INTENT[lang].search(normalize(question)))
 
     @staticmethod
     def tells_of_trouble(question: str, *, lang: str) -> bool:

@@ -193,6 +193,19 @@ def asking_clause(ask: str, *, lang: str) -> str | None:
     return clauses[0] if len(clauses) > 1 and asking == clauses[:1] else None
 
 
+def question_after(ask: str, *, lang: str) -> str | None:
+    """The question and what follows it, after a situation told before it ("our CFO worries about
+    confidentiality. what principles do the judges work under?" → the second sentence), else None.
+
+    For matching the FAQ only: whether the situation makes the asker eligible is the eligibility matcher's.
+    """
+    clauses = [c for c in _CLAUSE[lang].split(ask.strip()) if c]
+    asking = [n for n, c in enumerate(clauses) if _asks_something(c, lang=lang)]
+    if len(asking) != 1 or asking[0] == 0:
+        return None
+    return ("，" if lang == "zh" else ", ").join(clauses[asking[0]:])
+
+
 def _clauses(message: str, *, lang: str) -> list[str]:
     text = message.strip()
     if lang == "zh":

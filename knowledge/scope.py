@@ -34,7 +34,9 @@ ANSWER_TYPES = (
     AnswerType(
         "phone",
         {"zh": re.compile(r"电话|手机号|热线|座机|致电|打过去|打给|微信|客服"),
-         "en": re.compile(r"\b(phone|telephone|hotline|call (you|them|the)|ring (?:you|them|the|someone)|wechat|whatsapp)\b", re.IGNORECASE)},
+         # not "we design phone chips"
+         "en": re.compile(r"\b(?<!my )(?<!our )((tele)?phone(?!\s+(chips?|makers?|cases?|screens?|batter\w*|design\w*|brands?|apps?|"
+                          r"manufactur\w*|industry|parts?|components?))|hotline|call (you|them|the)|ring (?:you|them|the|someone)|wechat|whatsapp)\b", re.IGNORECASE)},
         re.compile(r"(?<!\d)(\+?\d[\d\- ]{6,}\d)(?!\d)"),
     ),
     AnswerType(
@@ -219,7 +221,7 @@ _OTHER_EDITION = {
         # Last year's winners, not the asker's own last year ("we won a patent case last year").
         r"\b(last year|previous (year|edition)s?|past editions?|next year)('s)?( (award|edition|call))?\s+"
         r"(winners?|finalists?|awards?|list|results?|edition|shortlist)\b|\bpast winners\b|"
-        r"\bwho (won|got|took)\b.{0,50}\b(last (year|time|round)|previous (year|edition|round))\b|"
+        r"\b(who|(which|what) \w+) (won|got|took)\b.{0,50}\b(last (year|time|round)|previous (year|edition|round))\b|"
         r"\b(winners?|finalists?)\b.{0,30}\b(last (year|time|round)|previous (year|edition|round))\b",
         re.IGNORECASE,
     ),

@@ -26,6 +26,12 @@ from knowledge.yes_no import lead, verdict
         ("什么时候评审，评多久", "zh", ["什么时候评审，评多久"]),
         # A phone's space between two Chinese questions is a comma.
         ("报名费多少 材料会退回吗", "zh", ["报名费多少", "材料会退回吗"]),
+        # Two question words about one thing are one ask; "whens" starts an ask as "when's" does.
+        ("when and where do the finalists get announced?", "en", ["when and where do the finalists get announced?"]),
+        ("we make drones. whens the cutoff and where do we email it", "en",
+         ["we make drones., whens the cutoff", "where do we email it"]),
+        # "几轮" asks: it is not the situation told before the next ask.
+        ("初审分几轮 结果几月出", "zh", ["初审分几轮", "结果几月出"]),
     ],
 )
 def test_a_message_splits_into_its_asks(message: str, lang: str, asks: list[str]):
@@ -151,7 +157,13 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
      "what's the maximum number of pages for the project write-up?",
      # a receipt; a revenue threshold; last year's winners
      "Will we get an acknowledgement email once our entry arrives?",
-     "营收有没有门槛", "去年的年度先锋引擎是哪几家"],
+     "营收有没有门槛", "去年的年度先锋引擎是哪几家",
+     # a time zone, which the guideline never names; feedback on a rejected entry; last round's winners;
+     # a short follow-up asking for the names the answer before it lacks
+     "Does midnight on the 20th mean China time or UTC?", "报名截止是按北京时间算吗",
+     "If our entry is turned down, will someone explain why?", "落选了能拿到评审意见吗",
+     "which startup won Rising Potential last time?", "去年年度科创园区榜单上都有哪些园区",
+     "who sits on the jury? any names?"],
 )
 async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
     answer = await kb.answer(question)
@@ -261,3 +273,24 @@ async def test_an_asker_telling_of_an_incident_gets_the_rule_not_the_awards_for_
     answer = await kb.answer("Last year a solvent spill at our factory was on the national news. Can we still enter?")
     assert answer.answered and "3 years" in answer.answer, answer.answer
     assert "Awards you could enter" not in answer.answer, answer.answer
+
+
+async def test_the_guidelines_conditions_for_a_company_answer_a_question_about_them(kb: KnowledgeBase):
+    answer = await kb.answer("Is a company with a contested patent ownership still allowed in?")
+    assert answer.answered and "no ownership disputes" in answer.answer, answer.answer
+    content = await kb.answer("参选项目的内容方面有什么规定")
+    assert content.answered and "科创主题" in content.answer, content.answer
+
+
+async def test_a_question_after_a_situation_is_matched_on_the_question(kb: KnowledgeBase):
+    # The worry told first shares few words with the FAQ; the question after it is the jury's principles.
+    answer = await kb.answer("Our board is nervous about sharing revenue figures. Which principles guide the jury?")
+    assert answer.answered and "confidentiality" in answer.answer, answer.answer
+
+
+async def test_everyday_ways_of_asking_for_a_track_reach_the_eligibility_matcher(kb: KnowledgeBase):
+    reactor = await kb.answer("we're building small nuclear reactors, is that covered?")
+    assert reactor.answered and "New energy" in reactor.answer, reactor.answer
+    # "phone chips" asks for no phone number
+    chips = await kb.answer("our team designs IC for phone chips, which industry would that be?")
+    assert chips.answered and "information technology" in chips.answer, chips.answer
