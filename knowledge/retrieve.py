@@ -15,6 +15,7 @@ from typing import Any
 import bm25s
 import numpy as np
 from chromadb.api.models.Collection import Collection
+from chromadb.errors import ChromaError
 
 from knowledge.chunk import Chunk
 from knowledge.faq import FaqEntry
@@ -42,12 +43,19 @@ FAQ_ANSWER_WEIGHT = {"zh": 0.35, "en": 0.0}
 # English decline lost, and fell again above it (0.6: 92.3 %, declines 95.7 %); Chinese gained nothing from it.
 FAQ_SEMANTIC_WEIGHT = {"zh": 0.15, "en": 0.45}
 FAQ_SEMANTIC_CANDIDATES = 5
+# The FAQ variants nearest by the FAQ's embedding, both languages together: the 20 nearest in the question's
+# language are among them (a question shares next to no n-grams with the other language's variants).
+FAQ_VECTOR_POOL = 40
 # After a failed vector query (Chroma server down, slow or refusing) the vector side rests this long before it
 # is tried again, so an outage costs one failed request per pause instead of one per question.
 VECTOR_RETRY_S = 30.0
 QUERY_VECTORS_KEPT = 2048
 
 log = logging.getLogger(__name__)
+
+
+class StoreMoved(ChromaError):
+    """The embedded store holds records this process's snapshot does not: another process wrote to it."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,8 @@ class _Snapshot:
     lex: dict[str, _Lexical]
     faq: dict[str, FaqEntry]
     faq_variants: dict[str, list[tuple[str, str]]]
+    # Chroma's record id of every variant → (entry id, language, variant): the vector query returns ids alone.
+    faq_records: dict[str, tuple[str, str, str]]
     faq_vocab: dict[tuple[str, str], set[str]]
     faq_lex: dict[str, _Lexical]
     vocab_cache: dict[str, set[str]] = field(default_factory=dict)
@@ -159,6 +169,7 @@ class _Snapshot:
             lex={lang: _Lexical([tokenizer.tokens(c.index_text) for c in cs]) for lang, cs in by_lang.items()},
             faq=faq,
             faq_variants=variants,
+            faq_records={r.id: (e.id, str(r.metadata["lang"]), r.question) for e in faq.values() for r in e.records()},
             faq_vocab=faq_vocab,
             faq_lex={lang: _Lexical([tokenizer.tokens(q) for _, q in vs]) for lang, vs in variants.items()},
             # The shipped variants' vectors come from knowledge/vectors/; a maintainer's new ones meet the model.
@@ -346,16 +357,21 @@ class Retriever:
         if not variants:
             return []
         terms = self.tokenizer.terms(question, lang=lang)
+        if self.index.embedded and self.index.faq.count() != len(snap.faq_records):
+            # Another process changed the FAQ in the store since this snapshot: the answerer reopens it.
+            raise StoreMoved(f"the FAQ holds {self.index.faq.count()} records, this process {len(snap.faq_records)}")
+        # Ids and distances only, over both languages: a filter on the language and the records' metadata made
+        # the query twice as slow (10 ms against 5), and the snapshot knows every record.
         got = self.vectors.query(
             self.index.faq, query_embeddings=self._query_vector(question, self.index.faq_embedding),
-            n_results=min(20, len(variants)),
-            where={"lang": lang}, include=["metadatas", "distances"],
+            n_results=min(FAQ_VECTOR_POOL, len(snap.faq_records)), include=["distances"],
         )
         best_cos: dict[str, tuple[float, str]] = {}
-        for meta, dist in zip(got["metadatas"][0], got["distances"][0], strict=True) if got else ():
-            faq_id, cos = str(meta["faq_id"]), _similarity(dist, self.index.faq_embedding)
-            if faq_id in snap.faq and cos > best_cos.get(faq_id, (-1.0, ""))[0]:
-                best_cos[faq_id] = (cos, str(meta["question"]))
+        for record, dist in zip(got["ids"][0], got["distances"][0], strict=True) if got else ():
+            faq_id, record_lang, variant = snap.faq_records.get(record, ("", "", ""))
+            cos = _similarity(dist, self.index.faq_embedding)
+            if record_lang == lang and faq_id in snap.faq and cos > best_cos.get(faq_id, (-1.0, ""))[0]:
+                best_cos[faq_id] = (cos, variant)
         lex = snap.faq_lex[lang]
         bm = lex.scores(sorted({alt for term in terms for alt in term.alternatives}))
         for i in np.argsort(-bm)[:10]:

@@ -163,9 +163,9 @@ async def test_an_embedded_store_that_moved_between_checks_is_reopened_not_faile
     try:
         kcxf(store_, "kb", "faq", "add", "forum_lunch", "--section", "八", "--q-zh", LUNCH_ZH,
              "--a-zh", "论坛当天为入围者提供午餐。")
-        # The other process's records are in the folder's SQLite file but not in this process's vector index,
-        # so the FAQ search fails inside Chroma ("Error finding id"); the answerer reopens the store and
-        # answers from the new state instead of failing.
+        # The other process's records are in the folder's SQLite file but not in this process's vector index
+        # or snapshot: the FAQ search sees the store hold more records than it knows (retrieve.StoreMoved), and
+        # the answerer reopens the store and answers from the new state instead of failing.
         assert "提供午餐" in await ask(engine, LUNCH_ZH)
         assert "截止" in await ask(engine, "报名截止时间是什么时候？")
     finally:
