@@ -61,6 +61,19 @@ _TROUBLE = {
 }
 
 
+# What the asker says they lack of the basic requirements (research, R&D, projects put into practice, real
+# investment): "we only have a pitch deck, no money spent yet, can we enter?" asks whether those requirements
+# bar them, not which award fits.
+_LACKING = {
+    "zh": re.compile(r"(没有|没|还没|尚未|未|缺)(什么)?(融资|投入|投资|钱|研发|落地|产品|专利|实际项目|收入)|只有(一个)?(想法|概念|idea|创意|原型|demo|PPT|ppt)|"
+                     r"还在(概念|构想|设想|实验室)阶段"),
+    "en": re.compile(r"(no|zero|little|not much|without)( real| actual| own| of our own)? (funding|money|investment|revenue|"
+                     r"r&d|research|product|deployment|customers)|(nothing|not yet|not|never been) (built|deployed|"
+                     r"launched|in use)|no (money|funds?) spent|(only|just) (have )?(an? )?(idea|concept|prototype|"
+                     r"pitch deck|deck)|pre-?(seed|revenue)|no real-world use"),
+}
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The eligibility answer and what it rests on."""
@@ -140,8 +153,10 @@ class Eligibility:
 
     @staticmethod
     def tells_of_trouble(question: str, *, lang: str) -> bool:
-        """True when the asker tells of an incident, a dispute or a penalty ("我们有个专利还在打官司，能报吗")."""
-        return bool(_TROUBLE[lang].search(normalize(question)))
+        """True when the asker tells of an incident, a dispute or a penalty ("我们有个专利还在打官司，能报吗"), or
+        of lacking what the rules ask of every entrant ("no funding yet, nothing deployed")."""
+        text = normalize(question)
+        return bool(_TROUBLE[lang].search(text) or _LACKING[lang].search(text))
 
     def compare(self, question: str, *, lang: str) -> Verdict | None:
         """Two to four awards set side by side, each with what it looks for, when the question compares them."""

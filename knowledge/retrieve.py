@@ -488,6 +488,8 @@ def _similarity(distance: float, embedding: Any) -> float:
 
 def _coverage(terms: Sequence[Term], vocab: set[str], lex: _Lexical) -> float:
     """IDF-weighted share of the question's words found in `vocab`, directly or through a synonym."""
-    weights = [(lex.idf(term.token), bool(term.alternatives & vocab)) for term in terms]
+    # A word that stands for its phrase ("send" of "send back") weighs as the phrase's words do.
+    weights = [(lex.idf(term.token) if term.token in term.alternatives else max(map(lex.idf, term.alternatives)),
+                bool(term.alternatives & vocab)) for term in terms]
     total = sum(w for w, _ in weights)
     return sum(w for w, found in weights if found) / total if total else 0.0

@@ -102,9 +102,10 @@ class Tokenizer:
         """The question's words, each with the synonyms that count as the same word when matching."""
         words = self.tokens(question)
         extra: dict[str, set[str]] = {}
-        # Words that are part of a phrase key ("send back"): they mean the phrase, not themselves ("will they
-        # send back the brochures?" is about materials returned, not about where to send them).
-        phrased: set[str] = set()
+        # Words that are part of a phrase key ("send back"), with the phrase's synonyms: they mean the phrase, not
+        # themselves nor what they mean alone ("will they send back the brochures?" asks whether materials are
+        # returned, not where to send them).
+        phrased: dict[str, set[str]] = {}
         text = normalize(question)
         for key, values in self._synonyms.get(lang, {}).items():
             if _contains(text, key):
@@ -112,17 +113,18 @@ class Tokenizer:
                 anchors = self.tokens(key) or [key]
                 if key in anchors:  # "报名费": the synonyms stand for the whole word, not also for "报名"
                     anchors = [key]
-                elif lang == "en" and " " in key.strip():
-                    phrased.update(anchors)
+                found = {t for v in values for t in self.tokens(v)}
                 for anchor in anchors:
-                    extra.setdefault(anchor, set()).update(t for v in values for t in self.tokens(v))
+                    extra.setdefault(anchor, set()).update(found)
+                    if lang == "en" and " " in key.strip():
+                        phrased.setdefault(anchor, set()).update(found)
         # A synonym never stands for another word of the same question: "fee" → "application fee" must not let
         # "application" alone cover "fee" in "is there an application fee?".
         said = set(words)
 
         def term(w: str) -> Term:
-            synonyms = extra.get(w, set()) - said
-            return Term(w, frozenset(synonyms if w in phrased and synonyms else {w, *synonyms}))
+            meant = phrased.get(w, set()) - said
+            return Term(w, frozenset(meant or {w, *(extra.get(w, set()) - said)}))
 
         return [term(w) for w in dict.fromkeys(words)]
 
