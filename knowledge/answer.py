@@ -108,7 +108,8 @@ _ASKS_TO_ENTER = {
 _NARROWING = frozenset({"names", "exact_date", "timezone"})
 _THIS_EDITION = re.compile(r"今年|本届|这届|这一届|this year|this edition|this round|this call", re.IGNORECASE)
 _ZH_SENTENCE = re.compile(r"(?<=[。！？；])|\n")
-_EN_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(“\"])|\n")
+# not after an item's number ("1. Launch (from now): …")
+_EN_SENTENCE = re.compile(r"(?<=[.!?;])(?<!\b\d\.)(?<!\b\d\d\.)\s+(?=[A-Z0-9(“\"])|\n")
 _MAX_CHARS = {"zh": 160, "en": 360}
 # An enumeration ("征集类目包括但不限于：A、B、C……") is only an answer to a list question when it is whole.
 _MAX_LIST_CHARS = {"zh": 400, "en": 900}
@@ -465,7 +466,7 @@ class KnowledgeBase:
         items = [c for c in siblings if _LIST_ITEM.match(c.text)]
         if len(items) < 2:
             return None
-        names = [_item_name(c.text) for c in items]
+        names = [_item_name(c.text).rstrip(";；。. ") for c in items]  # the separator ends each item
         lead = [c.plain_text for c in siblings if c.position < items[0].position and
                 c.plain_text.rstrip().endswith(("：", ":"))][-1:]
         sep = "；" if lang == "zh" else "; "

@@ -27,6 +27,10 @@ _INTENT = {
         r"(one|any|either) of (the|your|ur) (\w+ )?(industr\w*|sectors?|fields?|tracks?|categor\w*|awards?|groups?)|"
         # "do we go under new energy?", "is nuclear covered?", "is there a catch-all?"
         r"(go|goes|come|comes|sit|sits) (under|into)|(is|are) (\w+ ){1,3}(covered|included|accepted)|catch-?all|"
+        # "is that new energy or high-end equipment?", "enter as a company or as a product?", "it fits?",
+        # "do games even count?"
+        r"(is|are) (that|this|it|we|they) .{0,40}\bor\b|(enter|apply|go|submit) as (a|an|the) |(it|that|this|we) "
+        r"(fits?|qualif\w+)|do(es)? (\w+ ){1,3}(even )?count|"
         r"(fit|fits|match|matches|suit|suits) (any|one|an?) (award|category|industry|sector|track)|"
         r"too (early|late|small|young|new|old)( for (us|me|them|it))? to (enter|apply)|"
         # "do you even accept that kind of company?", "is that an industry you cover?", "which of your groups"
@@ -41,14 +45,15 @@ _INTENT = {
 
 _NOT = {
     "zh": re.compile(r"(不是|并非|而非|不算)[^，。,.!?！？；;]{0,10}"),
-    "en": re.compile(r"\b(not|isn't|aren't|rather than|instead of)( (a|an|the|really))? [\w-]+( [\w-]+){0,2}"),
+    "en": re.compile(r"\b(not|isn't|aren't|rather than|instead of)( (a|an|the|really))? [\w-]+( [\w-]+){0,3}"),
 }
 
 
 # "先锋引擎和新锐潜力有啥区别", "what's the diff between the park award and the district one?"
 _COMPARE = {
     "zh": re.compile(r"区别|差别|差异|不同|不一样|有何异同|怎么选|选哪个|哪个更"),
-    "en": re.compile(r"\b(difference|diff|differ|differs|versus|vs|compare|comparison|which (one )?should we pick)\b"),
+    "en": re.compile(r"\b(difference|diff|differ|differs|versus|vs|compare|comparison|which (one )?should we pick|"
+                     r"(should|shall|do) (we|i) (go for|pick|choose|enter|apply for))\b"),
 }
 
 
@@ -67,10 +72,10 @@ _TROUBLE = {
 _LACKING = {
     "zh": re.compile(r"(没有|没|还没|尚未|未|缺)(什么)?(融资|投入|投资|钱|研发|落地|产品|专利|实际项目|收入)|只有(一个)?(想法|概念|idea|创意|原型|demo|PPT|ppt)|"
                      r"还在(概念|构想|设想|实验室)阶段"),
-    "en": re.compile(r"(no|zero|little|not much|without)( real| actual| own| of our own)? (funding|money|investment|revenue|"
-                     r"r&d|research|product|deployment|customers)|(nothing|not yet|not|never been) (built|deployed|"
-                     r"launched|in use)|no (money|funds?) spent|(only|just) (have )?(an? )?(idea|concept|prototype|"
-                     r"pitch deck|deck)|pre-?(seed|revenue)|no real-world use"),
+    "en": re.compile(r"\b(no|zero|little|not much|without)( real| actual| own| of our own)? (funding|money|investment|revenue|"
+                     r"r&d|research|product|deployment|customers)\b|\b(nothing|not yet|not|never been) (built|deployed|"
+                     r"launched|in use)\b|\bno (money|funds?) spent\b|\b(only|just) (have )?(an? )?(idea|concept|prototype|"
+                     r"pitch deck|deck)\b|\bpre-?(seed|revenue)\b|\bno real-world use\b"),
 }
 
 

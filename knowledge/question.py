@@ -106,15 +106,17 @@ _ZH_SPLIT = re.compile(r"(?<=[？?！!。；;\n])|(?<=[，,、])(?=另外|还有
                        r"|(?<=[，,])|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _ZH_LEADING_JOINER = re.compile(r"^(另外|还有|顺便问一?下|顺便|再问一?下|以及|然后|同时|再就是|还想问一?下)[，,、：:\s]*")
 # "when and where is the forum?" is one ask about one thing: no split after a bare question word.
-_EN_SPLIT = re.compile(r"(?<=[?!.;])\s+|\n|\s*,\s*(?=\S)|\s+\+\s+|"
+_EN_SPLIT = re.compile(r"(?<=[?!.;])\s+|\n|\s*,\s*(?=\S)|\s+[+&]\s+|"
                        r"(?<!\bwhen)(?<!\bwhere)(?<!\bwhat)(?<!\bwho)(?<!\bhow)(?<!\bwhy)\s+(?=(?:and|also|plus)\s)",
                        re.IGNORECASE)
+_EN_INNER_QUESTION = re.compile(r"\b(what|when|where|how|which|who)\s+(happens|happened|do|does|did|is|are|can|"
+                                r"should|will|would)\b", re.IGNORECASE)
 _EN_LEADING_JOINER = re.compile(r"^(?:(?:and|also|plus|oh|btw|ps)\b[\s,]*)+", re.IGNORECASE)
 
 _LIST = {
     "zh": re.compile(r"哪些|哪几|都有什么|都有啥|有什么[类种奖项]|都是什么|都包括|包括什么|包括哪|列[一出举]|全部|所有|分别是|"
                      r"几[个类种项大]|都能报什么|什么类目|哪几类|有几"),
-    "en": re.compile(r"\b(list|all (the|of)|which (are|ones)|what are (all )?the|what (kinds?|types?|categories|"
+    "en": re.compile(r"\b(list|all (the|of)|which (are|ones)|break (it |this |that )?down|(phase|step|stage) by (phase|step|stage)|walk (me|us) through|what are (all )?the|what (kinds?|types?|categories|"
                      r"awards|industries|sectors|fields|dimensions|criteria)|how many (categories|awards|kinds|types|"
                      r"tracks|industries|sectors)|every|each of)\b", re.IGNORECASE),
 }
@@ -122,7 +124,9 @@ _YES_NO = {
     "zh": re.compile(r"[吗么嘛][？?。!！]*$|能不能|能否|可不可以|可否|有没有|要不要|需不需要|用不用|是不是|是否|行不行|"
                      r"对不对|算不算|会不会|收不收|退不退|[能可要会行算用收退有是][不没]\S{0,2}[？?]*$|[不没][？?]*$"),
     # "if we aren't shortlisted, will you say why?": a condition before the asking clause
-    "en": re.compile(r"^(?:(?:if|once|after|in case)\b[^,?]{3,60},\s*)?"
+    # "can u walk me thru the timeline?" asks for the timeline, not whether it can be done
+    "en": re.compile(r"^(?!(?:can|could|would) (?:you|u) (?:please |pls |just )?(?:walk|tell|explain|give|list|show|break|"
+                     r"describe|outline|summari[sz]e|share|send)\b)(?:(?:if|once|after|in case)\b[^,?]{3,60},\s*)?"
                      r"(?:(?:and|also|so|oh|btw|hi|hey|hello|pls|please)\b[\s,]*)*(is|are|am|was|were|do|does|did|can|"
                      r"could|should|would|will|may|might|must|shall|has|have)\b", re.IGNORECASE),
 }
@@ -230,7 +234,8 @@ def _asks_something(clause: str, *, lang: str) -> bool:
     if lang == "zh":
         return bool(_ZH_ASKS.search(clause))
     # "we are a chip startup" says something; "are we eligible", "list the awards" and "the deadline?" ask.
-    return "?" in clause or bool(_EN_QUESTION_START.match(clause))
+    # "after we email the form what happens next": a question word after what the asker did
+    return "?" in clause or bool(_EN_QUESTION_START.match(clause) or _EN_INNER_QUESTION.search(clause))
 
 
 def _join(parts: list[str], *, lang: str) -> str:

@@ -50,15 +50,17 @@ ANSWER_TYPES = (
         "names",
         {"zh": re.compile(r"(评委|专家|评审|嘉宾|获奖者|得主)[^轮段节]{0,10}(名单|都有谁|有哪些人|是谁|名字|叫什么|哪位|哪几家|"
                           r"哪些(媒体|机构|高校|单位|公司))|具体都有谁|具体名单|是哪位"),
-         "en": re.compile(r"\bnames? of\b|\bwho (exactly|specifically) (is|are|sits?|will)\b|\bwhich (specific|exact|particular)\b|"
+         "en": re.compile(r"\bnames? of (the |this year's |last year's )?(judges?|jury|experts?|winners?|members?|"
+                          r"panel\w*|speakers?|guests?|finalists?|people|reviewers?)\b|\bwho (exactly|specifically) (is|are|sits?|will)\b|\bwhich (specific|exact|particular)\b|"
                           r"\b(which|what) (research )?(institutes|institutions|universities|media|outlets|companies|"
                           r"organi[sz]ations) (are|sit|serve)\b.{0,20}\b(jury|panel|judg\w*)|\bwho(?:'s| is| are)(?: the)? "
                           r"(chair|head|president|director|members?)\b|"
                           # "what kind of people, not names" asks the kind
-                          r"\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b.{0,40}(?<!not )(?<!no )"
+                          r"\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b.{0,40}(?<!not )(?<!no )(?<!need )"
+                          r"(?<!want )(?<!without )"
                           r"\bnames?\b|"
                           r"\bnames?\b.{0,30}\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b|"
-                          r"\bany names\b|\bnames? (you|u) can (share|give|tell)\b",
+                          r"\bany (\w+ )?names\b|\bnames? (you|u) can (share|give|tell)\b",
                           re.IGNORECASE)},
         re.compile(r"[\u4e00-\u9fff]{2,3}(教授|院士|博士|先生|女士)|\b(Prof|Dr|Mr|Ms|Mrs)\.? [A-Z][a-z]+"),
     ),
@@ -196,7 +198,7 @@ ANSWER_TYPES = (
         # "can you translate our business plan?": a service the committee's documents never offer
         "service",
         {"zh": re.compile(r"(帮我|帮忙|帮我们|替我|替我们|给我|给我们)(翻译|写|起草|改写|润色|修改|订|预订|找个|找一)"),
-         "en": re.compile(r"\b(can|could|would) you (please |pls )?(translate|write|draft|rewrite|polish|proofread|book|"
+         "en": re.compile(r"\b(can|could|would) (you|u) (please |pls |just )?(translate|write|draft|rewrite|polish|proofread|book|"
                           r"find me|fill (in|out))\b", re.IGNORECASE)},
         re.compile(r"(?!)"),  # nothing in a passage offers it
     ),

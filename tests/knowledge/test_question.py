@@ -32,6 +32,10 @@ from knowledge.yes_no import lead, verdict
          ["we make drones., whens the cutoff", "where do we email it"]),
         # "几轮" asks: it is not the situation told before the next ask.
         ("初审分几轮 结果几月出", "zh", ["初审分几轮", "结果几月出"]),
+        # A question word after what the asker did; "&" between two asks.
+        ("once we send the file what happens then, and when are results out", "en",
+         ["once we send the file what happens then", "when are results out"]),
+        ("which list fits a science park & what is the fee", "en", ["which list fits a science park", "what is the fee"]),
     ],
 )
 def test_a_message_splits_into_its_asks(message: str, lang: str, asks: list[str]):
@@ -294,3 +298,25 @@ async def test_everyday_ways_of_asking_for_a_track_reach_the_eligibility_matcher
     # "phone chips" asks for no phone number
     chips = await kb.answer("our team designs IC for phone chips, which industry would that be?")
     assert chips.answered and "information technology" in chips.answer, chips.answer
+
+
+async def test_an_asker_lacking_what_every_entrant_needs_gets_the_basic_requirements(kb: KnowledgeBase):
+    answer = await kb.answer("We are two engineers with just a concept, no funding and nothing built. Can we enter?")
+    assert answer.answered and "real investment" in answer.answer, answer.answer
+    assert "Awards you could enter" not in answer.answer, answer.answer
+
+
+async def test_a_request_to_walk_through_something_is_not_a_yes_or_no_question(kb: KnowledgeBase):
+    assert kind_of("could you walk me through the stages?", lang="en") is not Kind.YES_NO
+    answer = await kb.answer("could u break down the schedule phase by phase")
+    assert answer.answered and "21–25 October" in answer.answer, answer.answer
+
+
+async def test_choosing_between_two_awards_sets_them_side_by_side(kb: KnowledgeBase):
+    answer = await kb.answer("should we go for Rising Potential or Pioneer Engine?")
+    assert answer.answered and "Rising Potential" in answer.answer and "Pioneer Engine" in answer.answer, answer.answer
+
+
+async def test_a_researcher_who_says_they_run_no_company_is_pointed_to_the_person_award(kb: KnowledgeBase):
+    answer = await kb.answer("I'm a biology prof, not working for any company. which award could I go for?")
+    assert answer.answered and "Sci-Tech Pioneer of the Year" in answer.answer.split("\n")[0], answer.answer
