@@ -363,9 +363,11 @@ class KnowledgeBase:
                 FAQ_RULE_OVER_ELIGIBILITY and hit.entry.section not in ELIGIBILITY_SECTIONS:
             return self._faq_answer(question, lang, hit)
         # A question after a specific fact (a threshold, an age, a quota) is not "may we enter?"; one telling of an
-        # incident or a dispute asks about the rule that may bar the asker, when an FAQ entry answers that rule.
-        ruled = hit is not None and hit.confidence >= FAQ_CONFIDENCE and \
-            self.eligibility.tells_of_trouble(question, lang=lang)
+        # incident or a dispute asks about the rule that may bar the asker, and one asking for the requirements
+        # asks for them, when an FAQ entry answers that rule.
+        ruled = hit is not None and hit.confidence >= FAQ_CONFIDENCE and (
+            self.eligibility.tells_of_trouble(question, lang=lang) or
+            self.eligibility.asks_requirements(question, lang=lang))
         verdict = None if asked_types(question, lang=lang) or ruled else self.eligibility.assess(question, lang=lang)
         if verdict is not None:
             return Answer(question=question, lang=lang, answered=True, via="extractive",

@@ -79,6 +79,14 @@ _LACKING = {
 }
 
 
+# Asking for the requirements themselves ("basic eligibility for a company? anything about IP?"): a rule the FAQ
+# holds, not the awards for the asker's kind.
+_REQUIREMENTS = {
+    "zh": re.compile(r"条件|要求|门槛|标准|资格"),
+    "en": re.compile(r"\b(requirements?|conditions?|criteria|standards?|prerequisites?|basic eligibility|rules?)\b"),
+}
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The eligibility answer and what it rests on."""
@@ -162,6 +170,11 @@ class Eligibility:
         of lacking what the rules ask of every entrant ("no funding yet, nothing deployed")."""
         text = normalize(question)
         return bool(_TROUBLE[lang].search(text) or _LACKING[lang].search(text))
+
+    @staticmethod
+    def asks_requirements(question: str, *, lang: str) -> bool:
+        """True when the question asks what the rules require ("basic requirements for a company to enter?")."""
+        return bool(_REQUIREMENTS[lang].search(normalize(question)))
 
     def compare(self, question: str, *, lang: str) -> Verdict | None:
         """Two to four awards set side by side, each with what it looks for, when the question compares them."""

@@ -33,9 +33,10 @@ _DATE = re.compile(
 ANSWER_TYPES = (
     AnswerType(
         "phone",
-        {"zh": re.compile(r"电话|手机号|热线|座机|致电|打过去|打给|微信|客服"),
+        # not the entrant's own number written on the form ("申报表里电话填错了")
+        {"zh": re.compile(r"电话(?!填|写错|号码?填|号码?写错)|手机号(?!填|写错)|热线|座机|致电|打过去|打给|微信|客服"),
          # not "we design phone chips"
-         "en": re.compile(r"\b(?<!my )(?<!our )((tele)?phone(?!\s+(chips?|makers?|cases?|screens?|batter\w*|design\w*|brands?|apps?|"
+         "en": re.compile(r"\b(?<!my )(?<!our )(?<!wrong )((tele)?phone( number)?(?! (number )?(on|in) the form)(?!\s+(chips?|makers?|cases?|screens?|batter\w*|design\w*|brands?|apps?|"
                           r"manufactur\w*|industry|parts?|components?))|hotline|call (you|them|the)|ring (?:you|them|the|someone)|wechat|whatsapp)\b", re.IGNORECASE)},
         re.compile(r"(?<!\d)(\+?\d[\d\- ]{6,}\d)(?!\d)"),
     ),

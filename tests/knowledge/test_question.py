@@ -320,3 +320,14 @@ async def test_choosing_between_two_awards_sets_them_side_by_side(kb: KnowledgeB
 async def test_a_researcher_who_says_they_run_no_company_is_pointed_to_the_person_award(kb: KnowledgeBase):
     answer = await kb.answer("I'm a biology prof, not working for any company. which award could I go for?")
     assert answer.answered and "Sci-Tech Pioneer of the Year" in answer.answer.split("\n")[0], answer.answer
+
+
+async def test_asking_for_a_companys_requirements_gets_them_not_the_awards(kb: KnowledgeBase):
+    answer = await kb.answer("what conditions does a firm have to satisfy to be eligible, e.g. on patents or its record?")
+    assert answer.answered and "adverse record" in answer.answer, answer.answer
+    assert "Awards you could enter" not in answer.answer, answer.answer
+
+
+async def test_the_entrants_own_phone_number_on_the_form_asks_for_no_phone_number(kb: KnowledgeBase):
+    answer = await kb.answer("申报表上的联系电话写错了会怎么样")
+    assert answer.answered and "负责" in answer.answer, answer.answer
