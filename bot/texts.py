@@ -8,9 +8,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.language import LANGS
+from config.yaml_location import load_yaml
 
 __all__ = ["PROMPTS_DIR", "Texts", "TextsError"]
 
@@ -64,8 +63,7 @@ class Texts:
 
 
 def _read(path: Path) -> dict[str, str]:
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+    data = load_yaml(path.read_text(encoding="utf-8"))
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -30,6 +30,11 @@ def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     raise AssertionError("unreachable: the pure-Python parser returns or raises")
 
 
+def load_yaml(text: str) -> Any:
+    """The document's data as yaml.safe_load reads it, by libyaml where it can (read_yaml)."""
+    return read_yaml(text)[1]
+
+
 def key_path(loc: Loc) -> str:
     """A location as the key path a person would write, e.g. awards[3].group or sections[2].fields[4].when."""
     out = ""

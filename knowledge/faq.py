@@ -11,6 +11,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from config.yaml_location import load_yaml
+
 LANGS = ("zh", "en")
 
 
@@ -67,7 +69,7 @@ class FaqFileError(ValueError):
 def load_faq(path: Path) -> list[FaqEntry]:
     """Read and validate an FAQ YAML file (a list of entries); ids must be unique."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        raw = load_yaml(path.read_text(encoding="utf-8")) or []
     except (OSError, yaml.YAMLError) as exc:
         raise FaqFileError(f"{path}: {exc}") from exc
     if not isinstance(raw, list):

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
+from config.yaml_location import load_yaml
 from knowledge.unanswered import DISLIKED, LoggedQuestion
 
 __all__ = [
@@ -139,7 +139,7 @@ def calibrate(same: Sequence[float], different: Sequence[float]) -> float:
 
 @cache
 def _load_pairs(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     same = [(str(a), str(b)) for a, b in data["same"]]
     different = [(str(a), str(b)) for a, b in data["different"]]
     return same, different

@@ -7,8 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from config.yaml_location import load_yaml
 from knowledge.tokens import detect_lang
 
 SUPPORTED = (".md", ".markdown", ".txt", ".docx", ".pdf")
@@ -55,7 +54,7 @@ def read_document(path: Path) -> Document:
     meta: dict[str, str] = {}
     match = _FRONT_MATTER.match(text)
     if match:
-        meta = {str(k): str(v) for k, v in (yaml.safe_load(match.group(1)) or {}).items()}
+        meta = {str(k): str(v) for k, v in (load_yaml(match.group(1)) or {}).items()}
         text = text[match.end() :]
     text = _clean(text)
     if not text.strip():

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import yaml
+from config.yaml_location import load_yaml
 
 if TYPE_CHECKING:  # imported where first used: detect_lang and normalize need neither
     import jieba
@@ -92,7 +92,7 @@ class Tokenizer:
         """Per language: a word entrants type → the documents' words for the same thing (knowledge/synonyms.yaml)."""
         if not self._synonyms_file.exists():
             return {}
-        raw = yaml.safe_load(self._synonyms_file.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(self._synonyms_file.read_text(encoding="utf-8")) or {}
         return {
             lang: {normalize(str(k)): [str(v) for v in vs] for k, vs in (table or {}).items()}
             for lang, table in raw.items()
