@@ -46,6 +46,8 @@ EN_STOP = frozenset(
     "r u ur pls plz thx ya yeah guys gonna wanna even tbh whats thats theres heres wheres hows whos its "
     "dont doesnt isnt arent wont didnt somebody someone anybody anyone everybody everyone again rn "
     "honestly literally "
+    # "list every industry", "the background bit, what does it say"
+    "every each bit say says said "
     # what a definition question says around its term ("what does X even mean in plain words")
     "mean means meaning plain layman basically".split()
 )
