@@ -54,7 +54,8 @@ ANSWER_TYPES = (
          "en": re.compile(r"\bnames? of (the |this year's |last year's )?(judges?|jury|experts?|winners?|members?|"
                           r"panel\w*|speakers?|guests?|finalists?|people|reviewers?)\b|\bwho (exactly|specifically) (is|are|sits?|will)\b|\bwhich (specific|exact|particular)\b|"
                           r"\b(which|what) (research )?(institutes|institutions|universities|media|outlets|companies|"
-                          r"organi[sz]ations) (are|sit|serve)\b.{0,20}\b(jury|panel|judg\w*)|\bwho(?:'s| is| are)(?: the)? "
+                          r"organi[sz]ations) (are|sit|serve)\b.{0,20}\b(jury|panel|judg\w*)|\bwho(?:'s|s| is)\b.{0,20}\bchair\w*|"
+                          r"\bwho(?:'s| is| are)(?: the)? "
                           r"(chair|head|president|director|members?)\b|"
                           # "what kind of people, not names" asks the kind
                           r"\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b.{0,40}(?<!not )(?<!no )(?<!need )"
@@ -165,7 +166,8 @@ ANSWER_TYPES = (
         {"zh": re.compile(r"(会|怎么|如何|是否|会不会|有没有|能不能).{0,8}(通知|告知)|电话还是短信|(短信|邮件|电话)通知|"
                           r"回执|确认邮件|自动回复"),
          "en": re.compile(r"\b(notif(y|ied|ication)|informed|confirmation (email|e-mail|receipt|message)|acknowledge?ment|"
-                          r"auto-?reply)\b|\bwill (you|someone|they|anyone) (email|call|contact|tell|ring) (us|me)\b",
+                          r"auto-?reply)\b|\bwill (you|someone|they|anyone) (email|call|contact|tell|ring) (us|me)\b|"
+                          r"\b(will|do|would) (we|i) (be told|be notified|get told|hear (anything|back|nothing))\b",
                           re.IGNORECASE)},
         re.compile(r"通知|告知|回执|\b(notif\w*|inform(ed)?|acknowledge?ment|confirmation)\b", re.IGNORECASE),
     ),
@@ -186,6 +188,23 @@ ANSWER_TYPES = (
                           r"\b(tell|explain to|let) (us|me)\b.{0,10}\bwhy\b|\bjudges'? comments\b|\bscore ?sheets?\b",
                           re.IGNORECASE)},
         re.compile(r"反馈|评语|评审意见|\b(feedback|comments)\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        # "do we pitch live to the judges?": a review format the guideline never describes
+        "presentation",
+        {"zh": re.compile(r"答辩|路演|现场(陈述|展示|汇报|演示)|面试"),
+         "en": re.compile(r"\b(pitch(ing)? (live|in person|to the (judges|jury|panel))|live pitch|present(ing)? (live|in person|"
+                          r"to the (judges|jury|panel))|(defen[cs]e|interview) (round|session|stage)|in-person (pitch|"
+                          r"presentation|interview))\b", re.IGNORECASE)},
+        re.compile(r"答辩|路演|\b(pitch\w*|presentations?|defen[cs]e)\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        # "对结果有异议能申诉吗": an appeal, which no rule provides
+        "appeal",
+        {"zh": re.compile(r"申诉|异议|复议|复核|公示期"),
+         "en": re.compile(r"\b(appeal\w*|object to the (result|decision)|contest the (result|decision)|complain\w*)\b",
+                          re.IGNORECASE)},
+        re.compile(r"申诉|异议|复议|公示|\b(appeal\w*|objections?|complaints?)\b", re.IGNORECASE),
     ),
     AnswerType(
         # "is the 24:00 deadline Beijing time?": a time zone, which "24:00" alone does not name
@@ -218,13 +237,13 @@ ANSWER_TYPES = (
 # Another edition, or the outcome of this one: the guideline of this edition cannot say.
 _OTHER_EDITION = {
     # the asker's words may hold the award's name written out beside it ("科创园区榜 (年度科创园区)")
-    "zh": re.compile(r"(去年|往届|上届|历届|前几届|上一届|明年|下一届)[^，,。？?！!]{0,30}(获奖|得奖|上榜|入围|榜单|评选|奖|是谁|哪家|"
-                     r"谁拿|谁得|是哪几|哪几家|哪几个|哪些)"),
+    "zh": re.compile(r"(去年|往年|往届|上届|历届|前几届|上一届|明年|下一届)[^，,。？?！!]{0,30}(获奖|得奖|上榜|入围|榜单|评选|奖|是谁|哪家|"
+                     r"谁拿|谁得|是哪几|哪几家|哪几个|哪些|都有谁|有谁|请过|激烈)"),
     "en": re.compile(
         # Last year's winners, not the asker's own last year ("we won a patent case last year").
-        r"\b(last year|previous (year|edition)s?|past editions?|next year)('s)?( (award|edition|call))?\s+"
+        r"\b(last (year|yr)|previous (year|edition)s?|past editions?|next year)('s)?( (award|edition|call))?\s+"
         r"(winners?|finalists?|awards?|list|results?|edition|shortlist)\b|\bpast winners\b|"
-        r"\b(who|(which|what) \w+) (won|got|took)\b.{0,50}\b(last (year|time|round)|previous (year|edition|round))\b|"
+        r"\b(who|(which|what) \w+) (won|got|took)\b.{0,50}\b(last (year|yr|time|round)|previous (year|edition|round))\b|"
         r"\b(winners?|finalists?)\b.{0,30}\b(last (year|time|round)|previous (year|edition|round))\b",
         re.IGNORECASE,
     ),
@@ -237,7 +256,8 @@ _PREDICTION = {
 
 # A year named as an edition's ("2023年的获奖名单", "the 2025 edition"), not as the entrant's ("2019年成立的公司").
 _EDITION_YEAR = {
-    "zh": re.compile(r"(?<!\d)(20\d\d)(?!\d)\s*(?:年度?|届)?\s*(?:那[届次])?的?\s*(?:科创先锋|征集|评选|活动|论坛|获奖|得奖|"
+    # "2023年那届是几月截止的": that edition, whatever is asked of it
+    "zh": re.compile(r"(?<!\d)(20\d\d)(?!\d)\s*年?\s*(?:那|上)[届次]|(?<!\d)(20\d\d)(?!\d)\s*(?:年度?|届)?\s*(?:那[届次])?的?\s*(?:科创先锋|征集|评选|活动|论坛|获奖|得奖|"
                      r"上榜|入围|榜单|名单|报名|申报|截止|还办|还有|还会|会办|举办)|"
                      # "2023年度科创街区是谁拿的": who won in a year
                      r"(?<!\d)(20\d\d)(?!\d)[^，。？?！!]{0,14}(?:是谁|谁拿|谁得|哪家|哪几家|得主|获得者|"
