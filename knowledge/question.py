@@ -198,8 +198,8 @@ def asking_clause(ask: str, *, lang: str) -> str | None:
 
 
 def question_after(ask: str, *, lang: str) -> str | None:
-    """The question and what follows it, after a situation told before it ("our CFO worries about
-    confidentiality. what principles do the judges work under?" → the second sentence), else None.
+    """The one clause that asks, after a situation told before it ("our CFO worries about confidentiality. what
+    principles do the judges work under? just checking" → the second sentence), else None.
 
     For matching the FAQ only: whether the situation makes the asker eligible is the eligibility matcher's.
     """
@@ -207,7 +207,7 @@ def question_after(ask: str, *, lang: str) -> str | None:
     asking = [n for n, c in enumerate(clauses) if _asks_something(c, lang=lang)]
     if len(asking) != 1 or asking[0] == 0:
         return None
-    return ("，" if lang == "zh" else ", ").join(clauses[asking[0]:])
+    return clauses[asking[0]]
 
 
 def _clauses(message: str, *, lang: str) -> list[str]:
