@@ -66,12 +66,30 @@ def normalize(text: str) -> str:
 
 
 def detect_lang(text: str) -> Literal["zh", "en"]:
-    """'zh' when Chinese characters make up a meaningful share of the letters, else 'en'."""
-    # A Han character carries about as much as a two-letter word: a Chinese sentence with an English term
-    # stays Chinese, and a stray 汉字 in an English sentence does not make it Chinese.
-    han = sum(1 for c in text if is_han(c))
-    latin = sum(1 for c in text if c.isascii() and c.isalpha())
-    return "zh" if han and han * 2 >= latin else "en"
+    """'zh' when Chinese characters make up a meaningful share of what the text says, else 'en'."""
+    # English words without English grammar ("请问deadline是几号？要交application fee吗", "我们是做EV battery pack的")
+    # are terms inside a Chinese sentence. With it, an English word weighs three Han characters, so a 汉字 name in
+    # an English sentence ("what's the deadline for 2024 科创先锋案例征集?") does not make it Chinese. What is
+    # quoted ("what does '参选类别 + 参选者名称' mean?") is what the asker asks about, not the language they ask
+    # in; a text that is all quotation is read whole.
+    unquoted = _QUOTED.sub(" ", text)
+    if not any(is_han(c) or (c.isascii() and c.isalpha()) for c in unquoted):
+        unquoted = text
+    han = sum(1 for c in unquoted if is_han(c))
+    words = _LATIN_WORDS.findall(unquoted)
+    if han and not any(w.lower() in _EN_GRAMMAR for w in words):
+        return "zh"
+    return "zh" if han and han >= 3 * len(words) else "en"
+
+
+_QUOTED = re.compile(r"'[^']*'|‘[^’]*’|\"[^\"]*\"|“[^”]*”|《[^》]*》|「[^」]*」|【[^】]*】")
+_LATIN_WORDS = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+# The words that make a sentence English rather than a Chinese sentence holding English terms.
+_EN_GRAMMAR = frozenset(
+    "a an the is are was were be am do does did can could will would should may must what what's whats when "
+    "where which who how why i we you he she it they our my your their this that these those to of for in on at "
+    "with from and or but if not no any there here".split()
+)
 
 
 @dataclass(frozen=True)
