@@ -116,7 +116,8 @@ _EN_LEADING_JOINER = re.compile(r"^(?:(?:and|also|plus|oh|btw|ps)\b[\s,]*)+", re
 _LIST = {
     "zh": re.compile(r"哪些|哪几|都有什么|都有啥|有什么[类种奖项]|都是什么|都包括|包括什么|包括哪|列[一出举]|全部|所有|分别是|"
                      r"几[个类种项大]|都能报什么|什么类目|哪几类|有几"),
-    "en": re.compile(r"\b(list|all (the|of)|which (are|ones)|break (it |this |that )?down|(phase|step|stage) by (phase|step|stage)|walk (me|us) through|what are (all )?the|what (kinds?|types?|categories|"
+    "en": re.compile(r"\b(list|all (the|of)|which (are|ones)|break (it |this |that )?down|(phase|step|stage) by "
+                     r"(phase|step|stage)|walk (me|us) through|what are (all )?the|what (kinds?|types?|categories|"
                      r"awards|industries|sectors|fields|dimensions|criteria)|how many (categories|awards|kinds|types|"
                      r"tracks|industries|sectors)|every|each of)\b", re.IGNORECASE),
 }
