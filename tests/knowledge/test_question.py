@@ -334,3 +334,8 @@ async def test_asking_for_a_companys_requirements_gets_them_not_the_awards(kb: K
 async def test_the_entrants_own_phone_number_on_the_form_asks_for_no_phone_number(kb: KnowledgeBase):
     answer = await kb.answer("申报表上的联系电话写错了会怎么样")
     assert answer.answered and "负责" in answer.answer, answer.answer
+
+
+async def test_english_terms_inside_a_chinese_question_are_read_as_the_guidelines_words(kb: KnowledgeBase):
+    answer = await kb.answer("报名的deadline是哪天？参加要交entry fee吗")
+    assert answer.answered and "10 月 20 日" in answer.answer and "报名费" in answer.answer, answer.answer
