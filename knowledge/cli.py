@@ -200,6 +200,10 @@ def eval_(
         table.add_row(key, f"{value:.1%}" if isinstance(value, float) and key not in ("p50_ms", "p95_ms")
                       else str(value))
     out.print(table)
+    if file.name == "blind.jsonl":
+        # Its failures, read, would steer the tuning and end its use as a blind set.
+        out.print(f"{len(report.failures)} failures, not listed: blind.jsonl is measured, never read.")
+        return
     for item, answer in report.failures:
         out.print(f"[red]FAIL[/red] {item.id} ({item.lang}) {item.question}", markup=True, highlight=False)
         out.print(f"     expected {'facts ' + str(item.facts) if item.answerable else 'a decline'}; got "

@@ -150,6 +150,9 @@ def test_eval_prints_rates_and_failures(cli_settings: Settings, tmp_path: Path):
     assert summary["declined_correctly"] == 1.0
     table = kcxf(cli_settings, "kb", "eval", str(path)).stdout
     assert "FAIL" in table and " c " in table.replace("(", " ")
+    blind = path.rename(tmp_path / "blind.jsonl")
+    table = kcxf(cli_settings, "kb", "eval", str(blind)).stdout
+    assert "1 failures, not listed" in table and "FAIL" not in table and "lottery" not in table
 
 
 def test_bad_usage_is_explained(cli_settings: Settings):
