@@ -306,8 +306,14 @@ def _read_terms(path: Path) -> list[str]:
 
 
 def _contains(text: str, key: str) -> bool:
-    if key.isascii():
-        # ASCII keys need word boundaries: "ddl" must not match inside another word. A plural is the same key
-        # ("brochures" is "brochure").
-        return re.search(rf"(?<![a-z0-9]){re.escape(key)}(?:s|es)?(?![a-z0-9])", text) is not None
-    return key in text
+    # Every synonym key is tried on every question: the substring test first, the pattern only where it holds.
+    if key not in text:
+        return False
+    return not key.isascii() or _word_pattern(key).search(text) is not None
+
+
+@functools.cache
+def _word_pattern(key: str) -> re.Pattern[str]:
+    """ASCII keys need word boundaries: "ddl" must not match inside another word. A plural is the same key
+    ("brochures" is "brochure")."""
+    return re.compile(rf"(?<![a-z0-9]){re.escape(key)}(?:s|es)?(?![a-z0-9])")
