@@ -240,10 +240,9 @@ class KnowledgeBase:
         """Every ask of the message answered in turn; one answer that holds each part with its citation."""
         asks = split_asks(text, lang=lang) if self.split_asks else [Ask(text=text, kind=Kind.OTHER)]
         # The asks' vectors are computed while the FAQ's word search runs (one model call for all of them). With
-        # two asks or more, the whole message too: a follow-up or a declined ask is tried again as the whole
-        # (11 of the 13 such questions in qa and holdout), and a third text in the batch costs less than a
-        # second call.
-        self.retriever.prefetch([a.text for a in asks] + ([text] if len(asks) > 1 else []))
+        # two asks or more, the whole message's too, as their mean: a follow-up or a declined ask is tried again
+        # as the whole (11 of the 13 such questions in qa and holdout).
+        self.retriever.prefetch([a.text for a in asks], whole=text if len(asks) > 1 else None)
         if len(asks) == 1:
             return self._yes_or_no(asks[0], await self._answer(asks[0].text, lang, kind=asks[0].kind), lang)
         parts: list[Answer] = []
