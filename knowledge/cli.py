@@ -67,7 +67,8 @@ def _answer_json(answer: Answer) -> str:
 def ask(
     question: Annotated[str | None, typer.Argument(help="The question, in Chinese or English.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per answer.")] = False,
-    batch: Annotated[Path | None, typer.Option(help="JSONL file with a `question` key on each line.")] = None,
+    batch: Annotated[typer.FileText | None, typer.Option(
+        help="JSONL file with a `question` key on each line; - reads standard input.", encoding="utf-8")] = None,
 ) -> None:
     """Answer a question (or a batch of them) as the bot would."""
     if (question is None) == (batch is None):
@@ -75,13 +76,13 @@ def ask(
         raise typer.Exit(2)
     runtime = Runtime.open()
     if batch is not None:
-        for n, line in enumerate(batch.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, line in enumerate(batch.read().splitlines(), start=1):
             if not line.strip():
                 continue
             try:
                 q = str(json.loads(line)["question"])
             except (ValueError, KeyError, TypeError):
-                err.print(f"{batch}:{n}: expected a JSON object with a `question` key")
+                err.print(f"{batch.name}:{n}: expected a JSON object with a `question` key")
                 raise typer.Exit(2) from None
             answer = asyncio.run(runtime.knowledge.answer(q))
             out.print(_answer_json(answer) if as_json else answer.answer, soft_wrap=True, markup=False,
