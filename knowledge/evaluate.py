@@ -12,6 +12,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from knowledge.answer import Answer, Answerer
+from knowledge.question import to_simplified
 
 _SPACE = re.compile(r"\s+")
 
@@ -82,13 +83,21 @@ def load_eval(path: Path) -> list[EvalItem]:
 
 
 def passes(item: EvalItem, answer: Answer) -> bool:
-    """Every fact present (whitespace removed, lower case) in the asker's language, or a correct decline."""
+    """Every fact present (whitespace removed, lower case, either Chinese script) in the asker's language, or a
+    correct decline.
+
+    A question in traditional characters is answered in them, and a fact may be written in either script.
+    """
     if not item.answerable:
         return not answer.answered
     if not answer.answered or answer.lang != item.lang:
         return False
-    text = _SPACE.sub("", answer.answer).lower()
-    return all(any(_SPACE.sub("", alt).lower() in text for alt in fact) for fact in item.facts)
+    text = _comparable(answer.answer)
+    return all(any(_comparable(alt) in text for alt in fact) for fact in item.facts)
+
+
+def _comparable(text: str) -> str:
+    return to_simplified(_SPACE.sub("", text)).lower()
 
 
 async def evaluate(answerer: Answerer, items: Iterable[EvalItem]) -> EvalReport:

@@ -1,0 +1,25 @@
+"""How an eval item's answer is scored."""
+
+from knowledge.answer import Answer
+from knowledge.evaluate import EvalItem, passes
+
+
+def _answer(text: str, *, lang: str = "zh", answered: bool = True) -> Answer:
+    return Answer(question="q", lang=lang, answered=answered, via="faq", answer=text)
+
+
+def test_a_fact_counts_in_either_chinese_script():
+    item = EvalItem(id="t", lang="zh", question="我們做VR遊戲，屬於哪個行業？", answerable=True, facts=[["数字创意产业"]])
+    assert passes(item, _answer("您所在的領域屬於：數字創意產業（虛擬現實(VR)）"))
+    assert not passes(item, _answer("您所在的領域屬於：新一代信息技術"))
+
+
+def test_every_fact_is_needed_and_a_decline_passes_only_where_nothing_is_answerable():
+    item = EvalItem(id="t", lang="en", question="deadline and email?", answerable=True,
+                    facts=[["October 20", "20 October"], ["kcxf@thepaper.cn"]])
+    assert passes(item, _answer("Apply by 20 October.\n\nWrite to KCXF@thepaper.cn.", lang="en"))
+    assert not passes(item, _answer("Apply by 20 October.", lang="en"))
+    assert not passes(item, _answer("Apply by 20 October. kcxf@thepaper.cn", lang="zh"))
+    unanswerable = EvalItem(id="u", lang="en", question="who won in 2023?", answerable=False, facts=[])
+    assert passes(unanswerable, _answer("Sorry…", lang="en", answered=False))
+    assert not passes(unanswerable, _answer("The Paper runs it.", lang="en"))
