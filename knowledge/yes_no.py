@@ -16,6 +16,12 @@ _NEGATION = {
     "zh": re.compile(r"不|无|未|没有|没|非|禁止|勿|否"),
     "en": re.compile(r"\b(not|no|never|cannot|none|without|neither|nor)\b|n't\b", re.IGNORECASE),
 }
+# Words asked whose synonyms are their opposites (knowledge/synonyms.yaml: "匿名" → "实名", "free" → "fee"): an
+# answer that speaks of the opposite settles the question the other way ("可以匿名报名吗" → "应实名报名": no).
+_OPPOSITES = {
+    "zh": re.compile(r"免费|匿名|化名|不用真名|不实名|不用实名"),
+    "en": re.compile(r"\b(free|anonymous(ly)?|anon|pseudonyms?|nicknames?)\b", re.IGNORECASE),
+}
 # A-not-A questions ("能不能", "收不收", "来得及不") ask; they do not negate.
 _ZH_A_NOT_A = re.compile(r"(.)[不没]\1|[不没](?:有)?[？?。!！]*$")
 _CLAUSE = {"zh": re.compile(r"[，。；！？、：,;]"), "en": re.compile(r"[.;!?]\s|,\s|\n")}
@@ -60,8 +66,16 @@ def verdict(question: str, answer: str, *, lang: str, tokenizer: Tokens) -> bool
     if any(negated) and not all(negated):
         return None
     plain = _ZH_A_NOT_A.sub("", question) if lang == "zh" else question
+    # Read the other way round only where the answer speaks of the opposite alone ("entering is free" says "free").
+    opposite = _OPPOSITES[lang].search(plain)
+    if opposite is not None and opposite.group(0).lower() in answer.lower():
+        opposite = None
+    if opposite is not None:
+        plain = plain.replace(opposite.group(0), "")  # "不用真名": its 不 is the opposite word's, not a negation
     # "不收费吗？" / "isn't it free?": a bare yes or no to a negated question is read both ways; say neither.
-    return None if negation.search(plain) else not negated[0]
+    if negation.search(plain):
+        return None
+    return negated[0] if opposite is not None else not negated[0]
 
 
 def lead(question: str, yes: bool, *, lang: str) -> str:

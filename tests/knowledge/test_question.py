@@ -72,13 +72,16 @@ def test_traditional_characters_are_recognised_and_converted_both_ways():
 
 
 class _Words:
-    WORDS = ("报名费", "退还", "材料", "热线", "咨询", "fee", "free", "english")
+    WORDS = ("报名费", "退还", "材料", "热线", "咨询", "实名", "匿名", "报名", "fee", "free", "english", "real name",
+             "anonymously", "enter")
+    # As knowledge/synonyms.yaml has them: a word entrants type → the documents' word.
+    SYNONYMS = {"匿名": {"实名"}, "anonymously": {"real name"}, "free": {"fee"}}
 
     def tokens(self, text: str) -> list[str]:
         return [w for w in self.WORDS if w in text.lower()]
 
     def terms(self, question: str, *, lang: str) -> list[Term]:
-        return [Term(w, frozenset({w})) for w in self.tokens(question)]
+        return [Term(w, frozenset({w, *self.SYNONYMS.get(w, ())})) for w in self.tokens(question)]
 
 
 @pytest.mark.parametrize(
@@ -93,6 +96,11 @@ class _Words:
         ("材料会退还吗", "截止时间为 10 月 20 日。", "zh", None),
         # It shares 咨询 with the question but says nothing of a 热线: no "有".
         ("有没有咨询热线", "目前只接受邮件咨询。", "zh", None),
+        # The answer speaks of the asked word's opposite: the other way round.
+        ("可以匿名报名吗", "参与对象应实名报名。", "zh", False),
+        ("Can I enter anonymously?", "You must enter under your real name.", "en", False),
+        ("is it free?", "No fee is charged.", "en", True),
+        ("is it free?", "No fee is charged; entering is free.", "en", None),
     ],
 )
 def test_yes_or_no_is_read_off_the_answer_only_when_it_is_unambiguous(
@@ -139,6 +147,12 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
     assert not english.answer.startswith(("Yes", "No.")), english.answer
     files = await kb.answer("Will the materials we send be returned?")
     assert files.answered and files.answer.startswith("No"), files.answer
+    # Asked by the opposite word: "不收取任何报名费用" is a yes to "免费", "应实名报名" a no to "匿名".
+    free = await kb.answer("是免费的吗")
+    assert free.answered and free.answer.startswith("是的。"), free.answer
+    for question, no in (("可以匿名报名吗", "不可以。"), ("Can I enter anonymously?", "No.")):
+        named = await kb.answer(question)
+        assert named.answered and named.answer.startswith(no), named.answer
 
 
 @pytest.mark.parametrize(
