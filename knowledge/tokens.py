@@ -33,7 +33,7 @@ ZH_STOP = frozenset(
     "就 都 也 还 又 要 会 能 可以 可 请问 请 问 一下 一个 个 有 没有 有没有 什么 什么样 怎么 怎么样 怎样 如何 咋 啥 哪 哪个 哪些 "
     "哪儿 哪里 几 多少 谁 为什么 是否 是不是 能不能 能否 可不可以 行不行 需要 需不需要 得 地 着 过 被 把 给 让 对 从 到 向 于 以 之 其 该 "
     "各 等 等等 如果 的话 那么 然后 所以 但是 因为 想 想要 知道 告诉 一般 大概 具体 现在 目前 时候 啥时候 什么时候 东西 做 搞 弄 "
-    "去 来 里 好 下 上 刚 就是 还有 别的 其他 一些 有点 这样 那样 还是 或者 而且 应该 必须 一定 主要 已经 ta 您好 你好 谢谢".split()
+    "去 来 里 好 下 上 刚 就是 还有 别的 其他 一些 有点 这样 那样 还是 或者 而且 应该 必须 一定 主要 已经 ta 您好 你好 谢谢 列出 列举 罗列 所有".split()
 )
 EN_STOP = frozenset(
     "a an the of to in on at for by with from and or but if then so is are was were be been being do does did "
@@ -45,7 +45,9 @@ EN_STOP = frozenset(
     # chat spellings: "r u eligible", "pls", "thx", apostrophes left out ("whats", "theres")
     "r u ur pls plz thx ya yeah guys gonna wanna even tbh whats thats theres heres wheres hows whos its "
     "dont doesnt isnt arent wont didnt somebody someone anybody anyone everybody everyone again rn "
-    "honestly literally "
+    "honestly literally wat wats wht lol lmao "
+    # "does the intro mention the plan? y/n"
+    "mention mentions mentioned y n "
     # "list every industry", "the background bit, what does it say"
     "every each bit say says said "
     # what a definition question says around its term ("what does X even mean in plain words")
