@@ -37,6 +37,8 @@ _INTENT = {
         r"too (early|late|small|young|new|old)( for (us|me|them|it))? to (enter|apply)|"
         # "do you even accept that kind of company?", "is that an industry you cover?", "which of your groups"
         r"(do|would|will) (you|u) (\w+ )?(accept|take|cover|allow|consider|include)|"
+        # "is that even something you guys take?", "do we fit in somewhere?"
+        r"something (you|u)( guys)? (accept|take|cover|allow|consider|include)|(do|would|does|will) (we|i|it|that|this) fit\b|"
         r"(industry|sector|field|track|category|award)( group)? (you|u) (cover|accept|take|include)|"
         r"which of (the|your) (\w+ )?(awards?|categor\w+|industr\w+|sectors?|tracks?|groups?|lists?)|"
         r"is there (even )?(an?|any) (\w+ )?(industry|sector|track|category|award)( group)? for|"

@@ -50,7 +50,9 @@ ANSWER_TYPES = (
     AnswerType(
         "names",
         {"zh": re.compile(r"(评委|专家|评审|嘉宾|获奖者|得主)[^轮段节]{0,10}(名单|都有谁|有哪些人|是谁|名字|叫什么|哪位|哪几家|"
-                          r"哪些(媒体|机构|高校|单位|公司))|具体都有谁|具体名单|是哪位"),
+                          r"哪些(媒体|机构|高校|单位|公司))|具体都有谁|具体名单|是哪位|"
+                          # "评委都有谁，能给个名单吗": the follow-up asks the names too
+                          r"(给|发|提供|公布|公开)(我|我们)?(个|一下|一份|一个)?\S{0,4}名单"),
          "en": re.compile(r"\bnames? of (the |this year's |last year's )?(judges?|jury|experts?|winners?|members?|"
                           r"panel\w*|speakers?|guests?|finalists?|people|reviewers?)\b|\bwho (exactly|specifically) (is|are|sits?|will)\b|\bwhich (specific|exact|particular)\b|"
                           r"\b(which|what) (research )?(institutes|institutions|universities|media|outlets|companies|"
@@ -206,6 +208,32 @@ ANSWER_TYPES = (
          "en": re.compile(r"\b(appeal\w*|object to the (result|decision)|contest the (result|decision)|complain\w*)\b",
                           re.IGNORECASE)},
         re.compile(r"申诉|异议|复议|公示|\b(appeal\w*|objections?|complaints?)\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        # "香港公司算国内还是国外？": where the language rule puts Hong Kong, Macao or Taiwan, which it never says
+        "region_status",
+        # Asked apart from the place too ("We are a Hong Kong company. Do we count as domestic or foreign?"): one who
+        # asks which side of the rule they are on is where the text does not say.
+        {"zh": re.compile(r"(香港|澳门|台湾|港澳台|港澳|港台)\S{0,20}(算|属于|当作|视为|按)\S{0,4}(国内|国外|境内|境外|海外)|"
+                          r"(算|属于|当作|视为)\S{0,4}(国内|境内|国外|境外|海外)(还是|或者|或)"),
+         "en": re.compile(r"\b(hong ?kong|hk|macao|macau|taiwan\w*)\b.{0,60}\b(count|counts|considered|treated|classed) as "
+                          r"(domestic|foreign|overseas|local|international|inside china|within china|outside china)\b|"
+                          r"\b(count|counts|counted|considered|treated|classed|classified|regarded) as (an? )?(domestic|local|"
+                          r"foreign|overseas|international)( \w+)? or\b|\b(are|is|am) (we|i|it|they|that) (domestic|local|"
+                          r"foreign|overseas) or (domestic|local|foreign|overseas)\b", re.IGNORECASE)},
+        re.compile(r"(香港|澳门|台湾|港澳台)\S{0,10}(视为|按|属于|算)|\b(hong kong|macao|macau|taiwan)\b.{0,40}\b(treated|"
+                   r"considered|counts?|regarded) as\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        # "推荐人需要什么资格？": who may nominate, which the guideline never sets
+        "nominator",
+        {"zh": re.compile(r"(推荐人|推荐专家|推荐的专家|推荐者)\S{0,6}(什么|哪些|啥)(资格|条件|资质|要求)|"
+                          r"什么样的(专家|人)\S{0,4}(才能|才可以|可以|能)推荐|谁都(可以|能)推荐"),
+         # not "who can nominate?": experts, the guideline says
+         "en": re.compile(r"\b(qualifications?|requirements?|"
+                          r"criteria) (for|of) (the |a )?(nominators?|recommenders?|referees?|nominating experts?)\b",
+                          re.IGNORECASE)},
+        re.compile(r"(推荐人|推荐专家)\S{0,10}(须|应|需|资格|条件)|\bnominators? (must|should|need)\b", re.IGNORECASE),
     ),
     AnswerType(
         # "is the 24:00 deadline Beijing time?": a time zone, which "24:00" alone does not name

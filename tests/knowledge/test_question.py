@@ -184,7 +184,11 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
      "who sits on the jury? any names?",
      # an edition named by 往年 or 那届; the jury's chair by name; being told of a rejection; a live pitch; an appeal
      "往年的科创论坛都请过哪些嘉宾", "2022年那届几号截止的", "whos the chair of the jury this year?",
-     "will we be told if we don't make it?", "do finalists have to pitch live to the jury?", "对评审结果不服可以申诉吗"],
+     "will we be told if we don't make it?", "do finalists have to pitch live to the jury?", "对评审结果不服可以申诉吗",
+     # which side of the language rule Macao or Taiwan is on; what a nominating expert needs; a follow-up asking
+     # for the list of names
+     "我们公司在澳门注册，算境内还是境外？", "Our studio is in Taipei. Are we treated as domestic or overseas?",
+     "推荐专家本人要具备什么条件", "评审专家都有谁？发一下名单呗"],
 )
 async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
     answer = await kb.answer(question)
@@ -315,6 +319,18 @@ async def test_everyday_ways_of_asking_for_a_track_reach_the_eligibility_matcher
     # "phone chips" asks for no phone number
     chips = await kb.answer("our team designs IC for phone chips, which industry would that be?")
     assert chips.answered and "information technology" in chips.answer, chips.answer
+    for question, track in (("we build VR trainers for surgeons, sector-wise where would we sit?", "Digital creative"),
+                            ("solar farm builder here - is that something you accept?", "New energy"),
+                            ("r we high-end equipment or new materials? we make carbon fibre drone frames", "New materials")):
+        answer = await kb.answer(question)
+        assert answer.answered and track in answer.answer, answer.answer
+
+
+async def test_how_many_entries_one_may_send_is_a_limit_not_a_quota_of_winners(kb: KnowledgeBase):
+    answer = await kb.answer("how many applications can one firm send in? we've got 4 products")
+    assert answer.answered and "no limit" in answer.answer, answer.answer
+    winners = await kb.answer("how many entries will win in each category?")
+    assert not winners.answered, winners.answer
 
 
 async def test_an_asker_lacking_what_every_entrant_needs_gets_the_basic_requirements(kb: KnowledgeBase):
