@@ -96,6 +96,8 @@ _ZH_ASKS = re.compile(
 # Where an English clause starts a new question after "and", "also", a comma: a question word or an auxiliary.
 _EN_QUESTION_START = re.compile(
     r"^(?:(?:and|also|plus|oh|btw|ps|then|so|ok|okay|hi|hey|hello|pls|plz|please|sorry|quick q|one more)\b[\s,:!]*)*"
+    # "… and on which dates does the judging happen?"
+    r"(?:(?:on|in|at|for|by|from|to|until|till|with|about|under)\s+(?=(?:which|what|whom|whose)\b))?"
     r"(what|what's|whats|wats|which|when|when's|whens|where|where's|wheres|who|who's|whos|whom|whose|why|how|how's|"
     r"hows|is|are|am|was|were|do|does|did|can|could|"
     r"should|would|will|may|might|must|shall|has|have|any|list|tell|explain|give|name)\b",
