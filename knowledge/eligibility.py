@@ -31,7 +31,7 @@ _INTENT = {
         r"(where|how) (do|would|does) (we|i|it|they|that) (sit|fit|belong|land|stand)|(industry|sector|category)-?wise|"
         # "is that new energy or high-end equipment?", "enter as a company or as a product?", "it fits?",
         # "do games even count?"
-        r"(is|are|r) (that|this|it|we|they) .{0,40}\bor\b|(enter|apply|go|submit) as (a|an|the) |(it|that|this|we) "
+        r"(is|are|r) (that|this|it|we|they) .{0,40}\bor\b|\bor ([\w-]+ ){1,3}(category|track|industry|sector|field|group)\b|(enter|apply|go|submit) as (a|an|the) |(it|that|this|we) "
         r"(fits?|qualif\w+)|do(es)? (\w+ ){1,3}(even )?count|"
         r"(fit|fits|match|matches|suit|suits) (any|one|an?) (award|category|industry|sector|track)|"
         r"too (early|late|small|young|new|old)( for (us|me|them|it))? to (enter|apply)|"

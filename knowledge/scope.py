@@ -205,7 +205,9 @@ ANSWER_TYPES = (
         # "对结果有异议能申诉吗": an appeal, which no rule provides
         "appeal",
         {"zh": re.compile(r"申诉|异议|复议|复核|公示期"),
-         "en": re.compile(r"\b(appeal\w*|object to the (result|decision)|contest the (result|decision)|complain\w*)\b",
+         # not a copyright complaint: a complaint about the result
+         "en": re.compile(r"\b(appeal\w*|object to the (result|decision)|contest the (result|decision)|complain\w* (about|against) "
+                          r"(the |our )?(result|decision|outcome|judg\w*|scor\w*|rejection))\b",
                           re.IGNORECASE)},
         re.compile(r"申诉|异议|复议|公示|\b(appeal\w*|objections?|complaints?)\b", re.IGNORECASE),
     ),

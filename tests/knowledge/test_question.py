@@ -324,9 +324,15 @@ async def test_everyday_ways_of_asking_for_a_track_reach_the_eligibility_matcher
     assert chips.answered and "information technology" in chips.answer, chips.answer
     for question, track in (("we build VR trainers for surgeons, sector-wise where would we sit?", "Digital creative"),
                             ("solar farm builder here - is that something you accept?", "New energy"),
-                            ("r we high-end equipment or new materials? we make carbon fibre drone frames", "New materials")):
+                            ("r we high-end equipment or new materials? we make carbon fibre drone frames", "New materials"),
+                            ("graphene coatings for ships: new materials or energy saving category?", "New materials")):
         answer = await kb.answer(question)
         assert answer.answered and track in answer.answer, answer.answer
+
+
+async def test_a_copyright_complaint_is_not_an_appeal_against_the_result(kb: KnowledgeBase):
+    answer = await kb.answer("a stock photo agency filed a complaint over images in our entry, what happens then?")
+    assert answer.answered and "revoke" in answer.answer, answer.answer
 
 
 async def test_how_many_entries_one_may_send_is_a_limit_not_a_quota_of_winners(kb: KnowledgeBase):
