@@ -232,7 +232,8 @@ ANSWER_TYPES = (
         {"zh": re.compile(r"(推荐人|推荐专家|推荐的专家|推荐者)\S{0,6}(什么|哪些|啥)(资格|条件|资质|要求)|"
                           r"什么样的(专家|人)\S{0,4}(才能|才可以|可以|能)推荐|谁都(可以|能)推荐"),
          # not "who can nominate?": experts, the guideline says
-         "en": re.compile(r"\b(qualifications?|requirements?|"
+         "en": re.compile(r"\b(nominating|recommending) (experts?|persons?|people)\b.{0,20}\b(need|must|have to|required)\b|"
+                          r"\b(qualifications?|requirements?|"
                           r"criteria) (for|of) (the |a )?(nominators?|recommenders?|referees?|nominating experts?)\b",
                           re.IGNORECASE)},
         re.compile(r"(推荐人|推荐专家)\S{0,10}(须|应|需|资格|条件)|\bnominators? (must|should|need)\b", re.IGNORECASE),

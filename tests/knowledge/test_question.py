@@ -330,6 +330,13 @@ async def test_everyday_ways_of_asking_for_a_track_reach_the_eligibility_matcher
         assert answer.answered and track in answer.answer, answer.answer
 
 
+async def test_why_the_call_is_run_is_answered_with_what_it_honours(kb: KnowledgeBase):
+    for question, honours in (("what's the idea behind these awards, why run them at all?", "new quality productive forces"),
+                              ("澎湃搞这个评选图啥", "新质生产力")):
+        answer = await kb.answer(question)
+        assert answer.answered and honours in answer.answer, answer.answer
+
+
 async def test_a_copyright_complaint_is_not_an_appeal_against_the_result(kb: KnowledgeBase):
     answer = await kb.answer("a stock photo agency filed a complaint over images in our entry, what happens then?")
     assert answer.answered and "revoke" in answer.answer, answer.answer
