@@ -337,6 +337,11 @@ async def test_why_the_call_is_run_is_answered_with_what_it_honours(kb: Knowledg
         assert answer.answered and honours in answer.answer, answer.answer
 
 
+async def test_the_urban_governance_category_is_described_by_what_its_cases_stand_out_for(kb: KnowledgeBase):
+    answer = await kb.answer("which sorts of projects go in the urban governance group?")
+    assert answer.answered and "innovation resources" in answer.answer and "talent" in answer.answer, answer.answer
+
+
 async def test_a_copyright_complaint_is_not_an_appeal_against_the_result(kb: KnowledgeBase):
     answer = await kb.answer("a stock photo agency filed a complaint over images in our entry, what happens then?")
     assert answer.answered and "revoke" in answer.answer, answer.answer
