@@ -113,6 +113,15 @@ _EN_SENTENCE = re.compile(r"(?<=[.!?;])(?<!\b\d\.)(?<!\b\d\d\.)\s+(?=[A-Z0-9(“
 _MAX_CHARS = {"zh": 160, "en": 360}
 # An enumeration ("征集类目包括但不限于：A、B、C……") is only an answer to a list question when it is whole.
 _MAX_LIST_CHARS = {"zh": 400, "en": 900}
+# "what does 'total-factor improvement' mean?", "全要素提升是什么意思": a term the guideline explains in a list item.
+_DEFINITION = {
+    "en": re.compile(r"\bwhat (?:does|do|is|'s|s) (?:the (?:term |phrase |word )?)?[\"'‘“](?P<a>[^\"'’”?]{3,60})[\"'’”] "
+                     r"(?:\w+ ){0,2}mean\b|\bwhat (?:does|do|is|'s|s) (?:the (?:term |phrase |word )?)?(?!(?:they|you|u|we|it)\b)(?P<b>[\w -]{3,60}?) "
+                     r"(?:(?:even|actually|really|exactly|really) )?mean\b|\bwhat (?:do|does) (?:they|you(?: guys| all)?|u|it|the \w+) mean by [\"'‘“]?(?P<c>[^\"'’”?,]{3,60})|"
+                     r"\b(?:what is meant by|meaning of|definition of|define) [\"'‘“]?(?P<d>[^\"'’”?,]{3,60})", re.IGNORECASE),
+    "zh": re.compile(r"(?P<a>[\u4e00-\u9fffA-Za-z“”\"「」‘’]{2,16}?)(?:到底|具体|究竟)?(?:是什么意思|是啥意思|什么意思|啥意思|"
+                     r"指的是什么|指的是啥|指什么|指啥|怎么理解|如何理解)"),
+}
 _LIST_ITEM = re.compile(r"^\s*[-*]\s+")
 # "- 1) **新一代信息技术：** 包括……": a list item that names itself in bold before it explains.
 _ITEM_NAME = re.compile(r"^\s*[-*]\s+(?:[\w（()）、.]{1,4}\s*)?\*\*(.+?)[：:]?\s*\*\*")
@@ -332,6 +341,9 @@ class KnowledgeBase:
         if compared is not None:
             return Answer(question=question, lang=lang, answered=True, via="extractive", answer=compared.text,
                           sources=compared.sources)
+        defined = self._definition(question, lang)
+        if defined is not None:
+            return defined
         candidates = self._faq_candidates(question, lang) if self.use_faq else []
         top = candidates[0] if candidates else None
         # A confident match to a rule outside scope and awards (IP, incidents, deadline…) is what was asked,
@@ -394,6 +406,29 @@ class KnowledgeBase:
         rest = [s for s in sources if s not in best_first]
         return Answer(question=question, lang=lang, answered=True, via="extractive", answer=text,
                       sources=best_first + rest)
+
+    def _definition(self, question: str, lang: Lang) -> Answer | None:
+        """The list item that names and explains the term asked about ("5) Total-factor improvement: rather than
+        improving a single factor …"), where the question asks what a term means; else None.
+
+        An FAQ entry or a sentence that only names the term among others (the six traits) is no answer to it.
+        """
+        asked = _DEFINITION[lang].search(question)
+        if asked is None:
+            return None
+        term = _bare(next(g for g in asked.groups() if g))
+        for chunk in self.retriever.chunks(lang):
+            for line in chunk.text.splitlines():  # an item may open a passage or sit inside one
+                named = _ITEM_NAME.match(line)
+                name = _bare(named.group(1)) if named else ""
+                if len(name) >= (2 if lang == "zh" else 5) and (name in term or (lang == "en" and term in name and
+                                                                              len(term) >= 5)):
+                    item = re.sub(r"\*\*(.+?)\*\*", r"\1", _LIST_ITEM.sub("", line)).strip()
+                    text = f"{_trim(item, _MAX_CHARS[lang], lang)}\n\n{self._cite_passage(chunk, lang)}"
+                    source = Source(doc=chunk.doc, section=chunk.section, title=chunk.title, score=1.0)
+                    return Answer(question=question, lang=lang, answered=True, via="extractive", answer=text,
+                                  sources=[source])
+        return None
 
     def _faq_candidates(self, question: str, lang: Lang) -> list[FaqHit]:
         """FAQ entries near the ask, with an answer in its language; those near its asking clause alone when the
@@ -530,6 +565,12 @@ def _item_name(text: str) -> str:
         return named.group(1).rstrip("：: ")
     first = _LIST_ITEM.sub("", text.splitlines()[0])
     return re.sub(r"\*\*(.+?)\*\*", r"\1", first).strip()
+
+
+def _bare(term: str) -> str:
+    """A term as compared with an item's name: lower case, letters and characters only ("Total-factor" is
+    "totalfactor")."""
+    return re.sub(r"[^\w]|_", "", term.lower())
 
 
 def _sentences(text: str, lang: str) -> list[str]:

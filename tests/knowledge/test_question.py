@@ -342,6 +342,19 @@ async def test_the_urban_governance_category_is_described_by_what_its_cases_stan
     assert answer.answered and "innovation resources" in answer.answer and "talent" in answer.answer, answer.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "explained"),
+    [("what do you guys mean by 'high quality' exactly?", "lean production"),
+     ("what does intelligence and digitalisation really mean", "automation"),
+     ("“全要素提升”到底是啥意思", "劳动力、资本、技术和管理"),
+     ("what is meant by other fields that fit the STAR market's remit", "optoelectronic chips")],
+)
+async def test_what_a_term_means_is_answered_by_the_item_that_explains_it(kb: KnowledgeBase, question: str,
+                                                                        explained: str):
+    answer = await kb.answer(question)
+    assert answer.answered and explained in answer.answer, answer.answer
+
+
 async def test_a_copyright_complaint_is_not_an_appeal_against_the_result(kb: KnowledgeBase):
     answer = await kb.answer("a stock photo agency filed a complaint over images in our entry, what happens then?")
     assert answer.answered and "revoke" in answer.answer, answer.answer
