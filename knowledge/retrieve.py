@@ -263,7 +263,8 @@ class Retriever:
     def unknown_words(self, text: str, *, lang: str) -> list[str]:
         """The words of `text` that no passage, FAQ variant or FAQ answer uses, nor any synonym of theirs."""
         vocabulary = self._snap.vocabulary.get(lang, frozenset())
-        return [term.token for term in self.tokenizer.terms(text, lang=lang) if not term.alternatives & vocabulary]
+        return [term.token for term in self.tokenizer.terms(text, lang=lang)
+                if not (term.alternatives | term.synonyms) & vocabulary]
 
     def fix_typos(self, text: str, *, lang: str) -> str:
         """A question with its typos read as the knowledge base's words: Chinese homophones ("邮相" → "邮箱"),

@@ -100,6 +100,9 @@ class Term:
 
     token: str
     alternatives: frozenset[str]
+    # Every synonym the table gives the word, also those another word of the question says: the word is known
+    # ("printed" → "materials" in "will you send back the printed materials?"), though it matches as itself.
+    synonyms: frozenset[str] = frozenset()
 
 
 class Tokenizer:
@@ -146,7 +149,8 @@ class Tokenizer:
 
         def term(w: str) -> Term:
             meant = phrased.get(w, set()) - said
-            return Term(w, frozenset(meant or {w, *(extra.get(w, set()) - said)}))
+            return Term(w, frozenset(meant or {w, *(extra.get(w, set()) - said)}),
+                        frozenset(phrased.get(w, set()) | extra.get(w, set())))
 
         return [term(w) for w in dict.fromkeys(words)]
 

@@ -150,6 +150,9 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
     assert not english.answer.startswith(("Yes", "No.")), english.answer
     files = await kb.answer("Will the materials we send be returned?")
     assert files.answered and files.answer.startswith("No"), files.answer
+    # "printed" and "samples" mean materials (the synonym table), though the question says "materials" too.
+    samples = await kb.answer("do we get the printed samples and materials back afterwards?")
+    assert samples.answered and "not be returned" in samples.answer, samples.answer
     # Asked by the opposite word: "不收取任何报名费用" is a yes to "免费", "应实名报名" a no to "匿名".
     free = await kb.answer("是免费的吗")
     assert free.answered and free.answer.startswith("是的。"), free.answer
