@@ -456,8 +456,10 @@ class KnowledgeBase:
         name anything.
         """
         clause = yes_no_clause(question, lang=lang)
-        if _ASKS_TO_ENTER[lang].search(clause):
-            return False  # "搞商业火箭的公司能报吗": the unknown words describe the entrant; eligibility decides
+        if _ASKS_TO_ENTER[lang].search(clause) or self.eligibility.asks_fit(clause, lang=lang):
+            # "搞商业火箭的公司能报吗", "is nuclear under new energy?": the unknown words describe the entrant or
+            # their field; eligibility decides
+            return False
         unknown = self.retriever.unknown_words(clause, lang=lang)
         if lang == "zh":
             return any(is_thing(word) for word in unknown)

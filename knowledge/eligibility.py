@@ -26,7 +26,7 @@ _INTENT = {
         # "is that one of the sectors you accept?", "does that fit any of the industries?"
         r"(one|any|either) of (the|your|ur) (\w+ )?(industr\w*|sectors?|fields?|tracks?|categor\w*|awards?|groups?)|"
         # "do we go under new energy?", "is nuclear covered?", "is there a catch-all?"
-        r"(go|goes|come|comes|sit|sits) (under|into)|(is|are) (\w+ ){1,3}(covered|included|accepted)|catch-?all|"
+        r"(go|goes|come|comes|sit|sits) (under|into)|(is|are|r) ([\w-]+ ){1,3}(under|part of) |(is|are) (\w+ ){1,3}(covered|included|accepted)|catch-?all|"
         # "industry-wise where do we sit?"
         r"(where|how) (do|would|does) (we|i|it|they|that) (sit|fit|belong|land|stand)|(industry|sector|category)-?wise|"
         # "is that new energy or high-end equipment?", "enter as a company or as a product?", "it fits?",

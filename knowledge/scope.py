@@ -42,9 +42,12 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "money",
-        {"zh": re.compile(r"奖金|多少钱|几万|几千|金额|现金|奖励多少|发多少|报销|差旅费|路费|车费|住宿费"),
-         "en": re.compile(r"\b(prize money|cash|how much money|rmb|yuan|dollars?|bonus|reimburs\w*|travel (costs?|"
-                          r"expenses?)|pay for (our|my) (travel|trip|flights?|hotel))\b", re.IGNORECASE)},
+        # Not in a clause about the fee: "报名费多少钱" is answered by "不收取任何报名费用", which names no amount.
+        {"zh": re.compile(r"(?:^|[，,。？?！!；;\s])(?![^，,。？?！!；;\s]*(报名费|参赛费|参评费|收费|交费|缴费|交钱|要钱|交多少|付多少|"
+                          r"要交))[^，,。？?！!；;\s]*?(奖金|多少钱|几万|几千|金额|现金|奖励多少|发多少|报销|差旅费|路费|车费|住宿费)"),
+         "en": re.compile(r"(?:^|[,.?!;]\s*)(?![^,.?!;]*\b(fees?|charged?|charges|cost to (enter|apply)|pay to (enter|apply)|"
+                          r"entry cost)\b)[^,.?!;]*?\b(prize money|cash|how much money|rmb|yuan|dollars?|bonus|reimburs\w*|"
+                          r"travel (costs?|expenses?)|pay for (our|my) (travel|trip|flights?|hotel))\b", re.IGNORECASE)},
         re.compile(r"\d[\d,.]*\s*(元|万元|亿元|万|亿|块)|[¥￥$]\s*\d|\b(rmb|cny|usd|yuan)\b", re.IGNORECASE),
     ),
     AnswerType(
@@ -270,13 +273,18 @@ ANSWER_TYPES = (
 _OTHER_EDITION = {
     # the asker's words may hold the award's name written out beside it ("科创园区榜 (年度科创园区)")
     "zh": re.compile(r"(去年|往年|往届|上届|历届|前几届|上一届|明年|下一届)[^，,。？?！!]{0,30}(获奖|得奖|上榜|入围|榜单|评选|奖|是谁|哪家|"
-                     r"谁拿|谁得|是哪几|哪几家|哪几个|哪些|都有谁|有谁|请过|激烈)"),
+                     r"谁拿|谁得|是哪几|哪几家|哪几个|哪些|都有谁|有谁|请过|激烈)|"
+                     # "上一届（2023年）报名截止是几号": any fact of another edition, not the asker's own last time
+                     r"(?<!我们)(?<!我)(上一届|上届|往届|历届|前几届|下一届|下届)[^，,。？?！!]{0,12}(截止|时间|几号|几月|哪天|规则|"
+                     r"要求|主题|奖项|评委|嘉宾|在哪|地点|多少|几家|几个|名单|结果)"),
     "en": re.compile(
         # Last year's winners, not the asker's own last year ("we won a patent case last year").
         r"\b(last (year|yr)|previous (year|edition)s?|past editions?|next year)('s)?( (award|edition|call))?\s+"
         r"(winners?|finalists?|awards?|list|results?|edition|shortlist)\b|\bpast winners\b|"
         r"\b(who|(which|what) \w+) (won|got|took)\b.{0,50}\b(last (year|yr|time|round)|previous (year|edition|round))\b|"
-        r"\b(winners?|finalists?)\b.{0,30}\b(last (year|time|round)|previous (year|edition|round))\b",
+        r"\b(winners?|finalists?)\b.{0,30}\b(last (year|time|round)|previous (year|edition|round))\b|"
+        r"\b(last|previous|prior|past) (edition|call)('s)?\b|\blast year's (edition|call|deadline|awards?|competition|"
+        r"forum|ceremony|jury|judges|theme)\b",
         re.IGNORECASE,
     ),
 }
@@ -289,7 +297,7 @@ _PREDICTION = {
 # A year named as an edition's ("2023年的获奖名单", "the 2025 edition"), not as the entrant's ("2019年成立的公司").
 _EDITION_YEAR = {
     # "2023年那届是几月截止的": that edition, whatever is asked of it
-    "zh": re.compile(r"(?<!\d)(20\d\d)(?!\d)\s*年?\s*(?:那|上)[届次]|(?<!\d)(20\d\d)(?!\d)\s*(?:年度?|届)?\s*(?:那[届次])?的?\s*(?:科创先锋|征集|评选|活动|论坛|获奖|得奖|"
+    "zh": re.compile(r"(?<!\d)(20\d\d)(?!\d)\s*年?\s*(?:那|上)[届次]|(?<!\d)(20\d\d)(?!\d)\s*(?:年度?|届)?[)）]?\s*(?:那[届次])?的?\s*(?:科创先锋|征集|评选|活动|论坛|获奖|得奖|"
                      r"上榜|入围|榜单|名单|报名|申报|截止|还办|还有|还会|会办|举办)|"
                      # "2023年度科创街区是谁拿的": who won in a year
                      r"(?<!\d)(20\d\d)(?!\d)[^，。？?！!]{0,14}(?:是谁|谁拿|谁得|哪家|哪几家|得主|获得者|"

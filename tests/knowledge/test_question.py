@@ -194,7 +194,9 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
      # which side of the language rule Macao or Taiwan is on; what a nominating expert needs; a follow-up asking
      # for the list of names
      "我们公司在澳门注册，算境内还是境外？", "Our studio is in Taipei. Are we treated as domestic or overseas?",
-     "推荐专家本人要具备什么条件", "评审专家都有谁？发一下名单呗"],
+     "推荐专家本人要具备什么条件", "评审专家都有谁？发一下名单呗",
+     # any fact of another edition named by 上届 or "the previous edition"
+     "上届（2022年）的评委都有谁", "what was the theme of the previous edition?"],
 )
 async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
     answer = await kb.answer(question)
@@ -361,6 +363,20 @@ async def test_what_a_term_means_is_answered_by_the_item_that_explains_it(kb: Kn
 async def test_a_copyright_complaint_is_not_an_appeal_against_the_result(kb: KnowledgeBase):
     answer = await kb.answer("a stock photo agency filed a complaint over images in our entry, what happens then?")
     assert answer.answered and "revoke" in answer.answer, answer.answer
+
+
+async def test_what_the_fee_costs_is_answered_by_no_fee_and_prize_money_stays_declined(kb: KnowledgeBase):
+    for question in ("报名费要交多少钱？", "heard the entry fee is 300 rmb, true?"):
+        answer = await kb.answer(question)
+        assert answer.answered and ("不收取" in answer.answer or "No application fee" in answer.answer), answer.answer
+    both = await kb.answer("do we pay anything to enter? and how much cash does a winner get?")
+    assert both.answered and "No application fee" in both.answer, both.answer
+    assert "does not answer the rest" in both.answer, both.answer
+
+
+async def test_is_a_field_under_a_track_reaches_the_eligibility_matcher(kb: KnowledgeBase):
+    answer = await kb.answer("is geothermal under new energy? we drill wells for heat")
+    assert answer.answered and "New energy" in answer.answer, answer.answer
 
 
 async def test_how_many_entries_one_may_send_is_a_limit_not_a_quota_of_winners(kb: KnowledgeBase):
