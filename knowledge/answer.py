@@ -434,9 +434,13 @@ class KnowledgeBase:
         """FAQ entries near the ask, with an answer in its language; those near its asking clause alone when the
         whole ask finds none sure enough (the remark beside the question, "老板不想露名", dilutes its words)."""
         candidates = [c for c in self.retriever.faq_candidates(question, lang=lang) if lang in c.entry.answer]
-        if candidates and candidates[0].confidence >= FAQ_CONFIDENCE:
-            return candidates
         clause = asking_clause(question, lang=lang)
+        # Sure, and holding the kind of fact asked for, unless the question comes first: a long preamble
+        # ("我们是苏州做机器人的公司……请问报名最晚到几号？") brings up the entry nearest the asker's situation, which
+        # cannot answer "when"; the question after it is tried alone.
+        if candidates and candidates[0].confidence >= FAQ_CONFIDENCE and (
+                clause is not None or can_answer(question, candidates[0].entry.answer[lang], lang=lang)):
+            return candidates
         if clause is None:
             clause = question_after(question, lang=lang)
             # "we're a game studio, can we enter?": whether the situation may enter is the eligibility matcher's

@@ -360,6 +360,14 @@ async def test_what_a_term_means_is_answered_by_the_item_that_explains_it(kb: Kn
     assert answer.answered and explained in answer.answer, answer.answer
 
 
+async def test_a_question_after_a_long_preamble_is_answered_not_the_preamble(kb: KnowledgeBase):
+    zh = await kb.answer("您好，我们是无锡一家做半导体设备的企业，员工两百多人，领导让我负责这次申报。想问一下材料最晚几号要交？")
+    assert zh.answered and "10 月 20 日" in zh.answer, zh.answer
+    en = await kb.answer("We sent our Pioneer Engine entry last week and the board keeps asking about it. "
+                         "When do the results come out?")
+    assert en.answered and "November" in en.answer, en.answer
+
+
 async def test_a_copyright_complaint_is_not_an_appeal_against_the_result(kb: KnowledgeBase):
     answer = await kb.answer("a stock photo agency filed a complaint over images in our entry, what happens then?")
     assert answer.answered and "revoke" in answer.answer, answer.answer
