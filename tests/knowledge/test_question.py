@@ -361,10 +361,11 @@ async def test_what_a_term_means_is_answered_by_the_item_that_explains_it(kb: Kn
 
 
 async def test_a_question_after_a_long_preamble_is_answered_not_the_preamble(kb: KnowledgeBase):
-    zh = await kb.answer("您好，我们是无锡一家做半导体设备的企业，员工两百多人，领导让我负责这次申报。想问一下材料最晚几号要交？")
+    zh = await kb.answer("你好，我们是一家做激光雷达的公司，在无锡，人不多，领导刚在澎湃新闻上看到科创先锋征集，叫我抓紧准备。"
+                         "请问报名截止到几号几点？")
     assert zh.answered and "10 月 20 日" in zh.answer, zh.answer
-    en = await kb.answer("We sent our Pioneer Engine entry last week and the board keeps asking about it. "
-                         "When do the results come out?")
+    en = await kb.answer("Hi, we applied for the Rising Potential award on Oct 2. the investors keep asking. "
+                         "when do results come out?")
     assert en.answered and "November" in en.answer, en.answer
 
 
