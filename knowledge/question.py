@@ -95,7 +95,7 @@ _ZH_ASKS = re.compile(
 )
 # Where an English clause starts a new question after "and", "also", a comma: a question word or an auxiliary.
 _EN_QUESTION_START = re.compile(
-    r"^(?:(?:and|also|plus|oh|btw|ps|then|so|ok|okay|hi|hey|hello|pls|plz|please|sorry|quick q|one more)\b[\s,:!]*)*"
+    r"^(?:(?:and|n|also|plus|oh|btw|ps|then|so|ok|okay|hi|hey|hello|pls|plz|please|sorry|quick q|one more)\b[\s,:!]*)*"
     # "… and on which dates does the judging happen?"
     r"(?:(?:on|in|at|for|by|from|to|until|till|with|about|under)\s+(?=(?:which|what|whom|whose)\b))?"
     r"(what|what's|whats|wats|which|when|when's|whens|where|where's|wheres|who|who's|whos|whom|whose|why|how|how's|"
@@ -109,11 +109,11 @@ _ZH_SPLIT = re.compile(r"(?<=[？?！!。；;\n])|(?<=[，,、])(?=另外|还有
 _ZH_LEADING_JOINER = re.compile(r"^(另外|还有|顺便问一?下|顺便|再问一?下|以及|然后|同时|再就是|还想问一?下)[，,、：:\s]*")
 # "when and where is the forum?" is one ask about one thing: no split after a bare question word.
 _EN_SPLIT = re.compile(r"(?<=[?!.;])\s+|\n|\s*,\s*(?=\S)|\s+[+&]\s+|"
-                       r"(?<!\bwhen)(?<!\bwhere)(?<!\bwhat)(?<!\bwho)(?<!\bhow)(?<!\bwhy)\s+(?=(?:and|also|plus)\s)",
+                       r"(?<!\bwhen)(?<!\bwhere)(?<!\bwhat)(?<!\bwho)(?<!\bhow)(?<!\bwhy)\s+(?=(?:and|n|also|plus)\s)",
                        re.IGNORECASE)
 _EN_INNER_QUESTION = re.compile(r"\b(what|when|where|how|which|who)\s+(happens|happened|do|does|did|is|are|can|"
                                 r"should|will|would)\b", re.IGNORECASE)
-_EN_LEADING_JOINER = re.compile(r"^(?:(?:and|also|plus|oh|btw|ps)\b[\s,]*)+", re.IGNORECASE)
+_EN_LEADING_JOINER = re.compile(r"^(?:(?:and|n|also|plus|oh|btw|ps)\b[\s,]*)+", re.IGNORECASE)
 
 _LIST = {
     "zh": re.compile(r"哪些|哪几|都有什么|都有啥|有什么[类种奖项]|都是什么|都包括|包括什么|包括哪|列[一出举]|全部|所有|分别是|"
@@ -225,7 +225,7 @@ def _clauses(message: str, *, lang: str) -> list[str]:
         glued: list[str] = []
         for part in parts:
             if glued and not (glued[-1].endswith(("?", "!", ".", ";")) or _EN_QUESTION_START.match(part)):
-                glued[-1] = f"{glued[-1]}, {part}" if not re.match(r"(and|also|plus)\b", part, re.I) else \
+                glued[-1] = f"{glued[-1]}, {part}" if not re.match(r"(and|n|also|plus)\b", part, re.I) else \
                     f"{glued[-1]} {part}"
             else:
                 glued.append(part)

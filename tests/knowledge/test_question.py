@@ -36,6 +36,8 @@ from knowledge.yes_no import lead, verdict
         ("once we send the file what happens then, and when are results out", "en",
          ["once we send the file what happens then", "when are results out"]),
         ("which list fits a science park & what is the fee", "en", ["which list fits a science park", "what is the fee"]),
+        # "n" is a phone's "and".
+        ("is the form in english? n where do i send it", "en", ["is the form in english?", "where do i send it"]),
         # A question word after a preposition starts an ask too.
         ("is the form a word file, and in what language do we fill it", "en",
          ["is the form a word file", "in what language do we fill it"]),
