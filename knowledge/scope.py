@@ -122,6 +122,8 @@ ANSWER_TYPES = (
         "place",
         {"zh": re.compile(r"在哪[里儿]?(举办|举行|开|办|颁)|(举办|举行|颁奖|典礼|论坛|会议).{0,6}(地点|场地|在哪)|地点|场地|会场|停车|住宿|酒店"),
          "en": re.compile(r"\b(venue|location of the|where (is|will|does) the (forum|ceremony|event|award)|"
+                          r"where (exactly )?(is|will|does) (the )?([\w-]+ ){0,3}(forum|ceremony|event|gala)|"
+                          r"where\b.{0,50}\b(being held|be held|take place|taking place)|"
                           r"parking|hotel|accommodation)\b", re.IGNORECASE)},
         re.compile(r"地点|会场|酒店|会议中心|[路街道]\s*\d+\s*号|\b(venue|hotel|conference cent(re|er)|hall)\b",
                    re.IGNORECASE),
@@ -283,7 +285,8 @@ _OTHER_EDITION = {
         r"(winners?|finalists?|awards?|list|results?|edition|shortlist)\b|\bpast winners\b|"
         r"\b(who|(which|what) \w+) (won|got|took)\b.{0,50}\b(last (year|yr|time|round)|previous (year|edition|round))\b|"
         r"\b(winners?|finalists?)\b.{0,30}\b(last (year|time|round)|previous (year|edition|round))\b|"
-        r"\b(last|previous|prior|past) (edition|call)('s)?\b|\blast year's (edition|call|deadline|awards?|competition|"
+        r"\b(last|previous|prior|past) (edition|call)('s)?\b|\blast year's (\(\d{4}\) )?(edition|call|deadline|awards?|competition|"
+        r"winners?|finalists?|list|"
         r"forum|ceremony|jury|judges|theme)\b",
         re.IGNORECASE,
     ),
@@ -302,7 +305,7 @@ _EDITION_YEAR = {
                      # "2023年度科创街区是谁拿的": who won in a year
                      r"(?<!\d)(20\d\d)(?!\d)[^，。？?！!]{0,14}(?:是谁|谁拿|谁得|哪家|哪几家|得主|获得者|"
                      r"(?:获奖|得奖|入围|上榜)\S{0,4}(?:有哪些|是哪|名单))"),
-    "en": re.compile(r"(?<!\d)(20\d\d)(?!\d)\s*(?:'s\s*)?(?:edition|winners?|finalists?|list|awards?|forum|call|round|"
+    "en": re.compile(r"(?<!\d)(20\d\d)(?!\d)\)?\s*(?:'s\s*)?(?:edition|winners?|finalists?|list|awards?|forum|call|round|"
                      r"deadline|results?)\b|\b(?:edition|winners?|finalists?|awards?|forum|call|results?|deadline)\s+"
                      r"(?:of|in|for)\s+(20\d\d)(?!\d)|\bwho (?:won|got|took|received)\b.{0,60}?(?<!\d)(20\d\d)(?!\d)",
                      re.IGNORECASE),
