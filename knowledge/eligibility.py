@@ -20,7 +20,7 @@ _INTENT = {
     ),
     "en": re.compile(
         r"\b(eligible|eligibility|qualify|qualifies|in scope|within scope|which (\w+ )?(award|category|list|track|"
-        r"prize|industry|sector|field)|fall(s)? (within|under|into)|belong(s)? (to|in)|count(s)? (as|for|towards?)|"
+        r"prize|industry|sector|field)|fall(s)? (within|under|into)|belong(s)? (to|in)|count(s|ed)? (as|for|towards?|under)|"
         r"what (\w+ )?(award|category|list|field|industry|sector|track)|(can|could|may) (we|i|our \w+|my \w+) (\w+ )?(apply|enter|join|take part|"
         r"participate|compete)|allowed to (apply|enter)|is there a (category|award) for|"
         # "is that one of the sectors you accept?", "does that fit any of the industries?"

@@ -36,6 +36,8 @@ from knowledge.yes_no import lead, verdict
         ("once we send the file what happens then, and when are results out", "en",
          ["once we send the file what happens then", "when are results out"]),
         ("which list fits a science park & what is the fee", "en", ["which list fits a science park", "what is the fee"]),
+        # A colon ends what leads in to the asks.
+        ("two things: whens the deadline, and is it free?", "en", ["two things:, whens the deadline", "is it free?"]),
         # "n" is a phone's "and".
         ("is the form in english? n where do i send it", "en", ["is the form in english?", "where do i send it"]),
         # A question word after a preposition starts an ask too.
@@ -393,6 +395,8 @@ async def test_is_a_field_under_a_track_reaches_the_eligibility_matcher(kb: Know
 async def test_how_many_entries_one_may_send_is_a_limit_not_a_quota_of_winners(kb: KnowledgeBase):
     answer = await kb.answer("how many applications can one firm send in? we've got 4 products")
     assert answer.answered and "no limit" in answer.answer, answer.answer
+    capped = await kb.answer("we have a few spin-offs and products. is there any cap on how many entries a single firm can file?")
+    assert capped.answered and "no limit" in capped.answer, capped.answer
     winners = await kb.answer("how many entries will win in each category?")
     assert not winners.answered, winners.answer
 
