@@ -90,7 +90,7 @@ ANSWER_TYPES = (
         "quota",
         {"zh": re.compile(r"名额|几[家个位名]?(获奖|入围|得奖)|(入围|获奖|得奖|上榜|评出|选出|评上)(几|多少)[家个位名]|(评|选|取)(出)?(几|多少)[家个位名](?!榜|奖项|类)|多少[家个位名](能|会|可以)?(获奖|入围|上榜)|"
                           r"录取率|获奖率|通过率|中奖率|多少人报|多少[家个]报名|报名人数"),
-         "en": re.compile(r"\bhow many (winners|finalists|places|spots|seats|(entries|applicants|applications)(?!\s+([\w-]+\s+){0,2}(can|could|may|per|each|is one|are we|do we)\b)|"
+         "en": re.compile(r"\bhow many (winners|finalists|places|spots|seats|(entries|applicants|applications)(?!\s+([\w-]+\s+){0,3}(can|could|may|per|each|is one|are we|do we)\b)|"
                           r"companies (will|get|are)|people (will|get|are)|awards? (will|are) (given|handed))|quota|"
                           r"acceptance rate|success rate|odds\b", re.IGNORECASE)},
         re.compile(r"\d+\s*(家|个名额|名|位|席|人)|\b\d+\s+(winners|finalists|places|spots|seats|entries)\b",
