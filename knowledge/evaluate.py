@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from knowledge.answer import Answer, Answerer
 from knowledge.question import to_simplified
 
-_SPACE = re.compile(r"\s+")
+# Spacing and dashes are typography, not content: "business-model" is "business model", "3–5" is "3-5".
+_SPACE = re.compile(r"[\s\-‐‑–—]+")
 
 
 class EvalItem(BaseModel):
@@ -83,8 +84,8 @@ def load_eval(path: Path) -> list[EvalItem]:
 
 
 def passes(item: EvalItem, answer: Answer) -> bool:
-    """Every fact present (whitespace removed, lower case, either Chinese script) in the asker's language, or a
-    correct decline.
+    """Every fact present (whitespace and dashes removed, lower case, either Chinese script) in the asker's
+    language, or a correct decline.
 
     A question in traditional characters is answered in them, and a fact may be written in either script.
     """

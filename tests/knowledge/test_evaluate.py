@@ -23,3 +23,10 @@ def test_every_fact_is_needed_and_a_decline_passes_only_where_nothing_is_answera
     unanswerable = EvalItem(id="u", lang="en", question="who won in 2023?", answerable=False, facts=[])
     assert passes(unanswerable, _answer("Sorry…", lang="en", answered=False))
     assert not passes(unanswerable, _answer("The Paper runs it.", lang="en"))
+
+
+def test_dashes_and_spacing_are_typography_not_content():
+    item = EvalItem(id="t", lang="en", question="what period?", answerable=True,
+                    facts=[["3-5 years"], ["business model"]])
+    assert passes(item, _answer("Projects of the past 3–5 years; business-model innovation counts.", lang="en"))
+    assert not passes(item, _answer("Projects of the past 5 years; business-model innovation counts.", lang="en"))
