@@ -87,7 +87,7 @@ _LACKING = {
 # holds, not the awards for the asker's kind.
 _REQUIREMENTS = {
     "zh": re.compile(r"条件|要求|门槛|标准|资格"),
-    "en": re.compile(r"\b(requirements?|conditions?|criteria|standards?|prerequisites?|basic eligibility|rules?)\b"),
+    "en": re.compile(r"\b(requirements?|reqs?|conditions?|criteria|standards?|prerequisites?|basic eligibility|rules?)\b"),
 }
 
 
