@@ -116,8 +116,10 @@ _MAX_LIST_CHARS = {"zh": 400, "en": 900}
 # "what does 'total-factor improvement' mean?", "全要素提升是什么意思": a term the guideline explains in a list item.
 _DEFINITION = {
     "en": re.compile(r"\bwhat (?:does|do|is|'s|s) (?:the (?:term |phrase |word )?)?[\"'‘“](?P<a>[^\"'’”?]{3,60})[\"'’”] "
-                     r"(?:\w+ ){0,2}mean\b|\bwhat (?:does|do|is|'s|s) (?:the (?:term |phrase |word )?)?(?!(?:they|you|u|we|it)\b)(?P<b>[\w -]{3,60}?) "
-                     r"(?:(?:even|actually|really|exactly|really) )?mean\b|\bwhat (?:do|does) (?:they|you(?: guys| all)?|u|it|the \w+) mean by [\"'‘“]?(?P<c>[^\"'’”?,]{3,60})|"
+                     r"(?:\w+ ){0,2}mean\b|"
+                     r"\bwhat (?:does|do|is|'s|s) (?:the (?:term |phrase |word )?)?(?!(?:they|you|u|we|it)\b)"
+                     r"(?P<b>[\w -]{3,60}?) (?:(?:even|actually|really|exactly) )?mean\b|"
+                     r"\bwhat (?:do|does) (?:they|you(?: guys| all)?|u|it|the \w+) mean by [\"'‘“]?(?P<c>[^\"'’”?,]{3,60})|"
                      r"\b(?:what is meant by|meaning of|definition of|define) [\"'‘“]?(?P<d>[^\"'’”?,]{3,60})", re.IGNORECASE),
     "zh": re.compile(r"(?P<a>[\u4e00-\u9fffA-Za-z“”\"「」‘’]{2,16}?)(?:到底|具体|究竟)?(?:是什么意思|是啥意思|什么意思|啥意思|"
                      r"指的是什么|指的是啥|指什么|指啥|怎么理解|如何理解)"),

@@ -324,7 +324,7 @@ class Retriever:
                 self._pending[(whole, embedding)] = future
 
     def _embed_message(self, todo: list[str], parts: list[str], whole: str | None, embedding: Any) -> None:
-        """The parts embedded, then the whole message as the mean of its parts' vectors, weighted by length.
+        """The parts embedded, then the whole message as the mean of its parts' vectors (unit length).
 
         A sentence model pools its tokens' vectors into a mean, so the parts' mean stands close to the whole's
         own vector, and the model's time grows with the tokens it reads: the whole embedded beside its parts
