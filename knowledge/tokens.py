@@ -47,7 +47,7 @@ EN_STOP = frozenset(
     "dont doesnt isnt arent wont didnt somebody someone anybody anyone everybody everyone again rn "
     "honestly literally wat wats wht lol lmao "
     # "does the intro mention the plan? y/n"
-    "mention mentions mentioned y n instead rather "
+    "mention mentions mentioned talk talks talking y n instead rather "
     # "list every industry", "the background bit, what does it say"
     "every each bit say says said "
     # what a definition question says around its term ("what does X even mean in plain words")
