@@ -334,7 +334,14 @@ class Retriever:
             self.embed_questions(todo, embedding)
             if whole is None:
                 return
-            rows = np.asarray([self._vectors[(p, embedding)] for p in parts], dtype=np.float32)
+            with self._vectors_lock:
+                kept = [self._vectors.get((p, embedding)) for p in parts]
+            # A part embedded earlier may have left the cache since (another thread's texts pushed it out).
+            missing = [p for p, row in zip(parts, kept, strict=True) if row is None]
+            if missing:
+                again = dict(zip(missing, (getattr(embedding, "embed_query", None) or embedding)(missing), strict=True))
+                kept = [again[p] if row is None else row for p, row in zip(parts, kept, strict=True)]
+            rows = np.asarray(kept, dtype=np.float32)
             mean = rows.sum(axis=0)
             with self._vectors_lock:
                 self._vectors[(whole, embedding)] = mean / (float(np.linalg.norm(mean)) or 1.0)

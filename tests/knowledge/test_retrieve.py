@@ -38,3 +38,17 @@ def test_faq_confidence_separates_a_paraphrase_from_an_unrelated_question(kb: Kn
     assert close is not None and close.entry.id == "fee"
     assert close.confidence >= FAQ_CONFIDENCE
     assert far is None or far.confidence < FAQ_CONFIDENCE
+
+
+def test_a_messages_vector_is_composed_though_an_ask_left_the_vector_cache(kb: KnowledgeBase, monkeypatch):
+    # With room for one vector, embedding the second ask pushes the first out before the whole is composed.
+    import knowledge.retrieve as retrieve
+
+    monkeypatch.setattr(retrieve, "QUERY_VECTORS_KEPT", 1)
+    retriever = kb.retriever
+    first, second = "when do entries close?", "is entering free of charge?"
+    retriever.embed_questions([first])
+    whole = f"{first} {second}"
+    retriever.prefetch([first, second], whole=whole)
+    vector = retriever._query_vectors(whole, kb.retriever.index.embedding)
+    assert abs(float((vector ** 2).sum()) - 1.0) < 1e-4
