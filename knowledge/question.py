@@ -99,7 +99,8 @@ _EN_QUESTION_START = re.compile(
     # "… and on which dates does the judging happen?"
     r"(?:(?:on|in|at|for|by|from|to|until|till|with|about|under)\s+(?=(?:which|what|whom|whose)\b))?"
     r"(what|what's|whats|wats|which|when|when's|whens|where|where's|wheres|who|who's|whos|whom|whose|why|how|how's|"
-    r"hows|is|are|am|was|were|do|does|did|can|could|"
+    # "r we paying a fee": chat's "are"
+    r"hows|is|are|r(?=\s+(?:we|u|you|they|there|i|it)\b)|am|was|were|do|does|did|can|could|"
     r"should|would|will|may|might|must|shall|has|have|any|list|tell|explain|give|name)\b",
     re.IGNORECASE,
 )
@@ -130,7 +131,7 @@ _YES_NO = {
     # "can u walk me thru the timeline?" asks for the timeline, not whether it can be done
     "en": re.compile(r"^(?!(?:can|could|would) (?:you|u) (?:please |pls |just )?(?:walk|tell|explain|give|list|show|break|"
                      r"describe|outline|summari[sz]e|share|send)\b)(?:(?:if|once|after|in case)\b[^,?]{3,60},\s*)?"
-                     r"(?:(?:and|also|so|oh|btw|hi|hey|hello|pls|please)\b[\s,]*)*(is|are|am|was|were|do|does|did|can|"
+                     r"(?:(?:and|also|so|oh|btw|hi|hey|hello|pls|please)\b[\s,]*)*(is|are|r(?=\s+(?:we|u|you|they|there|i|it)\b)|am|was|were|do|does|did|can|"
                      r"could|should|would|will|may|might|must|shall|has|have)\b", re.IGNORECASE),
 }
 _DATE = {

@@ -35,8 +35,10 @@ ANSWER_TYPES = (
         "phone",
         # not the entrant's own number written on the form ("申报表里电话填错了")
         {"zh": re.compile(r"电话(?!填|写错|号码?填|号码?写错)|手机号(?!填|写错)|热线|座机|致电|打过去|打给|微信|客服"),
-         # not "we design phone chips"
-         "en": re.compile(r"\b(?<!my )(?<!our )(?<!wrong )((tele)?phone( number)?(?! (number )?(on|in) the form)(?!\s+(chips?|makers?|cases?|screens?|batter\w*|design\w*|brands?|apps?|"
+         # not "we design phone chips"; not a contact of any kind ("email/phone whatever", "we'd prefer a phone
+         # number if there is one"), which the email address answers
+         "en": re.compile(r"\b(?<!my )(?<!our )(?<!wrong )(?<!email/)(?<!email or )(?<!email or a )(?<!prefer a )(?<!prefer )"
+                          r"((tele)?phone( number)?(?! (number )?(on|in) the form)(?!\s*(/|or)\s*e-?mail)(?!\s+(chips?|makers?|cases?|screens?|batter\w*|design\w*|brands?|apps?|"
                           r"manufactur\w*|industry|parts?|components?))|hotline|call (you|them|the)|ring (?:you|them|the|someone)|wechat|whatsapp)\b", re.IGNORECASE)},
         re.compile(r"(?<!\d)(\+?\d[\d\- ]{6,}\d)(?!\d)"),
     ),
@@ -282,9 +284,9 @@ _OTHER_EDITION = {
                      r"要求|主题|奖项|评委|嘉宾|在哪|地点|多少|几家|几个|名单|结果)"),
     "en": re.compile(
         # Last year's winners, not the asker's own last year ("we won a patent case last year").
-        r"\b(last (year|yr)|previous (year|edition)s?|past editions?|next year)('s)?( (award|edition|call))?\s+"
+        r"\b(last (years?|yrs?)|previous (year|edition)s?|past editions?|next year)('s)?( (award|edition|call))?\s+"
         r"(winners?|finalists?|awards?|list|results?|edition|shortlist)\b|\bpast winners\b|"
-        r"\b(who|(which|what) \w+) (won|got|took)\b.{0,50}\b(last (year|yr|time|round)|previous (year|edition|round))\b|"
+        r"\b(who|(which|what) \w+) (won|got|took)\b.{0,90}\b(last (years?|yrs?|time|round)|previous (year|edition|round))\b|"
         r"\b(winners?|finalists?)\b.{0,30}\b(last (year|time|round)|previous (year|edition|round))\b|"
         r"\b(last|previous|prior|past) (edition|call)('s)?\b|\blast year's (\(\d{4}\) )?(edition|call|deadline|awards?|competition|"
         r"winners?|finalists?|list|"

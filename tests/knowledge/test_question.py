@@ -43,6 +43,9 @@ from knowledge.yes_no import lead, verdict
         # A question word after a preposition starts an ask too.
         ("is the form a word file, and in what language do we fill it", "en",
          ["is the form a word file", "in what language do we fill it"]),
+        # chat's "r" for "are" starts an ask
+        ("when do submissions close?? and r we allowed to send a video", "en",
+         ["when do submissions close??", "r we allowed to send a video"]),
     ],
 )
 def test_a_message_splits_into_its_asks(message: str, lang: str, asks: list[str]):
@@ -437,3 +440,16 @@ async def test_the_entrants_own_phone_number_on_the_form_asks_for_no_phone_numbe
 async def test_english_terms_inside_a_chinese_question_are_read_as_the_guidelines_words(kb: KnowledgeBase):
     answer = await kb.answer("报名的deadline是哪天？参加要交entry fee吗")
     assert answer.answered and "10 月 20 日" in answer.answer and "报名费" in answer.answer, answer.answer
+
+
+async def test_asking_for_any_contact_gets_the_email_though_a_phone_is_named_beside_it(kb: KnowledgeBase):
+    for question in ("how do i reach the organisers? phone/email, either is fine",
+                     "how can we get in touch with the committee? we'd prefer a phone call if there's one"):
+        answer = await kb.answer(question)
+        assert answer.answered and "kcxf@thepaper.cn" in answer.answer, (question, answer.answer)
+    assert not (await kb.answer("what's the committee's phone number?")).answered
+
+
+async def test_last_years_winners_in_chat_spelling_are_another_editions(kb: KnowledgeBase):
+    answer = await kb.answer("which company took the district award last yrs?")
+    assert not answer.answered, answer.answer
