@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from config.campaign import Award, Campaign, Keywords
+from config.campaign import Award, Campaign, Keywords, Track
 from knowledge.answer import Source, TextSource
 from knowledge.tokens import normalize
 
@@ -98,6 +98,10 @@ class Verdict:
     text: str
     sources: list[Source]
 
+# The groups whose entrants the guideline's industry tracks (二·征集范围) apply to.
+_TRACK_GROUPS = frozenset({"enterprise", "person"})
+_WHO = {"zh": re.compile(r"谁|什么人|哪些人"), "en": re.compile(r"\bwho\b")}
+
 
 class Eligibility:
     """Matches an entrant's self-description against the campaign's groups, awards and tracks."""
@@ -109,13 +113,14 @@ class Eligibility:
     def assess(self, question: str, *, lang: str) -> Verdict | None:
         """A verdict when the question asks what the asker may enter; None for any other question."""
         text = normalize(question)
-        if not _INTENT[lang].search(text) or any(
-            normalize(a.name.get(lang)) in text or normalize(a.name.zh) in text for a in self.campaign.awards
-        ):
+        if not _INTENT[lang].search(text):
             return None
         # What the asker says they are not ("not a company founder", "不是公司") describes nobody.
         text = _NOT[lang].sub(" ", text)
         tracks = [t for t in self.campaign.tracks if _mentions(text, t.keywords)]
+        if any(normalize(a.name.get(lang)) in text or normalize(a.name.zh) in text for a in self.campaign.awards):
+            # The asker knows the award: only whether their field is in scope for it is left to say.
+            return self._placed(text, tracks, lang=lang)
         groups = [g for g in self.campaign.groups if _mentions(text, g.keywords)]
         # A group asked for by its name ("企业高管可以报人物类吗") is the one meant, whatever else the words say.
         named = [g for g in groups if normalize(g.name.get(lang)) in text]
@@ -133,14 +138,7 @@ class Eligibility:
         t = self.texts.t
         lines = []
         if tracks:
-            # With the guideline's examples of each: the asker sees their field in the track's own words.
-            if lang == "zh":
-                names = "、".join(f"{tr.name.zh}（{'、'.join(tr.examples.zh)}）" if tr.examples.zh else tr.name.zh
-                                 for tr in tracks)
-            else:
-                names = "; ".join(f"{tr.name.en} ({', '.join(tr.examples.en)})" if tr.examples.en else tr.name.en
-                                  for tr in tracks)
-            lines.append(t("knowledge.eligibility.track", lang, tracks=names))
+            lines.append(t("knowledge.eligibility.track", lang, tracks=self._track_names(tracks, lang)))
         if fitting:
             sep = "、" if lang == "zh" else "; "
             listed = sep.join(f"{a.name.get(lang)}（{self.campaign.group(a.group).name.get(lang)}）" if lang == "zh"
@@ -154,7 +152,7 @@ class Eligibility:
             sep = "、" if lang == "zh" else ", "
             categories = sep.join(c.name.get(lang) for c in self.campaign.product_categories)
             lines.append(t("knowledge.eligibility.categories", lang, categories=categories))
-        elif not tracks and group_ids & {"enterprise", "person"}:
+        elif not tracks and group_ids & _TRACK_GROUPS:
             sep = "、" if lang == "zh" else "; "
             lines.append(t("knowledge.eligibility.scope", lang,
                            tracks=sep.join(tr.name.get(lang) for tr in self.campaign.tracks)))
@@ -162,6 +160,30 @@ class Eligibility:
         lines.append(t("knowledge.eligibility.cite", lang))
         sources = [Source(doc="campaign", section="awards", title=a.name.get(lang), score=1.0) for a in fitting[:3]]
         return Verdict(text="\n".join(lines), sources=sources)
+
+    def _placed(self, text: str, tracks: list[Track], *, lang: str) -> Verdict | None:
+        """The tracks of the field an asker names beside the award they ask about ("does biomed count for the
+        person award?"), with what that award looks for; None unless the award is one the tracks apply to."""
+        named = [a for a in self.campaign.awards if any(n in text for n in _short_names(a))]
+        # "who is eligible for the individual award? only company people?" asks who, whatever field is told
+        if not tracks or not named or any(a.group not in _TRACK_GROUPS for a in named) or _WHO[lang].search(text):
+            return None
+        award = max(named, key=lambda a: max(len(n) for n in _short_names(a) if n in text))
+        t = self.texts.t
+        lines = [t("knowledge.eligibility.track", lang, tracks=self._track_names(tracks, lang)),
+                 t("knowledge.eligibility.about", lang, award=award.name.get(lang), summary=award.summary.get(lang)),
+                 t("knowledge.eligibility.cite", lang)]
+        return Verdict(text="\n".join(lines),
+                       sources=[Source(doc="campaign", section="awards", title=award.name.get(lang), score=1.0)])
+
+    @staticmethod
+    def _track_names(tracks: list[Track], lang: str) -> str:
+        """Each track with the guideline's examples of it: the asker sees their field in the track's own words."""
+        if lang == "zh":
+            return "、".join(f"{tr.name.zh}（{'、'.join(tr.examples.zh)}）" if tr.examples.zh else tr.name.zh
+                            for tr in tracks)
+        return "; ".join(f"{tr.name.en} ({', '.join(tr.examples.en)})" if tr.examples.en else tr.name.en
+                         for tr in tracks)
 
     @staticmethod
     def asks_fit(question: str, *, lang: str) -> bool:

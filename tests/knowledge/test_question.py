@@ -453,3 +453,13 @@ async def test_asking_for_any_contact_gets_the_email_though_a_phone_is_named_bes
 async def test_last_years_winners_in_chat_spelling_are_another_editions(kb: KnowledgeBase):
     answer = await kb.answer("which company took the district award last yrs?")
     assert not answer.answered, answer.answer
+
+
+async def test_a_field_asked_about_for_a_named_award_is_placed_in_its_track(kb: KnowledgeBase):
+    answer = await kb.answer("i work on gene therapies at a pharma startup, is that in scope for the person award?")
+    assert answer.answered and "Biomedicine" in answer.answer and "Sci-Tech Pioneer of the Year" in answer.answer, \
+        answer.answer
+    # who may enter is what the award's own entry says, whatever field the asker is in
+    answer = await kb.answer("my colleague builds wind farms; who is eligible for the individual award?")
+    assert answer.answered and "researchers" in answer.answer and "falls under a track" not in answer.answer, \
+        answer.answer
