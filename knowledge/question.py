@@ -109,7 +109,7 @@ _ZH_SPLIT = re.compile(r"(?<=[？?！!。；;\n])|(?<=[，,、])(?=另外|还有
                        r"|(?<=[，,])|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _ZH_LEADING_JOINER = re.compile(r"^(另外|还有|顺便问一?下|顺便|再问一?下|以及|然后|同时|再就是|还想问一?下)[，,、：:\s]*")
 # "when and where is the forum?" is one ask about one thing: no split after a bare question word.
-_EN_SPLIT = re.compile(r"(?<=[?!.;:])\s+|\n|\s*,\s*(?=\S)|\s+[+&]\s+|"
+_EN_SPLIT = re.compile(r"(?<=[?!.;:])(?<!e\.g\.)(?<!i\.e\.)\s+|\n|\s*,\s*(?=\S)|\s+[+&]\s+|"
                        r"(?<!\bwhen)(?<!\bwhere)(?<!\bwhat)(?<!\bwho)(?<!\bhow)(?<!\bwhy)\s+(?=(?:and|n|also|plus)\s)",
                        re.IGNORECASE)
 _EN_INNER_QUESTION = re.compile(r"\b(what|when|where|how|which|who)\s+(happens|happened|do|does|did|is|are|can|"
@@ -180,7 +180,7 @@ def split_asks(message: str, *, lang: str) -> list[Ask]:
     return [Ask(text=a, kind=kind_of(a, lang=lang)) for a in merged] or [Ask(text=message.strip(), kind=Kind.OTHER)]
 
 
-_CLAUSE = {"zh": re.compile(r"[，,。；;：:\s]+"), "en": re.compile(r"[,;:]\s*|(?<=[.?!])\s+")}
+_CLAUSE = {"zh": re.compile(r"[，,。；;：:\s]+"), "en": re.compile(r"[,;:]\s*|(?<=[.?!])(?<!e\.g\.)(?<!i\.e\.)\s+")}
 
 
 def yes_no_clause(ask: str, *, lang: str) -> str:

@@ -43,6 +43,8 @@ from knowledge.yes_no import lead, verdict
         # A question word after a preposition starts an ask too.
         ("is the form a word file, and in what language do we fill it", "en",
          ["is the form a word file", "in what language do we fill it"]),
+        # "e.g." ends no sentence
+        ("what files can we attach, e.g. slides or videos?", "en", ["what files can we attach, e.g. slides or videos?"]),
         # chat's "r" for "are" starts an ask
         ("when do submissions close?? and r we allowed to send a video", "en",
          ["when do submissions close??", "r we allowed to send a video"]),
@@ -463,3 +465,10 @@ async def test_a_field_asked_about_for_a_named_award_is_placed_in_its_track(kb: 
     answer = await kb.answer("my colleague builds wind farms; who is eligible for the individual award?")
     assert answer.answered and "researchers" in answer.answer and "falls under a track" not in answer.answer, \
         answer.answer
+
+
+async def test_everyday_words_for_a_bar_and_a_weekday_reach_the_rules_words(kb: KnowledgeBase):
+    answer = await kb.answer("our firm had a factory fire in the news last year. are we barred from applying?")
+    assert answer.answered and "3 years" in answer.answer, answer.answer
+    answer = await kb.answer("does the deadline fall on a weekend?")
+    assert answer.answered and "Sunday" in answer.answer, answer.answer
