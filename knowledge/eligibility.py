@@ -33,7 +33,7 @@ _INTENT = {
         # "do games even count?"
         r"(is|are|r) (that|this|it|we|they) .{0,40}\bor\b|\bor ([\w-]+ ){1,3}(category|track|industry|sector|field|group)\b|(enter|apply|go|submit) as (a|an|the) |(it|that|this|we) "
         r"(fits?|qualif\w+)|do(es)? (\w+ ){1,3}(even )?count|"
-        r"(fit|fits|match|matches|suit|suits) (any|one|an?) (award|category|industry|sector|track)|"
+        r"(fit|fits|match|matches|suit|suits) (any|one|an?) (award|category|industry|sector|track)|fits? (under|in|into) |"
         r"too (early|late|small|young|new|old)( for (us|me|them|it))? to (enter|apply)|"
         # "do you even accept that kind of company?", "is that an industry you cover?", "which of your groups"
         r"(do|would|will) (you|u) (\w+ )?(accept|take|cover|allow|consider|include)|"
@@ -98,8 +98,10 @@ class Verdict:
     text: str
     sources: list[Source]
 
-# The groups whose entrants the guideline's industry tracks (二·征集范围) apply to.
-_TRACK_GROUPS = frozenset({"enterprise", "person"})
+_AS_A = {"zh": re.compile(r"以(.{1,6}?)(?:的)?(?:身份|名义)"),
+         # "enter as a company or as a product?" names both
+         "en": re.compile(r"\b(?:apply|enter|go|submit|compete|take part|participate) as (?:an? |the )?"
+                          r"([\w-]+(?: or (?:as )?(?:an? |the )?[\w-]+| [\w-]+)?)")}
 _WHO = {"zh": re.compile(r"谁|什么人|哪些人"), "en": re.compile(r"\bwho\b")}
 
 
@@ -122,8 +124,10 @@ class Eligibility:
             # The asker knows the award: only whether their field is in scope for it is left to say.
             return self._placed(text, tracks, lang=lang)
         groups = [g for g in self.campaign.groups if _mentions(text, g.keywords)]
-        # A group asked for by its name ("企业高管可以报人物类吗") is the one meant, whatever else the words say.
-        named = [g for g in groups if normalize(g.name.get(lang)) in text]
+        # A group asked for by its name ("企业高管可以报人物类吗") or as what the asker would enter as ("can I apply as
+        # a person, or only companies?") is the one meant, whatever else the words say.
+        entering_as = " ".join(_AS_A[lang].findall(text))
+        named = [g for g in groups if normalize(g.name.get(lang)) in text or _mentions(entering_as, g.keywords)]
         groups = named or groups
         awards = [a for a in self.campaign.awards if _mentions(text, a.keywords)]
         if not (tracks or groups or awards):
@@ -152,7 +156,7 @@ class Eligibility:
             sep = "、" if lang == "zh" else ", "
             categories = sep.join(c.name.get(lang) for c in self.campaign.product_categories)
             lines.append(t("knowledge.eligibility.categories", lang, categories=categories))
-        elif not tracks and group_ids & _TRACK_GROUPS:
+        elif not tracks and group_ids & {g.id for g in self.campaign.groups if g.in_track_scope}:
             sep = "、" if lang == "zh" else "; "
             lines.append(t("knowledge.eligibility.scope", lang,
                            tracks=sep.join(tr.name.get(lang) for tr in self.campaign.tracks)))
@@ -162,17 +166,26 @@ class Eligibility:
         return Verdict(text="\n".join(lines), sources=sources)
 
     def _placed(self, text: str, tracks: list[Track], *, lang: str) -> Verdict | None:
-        """The tracks of the field an asker names beside the award they ask about ("does biomed count for the
-        person award?"), with what that award looks for; None unless the award is one the tracks apply to."""
+        """Whether what the asker names fits the award they ask about: the tracks of their field for an award the
+        tracks apply to ("does biomed count for the person award?"), the categories for the product award ("does a
+        smart home gadget fit under the product award?"), each with what the award looks for; else None."""
         named = [a for a in self.campaign.awards if any(n in text for n in _short_names(a))]
         # "who is eligible for the individual award? only company people?" asks who, whatever field is told
-        if not tracks or not named or any(a.group not in _TRACK_GROUPS for a in named) or _WHO[lang].search(text):
+        if not named or _WHO[lang].search(text):
             return None
         award = max(named, key=lambda a: max(len(n) for n in _short_names(a) if n in text))
+        in_scope = {g.id for g in self.campaign.groups if g.in_track_scope}
         t = self.texts.t
-        lines = [t("knowledge.eligibility.track", lang, tracks=self._track_names(tracks, lang)),
-                 t("knowledge.eligibility.about", lang, award=award.name.get(lang), summary=award.summary.get(lang)),
-                 t("knowledge.eligibility.cite", lang)]
+        about = t("knowledge.eligibility.about", lang, award=award.name.get(lang), summary=award.summary.get(lang))
+        if tracks and all(a.group in in_scope for a in named):
+            lines = [t("knowledge.eligibility.track", lang, tracks=self._track_names(tracks, lang)), about]
+        elif award.group == "product" and len(named) == 1 and self.campaign.product_categories:
+            sep = "、" if lang == "zh" else ", "
+            lines = [about, t("knowledge.eligibility.categories", lang,
+                              categories=sep.join(c.name.get(lang) for c in self.campaign.product_categories))]
+        else:
+            return None
+        lines.append(t("knowledge.eligibility.cite", lang))
         return Verdict(text="\n".join(lines),
                        sources=[Source(doc="campaign", section="awards", title=award.name.get(lang), score=1.0)])
 

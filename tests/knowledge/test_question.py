@@ -472,3 +472,14 @@ async def test_everyday_words_for_a_bar_and_a_weekday_reach_the_rules_words(kb: 
     assert answer.answered and "3 years" in answer.answer, answer.answer
     answer = await kb.answer("does the deadline fall on a weekend?")
     assert answer.answered and "Sunday" in answer.answer, answer.answer
+
+
+async def test_what_an_asker_would_enter_as_names_the_group_meant(kb: KnowledgeBase):
+    answer = await kb.answer("i'm a professor working on batteries. can i enter as a person, or must a company enter?")
+    assert answer.answered and "Sci-Tech Pioneer of the Year" in answer.answer, answer.answer
+    assert "Rising Potential" not in answer.answer, answer.answer
+
+
+async def test_whether_a_thing_fits_under_the_product_award_gets_its_categories(kb: KnowledgeBase):
+    answer = await kb.answer("would a sleep-tracking smart ring fit under the product award?")
+    assert answer.answered and "Wearable technology products" in answer.answer, answer.answer
