@@ -226,6 +226,9 @@ class Campaign(_Data):
     awards: tuple[Award, ...] = Field(min_length=1)
     tracks: tuple[Track, ...] = Field(min_length=1)
     product_categories: tuple[ProductCategory, ...] = Field(min_length=1)
+    # The guideline's own terms in both languages ("申报表" / "application form"): an entrant who writes one in the
+    # other language ("which email do i send the 申报表 to") is read as if they had written it in theirs.
+    glossary: tuple[Localized, ...] = ()
     reminders: Reminders = Reminders()
 
     @field_validator("deadline")

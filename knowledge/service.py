@@ -40,8 +40,8 @@ def campaign_aliases(campaign: Campaign) -> dict[str, list[tuple[str, str]]]:
     """
     named = [*campaign.awards, *campaign.groups, *campaign.tracks, *campaign.product_categories, *campaign.dimensions]
     aliases: dict[str, list[tuple[str, str]]] = {"zh": [], "en": []}
-    for item in named:
-        zh, en = item.name.zh, item.name.get("en")
+    for name in [item.name for item in named] + list(campaign.glossary):
+        zh, en = name.zh, name.get("en")
         if not en or en == zh:
             continue
         for alias in {zh, zh.removeprefix("年度")}:

@@ -483,3 +483,10 @@ async def test_what_an_asker_would_enter_as_names_the_group_meant(kb: KnowledgeB
 async def test_whether_a_thing_fits_under_the_product_award_gets_its_categories(kb: KnowledgeBase):
     answer = await kb.answer("would a sleep-tracking smart ring fit under the product award?")
     assert answer.answered and "Wearable technology products" in answer.answer, answer.answer
+
+
+async def test_a_guideline_term_written_in_the_other_language_is_read_in_the_askers(kb: KnowledgeBase):
+    answer = await kb.answer("where should the 申报表 be emailed?")
+    assert answer.answered and "kcxf@thepaper.cn" in answer.answer, answer.answer
+    answer = await kb.answer("参选一定要用real name吗")
+    assert answer.answered and "实名" in answer.answer, answer.answer
