@@ -104,6 +104,13 @@ _ASKS_TO_ENTER = {
     "en": re.compile(r"\b(can|could|may) (we|i|they|you)( still)? (enter|apply|join|take part|participate|qualify)\b|"
                      r"\beligible\b|\bqualif(y|ies)\b", re.IGNORECASE),
 }
+# A question word: "who has the final say?" asks something of its own, however few its words.
+_WH_WORD = {"zh": re.compile(r"谁|什么|啥|哪|几|多少|怎么|如何"),
+            "en": re.compile(r"\b(who|whom|what|whats|when|whens|where|which|how)\b|\b(what|when|where|who|how)'s\b",
+                             re.IGNORECASE)}
+# "which ones r they", "what does it call for": a pronoun for what was told before the question.
+_REFERS_BACK = {"zh": re.compile(r"它|这个|那个|这些|那些|这|那"),
+                "en": re.compile(r"\b(it|they|them|that|this|those|these|ones)\b", re.IGNORECASE)}
 # Kinds of fact a short follow-up asks of the ask before it ("who are the judges? any names?").
 _NARROWING = frozenset({"names", "exact_date", "timezone"})
 _THIS_EDITION = re.compile(r"今年|本届|这届|这一届|this year|this edition|this round|this call", re.IGNORECASE)
@@ -445,9 +452,14 @@ class KnowledgeBase:
             return candidates
         if clause is None:
             clause = question_after(question, lang=lang)
-            # "we're a game studio, can we enter?": whether the situation may enter is the eligibility matcher's
+            # "we're a game studio, can we enter?": whether the situation may enter is the eligibility matcher's;
+            # "… and its product in another. Allowed?", "which ones r they": a question of a word or two without a
+            # question word of its own, or with a pronoun for what was told, asks about what was told before it;
+            # alone it matches any entry with that word ("Is self-nomination allowed?")
             if clause is not None and (_ASKS_TO_ENTER[lang].search(clause) or
-                                       self.eligibility.asks_fit(clause, lang=lang)):
+                                       self.eligibility.asks_fit(clause, lang=lang) or
+                                       (len(self.retriever.tokenizer.terms(clause, lang=lang)) < 2 and
+                                        (not _WH_WORD[lang].search(clause) or _REFERS_BACK[lang].search(clause)))):
                 clause = None
         if clause is None:
             return candidates

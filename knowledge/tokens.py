@@ -49,7 +49,7 @@ EN_STOP = frozenset(
     # "does the intro mention the plan? y/n"
     "mention mentions mentioned talk talks talking y n instead rather "
     # "list every industry", "the background bit, what does it say"
-    "every each bit say says said directly "
+    "every each bit say says said directly itself themselves ourselves himself herself "
     # what a definition question says around its term ("what does X even mean in plain words")
     "mean means meaning plain layman basically".split()
 )

@@ -490,3 +490,14 @@ async def test_a_guideline_term_written_in_the_other_language_is_read_in_the_ask
     assert answer.answered and "kcxf@thepaper.cn" in answer.answer, answer.answer
     answer = await kb.answer("参选一定要用real name吗")
     assert answer.answered and "实名" in answer.answer, answer.answer
+
+
+async def test_a_question_of_a_word_after_a_situation_is_not_matched_alone(kb: KnowledgeBase):
+    # "Allowed?" alone is nearest "Is self-nomination allowed?", which says nothing of what was told before it
+    answer = await kb.answer("we'd put the firm in one award and its product in another. Allowed?")
+    assert "self-nomination" not in answer.answer, answer.answer
+
+
+async def test_patents_in_an_entry_owned_by_the_entrant_itself_is_a_known_rule(kb: KnowledgeBase):
+    answer = await kb.answer("do the patents featured in a client's entry have to be owned by the client itself?")
+    assert answer.answered and "held by the entrants themselves" in answer.answer, answer.answer
