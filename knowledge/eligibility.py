@@ -153,10 +153,8 @@ class Eligibility:
                            summary=fitting[0].summary.get(lang)))
         if "product" in group_ids:
             # A product entrant's first question is whether the product's kind is collected at all.
-            sep = "、" if lang == "zh" else ", "
-            categories = sep.join(c.name.get(lang) for c in self.campaign.product_categories)
-            lines.append(t("knowledge.eligibility.categories", lang, categories=categories))
-        elif not tracks and group_ids & {g.id for g in self.campaign.groups if g.in_track_scope}:
+            lines.append(self._categories(lang))
+        elif not tracks and group_ids & self._in_track_scope():
             sep = "、" if lang == "zh" else "; "
             lines.append(t("knowledge.eligibility.scope", lang,
                            tracks=sep.join(tr.name.get(lang) for tr in self.campaign.tracks)))
@@ -174,20 +172,26 @@ class Eligibility:
         if not named or _WHO[lang].search(text):
             return None
         award = max(named, key=lambda a: max(len(n) for n in _short_names(a) if n in text))
-        in_scope = {g.id for g in self.campaign.groups if g.in_track_scope}
         t = self.texts.t
         about = t("knowledge.eligibility.about", lang, award=award.name.get(lang), summary=award.summary.get(lang))
-        if tracks and all(a.group in in_scope for a in named):
+        if tracks and all(a.group in self._in_track_scope() for a in named):
             lines = [t("knowledge.eligibility.track", lang, tracks=self._track_names(tracks, lang)), about]
-        elif award.group == "product" and len(named) == 1 and self.campaign.product_categories:
-            sep = "、" if lang == "zh" else ", "
-            lines = [about, t("knowledge.eligibility.categories", lang,
-                              categories=sep.join(c.name.get(lang) for c in self.campaign.product_categories))]
+        elif award.group == "product" and len(named) == 1:
+            lines = [about, self._categories(lang)]
         else:
             return None
         lines.append(t("knowledge.eligibility.cite", lang))
         return Verdict(text="\n".join(lines),
                        sources=[Source(doc="campaign", section="awards", title=award.name.get(lang), score=1.0)])
+
+    def _in_track_scope(self) -> set[str]:
+        """The groups whose entrants the industry tracks (二·征集范围) apply to."""
+        return {g.id for g in self.campaign.groups if g.in_track_scope}
+
+    def _categories(self, lang: str) -> str:
+        sep = "、" if lang == "zh" else ", "
+        return self.texts.t("knowledge.eligibility.categories", lang,
+                            categories=sep.join(c.name.get(lang) for c in self.campaign.product_categories))
 
     @staticmethod
     def _track_names(tracks: list[Track], lang: str) -> str:
