@@ -98,9 +98,12 @@ class Verdict:
     text: str
     sources: list[Source]
 
-_AS_A = {"zh": re.compile(r"以(.{1,6}?)(?:的)?(?:身份|名义)"),
+# What the asker would enter as, or the entrants an award is asked for ("is there an award for individuals?",
+# "有没有面向个人的奖项").
+_AS_A = {"zh": re.compile(r"以(.{1,6}?)(?:的)?(?:身份|名义)|(?:给|面向|针对|专门给)(.{1,6}?)的(?:奖|榜|类)"),
          # "enter as a company or as a product?" names both
-         "en": re.compile(r"\b(?:apply|enter|go|submit|compete|take part|participate) as (?:an? |the )?"
+         "en": re.compile(r"\b(?:(?:apply|enter|go|submit|compete|take part|participate) as|"
+                          r"(?:award|prize|list|category|track)s? for) (?:an? |the )?"
                           r"([\w-]+(?: or (?:as )?(?:an? |the )?[\w-]+| [\w-]+)?)")}
 _WHO = {"zh": re.compile(r"谁|什么人|哪些人"), "en": re.compile(r"\bwho\b")}
 
@@ -126,7 +129,8 @@ class Eligibility:
         groups = [g for g in self.campaign.groups if _mentions(text, g.keywords)]
         # A group asked for by its name ("企业高管可以报人物类吗") or as what the asker would enter as ("can I apply as
         # a person, or only companies?") is the one meant, whatever else the words say.
-        entering_as = " ".join(_AS_A[lang].findall(text))
+        entering_as = " ".join(part for found in _AS_A[lang].findall(text)
+                               for part in (found if isinstance(found, tuple) else (found,)))
         named = [g for g in groups if normalize(g.name.get(lang)) in text or _mentions(entering_as, g.keywords)]
         groups = named or groups
         awards = [a for a in self.campaign.awards if _mentions(text, a.keywords)]
@@ -270,8 +274,9 @@ def _mentions(text: str, keywords: Keywords) -> bool:
     # Either language's words: "AI" in an English question, "EV battery pack" in a Chinese one.
     for word in (normalize(w) for w in (*keywords.zh, *keywords.en)):
         if word.isascii():
-            # ASCII words need word boundaries: "ar" must not match "solar", "ai" not "email".
-            if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text):
+            # ASCII words need word boundaries: "ar" must not match "solar", "ai" not "email"; a plural counts
+            # ("an award for individuals").
+            if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?:e?s)?(?![a-z0-9])", text):
                 return True
         elif word in text:
             return True

@@ -123,8 +123,11 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "place",
-        {"zh": re.compile(r"在哪[里儿]?(举办|举行|开|办|颁)|(举办|举行|颁奖|典礼|论坛|会议).{0,6}(地点|场地|在哪)|地点|场地|会场|停车|住宿|酒店"),
+        # a street address too ("drop off our samples in person"): "based in Shanghai" is not one
+        {"zh": re.compile(r"在哪[里儿]?(举办|举行|开|办|颁)|(举办|举行|颁奖|典礼|论坛|会议).{0,6}(地点|场地|在哪)|地点|场地|会场|停车|住宿|酒店|"
+                          r"(详细|具体|办公|街道|门牌|邮寄|寄件|收件)地址|门牌号|几楼|哪栋"),
          "en": re.compile(r"\b(venue|location of the|where (is|will|does) the (forum|ceremony|event|award)|"
+                          r"(street|physical|postal|office|exact|full|building) address|which floor|room number|"
                           r"where (exactly )?(is|will|does) (the )?([\w-]+ ){0,3}(forum|ceremony|event|gala)|"
                           r"where\b.{0,50}\b(being held|be held|take place|taking place)|"
                           r"parking|hotel|accommodation)\b", re.IGNORECASE)},
