@@ -15,6 +15,7 @@ from knowledge.question import (
     Kind,
     asking_clause,
     is_traditional,
+    kind_of,
     question_after,
     split_asks,
     to_simplified,
@@ -390,8 +391,12 @@ class KnowledgeBase:
             self.eligibility.asks_requirements(question, lang=lang))
         verdict = None if asked_types(question, lang=lang) or ruled else self.eligibility.assess(question, lang=lang)
         if verdict is not None:
-            return Answer(question=question, lang=lang, answered=True, via="extractive",
-                          answer=verdict.text, sources=verdict.sources)
+            text = verdict.text
+            # "we're a game studio, can we enter?": the clause that asks is a yes/no one
+            if verdict.in_scope and Kind.YES_NO in (kind, kind_of(yes_no_clause(question, lang=lang), lang=lang)):
+                text = f"{lead(question, True, lang=lang)}{'' if lang == 'zh' else ' '}{text}"
+            return Answer(question=question, lang=lang, answered=True, via="extractive", answer=text,
+                          sources=verdict.sources)
         if hit is not None and hit.confidence >= FAQ_CONFIDENCE:
             return self._faq_answer(question, lang, hit)
         hits = [h for h in self.retriever.passages(question, lang=lang)

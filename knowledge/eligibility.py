@@ -51,6 +51,9 @@ _NOT = {
     "zh": re.compile(r"(不是|并非|而非|不算)[^，。,.!?！？；;]{0,10}"),
     "en": re.compile(r"\b(not|isn't|aren't|rather than|instead of)( (a|an|the|really))? [\w-]+( [\w-]+){0,3}"),
 }
+# A size is not a group: "a 30-person biotech", "50人的团队", "one-man company".
+_SIZE = {"zh": re.compile(r"[\d一二三四五六七八九十百几]+\s*(个)?人(的)?(团队|公司|规模)?"),
+         "en": re.compile(r"\b(\d+|one|two|three|four|five|ten|twenty|fifty|hundred)[- ](person|people|man|strong)\b")}
 
 
 # "先锋引擎和新锐潜力有啥区别", "what's the diff between the park award and the district one?"
@@ -97,6 +100,8 @@ class Verdict:
 
     text: str
     sources: list[Source]
+    # The asker's field is one of the call's tracks: "does a VR studio count?" is answered yes.
+    in_scope: bool = False
 
 # What the asker would enter as, or the entrants an award is asked for ("is there an award for individuals?",
 # "有没有面向个人的奖项").
@@ -121,7 +126,7 @@ class Eligibility:
         if not _INTENT[lang].search(text):
             return None
         # What the asker says they are not ("not a company founder", "不是公司") describes nobody.
-        text = _NOT[lang].sub(" ", text)
+        text = _SIZE[lang].sub(" ", _NOT[lang].sub(" ", text))
         tracks = [t for t in self.campaign.tracks if _mentions(text, t.keywords)]
         if any(normalize(a.name.get(lang)) in text or normalize(a.name.zh) in text for a in self.campaign.awards):
             # The asker knows the award: only whether their field is in scope for it is left to say.
@@ -165,7 +170,7 @@ class Eligibility:
         lines.append(t("knowledge.eligibility.conditions", lang, deadline=self.campaign.deadline_display.get(lang)))
         lines.append(t("knowledge.eligibility.cite", lang))
         sources = [Source(doc="campaign", section="awards", title=a.name.get(lang), score=1.0) for a in fitting[:3]]
-        return Verdict(text="\n".join(lines), sources=sources)
+        return Verdict(text="\n".join(lines), sources=sources, in_scope=bool(tracks))
 
     def _placed(self, text: str, tracks: list[Track], *, lang: str) -> Verdict | None:
         """Whether what the asker names fits the award they ask about: the tracks of their field for an award the

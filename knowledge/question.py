@@ -114,6 +114,9 @@ _EN_SPLIT = re.compile(r"(?<=[?!.;:])(?<!e\.g\.)(?<!i\.e\.)\s+|\n|\s*,\s*(?=\S)|
                        re.IGNORECASE)
 _EN_INNER_QUESTION = re.compile(r"\b(what|when|where|how|which|who)\s+(happens|happened|do|does|did|is|are|can|"
                                 r"should|will|would)\b", re.IGNORECASE)
+# "our work is on photonic chips, which isnt in the named sectors." tells; "which is the deadline?" asks (its "?").
+_EN_RELATIVE = re.compile(r"^which\s+(is|isn'?t|are|aren'?t|was|wasn'?t|means?|makes?|has|have|had|we|i|our|my)\b",
+                          re.IGNORECASE)
 _EN_LEADING_JOINER = re.compile(r"^(?:(?:and|n|also|plus|oh|btw|ps)\b[\s,]*)+", re.IGNORECASE)
 
 _LIST = {
@@ -239,7 +242,9 @@ def _asks_something(clause: str, *, lang: str) -> bool:
         return bool(_ZH_ASKS.search(clause))
     # "we are a chip startup" says something; "are we eligible", "list the awards" and "the deadline?" ask.
     # "after we email the form what happens next": a question word after what the asker did
-    return "?" in clause or bool(_EN_QUESTION_START.match(clause) or _EN_INNER_QUESTION.search(clause))
+    if "?" in clause:
+        return True
+    return not _EN_RELATIVE.match(clause) and bool(_EN_QUESTION_START.match(clause) or _EN_INNER_QUESTION.search(clause))
 
 
 def _join(parts: list[str], *, lang: str) -> str:
