@@ -38,6 +38,9 @@ from knowledge.yes_no import lead, verdict
         ("which list fits a science park & what is the fee", "en", ["which list fits a science park", "what is the fee"]),
         # A colon ends what leads in to the asks.
         ("two things: whens the deadline, and is it free?", "en", ["two things:, whens the deadline", "is it free?"]),
+        # A relative "which" clause tells: the situation stays with the ask after it.
+        ("we build lidar units, which isnt one of the listed fields. can we still enter?", "en",
+         ["we build lidar units, which isnt one of the listed fields., can we still enter?"]),
         # "n" is a phone's "and".
         ("is the form in english? n where do i send it", "en", ["is the form in english?", "where do i send it"]),
         # A question word after a preposition starts an ask too.
@@ -501,3 +504,38 @@ async def test_a_question_of_a_word_after_a_situation_is_not_matched_alone(kb: K
 async def test_patents_in_an_entry_owned_by_the_entrant_itself_is_a_known_rule(kb: KnowledgeBase):
     answer = await kb.answer("do the patents featured in a client's entry have to be owned by the client itself?")
     assert answer.answered and "held by the entrants themselves" in answer.answer, answer.answer
+
+
+async def test_a_street_address_is_declined_where_only_the_city_is_known(kb: KnowledgeBase):
+    answer = await kb.answer("could you give me the committee's full street address? we'd hand in a printed copy")
+    assert not answer.answered, answer.answer
+    answer = await kb.answer("组委会的具体地址在哪条路几号？")
+    assert not answer.answered, answer.answer
+    answer = await kb.answer("which city is the committee in?")
+    assert answer.answered and "Shanghai" in answer.answer, answer.answer
+
+
+async def test_an_award_asked_for_a_group_names_that_group_over_the_askers_company(kb: KnowledgeBase):
+    answer = await kb.answer("Other than the firm itself, I'm also our CTO. Is there an award for individuals? what is its name")
+    assert answer.answered and "Sci-Tech Pioneer of the Year" in answer.answer, answer.answer
+    assert "Rising Potential" not in answer.answer, answer.answer
+
+
+async def test_a_headcount_is_not_the_person_group(kb: KnowledgeBase):
+    answer = await kb.answer("we're a 12-person startup building drug discovery software, which awards could we enter?")
+    assert answer.answered and "Rising Potential" in answer.answer, answer.answer
+    assert "Sci-Tech Pioneer of the Year (People)" not in answer.answer, answer.answer
+
+
+async def test_a_field_in_the_calls_tracks_asked_yes_or_no_is_answered_yes(kb: KnowledgeBase):
+    answer = await kb.answer("we design mobile games, can we take part?")
+    assert answer.answer.startswith("Yes.") and "Digital creative" in answer.answer, answer.answer
+    answer = await kb.answer("我们是做手游的工作室，能报吗")
+    assert answer.answer.startswith("可以。") and "数字创意" in answer.answer, answer.answer
+
+
+async def test_everyday_words_for_a_nominee_and_manuscripts_reach_the_rules_words(kb: KnowledgeBase):
+    answer = await kb.answer("can a nominee stay anonymous?")
+    assert answer.answered and "real name" in answer.answer, answer.answer
+    answer = await kb.answer("稿子会寄回给我们吗")
+    assert answer.answered and "不退稿" in answer.answer, answer.answer
