@@ -261,7 +261,11 @@ class KnowledgeBase:
         # The asks' vectors are computed while the FAQ's word search runs (one model call for all of them). With
         # two asks or more, the whole message's too, as their mean: a follow-up or a declined ask is tried again
         # as the whole (11 of the 13 such questions in qa and holdout).
-        self.retriever.prefetch([a.text for a in asks], whole=text if len(asks) > 1 else None)
+        # Not an ask answered without a vector (another edition's, a term's definition): its model call would
+        # only hold up the next question's.
+        self.retriever.prefetch([a.text for a in asks if not outside_edition(a.text, lang=lang, years=self._years)
+                                 and self._definition(a.text, lang) is None],
+                                whole=text if len(asks) > 1 else None)
         if len(asks) == 1:
             return self._yes_or_no(asks[0], await self._answer(asks[0].text, lang, kind=asks[0].kind), lang)
         parts: list[Answer] = []
