@@ -247,6 +247,12 @@ def _asks_something(clause: str, *, lang: str) -> bool:
     return not _EN_RELATIVE.match(clause) and bool(_EN_QUESTION_START.match(clause) or _EN_INNER_QUESTION.search(clause))
 
 
+def _asks_money(text: str, *, lang: str) -> bool:
+    from knowledge.scope import asked_types  # scope's patterns read whole asks; it imports nothing of ours
+
+    return any(t.name == "money" for t in asked_types(text, lang=lang))
+
+
 def _join(parts: list[str], *, lang: str) -> str:
     if lang == "zh":
         return "".join(p if p.endswith(("，", ",", "？", "?", "。", "！", "!", "；")) else p + "，" for p in parts[:-1]) + \
@@ -259,8 +265,10 @@ def _merge_fragments(asks: list[str], *, lang: str) -> list[str]:
     out: list[str] = []
     for ask in asks:
         size = _size(ask)
-        # "要钱吗" is short but whole: a yes/no ask with its own predicate stands alone.
-        if out and size <= (3 if lang == "zh" else 2) and not _YES_NO[lang].search(ask):
+        # "要钱吗" is short but whole: a yes/no ask with its own predicate stands alone; so does "any cash?" after
+        # "what do winners get?": money the guideline never names must not unmake the answer to what it does name.
+        if out and size <= (3 if lang == "zh" else 2) and not _YES_NO[lang].search(ask) and \
+                not (_asks_money(ask, lang=lang) and not _asks_money(out[-1], lang=lang)):
             out[-1] = _join([out[-1], ask], lang=lang)
         else:
             out.append(ask)

@@ -539,3 +539,10 @@ async def test_everyday_words_for_a_nominee_and_manuscripts_reach_the_rules_word
     assert answer.answered and "real name" in answer.answer, answer.answer
     answer = await kb.answer("稿子会寄回给我们吗")
     assert answer.answered and "不退稿" in answer.answer, answer.answer
+
+
+async def test_money_asked_after_what_winners_get_does_not_unmake_the_answer(kb: KnowledgeBase):
+    answer = await kb.answer("so what does a finalist receive? any cash?")
+    assert answer.answered and "trophy" in answer.answer, answer.answer
+    answer = await kb.answer("is there prize money? how much")
+    assert not answer.answered, answer.answer
