@@ -267,8 +267,10 @@ def _merge_fragments(asks: list[str], *, lang: str) -> list[str]:
         size = _size(ask)
         # "要钱吗" is short but whole: a yes/no ask with its own predicate stands alone; so does "any cash?" after
         # "what do winners get?": money the guideline never names must not unmake the answer to what it does name.
+        # After a yes/no ask the amount is part of it ("要另外付费吗？多少钱？").
         if out and size <= (3 if lang == "zh" else 2) and not _YES_NO[lang].search(ask) and \
-                not (_asks_money(ask, lang=lang) and not _asks_money(out[-1], lang=lang)):
+                not (_asks_money(ask, lang=lang) and not _asks_money(out[-1], lang=lang) and
+                     not _YES_NO[lang].search(out[-1])):
             out[-1] = _join([out[-1], ask], lang=lang)
         else:
             out.append(ask)

@@ -90,9 +90,11 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "quota",
-        {"zh": re.compile(r"名额|几[家个位名]?(获奖|入围|得奖)|(入围|获奖|得奖|上榜|评出|选出|评上)(几|多少)[家个位名]|(评|选|取)(出)?(几|多少)[家个位名](?!榜|奖项|类)|多少[家个位名](能|会|可以)?(获奖|入围|上榜)|"
+        {"zh": re.compile(r"名额|几[家个位名]?(获奖|入围|得奖)|(入围|获奖|上榜)(名单)?\S{0,6}(多少|几)[家个位名]|(入围|获奖|得奖|上榜|评出|选出|评上)(几|多少)[家个位名]|(评|选|取)(出)?(几|多少)[家个位名](?!榜|奖项|类)|多少[家个位名](能|会|可以)?(获奖|入围|上榜)|"
                           r"录取率|获奖率|通过率|中奖率|多少人报|多少[家个]报名|报名人数"),
-         "en": re.compile(r"\bhow many (winners|finalists|places|spots|seats|(entries|applicants|applications)(?!\s+([\w-]+\s+){0,3}(can|could|may|per|each|is one|are we|do we)\b)|"
+         "en": re.compile(r"\bhow many [\w-]+ (will|would|are going to) (actually |really )?(be )?(picked|chosen|selected|"
+                          r"shortlisted|named|awarded)\b|"
+                          r"\bhow many (winners|finalists|places|spots|seats|(entries|applicants|applications)(?!\s+([\w-]+\s+){0,3}(can|could|may|per|each|is one|are we|do we)\b)|"
                           r"companies (will|get|are)|people (will|get|are)|awards? (will|are) (given|handed))|quota|"
                           r"acceptance rate|success rate|odds\b", re.IGNORECASE)},
         re.compile(r"\d+\s*(家|个名额|名|位|席|人)|\b\d+\s+(winners|finalists|places|spots|seats|entries)\b",
@@ -184,6 +186,16 @@ ANSWER_TYPES = (
                           r"\b(will|do|would) (we|i) (be told|be notified|get told|hear (anything|back|nothing))\b",
                           re.IGNORECASE)},
         re.compile(r"通知|告知|回执|\b(notif\w*|inform(ed)?|acknowledge?ment|confirmation)\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        # "PDF instead of the Word form?": a file format the guideline never names is not settled by "download
+        # the Word form" (which does answer "is the form Word or PDF?")
+        "format",
+        {"zh": re.compile(r"(pdf|PDF|wps|WPS)\S{0,6}(代替|替代|可以吗|行吗|行不行|可不可以)|(用|交|发|转成?)(pdf|PDF|wps|WPS)(格式)?(可以|行)|"
+                          r"(可以|能|能不能|可不可以)(用|交|发|提交)(pdf|PDF|wps|WPS)"),
+         "en": re.compile(r"\b(pdf|pages|google docs?|wps)\b.{0,30}\b(instead|rather than)\b|\binstead of (a |the )?(word|docx?)\b",
+                          re.IGNORECASE)},
+        re.compile(r"\bpdf\b|\bwps\b|google docs?", re.IGNORECASE),
     ),
     AnswerType(
         # "exact date results come out?": a day of a month, which "late October to November" is not

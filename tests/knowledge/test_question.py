@@ -546,3 +546,22 @@ async def test_money_asked_after_what_winners_get_does_not_unmake_the_answer(kb:
     assert answer.answered and "trophy" in answer.answer, answer.answer
     answer = await kb.answer("is there prize money? how much")
     assert not answer.answered, answer.answer
+
+
+async def test_another_file_format_than_the_forms_is_declined_but_the_forms_format_is_answered(kb: KnowledgeBase):
+    answer = await kb.answer("would you take the entry form as a pdf rather than the docx?")
+    assert not answer.answered, answer.answer
+    answer = await kb.answer("申报表能不能交PDF")
+    assert not answer.answered, answer.answer
+    answer = await kb.answer("what format is the entry form in, word or pdf?")
+    assert answer.answered and "Word" in answer.answer, answer.answer
+
+
+async def test_how_many_will_be_picked_and_an_amount_after_a_yes_no_ask_are_declined(kb: KnowledgeBase):
+    answer = await kb.answer("how many districts will really be chosen for Sci-Tech Innovation District of the Year?")
+    assert not answer.answered, answer.answer
+    answer = await kb.answer("入围名单里大概有多少个园区？")
+    assert not answer.answered, answer.answer
+    # the amount stays with the yes/no ask before it
+    answer = await kb.answer("论坛门票要自己出钱吗？多少钱？")
+    assert not answer.answered, answer.answer
