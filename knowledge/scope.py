@@ -183,7 +183,7 @@ ANSWER_TYPES = (
                           r"回执|确认邮件|自动回复"),
          "en": re.compile(r"\b(notif(y|ied|ication)|informed|confirmation (email|e-mail|receipt|message)|acknowledge?ment|"
                           r"auto-?reply)\b|\bwill (you|someone|they|anyone) (email|call|contact|tell|ring) (us|me)\b|"
-                          r"\b(will|do|would) (we|i) (be told|be notified|get told|hear (anything|back|nothing))\b",
+                          r"(?<!when )\b(will|do|would) (we|i) (be told|be notified|get told|hear (anything|back|nothing))\b",
                           re.IGNORECASE)},
         re.compile(r"通知|告知|回执|\b(notif\w*|inform(ed)?|acknowledge?ment|confirmation)\b", re.IGNORECASE),
     ),

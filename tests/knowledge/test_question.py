@@ -565,3 +565,10 @@ async def test_how_many_will_be_picked_and_an_amount_after_a_yes_no_ask_are_decl
     # the amount stays with the yes/no ask before it
     answer = await kb.answer("论坛门票要自己出钱吗？多少钱？")
     assert not answer.answered, answer.answer
+
+
+async def test_when_the_asker_hears_back_is_the_results_date_and_a_nomination_is_putting_forward(kb: KnowledgeBase):
+    answer = await kb.answer("when would we hear back from you?")
+    assert answer.answered and "November" in answer.answer, answer.answer
+    answer = await kb.answer("an investor of ours would like to put us forward, does that work?")
+    assert answer.answered and "expert recommendation" in answer.answer, answer.answer
