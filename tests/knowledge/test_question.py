@@ -572,3 +572,15 @@ async def test_when_the_asker_hears_back_is_the_results_date_and_a_nomination_is
     assert answer.answered and "November" in answer.answer, answer.answer
     answer = await kb.answer("an investor of ours would like to put us forward, does that work?")
     assert answer.answered and "expert recommendation" in answer.answer, answer.answer
+
+
+async def test_the_guidelines_everyday_terms_written_in_chinese_inside_english_are_read_in_english(kb: KnowledgeBase):
+    answer = await kb.answer("for 企业 and 人物 entries which 5 维度 get used?")
+    assert answer.answered and "financing progress" in answer.answer, answer.answer
+    answer = await kb.answer("a rival says we copied their 专利 - what then?")
+    assert answer.answered and "held by the entrants themselves" in answer.answer, answer.answer
+    # the kind of fact asked for is read in English too: an extension, a length
+    answer = await kb.answer("could the cutoff be 延期 by a few days?")
+    assert not answer.answered, answer.answer
+    answer = await kb.answer("is there a 字数限制 on the form?")
+    assert not answer.answered, answer.answer
