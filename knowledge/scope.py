@@ -151,7 +151,7 @@ ANSWER_TYPES = (
                           r"(至少|最少|最低)要?(多少|几)|(营收|收入|成立时间|年限|规模|人数|员工)\S{0,6}门槛|(成立|注册|经营).{0,4}(不超过|不到|以内|超过|满)\s*[\d一二三四五六七八九十]"),
          "en": re.compile(r"\b(minimum|min (revenue|turnover|headcount|size|number|age)|at least how|threshold|registered capital|how long (must|do|should) we have (been|existed|operated)|"
                           r"(revenue|turnover|headcount|funding) (requirement|threshold|minimum)|"
-                          r"how many (employees|staff|people|workers|patents) (do|does|must|should|are)|"
+                          r"how many (employees|staff|people|workers|patents) (do|does|must|should|are)|how many invention patents|"
                           r"how many years\b.{0,40}\b(need|must|have to|required|operating|in business)|"
                           r"how (big|large|old) (does|must|should) (the|our|a) (company|firm|startup|team) be)\b",
                           re.IGNORECASE)},
@@ -320,6 +320,8 @@ _EDITION_YEAR = {
     # "2023年那届是几月截止的": that edition, whatever is asked of it
     "zh": re.compile(r"(?<!\d)(20\d\d)(?!\d)\s*年?\s*(?:那|上)[届次]|(?<!\d)(20\d\d)(?!\d)\s*(?:年度?|届)?[)）]?\s*(?:那[届次])?的?\s*(?:科创先锋|征集|评选|活动|论坛|获奖|得奖|"
                      r"上榜|入围|榜单|名单|报名|申报|截止|还办|还有|还会|会办|举办)|"
+                     # "2025年什么时候开始报名": that year's call, not a company founded that year ("2015年成立的公司能报名吗")
+                     r"(?<!\d)(20\d\d)(?!\d)\s*年(?:(?!成立|注册|创办|创立|起|以来|开始做)[^，,。？?！!\d\s]){0,8}(?:报名|申报|截止|征集|评选)|"
                      # "2023年度科创街区是谁拿的": who won in a year
                      r"(?<!\d)(20\d\d)(?!\d)[^，。？?！!]{0,14}(?:是谁|谁拿|谁得|哪家|哪几家|得主|获得者|"
                      r"(?:获奖|得奖|入围|上榜)\S{0,4}(?:有哪些|是哪|名单))"),

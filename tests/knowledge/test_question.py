@@ -584,3 +584,12 @@ async def test_the_guidelines_everyday_terms_written_in_chinese_inside_english_a
     assert not answer.answered, answer.answer
     answer = await kb.answer("is there a 字数限制 on the form?")
     assert not answer.answered, answer.answer
+
+
+async def test_a_later_years_call_is_another_edition_but_a_founding_year_is_not(kb: KnowledgeBase):
+    answer = await kb.answer("2026年大概几月份可以申报")
+    assert not answer.answered, answer.answer
+    answer = await kb.answer("how many invention patents would count as enough for Rising Potential?")
+    assert not answer.answered, answer.answer
+    answer = await kb.answer("我们2019年成立的公司，能报名吗")
+    assert answer.answered, answer.answer
