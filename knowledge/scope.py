@@ -137,6 +137,14 @@ ANSWER_TYPES = (
                    re.IGNORECASE),
     ),
     AnswerType(
+        # The guideline holds a forum, not a prize-giving: "when is the awards ceremony?" is not the results date
+        "ceremony",
+        {"zh": re.compile(r"颁奖(典礼|仪式|礼|晚会)"),
+         "en": re.compile(r"\b(awards?|prize[- ]giving) ceremon(y|ies)\b|\bceremony (date|day|venue)\b|"
+                          r"\b(is there|will there be|when is) (an? |the )?ceremony\b", re.IGNORECASE)},
+        re.compile(r"ceremon|颁奖(典礼|仪式|礼|晚会)", re.IGNORECASE),
+    ),
+    AnswerType(
         "age",
         {"zh": re.compile(r"年龄|多大年纪|年纪|[几多少]岁|岁以[上下]"),
          "en": re.compile(r"\b(age (limit|requirement|cap)|how old|years old|too old|too young|company age|"

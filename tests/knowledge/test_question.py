@@ -593,3 +593,10 @@ async def test_a_later_years_call_is_another_edition_but_a_founding_year_is_not(
     assert not answer.answered, answer.answer
     answer = await kb.answer("我们2019年成立的公司，能报名吗")
     assert answer.answered, answer.answer
+
+
+async def test_an_awards_ceremony_the_guideline_never_holds_is_declined(kb: KnowledgeBase):
+    answer = await kb.answer("when is the award ceremony? my boss needs the date")
+    assert not answer.answered, answer.answer
+    answer = await kb.answer("is there any event for finalists, like a conference?")
+    assert answer.answered and "Forum" in answer.answer, answer.answer
