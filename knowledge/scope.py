@@ -47,8 +47,9 @@ ANSWER_TYPES = (
         # Not in a clause about the fee: "报名费多少钱" is answered by "不收取任何报名费用", which names no amount.
         {"zh": re.compile(r"(?:^|[，,。？?！!；;\s])(?![^，,。？?！!；;\s]*(报名费|参赛费|参评费|收费|交费|缴费|交钱|要钱|交多少|付多少|"
                           r"要交))[^，,。？?！!；;\s]*?(奖金|多少钱|几万|几千|金额|现金|奖励多少|发多少|报销|差旅费|路费|车费|住宿费)"),
+         # nor in one telling the asker's own money ("we raised 500M RMB last year")
          "en": re.compile(r"(?:^|[,.?!;]\s*)(?![^,.?!;]*\b(fees?|charged?|charges|cost to (enter|apply)|pay to (enter|apply)|"
-                          r"entry cost)\b)[^,.?!;]*?\b(prize money|cash|how much money|rmb|yuan|dollars?|bonus|reimburs\w*|"
+                          r"entry cost|raised|revenue|turnover|sales|valuation|funding|invested)\b)[^,.?!;]*?\b(prize money|cash|how much money|rmb|yuan|dollars?|bonus|reimburs\w*|"
                           r"travel (costs?|expenses?)|pay for (our|my) (travel|trip|flights?|hotel))\b", re.IGNORECASE)},
         re.compile(r"\d[\d,.]*\s*(元|万元|亿元|万|亿|块)|[¥￥$]\s*\d|\b(rmb|cny|usd|yuan)\b", re.IGNORECASE),
     ),
@@ -92,7 +93,8 @@ ANSWER_TYPES = (
         "quota",
         {"zh": re.compile(r"名额|几[家个位名]?(获奖|入围|得奖)|(入围|获奖|上榜)(名单)?\S{0,6}(多少|几)[家个位名]|(入围|获奖|得奖|上榜|评出|选出|评上)(几|多少)[家个位名]|(评|选|取)(出)?(几|多少)[家个位名](?!榜|奖项|类)|多少[家个位名](能|会|可以)?(获奖|入围|上榜)|"
                           r"录取率|获奖率|通过率|中奖率|多少人报|多少[家个]报名|报名人数"),
-         "en": re.compile(r"\bhow many [\w-]+ (will|would|are going to) (actually |really )?(be )?(picked|chosen|selected|"
+         "en": re.compile(r"\bhow many [\w-]+ (win|make the (list|cut))\b|"
+                          r"\bhow many [\w-]+ (will|would|are going to) (actually |really )?(be )?(picked|chosen|selected|"
                           r"shortlisted|named|awarded)\b|"
                           r"\bhow many (winners|finalists|places|spots|seats|(entries|applicants|applications)(?!\s+([\w-]+\s+){0,3}(can|could|may|per|each|is one|are we|do we)\b)|"
                           r"companies (will|get|are)|people (will|get|are)|awards? (will|are) (given|handed))|quota|"
@@ -140,7 +142,8 @@ ANSWER_TYPES = (
         # The guideline holds a forum, not a prize-giving: "when is the awards ceremony?" is not the results date
         "ceremony",
         {"zh": re.compile(r"颁奖(典礼|仪式|礼|晚会)"),
-         "en": re.compile(r"\b(awards?|prize[- ]giving) ceremon(y|ies)\b|\bceremony (date|day|venue)\b|"
+         "en": re.compile(r"颁奖|\b(awards?|prize[- ]giving) ceremon(y|ies)\b|\bceremony (date|day|venue)\b|"
+                          r"\b(attend|skip|miss|at|for) the ceremony\b|"
                           r"\b(is there|will there be|when is) (an? |the )?ceremony\b", re.IGNORECASE)},
         re.compile(r"ceremon|颁奖(典礼|仪式|礼|晚会)", re.IGNORECASE),
     ),

@@ -600,3 +600,12 @@ async def test_an_awards_ceremony_the_guideline_never_holds_is_declined(kb: Know
     assert not answer.answered, answer.answer
     answer = await kb.answer("is there any event for finalists, like a conference?")
     assert answer.answered and "Forum" in answer.answer, answer.answer
+
+
+async def test_shen_qing_is_shen_bao_and_how_many_win_is_a_quota(kb: KnowledgeBase):
+    answer = await kb.answer("我們在香港，申請表可以用英文填嗎？")
+    assert answer.answered and "英文" in answer.answer, answer.answer
+    answer = await kb.answer("how many startups win Rising Potential?")
+    assert not answer.answered, answer.answer
+    answer = await kb.answer("we may skip the ceremony - would the trophy be posted to us?")
+    assert not answer.answered, answer.answer
