@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from knowledge.scope import asked_types
 from knowledge.tokens import is_han
 
 
@@ -248,8 +249,6 @@ def _asks_something(clause: str, *, lang: str) -> bool:
 
 
 def _asks_money(text: str, *, lang: str) -> bool:
-    from knowledge.scope import asked_types  # scope's patterns read whole asks; it imports nothing of ours
-
     return any(t.name == "money" for t in asked_types(text, lang=lang))
 
 
