@@ -51,8 +51,8 @@ _NOT = {
     "zh": re.compile(r"(不是|并非|而非|不算)[^，。,.!?！？；;]{0,10}"),
     "en": re.compile(r"\b(not|isn't|aren't|rather than|instead of)( (a|an|the|really))? [\w-]+( [\w-]+){0,3}"),
 }
-# A size is not a group: "a 30-person biotech", "50人的团队", "one-man company".
-_SIZE = {"zh": re.compile(r"[\d一二三四五六七八九十百几]+\s*(个)?人(的)?(团队|公司|规模)?"),
+# A size is not a group: "a 30-person biotech", "三个人的团队", "one-man company"; "我一个人能报吗" is a person.
+_SIZE = {"zh": re.compile(r"[\d一二三四五六七八九十百几]+\s*(个)?人(的)?(团队|公司|规模|左右)"),
          "en": re.compile(r"\b(\d+|one|two|three|four|five|ten|twenty|fifty|hundred)[- ](person|people|man|strong)\b")}
 
 
