@@ -248,6 +248,17 @@ def _asks_something(clause: str, *, lang: str) -> bool:
     return not _EN_RELATIVE.match(clause) and bool(_EN_QUESTION_START.match(clause) or _EN_INNER_QUESTION.search(clause))
 
 
+def _stands_alone(fragment: str, before: str, *, lang: str) -> bool:
+    """A fragment too short to retrieve alone that is still an ask of its own: a yes/no ask with its own predicate
+    ("要钱吗"), or money asked after an ask that asks none ("what do winners get? any cash?": money the guideline
+    never names must not unmake the answer to what it does name). After a yes/no ask the amount is part of it
+    ("要另外付费吗？多少钱？")."""
+    if _YES_NO[lang].search(fragment):
+        return True
+    return _asks_money(fragment, lang=lang) and not _asks_money(before, lang=lang) and \
+        not _YES_NO[lang].search(before)
+
+
 def _asks_money(text: str, *, lang: str) -> bool:
     return any(t.name == "money" for t in asked_types(text, lang=lang))
 
@@ -264,12 +275,7 @@ def _merge_fragments(asks: list[str], *, lang: str) -> list[str]:
     out: list[str] = []
     for ask in asks:
         size = _size(ask)
-        # "要钱吗" is short but whole: a yes/no ask with its own predicate stands alone; so does "any cash?" after
-        # "what do winners get?": money the guideline never names must not unmake the answer to what it does name.
-        # After a yes/no ask the amount is part of it ("要另外付费吗？多少钱？").
-        if out and size <= (3 if lang == "zh" else 2) and not _YES_NO[lang].search(ask) and \
-                not (_asks_money(ask, lang=lang) and not _asks_money(out[-1], lang=lang) and
-                     not _YES_NO[lang].search(out[-1])):
+        if out and size <= (3 if lang == "zh" else 2) and not _stands_alone(ask, out[-1], lang=lang):
             out[-1] = _join([out[-1], ask], lang=lang)
         else:
             out.append(ask)
