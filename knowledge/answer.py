@@ -132,6 +132,22 @@ _DEFINITION = {
     "zh": re.compile(r"(?P<a>[\u4e00-\u9fffA-Za-z“”\"「」‘’]{2,16}?)(?:到底|具体|究竟)?(?:是什么意思|是啥意思|什么意思|啥意思|"
                      r"指的是什么|指的是啥|指什么|指啥|怎么理解|如何理解)"),
 }
+# What a track or a trait covers ("what does new energy cover?", "new energy scope?", "'high efficiency' means
+# what", "新能源包括哪些"): its list item answers only when the words beside its name say nothing else ("what does
+# the innovation district award cover?" is not the trait "Innovation").
+_SCOPE_OF = {
+    "en": re.compile(r"\bwhat (?:does|do) (?:the )?(?P<a>[\w -]{3,60}?) (?:even |actually |really |exactly )?"
+                     r"(?:cover|include|encompass)\b|^\W*(?P<b>[\w -]{3,40}?) scope\b|\bscope of (?:the )?(?P<c>[\w -]{3,40})|"
+                     r"[\"'‘“](?P<d>[^\"'’”?]{3,60})[\"'’”] (?:[\w-]+ ){0,2}means? what\b|"
+                     r"^\W*(?P<e>[\w -]{3,60}?) means? what\b|"
+                     r"\bwhat(?:'s| is| falls| comes) (?:in|under|included in|covered by|covered under) (?:the )?"
+                     r"(?P<f>[\w -]{3,40})", re.IGNORECASE),
+    "zh": re.compile(r"(?P<a>[\u4e00-\u9fffA-Za-z]{2,12}?)(?:具体|都|主要)?(?:包括|包含|涵盖|覆盖)(?:哪些|什么|啥)|"
+                     r"(?P<b>[\u4e00-\u9fffA-Za-z]{2,12}?)的?范围(?:是什么|是啥|有哪些|呢|[？?]|$)"),
+}
+_GENERIC = {"en": frozenset("the a an this that field fields track tracks sector sectors industry industries category "
+                            "categories area areas trait traits criterion criteria part bit term word phrase".split()),
+            "zh": frozenset("领域行业赛道方向这个那个的")}
 _LIST_ITEM = re.compile(r"^\s*[-*]\s+")
 # "- 1) **新一代信息技术：** 包括……": a list item that names itself in bold before it explains.
 _ITEM_NAME = re.compile(r"^\s*[-*]\s+(?:[\w（()）、.]{1,4}\s*)?\*\*(.+?)[：:]?\s*\*\*")
@@ -432,15 +448,18 @@ class KnowledgeBase:
         An FAQ entry or a sentence that only names the term among others (the six traits) is no answer to it.
         """
         asked = _DEFINITION[lang].search(question)
+        scope = asked is None and (asked := _SCOPE_OF[lang].search(question)) is not None
         if asked is None:
             return None
-        term = _bare(next(g for g in asked.groups() if g))
+        written = next(g for g in asked.groups() if g)
+        term = _bare(written)
         for chunk in self.retriever.chunks(lang):
             for line in chunk.text.splitlines():  # an item may open a passage or sit inside one
                 named = _ITEM_NAME.match(line)
                 name = _bare(named.group(1)) if named else ""
                 if len(name) >= (2 if lang == "zh" else 5) and (name in term or (lang == "en" and term in name and
-                                                                              len(term) >= 5)):
+                                                                              len(term) >= 5)) and \
+                        not (scope and _says_more(written, named.group(1) if named else "", lang)):
                     item = re.sub(r"\*\*(.+?)\*\*", r"\1", _LIST_ITEM.sub("", line)).strip()
                     text = f"{_trim(item, _MAX_CHARS[lang], lang)}\n\n{self._cite_passage(chunk, lang)}"
                     source = Source(doc=chunk.doc, section=chunk.section, title=chunk.title, score=1.0)
@@ -594,6 +613,15 @@ def _item_name(text: str) -> str:
         return named.group(1).rstrip("：: ")
     first = _LIST_ITEM.sub("", text.splitlines()[0])
     return re.sub(r"\*\*(.+?)\*\*", r"\1", first).strip()
+
+
+def _says_more(term: str, name: str, lang: Lang) -> bool:
+    """Whether the words asked about hold more than the item's name and generic words (a field, a track)."""
+    if lang == "zh":
+        rest = to_simplified(term).replace(to_simplified(name).rstrip("：:"), "")
+        return any(ch not in _GENERIC["zh"] for ch in rest)
+    words = set(re.findall(r"[a-z]+", term.lower())) - set(re.findall(r"[a-z]+", name.lower()))
+    return not words <= _GENERIC["en"]
 
 
 def _bare(term: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from collections import Counter
@@ -46,12 +47,29 @@ FAQ_SEMANTIC_CANDIDATES = 5
 # The FAQ variants nearest by the FAQ's embedding, both languages together: the 20 nearest in the question's
 # language are among them (a question shares next to no n-grams with the other language's variants).
 FAQ_VECTOR_POOL = 40
+# A variant that asks with another question word than the question ("When is judging?" for "who is judging")
+# asks for another fact, however many words the two share: its confidence is cut by this factor.
+WH_MISMATCH = 0.85
+_WH = {
+    "en": ((re.compile(r"\bwho(m|se)?\b|\bwho's\b", re.IGNORECASE), "who"),
+           (re.compile(r"\bwhen\b|\bwhat (date|day|time)\b", re.IGNORECASE), "when"),
+           (re.compile(r"\bwhere\b", re.IGNORECASE), "where")),
+    "zh": ((re.compile(r"谁|什么人"), "who"),
+           (re.compile(r"什么时候|啥时候|何时|哪天|几号|几月"), "when"),
+           (re.compile(r"哪里|哪儿|在哪|什么地方|啥地方"), "where")),
+}
 # After a failed vector query (Chroma server down, slow or refusing) the vector side rests this long before it
 # is tried again, so an outage costs one failed request per pause instead of one per question.
 VECTOR_RETRY_S = 30.0
 QUERY_VECTORS_KEPT = 2048
 
 log = logging.getLogger(__name__)
+
+
+def _question_word(text: str, lang: str) -> str | None:
+    """Who, when or where, when the text asks with exactly one of them."""
+    found = {word for pattern, word in _WH.get(lang, ()) if pattern.search(text)}
+    return found.pop() if len(found) == 1 else None
 
 
 class StoreMoved(ChromaError):
@@ -422,6 +440,10 @@ class Retriever:
             hits.append(FaqHit(entry=snap.faq[faq_id], question=variant if cos else nearest,
                                confidence=(1 - share) * lexical + share * meaning, cosine=cos, coverage=coverage,
                                lexical=lexical))
+        asks = _question_word(question, lang)
+        if asks is not None:
+            hits = [replace(h, confidence=h.confidence * WH_MISMATCH)
+                    if _question_word(h.question, lang) not in (None, asks) else h for h in hits]
         hits = sorted(hits, key=lambda h: -h.confidence)
         weight = FAQ_ANSWER_WEIGHT.get(lang, 0.0)
         if weight and hits and _is_sentence_model(self.index.embedding):

@@ -609,3 +609,37 @@ async def test_shen_qing_is_shen_bao_and_how_many_win_is_a_quota(kb: KnowledgeBa
     assert not answer.answered, answer.answer
     answer = await kb.answer("we may skip the ceremony - would the trophy be posted to us?")
     assert not answer.answered, answer.answer
+
+
+async def test_who_asks_for_the_judges_not_the_judging_dates(kb: KnowledgeBase):
+    # "When is judging?" shares every word but the question word with it
+    answer = await kb.answer("who is judging")
+    assert answer.answered and "experts" in answer.answer and "21–25" not in answer.answer, answer.answer
+    answer = await kb.answer("谁来评审")
+    assert answer.answered and "专家" in answer.answer, answer.answer
+    answer = await kb.answer("when is judging?")
+    assert answer.answered and "21–25" in answer.answer, answer.answer
+
+
+async def test_what_a_track_or_trait_covers_is_its_item(kb: KnowledgeBase):
+    answer = await kb.answer("what does the biomedicine track cover")
+    assert answer.answered and "biological products" in answer.answer, answer.answer
+    answer = await kb.answer("'high quality' means what")
+    assert answer.answered and answer.answer.startswith("3) High quality"), answer.answer
+    answer = await kb.answer("高端装备具体包括哪些")
+    assert answer.answered and "轨道交通" in answer.answer, answer.answer
+    # the trait "Innovation" is not the district award's scope
+    answer = await kb.answer("what does the innovation district award cover")
+    assert answer.answered and not answer.answer.startswith("4) Innovation"), answer.answer
+
+
+async def test_placing_a_field_under_a_track_asks_which_fits(kb: KnowledgeBase):
+    answer = await kb.answer("we recycle lithium batteries. filed under new energy, correct?")
+    assert answer.answered and "Energy saving" in answer.answer, answer.answer
+    answer = await kb.answer("an animation studio - fits the enterprise group or not")
+    assert answer.answered and "Digital creative" in answer.answer, answer.answer
+
+
+async def test_whose_problem_a_wrong_field_is_asks_who_bears_it(kb: KnowledgeBase):
+    answer = await kb.answer("we mistyped our revenue in the form. whose fault is that, could we be DQ'd")
+    assert answer.answered and "responsibility" in answer.answer, answer.answer
