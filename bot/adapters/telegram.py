@@ -68,6 +68,12 @@ SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 Context = ContextTypes.DEFAULT_TYPE
 
+# Calls to the Bot API in flight at once. python-telegram-bot's 256 made httpcore's pool bookkeeping, which
+# looks at every connection for every idle one, take most of the bot's time when hundreds of entrants wrote at
+# once; a call beyond these waits for a connection (up to the wait below) instead of failing after 1 s.
+BOT_API_CONNECTIONS = 16
+BOT_API_POOL_WAIT_S = 10.0
+
 
 @dataclass(frozen=True)
 class WebhookOptions:
@@ -122,6 +128,8 @@ def build_application(
         .token(settings.telegram_token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
+        .connection_pool_size(BOT_API_CONNECTIONS)
+        .pool_timeout(BOT_API_POOL_WAIT_S)
         # Different users run side by side; one user's updates are kept in order by _Adapter's locks.
         .concurrent_updates(True)
         .post_init(adapter.on_started)
