@@ -111,7 +111,7 @@ _WH_WORD = {"zh": re.compile(r"谁|什么|啥|哪|几|多少|怎么|如何"),
                              re.IGNORECASE)}
 # "which ones r they", "what does it call for": a pronoun for what was told before the question.
 _REFERS_BACK = {"zh": re.compile(r"它|这个|那个|这些|那些|这|那"),
-                "en": re.compile(r"\b(it|they|them|that|this|those|these|ones)\b", re.IGNORECASE)}
+                "en": re.compile(r"\b(it|they|them|that|this|those|these|ones|there|here)\b", re.IGNORECASE)}
 # Kinds of fact a short follow-up asks of the ask before it ("who are the judges? any names?").
 _NARROWING = frozenset({"names", "exact_date", "timezone"})
 _THIS_EDITION = re.compile(r"今年|本届|这届|这一届|this year|this edition|this round|this call", re.IGNORECASE)
@@ -479,20 +479,25 @@ class KnowledgeBase:
                 clause is not None or can_answer(question, candidates[0].entry.answer[lang], lang=lang)):
             return candidates
         if clause is None:
-            clause = question_after(question, lang=lang)
-            # "we're a game studio, can we enter?": whether the situation may enter is the eligibility matcher's;
-            # "… and its product in another. Allowed?", "which ones r they": a question of a word or two without a
-            # question word of its own, or with a pronoun for what was told, asks about what was told before it;
-            # alone it matches any entry with that word ("Is self-nomination allowed?")
-            if clause is not None and (_ASKS_TO_ENTER[lang].search(clause) or
-                                       self.eligibility.asks_fit(clause, lang=lang) or
-                                       (len(self.retriever.tokenizer.terms(clause, lang=lang)) < 2 and
-                                        (not _WH_WORD[lang].search(clause) or _REFERS_BACK[lang].search(clause)))):
-                clause = None
+            clause = self._question_after(question, lang)
         if clause is None:
             return candidates
         alone = [c for c in self.retriever.faq_candidates(clause, lang=lang) if lang in c.entry.answer]
         return alone if alone and alone[0].confidence >= FAQ_CONFIDENCE else candidates
+
+    def _question_after(self, question: str, lang: Lang) -> str | None:
+        """The clause that asks after a situation told before it, where it can be matched alone."""
+        clause = question_after(question, lang=lang)
+        # "we're a game studio, can we enter?": whether the situation may enter is the eligibility matcher's;
+        # "… and its product in another. Allowed?", "which ones r they": a question of a word or two without a
+        # question word of its own, or with a pronoun for what was told, asks about what was told before it;
+        # alone it matches any entry with that word ("Is self-nomination allowed?")
+        if clause is not None and (_ASKS_TO_ENTER[lang].search(clause) or
+                                   self.eligibility.asks_fit(clause, lang=lang) or
+                                   (len(self.retriever.tokenizer.terms(clause, lang=lang)) < 2 and
+                                    (not _WH_WORD[lang].search(clause) or _REFERS_BACK[lang].search(clause)))):
+            return None
+        return clause
 
     def _asks_about_unknown(self, question: str, lang: Lang) -> bool:
         """A yes/no ask about a thing no text of the knowledge base names ("申报表要不要盖公章", "can we appeal?").

@@ -184,7 +184,9 @@ def split_asks(message: str, *, lang: str) -> list[Ask]:
     return [Ask(text=a, kind=kind_of(a, lang=lang)) for a in merged] or [Ask(text=message.strip(), kind=Kind.OTHER)]
 
 
-_CLAUSE = {"zh": re.compile(r"[，,。；;：:\s]+"), "en": re.compile(r"[,;:]\s*|(?<=[.?!])(?<!e\.g\.)(?<!i\.e\.)\s+")}
+# A spaced dash ends a clause too ("my manager calls it 'the media partner' — who is actually running this?").
+_CLAUSE = {"zh": re.compile(r"[，,。；;：:\s]+"),
+           "en": re.compile(r"[,;:]\s*|(?<=[.?!])(?<!e\.g\.)(?<!i\.e\.)\s+|\s+(?:[—–]|--?)\s+")}
 
 
 def yes_no_clause(ask: str, *, lang: str) -> str:
@@ -206,16 +208,17 @@ def asking_clause(ask: str, *, lang: str) -> str | None:
 
 
 def question_after(ask: str, *, lang: str) -> str | None:
-    """The one clause that asks, after a situation told before it ("our CFO worries about confidentiality. what
-    principles do the judges work under? just checking" → the second sentence), else None.
+    """The clauses that ask, after a situation told before them ("our CFO worries about confidentiality. what
+    principles do the judges work under? just checking" → the second sentence; "… — who runs this award, which
+    outlet?" → both questions), else None.
 
     For matching the FAQ only: whether the situation makes the asker eligible is the eligibility matcher's.
     """
     clauses = [c for c in _CLAUSE[lang].split(ask.strip()) if c]
     asking = [n for n, c in enumerate(clauses) if _asks_something(c, lang=lang)]
-    if len(asking) != 1 or asking[0] == 0:
+    if not asking or asking[0] == 0:
         return None
-    return clauses[asking[0]]
+    return ("，" if lang == "zh" else ", ").join(clauses[asking[0]:asking[-1] + 1])
 
 
 def _clauses(message: str, *, lang: str) -> list[str]:

@@ -432,12 +432,14 @@ class Retriever:
         for faq_id, (_, variant) in sorted(semantic.items(), key=lambda kv: -kv[1][0])[:FAQ_SEMANTIC_CANDIDATES]:
             best_cos.setdefault(faq_id, (0.0, variant))
         share = FAQ_SEMANTIC_WEIGHT.get(lang, 0.0) if semantic else 0.0
+        pooled = {faq_id for faq_id, (cos, _) in best_cos.items() if cos}
+        best_cos.update(self._beyond_pool(question, {f: v for f, (cos, v) in best_cos.items() if not cos}))
         hits = []
         for faq_id, (cos, variant) in best_cos.items():
             coverage = _coverage(terms, snap.faq_vocab.get((faq_id, lang), set()), lex)
             lexical = FAQ_COSINE_WEIGHT * cos + (1 - FAQ_COSINE_WEIGHT) * coverage
             meaning, nearest = semantic.get(faq_id, (0.0, variant))
-            hits.append(FaqHit(entry=snap.faq[faq_id], question=variant if cos else nearest,
+            hits.append(FaqHit(entry=snap.faq[faq_id], question=variant if faq_id in pooled else nearest,
                                confidence=(1 - share) * lexical + share * meaning, cosine=cos, coverage=coverage,
                                lexical=lexical))
         asks = _question_word(question, lang)
@@ -457,6 +459,20 @@ class Retriever:
             hits = top + hits[FAQ_RERANK:]
         # Stable on ties: the first candidate reached keeps the lead, as before.
         return sorted(hits, key=lambda h: -h.confidence)
+
+    def _beyond_pool(self, question: str, found: dict[str, str]) -> dict[str, tuple[float, str]]:
+        """The cosine of each entry found by its words or meaning alone to the variant it was found by, as the
+        vector query measures its pool: beyond the pool it is low, not nothing ("left 2 boxes on the form BLANK"
+        found "What happens if we leave some fields blank?" by its words, at cosine 0 it lost to the form's
+        download)."""
+        if not found:
+            return {}
+        query = np.asarray(self._query_vector(question, self.index.faq_embedding)[0], dtype=np.float32)
+        rows = np.asarray(self.index.faq_embedding(list(found.values())), dtype=np.float32)
+        norms = np.linalg.norm(rows, axis=1) * (np.linalg.norm(query) or 1.0)
+        sims = (rows @ query) / np.where(norms > 0, norms, 1.0)
+        return {faq_id: (_similarity(1.0 - float(sim), self.index.faq_embedding), variant)
+                for (faq_id, variant), sim in zip(found.items(), sims.tolist(), strict=True)}
 
     def _semantic_faq(self, question: str, snap: _Snapshot, lang: str) -> dict[str, tuple[float, str]]:
         """Per FAQ entry, the sentence model's similarity (0–1) of its nearest variant, and that variant."""

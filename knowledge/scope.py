@@ -39,7 +39,9 @@ ANSWER_TYPES = (
          # number if there is one"), which the email address answers
          "en": re.compile(r"\b(?<!my )(?<!our )(?<!wrong )(?<!email/)(?<!email or )(?<!email or a )(?<!prefer a )(?<!prefer )"
                           r"((tele)?phone( number)?(?! (number )?(on|in) the form)(?!\s*(/|or)\s*e-?mail)(?!\s+(chips?|makers?|cases?|screens?|batter\w*|design\w*|brands?|apps?|"
-                          r"manufactur\w*|industry|parts?|components?))|hotline|call (you|them|the)|ring (?:you|them|the|someone)|wechat|whatsapp)\b", re.IGNORECASE)},
+                          r"manufactur\w*|industry|parts?|components?))|hotline|call (you|them|the)|ring (?:you|them|the|someone)|"
+                          # "can we submit through wechat instead of email?" asks how to submit, which the email answers
+                          r"(?<!through )(?<!via )(?<!over )(?<!by )(?<!on )(?:wechat|whatsapp))\b", re.IGNORECASE)},
         re.compile(r"(?<!\d)(\+?\d[\d\- ]{6,}\d)(?!\d)"),
     ),
     AnswerType(
@@ -146,6 +148,15 @@ ANSWER_TYPES = (
                           r"\b(attend|skip|miss|at|for) the ceremony\b|"
                           r"\b(is there|will there be|when is) (an? |the )?ceremony\b", re.IGNORECASE)},
         re.compile(r"ceremon|颁奖(典礼|仪式|礼|晚会)", re.IGNORECASE),
+    ),
+    AnswerType(
+        # The STAR Market names a field the call collects; how to list on it is no rule of the call.
+        "stock_listing",
+        {"zh": re.compile(r"上市(的)?(条件|要求|规则|流程|标准|门槛|程序)|(怎么|如何|怎样)上市|IPO", re.IGNORECASE),
+         "en": re.compile(r"\b(listing (requirements?|rules|criteria|conditions|process|standards?)|"
+                          r"(requirements?|rules|criteria|conditions) (for|of) (an? )?(ipo|listing)|"
+                          r"how (do|can|to) (we |i )?(ipo|go public|list on))\b", re.IGNORECASE)},
+        re.compile(r"上市(条件|要求|规则|标准)|\b(listing (requirements?|rules|criteria))\b", re.IGNORECASE),
     ),
     AnswerType(
         "age",

@@ -643,3 +643,30 @@ async def test_placing_a_field_under_a_track_asks_which_fits(kb: KnowledgeBase):
 async def test_whose_problem_a_wrong_field_is_asks_who_bears_it(kb: KnowledgeBase):
     answer = await kb.answer("we mistyped our revenue in the form. whose fault is that, could we be DQ'd")
     assert answer.answered and "responsibility" in answer.answer, answer.answer
+
+
+async def test_the_questions_after_a_dash_are_matched_without_the_remark_before_it(kb: KnowledgeBase):
+    # two asking clauses after the situation go together; a spaced dash ends the remark
+    answer = await kb.answer("my colleague says it's a government prize — who organises it, which company?")
+    assert answer.answered and "The Paper" in answer.answer, answer.answer
+
+
+async def test_how_to_list_on_the_star_market_is_no_rule_of_the_call(kb: KnowledgeBase):
+    answer = await kb.answer("off topic, what are the listing rules for the STAR Market?")
+    assert not answer.answered, answer.answer
+    answer = await kb.answer("科创板的上市门槛是什么")
+    assert not answer.answered, answer.answer
+
+
+async def test_the_guidelines_phrases_inside_english_include_put_into_practice_and_recommendation(kb: KnowledgeBase):
+    answer = await kb.answer("does the call require 落地 projects?")
+    assert answer.answered and "put into practice" in answer.answer, answer.answer
+    answer = await kb.answer("how does 推荐 work")
+    assert answer.answered and "expert recommendation" in answer.answer, answer.answer
+
+
+async def test_submitting_through_a_chat_app_asks_how_to_submit(kb: KnowledgeBase):
+    answer = await kb.answer("could we submit via wechat rather than email?")
+    assert answer.answered and "kcxf@thepaper.cn" in answer.answer, answer.answer
+    answer = await kb.answer("is there a wechat group for entrants?")
+    assert not answer.answered, answer.answer

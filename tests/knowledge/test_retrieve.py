@@ -52,3 +52,12 @@ def test_a_messages_vector_is_composed_though_an_ask_left_the_vector_cache(kb: K
     retriever.prefetch([first, second], whole=whole)
     vector = retriever._query_vectors(whole, kb.retriever.index.embedding)
     assert abs(float((vector ** 2).sum()) - 1.0) < 1e-4
+
+
+def test_an_entry_found_by_its_words_beyond_the_vector_pool_is_measured_not_zeroed(kb: KnowledgeBase):
+    # "blank" finds the entry on blank fields by its words, while its variants are not among the nearest by
+    # character n-grams: it is measured against its variant (low), not counted as unrelated (0)
+    hits = {h.entry.id: h for h in kb.retriever.faq_candidates(
+        "I accidentally left 2 boxes on the form BLANK, is my application dead?", lang="en")}
+    assert "real_name" in hits
+    assert 0.0 < hits["real_name"].cosine < 0.5
