@@ -670,3 +670,8 @@ async def test_submitting_through_a_chat_app_asks_how_to_submit(kb: KnowledgeBas
     assert answer.answered and "kcxf@thepaper.cn" in answer.answer, answer.answer
     answer = await kb.answer("is there a wechat group for entrants?")
     assert not answer.answered, answer.answer
+
+
+async def test_nqpf_is_the_new_quality_productive_forces_award(kb: KnowledgeBase):
+    answer = await kb.answer("NQPF vs rising potential, what's the difference?")
+    assert answer.answered and "total-factor" in answer.answer and "rapid growth" in answer.answer, answer.answer
