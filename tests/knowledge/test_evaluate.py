@@ -30,3 +30,20 @@ def test_dashes_and_spacing_are_typography_not_content():
                     facts=[["3-5 years"], ["business model"]])
     assert passes(item, _answer("Projects of the past 3–5 years; business-model innovation counts.", lang="en"))
     assert not passes(item, _answer("Projects of the past 5 years; business-model innovation counts.", lang="en"))
+
+
+def test_no_tuning_question_faq_variant_or_synonym_is_a_blind_question():
+    # blind.jsonl measures what nobody tuned for: none of its questions may sit in what is tuned on or shipped
+    from pathlib import Path
+
+    import yaml
+
+    from knowledge.evaluate import load_eval
+
+    root = Path(__file__).resolve().parents[2]
+    blind = {i.question.strip().lower() for i in load_eval(root / "knowledge/eval/blind.jsonl")}
+    tuned = [i.question for name in ("dev", "qa", "holdout") for i in load_eval(root / f"knowledge/eval/{name}.jsonl")]
+    variants = [q for path in root.glob("config/editions/*/faq.yaml") for entry in yaml.safe_load(path.read_text())
+                for qs in entry["questions"].values() for q in qs]
+    words = [k for table in yaml.safe_load((root / "knowledge/synonyms.yaml").read_text()).values() for k in table]
+    assert [q for q in tuned + variants + words if str(q).strip().lower() in blind] == []
