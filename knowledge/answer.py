@@ -141,7 +141,7 @@ _SCOPE_OF = {
                      r"[\"'‘“](?P<d>[^\"'’”?]{3,60})[\"'’”] (?:[\w-]+ ){0,2}means? what\b|"
                      r"^\W*(?P<e>[\w -]{3,60}?) means? what\b|"
                      r"\bwhat(?:'s| is| falls| comes) (?:in|under|included in|covered by|covered under) (?:the )?"
-                     r"(?P<f>[\w -]{3,40})", re.IGNORECASE),
+                     r"(?P<f>[\w -]{3,40})|\bwhat (?:counts|qualifies) as (?:an? |the )?(?P<g>[\w -]{3,40})", re.IGNORECASE),
     "zh": re.compile(r"(?P<a>[\u4e00-\u9fffA-Za-z]{2,12}?)(?:具体|都|主要)?(?:包括|包含|涵盖|覆盖)(?:哪些|什么|啥)|"
                      r"(?P<b>[\u4e00-\u9fffA-Za-z]{2,12}?)的?范围(?:是什么|是啥|有哪些|呢|[？?]|$)"),
 }

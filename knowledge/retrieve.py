@@ -152,6 +152,8 @@ class _Snapshot:
     faq_lex: dict[str, _Lexical]
     vocab_cache: dict[str, set[str]] = field(default_factory=dict)
     answer_vectors: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # Variants' vectors by the FAQ's embedding, as the vector query would have met them (Retriever._beyond_pool).
+    variant_faq_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     # Per language, the sentence model's vector of every variant in faq_variants' order (none without a model).
     variant_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     # Per language, every passage's stored vector (unit length) in chunks' order: a question is ranked against
@@ -468,7 +470,11 @@ class Retriever:
         if not found:
             return {}
         query = np.asarray(self._query_vector(question, self.index.faq_embedding)[0], dtype=np.float32)
-        rows = np.asarray(self.index.faq_embedding(list(found.values())), dtype=np.float32)
+        kept = self._snap.variant_faq_vectors
+        missing = [v for v in dict.fromkeys(found.values()) if v not in kept]
+        if missing:
+            kept.update(zip(missing, np.asarray(self.index.faq_embedding(missing), dtype=np.float32), strict=True))
+        rows = np.stack([kept[v] for v in found.values()])
         norms = np.linalg.norm(rows, axis=1) * (np.linalg.norm(query) or 1.0)
         sims = (rows @ query) / np.where(norms > 0, norms, 1.0)
         return {faq_id: (_similarity(1.0 - float(sim), self.index.faq_embedding), variant)

@@ -152,7 +152,7 @@ ANSWER_TYPES = (
     AnswerType(
         # The STAR Market names a field the call collects; how to list on it is no rule of the call.
         "stock_listing",
-        {"zh": re.compile(r"上市(的)?(条件|要求|规则|流程|标准|门槛|程序)|(怎么|如何|怎样)上市|IPO", re.IGNORECASE),
+        {"zh": re.compile(r"上市(的)?(条件|要求|规则|流程|标准|门槛|程序)|(怎么|如何|怎样)上市"),
          "en": re.compile(r"\b(listing (requirements?|rules|criteria|conditions|process|standards?)|"
                           r"(requirements?|rules|criteria|conditions) (for|of) (an? )?(ipo|listing)|"
                           r"how (do|can|to) (we |i )?(ipo|go public|list on))\b", re.IGNORECASE)},

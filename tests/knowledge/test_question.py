@@ -675,3 +675,12 @@ async def test_submitting_through_a_chat_app_asks_how_to_submit(kb: KnowledgeBas
 async def test_nqpf_is_the_new_quality_productive_forces_award(kb: KnowledgeBase):
     answer = await kb.answer("NQPF vs rising potential, what's the difference?")
     assert answer.answered and "total-factor" in answer.answer and "rapid growth" in answer.answer, answer.answer
+
+
+async def test_what_an_award_or_track_counts_is_not_whether_the_asker_fits(kb: KnowledgeBase):
+    # not the list of awards the asker could enter
+    answer = await kb.answer("what government support counts for pioneer engine?")
+    assert answer.answered and "Awards you could enter" not in answer.answer, answer.answer
+    # the track's own item of the guideline, not "your field falls under"
+    answer = await kb.answer("what counts as new materials?")
+    assert answer.answer.startswith("3) New materials"), answer.answer
