@@ -115,8 +115,8 @@ _AS_A = {"zh": re.compile(r"以(.{1,6}?)(?:的)?(?:身份|名义)|(?:给|面向|
                           r"([\w-]+(?: or (?:as )?(?:an? |the )?[\w-]+| [\w-]+)?)")}
 _WHO = {"zh": re.compile(r"谁|什么人|哪些人"), "en": re.compile(r"\bwho\b")}
 # "what gov policy support counts for pioneer engine?" asks what the award counts, not whether the asker fits
-_WHAT_COUNTS = {"zh": re.compile(r"(?!)"),  # not seen in Chinese: "哪些企业算…" asks which fit
-                "en": re.compile(r"^(what|which) ([\w-]+ ){0,4}counts? (as|for|towards?|under)\b")}
+# (English only: "哪些企业算…" asks which fit)
+_WHAT_COUNTS = re.compile(r"^(what|which) ([\w-]+ ){0,4}counts? (as|for|towards?|under)\b")
 
 
 class Eligibility:
@@ -129,7 +129,7 @@ class Eligibility:
     def assess(self, question: str, *, lang: str) -> Verdict | None:
         """A verdict when the question asks what the asker may enter; None for any other question."""
         text = normalize(question)
-        if not _INTENT[lang].search(text) or _WHAT_COUNTS[lang].search(text):
+        if not _INTENT[lang].search(text) or (lang == "en" and _WHAT_COUNTS.search(text)):
             return None
         # What the asker says they are not ("not a company founder", "不是公司") describes nobody.
         text = _SIZE[lang].sub(" ", _NOT[lang].sub(" ", text))
