@@ -95,6 +95,10 @@ FAQ_FALLBACK_COVERAGE = 0.45
 FAQ_RULE_OVER_ELIGIBILITY = 0.42
 FAQ_SURE_OVER_UNKNOWN = 0.55
 FAQ_SURE_COVERAGE = 0.4
+# A question that names nothing after the situation it tells ("… allowed?"): the nearest entry at this confidence,
+# this far ahead of the next.
+FAQ_SITUATION_CONFIDENCE = 0.4
+FAQ_SITUATION_MARGIN = 0.05
 # Guideline sections about who may enter what (二·征集范围, 三·榜单设置): the eligibility matcher's ground.
 ELIGIBILITY_SECTIONS = frozenset({"二", "三"})
 
@@ -112,6 +116,16 @@ _WH_WORD = {"zh": re.compile(r"谁|什么|啥|哪|几|多少|怎么|如何"),
 # "which ones r they", "what does it call for": a pronoun for what was told before the question.
 _REFERS_BACK = {"zh": re.compile(r"它|这个|那个|这些|那些|这|那"),
                 "en": re.compile(r"\b(it|they|them|that|this|those|these|ones|there|here)\b", re.IGNORECASE)}
+# Words that ask about a situation without naming anything of it ("what's the rule", "then what? out?").
+_VAGUE = {"en": frozenset("rule rules policy deal case situation thing out ok okay allowed fine problem issue "
+                          "then now".split()),
+          "zh": frozenset("规定 规则 情况 问题 怎么办 咋办 然后 会 怎样 怎么样 可以 行".split())}
+# "… pending IP dispute with an ex cofounder. issue for the enterprise category?": a clause that opens with one
+# asks whether the situation told before it is one; alone it matched the list of award categories.
+_VAGUE_LEAD = frozenset("issue problem allowed ok okay fine risk".split())
+# The words of a follow-up asking for all of what the ask before it asked about ("list all of them", "全部列出来").
+_WHOLE_WORDS = {"en": frozenset("list all full whole complete every everything each em pls please plz".split()),
+                "zh": frozenset("列 列出 列出来 列一下 全部 所有 都 完整 一下 全 请".split())}
 # Kinds of fact a short follow-up asks of the ask before it ("who are the judges? any names?").
 _NARROWING = frozenset({"names", "exact_date", "timezone"})
 _THIS_EDITION = re.compile(r"今年|本届|这届|这一届|this year|this edition|this round|this call", re.IGNORECASE)
@@ -140,8 +154,8 @@ _SCOPE_OF = {
                      r"(?:cover|include|encompass)\b|^\W*(?P<b>[\w -]{3,40}?) scope\b|\bscope of (?:the )?(?P<c>[\w -]{3,40})|"
                      r"[\"'‘“](?P<d>[^\"'’”?]{3,60})[\"'’”] (?:[\w-]+ ){0,2}means? what\b|"
                      r"^\W*(?P<e>[\w -]{3,60}?) means? what\b|"
-                     r"\bwhat(?:'s| is| falls| comes) (?:in|under|included in|covered by|covered under) (?:the )?"
-                     r"(?P<f>[\w -]{3,40})|\bwhat (?:counts|qualifies) as (?:an? |the )?(?P<g>[\w -]{3,40})", re.IGNORECASE),
+                     r"\bwhat(?:'s| is| falls| comes| goes) (?:in|under|included in|covered by|covered under) (?:the )?[\"'‘“]?"
+                     r"(?P<f>[\w -]{3,40})|\bwhat (?:counts|qualifies) as (?:an? |the )?[\"'‘“]?(?P<g>[\w -]{3,40})", re.IGNORECASE),
     "zh": re.compile(r"(?P<a>[\u4e00-\u9fffA-Za-z]{2,12}?)(?:具体|都|主要)?(?:包括|包含|涵盖|覆盖)(?:哪些|什么|啥)|"
                      r"(?P<b>[\u4e00-\u9fffA-Za-z]{2,12}?)的?范围(?:是什么|是啥|有哪些|呢|[？?]|$)"),
 }
@@ -305,6 +319,14 @@ class KnowledgeBase:
                 narrowed = await self._answer(f"{before.text} {ask.text}", lang, kind=before.kind)
                 parts[-1] = self._yes_or_no(before, narrowed, lang)
                 continue
+            if n and parts[-1].answered and ask.short and ask.kind is Kind.LIST and \
+                    _REFERS_BACK[lang].search(ask.text) and \
+                    self._only(_WHOLE_WORDS[lang], ask.text, lang):
+                # "what falls under new energy? list all of it": the ask before it, wanting its whole list; alone
+                # "list all of it" matched the list of awards.
+                before = asks[n - 1]
+                parts[-1] = self._yes_or_no(before, await self._answer(before.text, lang, kind=Kind.LIST), lang)
+                continue
             part = await self._answer(ask.text, lang, kind=ask.kind)
             if not part.answered and n:
                 # A follow-up leaning on the ask before it ("产品类有哪些类目？人物类呢？"). Of two asks, the two
@@ -419,6 +441,12 @@ class KnowledgeBase:
                           sources=verdict.sources)
         if hit is not None and hit.confidence >= FAQ_CONFIDENCE:
             return self._faq_answer(question, lang, hit)
+        # "Client wants to enter under a brand alias, not its registered name. allowed?": the situation is all the
+        # question says, in words of its own; the nearest entry, well ahead of the next, is what it asks about.
+        if hit is not None and hit is top and hit.confidence >= FAQ_SITUATION_CONFIDENCE and \
+                (len(candidates) < 2 or hit.confidence - candidates[1].confidence >= FAQ_SITUATION_MARGIN) and \
+                self._asks_of_situation(question, lang):
+            return self._faq_answer(question, lang, hit)
         hits = [h for h in self.retriever.passages(question, lang=lang)
                 if can_answer(question, h.chunk.plain_text, lang=lang)]
         if not hits or max(h.coverage for h in hits) < MIN_COVERAGE:
@@ -492,12 +520,37 @@ class KnowledgeBase:
         # "… and its product in another. Allowed?", "which ones r they": a question of a word or two without a
         # question word of its own, or with a pronoun for what was told, asks about what was told before it;
         # alone it matches any entry with that word ("Is self-nomination allowed?")
+        # "copying a competitor's patent text into our materials - what's the rule": a question whose only words
+        # are vague ones asks what the rule on the situation is; alone it matched who interprets the rules.
+        terms = self.retriever.tokenizer.terms(clause, lang=lang) if clause is not None else []
         if clause is not None and (_ASKS_TO_ENTER[lang].search(clause) or
                                    self.eligibility.asks_fit(clause, lang=lang) or
-                                   (len(self.retriever.tokenizer.terms(clause, lang=lang)) < 2 and
+                                   self._vague(clause, lang) or
+                                   (len(terms) < 2 and
                                     (not _WH_WORD[lang].search(clause) or _REFERS_BACK[lang].search(clause)))):
             return None
         return clause
+
+    def _asks_of_situation(self, question: str, lang: Lang) -> bool:
+        """True when the question after the situation told names nothing of its own ("… allowed?", "… then what")."""
+        clause = question_after(question, lang=lang)
+        return clause is not None and self._vague(clause, lang)
+
+    def _vague(self, clause: str, lang: Lang) -> bool:
+        terms = self.retriever.tokenizer.terms(clause, lang=lang)
+        return self._only(_VAGUE[lang], clause, lang) or \
+            (lang == "en" and bool(terms) and terms[0].token in self._stems(_VAGUE_LEAD))
+
+    def _only(self, words: frozenset[str], text: str, lang: Lang) -> bool:
+        """True when `text` has words the matcher counts and every one is one of `words`, as itself: a word
+        standing in a synonym's phrase means the phrase ("would that rule us out?")."""
+        terms = self.retriever.tokenizer.terms(text, lang=lang)
+        stems = self._stems(words)
+        return bool(terms) and all(t.token in stems and t.alternatives <= stems for t in terms)
+
+    def _stems(self, words: frozenset[str]) -> set[str]:
+        """`words` as the matcher compares words: stemmed, segmented."""
+        return set(self.retriever.tokenizer.tokens(" ".join(sorted(words))))
 
     def _asks_about_unknown(self, question: str, lang: Lang) -> bool:
         """A yes/no ask about a thing no text of the knowledge base names ("申报表要不要盖公章", "can we appeal?").

@@ -113,6 +113,7 @@ _ZH_LEADING_JOINER = re.compile(r"^(另外|还有|顺便问一?下|顺便|再问
 _EN_SPLIT = re.compile(r"(?<=[?!.;:])(?<!e\.g\.)(?<!i\.e\.)\s+|\n|\s*,\s*(?=\S)|\s+[+&]\s+|"
                        r"(?<!\bwhen)(?<!\bwhere)(?<!\bwhat)(?<!\bwho)(?<!\bhow)(?<!\bwhy)\s+(?=(?:and|n|also|plus)\s)",
                        re.IGNORECASE)
+_EN_PLUS = re.compile(r"\s+[+&]\s+")
 _EN_INNER_QUESTION = re.compile(r"\b(what|when|where|how|which|who)\s+(happens|happened|do|does|did|is|are|can|"
                                 r"should|will|would)\b", re.IGNORECASE)
 # "our work is on photonic chips, which isnt in the named sectors." tells; "which is the deadline?" asks (its "?").
@@ -185,13 +186,18 @@ def split_asks(message: str, *, lang: str) -> list[Ask]:
 
 
 # A spaced dash ends a clause too ("my manager calls it 'the media partner' — who is actually running this?").
-_CLAUSE = {"zh": re.compile(r"[，,。；;：:\s]+"),
+# A question mark ends a clause and stays with it ("请问要缴费吗？学校财务处要我确认一下").
+_CLAUSE = {"zh": re.compile(r"[，,。；;：:\s]+|(?<=[？?！!])"),
            "en": re.compile(r"[,;:]\s*|(?<=[.?!])(?<!e\.g\.)(?<!i\.e\.)\s+|\s+(?:[—–]|--?)\s+")}
+
+
+def _split_clauses(ask: str, *, lang: str) -> list[str]:
+    return [c for c in _CLAUSE[lang].split(ask.strip()) if c.strip("？?！! ")]
 
 
 def yes_no_clause(ask: str, *, lang: str) -> str:
     """The clause of a yes/no ask that asks ("我们是外资企业，要交营业执照吗" → "要交营业执照吗"), else the ask."""
-    clauses = [c for c in _CLAUSE[lang].split(ask.strip()) if c]
+    clauses = _split_clauses(ask, lang=lang)
     asking = [c for c in clauses if _YES_NO[lang].search(c)]
     return asking[-1] if asking else ask
 
@@ -202,7 +208,7 @@ def asking_clause(ask: str, *, lang: str) -> str | None:
     Only a first clause: a situation told before the question ("我们是做手游的工作室，也能参加吗") is what an
     eligibility question is about.
     """
-    clauses = [c for c in _CLAUSE[lang].split(ask.strip()) if c]
+    clauses = _split_clauses(ask, lang=lang)
     asking = [c for c in clauses if _asks_something(c, lang=lang)]
     return clauses[0] if len(clauses) > 1 and asking == clauses[:1] else None
 
@@ -214,7 +220,7 @@ def question_after(ask: str, *, lang: str) -> str | None:
 
     For matching the FAQ only: whether the situation makes the asker eligible is the eligibility matcher's.
     """
-    clauses = [c for c in _CLAUSE[lang].split(ask.strip()) if c]
+    clauses = _split_clauses(ask, lang=lang)
     asking = [n for n, c in enumerate(clauses) if _asks_something(c, lang=lang)]
     if not asking or asking[0] == 0:
         return None
@@ -227,6 +233,17 @@ def _clauses(message: str, *, lang: str) -> list[str]:
         parts = [p.strip() for p in _ZH_SPLIT.split(text)]
         parts = [_ZH_LEADING_JOINER.sub("", p) for p in parts]
     else:
+        # "judging dates + how many rounds?": a plus before a question lists asks, and what it follows is one too
+        # (merged into the question after it, "judging dates" went unanswered); "hypergrowth + a recent raise"
+        # lists what the asker tells.
+        pieces = _EN_PLUS.split(text)
+        text = pieces[0]
+        for piece in pieces[1:]:
+            told = not _asks_something(_EN_SPLIT.split(text)[-1].strip(), lang=lang)
+            if text.endswith(("?", "!", ".")):
+                text += f" {piece}"
+            else:
+                text += f"? {piece}" if told and _EN_QUESTION_START.match(piece) else f" + {piece}"
         parts = [p.strip() for p in _EN_SPLIT.split(text)]
         # A comma or "and" only separates two asks when the next one starts like a question; otherwise the
         # pieces belong together ("we make chips, and we're based in shenzhen").

@@ -52,7 +52,7 @@ FAQ_VECTOR_POOL = 40
 WH_MISMATCH = 0.85
 _WH = {
     "en": ((re.compile(r"\bwho(m|se)?\b|\bwho's\b", re.IGNORECASE), "who"),
-           (re.compile(r"\bwhen\b|\bwhat (date|day|time)\b", re.IGNORECASE), "when"),
+           (re.compile(r"\bwhens?\b|\bwhat (date|day|time)\b", re.IGNORECASE), "when"),
            (re.compile(r"\bwhere\b", re.IGNORECASE), "where")),
     "zh": ((re.compile(r"谁|什么人"), "who"),
            (re.compile(r"什么时候|啥时候|何时|哪天|几号|几月"), "when"),

@@ -39,7 +39,7 @@ ANSWER_TYPES = (
          # number if there is one"), which the email address answers
          "en": re.compile(r"\b(?<!my )(?<!our )(?<!wrong )(?<!email/)(?<!email or )(?<!email or a )(?<!prefer a )(?<!prefer )"
                           r"((tele)?phone( number)?(?! (number )?(on|in) the form)(?!\s*(/|or)\s*e-?mail)(?!\s+(chips?|makers?|cases?|screens?|batter\w*|design\w*|brands?|apps?|"
-                          r"manufactur\w*|industry|parts?|components?))|hotline|call (you|them|the)|ring (?:you|them|the|someone)|"
+                          r"manufactur\w*|industry|parts?|components?|recycl\w*|repair\w*|accessor\w*))|hotline|call (you|them|the)|ring (?:you|them|the|someone)|"
                           # "can we submit through wechat instead of email?" asks how to submit, which the email answers
                           r"(?<!through )(?<!via )(?<!over )(?<!by )(?<!on )(?:wechat|whatsapp))\b", re.IGNORECASE)},
         re.compile(r"(?<!\d)(\+?\d[\d\- ]{6,}\d)(?!\d)"),
@@ -171,7 +171,10 @@ ANSWER_TYPES = (
         {"zh": re.compile(r"(成立|注册|经营|运营).{0,4}(满|多少年|多久|年限|时间要求)|(成立|注册|经营|运营)(要|需要|得|必须)?几年|注册资本|最低|起码|至少要|"
                           r"(营收|收入|规模|利润|员工|人数|融资|增长率|增速).{0,6}(要求|达到|多少|标准|至少|最少|最低)|"
                           r"(至少|最少|最低)要?(多少|几)|(营收|收入|成立时间|年限|规模|人数|员工)\S{0,6}门槛|(成立|注册|经营).{0,4}(不超过|不到|以内|超过|满)\s*[\d一二三四五六七八九十]"),
-         "en": re.compile(r"\b(minimum|min (revenue|turnover|headcount|size|number|age)|at least how|threshold|registered capital|how long (must|do|should) we have (been|existed|operated)|"
+         # "what's the minimum to qualify?" asks for the entry requirements, which hold no number
+         "en": re.compile(r"\b(minimum(?! (requirements?|criteria|conditions|bar)\b(?!.{0,30}\b(revenue|turnover|"
+                          r"headcount|employees|staff|patents|capital|years)\b)| (needed )?to (qualify|enter|apply|join|"
+                          r"take part|be eligible)\b)|min (revenue|turnover|headcount|size|number|age)|at least how|threshold|registered capital|how long (must|do|should) we have (been|existed|operated)|"
                           r"(revenue|turnover|headcount|funding) (requirement|threshold|minimum)|"
                           r"how many (employees|staff|people|workers|patents) (do|does|must|should|are)|how many invention patents|"
                           r"how many years\b.{0,40}\b(need|must|have to|required|operating|in business)|"

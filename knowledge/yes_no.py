@@ -22,6 +22,10 @@ _OPPOSITES = {
     "zh": re.compile(r"免费|匿名|化名|不用真名|不实名|不用实名"),
     "en": re.compile(r"\b(free|anonymous(ly)?|anon|pseudonyms?|nicknames?)\b", re.IGNORECASE),
 }
+# "is the scoring quantitative or just vibes?" asks which of two, which a yes or a no does not answer; "or not" asks
+# whether.
+_EITHER_OR = {"zh": re.compile(r"还是(?!不)"),
+              "en": re.compile(r"\bor\b(?!\s+(not|no)\b)", re.IGNORECASE)}
 # A-not-A questions ("能不能", "收不收", "来得及不") ask; they do not negate.
 _ZH_A_NOT_A = re.compile(r"(.)[不没]\1|[不没](?:有)?[？?。!！]*$")
 _CLAUSE = {"zh": re.compile(r"[，。；！？、：,;]"), "en": re.compile(r"[.;!?]\s|,\s|\n")}
@@ -51,7 +55,7 @@ def verdict(question: str, answer: str, *, lang: str, tokenizer: Tokens) -> bool
     "只接受邮件咨询" shares 咨询 but says nothing of a 热线, and a "有" there would be wrong.
     """
     terms = tokenizer.terms(question, lang=lang)
-    if not terms:
+    if not terms or _EITHER_OR[lang].search(question):
         return None
     clauses = [(c, set(tokenizer.tokens(c))) for c in _CLAUSE[lang].split(answer)]
     said = set().union(*(words for _, words in clauses))

@@ -51,6 +51,9 @@ from knowledge.yes_no import lead, verdict
         # chat's "r" for "are" starts an ask
         ("when do submissions close?? and r we allowed to send a video", "en",
          ["when do submissions close??", "r we allowed to send a video"]),
+        # a plus before a question lists asks, and what it follows asks too; between what the asker tells, it joins
+        ("review dates + how long does each round take?", "en", ["review dates?", "how long does each round take?"]),
+        ("we have patents + a big team, which award fits?", "en", ["we have patents, a big team, which award fits?"]),
     ],
 )
 def test_a_message_splits_into_its_asks(message: str, lang: str, asks: list[str]):
@@ -684,3 +687,68 @@ async def test_what_an_award_or_track_counts_is_not_whether_the_asker_fits(kb: K
     # the track's own item of the guideline, not "your field falls under"
     answer = await kb.answer("what counts as new materials?")
     assert answer.answer.startswith("3) New materials"), answer.answer
+
+
+async def test_all_of_it_after_an_ask_wants_that_asks_whole_list(kb: KnowledgeBase):
+    # alone, "list all of it" is the list of awards
+    answer = await kb.answer("what goes under 'biomedicine'? list all of it")
+    assert answer.answered and "biological products" in answer.answer and "seven awards" not in answer.answer, \
+        answer.answer
+
+
+async def test_a_vague_question_after_a_situation_is_not_matched_alone(kb: KnowledgeBase):
+    # "what's the rule" alone came nearest "Who has the last word on what the rules mean?"
+    answer = await kb.answer("we reused a rival's product photos in our slides - what's the rule")
+    assert "final interpretation" not in answer.answer, answer.answer
+    # "issue for the product award?" alone came nearest the list of award categories
+    answer = await kb.answer("our main patent is in an ownership fight with a former partner. issue for the product award?")
+    assert "seven awards" not in answer.answer, answer.answer
+    # unless its words stand for a phrase that names something
+    answer = await kb.answer("we had a chemical leak at our plant in 2023. would that rule us out?")
+    assert answer.answered and "3 years" in answer.answer, answer.answer
+
+
+async def test_whens_asks_when_after_a_long_preamble(kb: KnowledgeBase):
+    # a tuning-set question (dev70): "where do i send the stuff?" shared more of its words
+    answer = await kb.answer("hi!! im a 2nd year phd student and this is my first time entering any kind of award thing "
+                             "so sorry if this is dumb.. whens the last day i can send my stuff in")
+    assert answer.answered and "20 October" in answer.answer, answer.answer
+
+
+async def test_more_guideline_terms_inside_english_are_read_in_english(kb: KnowledgeBase):
+    answer = await kb.answer("the 风险诊断 looks at what exactly")
+    assert answer.answered and "litigation" in answer.answer, answer.answer
+    answer = await kb.answer("who holds the 最终解释权?")
+    assert answer.answered and "final interpretation" in answer.answer, answer.answer
+
+
+async def test_the_minimum_to_qualify_is_the_entry_requirements_not_a_number(kb: KnowledgeBase):
+    answer = await kb.answer("what's the bare minimum to qualify?")
+    assert answer.answered and "R&D" in answer.answer, answer.answer
+    answer = await kb.answer("what's the minimum revenue to qualify?")
+    assert not answer.answered, answer.answer
+
+
+async def test_whether_scoring_is_by_numbers_is_the_quantifiable_comparison(kb: KnowledgeBase):
+    answer = await kb.answer("do the judges score on hard data or gut feeling")
+    assert answer.answered and "quantifiable" in answer.answer, answer.answer
+    # which of two is asked: no yes or no before it
+    assert not answer.answer.startswith(("Yes", "No")), answer.answer
+
+
+async def test_a_question_mark_ends_a_chinese_clause_before_the_remark_after_it(kb: KnowledgeBase):
+    # one clause before: the remark about the finance office diluted "缴费" past every entry
+    answer = await kb.answer("請問報名要繳費嗎？單位財務要我問清楚")
+    assert answer.answered and "不收取" in answer.answer, answer.answer
+
+
+async def test_a_situation_with_a_question_naming_nothing_gets_the_entry_well_ahead(kb: KnowledgeBase):
+    answer = await kb.answer("we signed the form with the brand name, not the company's registered name. allowed?")
+    assert answer.answered and "real name" in answer.answer, answer.answer
+    answer = await kb.answer("our write-up copies text from someone else's patent - what's the rule")
+    assert answer.answered and "plagiarising" in answer.answer, answer.answer
+
+
+async def test_phone_recycling_asks_for_no_phone_number(kb: KnowledgeBase):
+    answer = await kb.answer("we're in phone recycling. can we use someone else's photos in our entry?")
+    assert answer.answered and "permission" in answer.answer, answer.answer
