@@ -137,12 +137,16 @@ _MAX_CHARS = {"zh": 160, "en": 360}
 _MAX_LIST_CHARS = {"zh": 400, "en": 900}
 # "what does 'total-factor improvement' mean?", "全要素提升是什么意思": a term the guideline explains in a list item.
 _DEFINITION = {
-    "en": re.compile(r"\bwhat (?:does|do|is|'s|s) (?:the (?:term |phrase |word )?)?[\"'‘“](?P<a>[^\"'’”?]{3,60})[\"'’”] "
-                     r"(?:\w+ ){0,2}mean\b|"
-                     r"\bwhat (?:does|do|is|'s|s) (?:the (?:term |phrase |word )?)?(?!(?:they|you|u|we|it)\b)"
+    "en": re.compile(r"\bwhat (?:exactly |precisely |actually )?(?:does|do|is|'s|s) (?:the (?:term |phrase |word )?)?"
+                     r"[\"'‘“](?P<a>[^\"'’”?]{3,60})[\"'’”] (?:\w+ ){0,2}mean\b|"
+                     r"\bwhat (?:exactly |precisely |actually )?(?:does|do|is|'s|s) (?:the (?:term |phrase |word )?)?(?!(?:they|you|u|we|it)\b)"
                      r"(?P<b>[\w -]{3,60}?) (?:(?:even|actually|really|exactly) )?mean\b|"
                      r"\bwhat (?:do|does) (?:they|you(?: guys| all)?|u|it|the \w+) mean by [\"'‘“]?(?P<c>[^\"'’”?,]{3,60})|"
-                     r"\b(?:what is meant by|meaning of|definition of|define) [\"'‘“]?(?P<d>[^\"'’”?,]{3,60})", re.IGNORECASE),
+                     r"\b(?:what is meant by|meaning of|definition of|define) [\"'‘“]?(?P<d>[^\"'’”?,]{3,60})|"
+                     # "what exactly is the 'high quality' trait", "the high efficiency trait - what does that mean"
+                     r"\bwhat (?:exactly |precisely )?(?:is|'s) (?:the |a )?[\"'‘“](?P<e>[^\"'’”?]{3,60})[\"'’”]|"
+                     r"^\W*(?:the )?(?P<f>[\w -]{3,40}?) (?:trait|track|criterion|dimension)\W+what (?:does|do) "
+                     r"(?:that|it|this) mean\b", re.IGNORECASE),
     "zh": re.compile(r"(?P<a>[\u4e00-\u9fffA-Za-z“”\"「」‘’]{2,16}?)(?:到底|具体|究竟)?(?:是什么意思|是啥意思|什么意思|啥意思|"
                      r"指的是什么|指的是啥|指什么|指啥|怎么理解|如何理解)"),
 }
@@ -154,7 +158,7 @@ _SCOPE_OF = {
                      r"(?:cover|include|encompass)\b|^\W*(?P<b>[\w -]{3,40}?) scope\b|\bscope of (?:the )?(?P<c>[\w -]{3,40})|"
                      r"[\"'‘“](?P<d>[^\"'’”?]{3,60})[\"'’”] (?:[\w-]+ ){0,2}means? what\b|"
                      r"^\W*(?P<e>[\w -]{3,60}?) means? what\b|"
-                     r"\bwhat(?:'s| is| falls| comes| goes) (?:in|under|included in|covered by|covered under) (?:the )?[\"'‘“]?"
+                     r"\bwhat(?:'s| is| exactly| precisely)?(?: falls| comes| goes)? (?:in|under|included in|covered by|covered under) (?:the )?[\"'‘“]?"
                      r"(?P<f>[\w -]{3,40})|\bwhat (?:counts|qualifies) as (?:an? |the )?[\"'‘“]?(?P<g>[\w -]{3,40})", re.IGNORECASE),
     "zh": re.compile(r"(?P<a>[\u4e00-\u9fffA-Za-z]{2,12}?)(?:具体|都|主要)?(?:包括|包含|涵盖|覆盖)(?:哪些|什么|啥)|"
                      r"(?P<b>[\u4e00-\u9fffA-Za-z]{2,12}?)的?范围(?:是什么|是啥|有哪些|呢|[？?]|$)"),

@@ -752,3 +752,21 @@ async def test_a_situation_with_a_question_naming_nothing_gets_the_entry_well_ah
 async def test_phone_recycling_asks_for_no_phone_number(kb: KnowledgeBase):
     answer = await kb.answer("we're in phone recycling. can we use someone else's photos in our entry?")
     assert answer.answered and "permission" in answer.answer, answer.answer
+
+
+async def test_what_exactly_a_term_means_or_a_track_holds_is_its_item(kb: KnowledgeBase):
+    answer = await kb.answer("what exactly does 'high quality' mean here")
+    assert answer.answer.startswith("3) High quality"), answer.answer
+    answer = await kb.answer("what precisely is the 'innovation' trait?")
+    assert answer.answer.startswith("4) Innovation"), answer.answer
+    answer = await kb.answer("the total-factor improvement trait: what does that mean?")
+    assert answer.answer.startswith("5) Total-factor improvement"), answer.answer
+    answer = await kb.answer("what exactly goes under the biomedicine track")
+    assert "biological products" in answer.answer, answer.answer
+
+
+async def test_who_exactly_organises_is_the_organiser_not_a_list_of_names(kb: KnowledgeBase):
+    answer = await kb.answer("who exactly is behind this call?")
+    assert answer.answered and "The Paper" in answer.answer, answer.answer
+    answer = await kb.answer("who exactly sits on the jury?")
+    assert not answer.answered, answer.answer
