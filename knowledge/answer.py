@@ -117,7 +117,7 @@ _WH_WORD = {"zh": re.compile(r"谁|什么|啥|哪|几|多少|怎么|如何"),
 _REFERS_BACK = {"zh": re.compile(r"它|这个|那个|这些|那些|这|那"),
                 "en": re.compile(r"\b(it|they|them|that|this|those|these|ones|there|here)\b", re.IGNORECASE)}
 # Words that ask about a situation without naming anything of it ("what's the rule", "then what? out?").
-_VAGUE = {"en": frozenset("rule rules policy deal case situation thing out ok okay allowed fine problem issue "
+_VAGUE = {"en": frozenset("rule rules policy deal case situation thing out ok okay allowed fine problem issue happen "
                           "then now".split()),
           "zh": frozenset("规定 规则 情况 问题 怎么办 咋办 然后 会 怎样 怎么样 可以 行".split())}
 # "… pending IP dispute with an ex cofounder. issue for the enterprise category?": a clause that opens with one
@@ -159,7 +159,9 @@ _SCOPE_OF = {
                      r"[\"'‘“](?P<d>[^\"'’”?]{3,60})[\"'’”] (?:[\w-]+ ){0,2}means? what\b|"
                      r"^\W*(?P<e>[\w -]{3,60}?) means? what\b|"
                      r"\bwhat(?:'s| is| exactly| precisely)?(?: falls| comes| goes)? (?:in|under|included in|covered by|covered under) (?:the )?[\"'‘“]?"
-                     r"(?P<f>[\w -]{3,40})|\bwhat (?:counts|qualifies) as (?:an? |the )?[\"'‘“]?(?P<g>[\w -]{3,40})", re.IGNORECASE),
+                     r"(?P<f>[\w -]{3,40})|\bwhat (?:counts|qualifies) as (?:an? |the )?[\"'‘“]?(?P<g>[\w -]{3,40})|"
+                     # "does the biomedicine track cover med devices?"
+                     r"\bdoes (?:the )?(?P<h>[\w -]{3,40}?) (?:track|field|sector) (?:cover|include)s?\b", re.IGNORECASE),
     "zh": re.compile(r"(?P<a>[\u4e00-\u9fffA-Za-z]{2,12}?)(?:具体|都|主要)?(?:包括|包含|涵盖|覆盖)(?:哪些|什么|啥)|"
                      r"(?P<b>[\u4e00-\u9fffA-Za-z]{2,12}?)的?范围(?:是什么|是啥|有哪些|呢|[？?]|$)"),
 }

@@ -176,7 +176,12 @@ class Eligibility:
         lines.append(t("knowledge.eligibility.conditions", lang, deadline=self.campaign.deadline_display.get(lang)))
         lines.append(t("knowledge.eligibility.cite", lang))
         sources = [Source(doc="campaign", section="awards", title=a.name.get(lang), score=1.0) for a in fitting[:3]]
-        return Verdict(text="\n".join(lines), sources=sources, in_scope=bool(tracks))
+        # "do EV makers go under new energy?": a field placed in another track than the one the asker names is in
+        # scope, but the answer to what was asked is not yes.
+        guessed = {tr.id for tr in self.campaign.tracks if normalize(tr.name.get(lang)) in text}
+        placed = {tr.id for tr in tracks}
+        return Verdict(text="\n".join(lines), sources=sources,
+                       in_scope=bool(placed) and (not guessed or bool(guessed & placed)))
 
     def _placed(self, text: str, tracks: list[Track], *, lang: str) -> Verdict | None:
         """Whether what the asker names fits the award they ask about: the tracks of their field for an award the

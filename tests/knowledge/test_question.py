@@ -763,6 +763,8 @@ async def test_what_exactly_a_term_means_or_a_track_holds_is_its_item(kb: Knowle
     assert answer.answer.startswith("5) Total-factor improvement"), answer.answer
     answer = await kb.answer("what exactly goes under the biomedicine track")
     assert "biological products" in answer.answer, answer.answer
+    answer = await kb.answer("does the new energy track include solar?")
+    assert answer.answer.startswith("4) New energy"), answer.answer
 
 
 async def test_who_exactly_organises_is_the_organiser_not_a_list_of_names(kb: KnowledgeBase):
@@ -770,3 +772,17 @@ async def test_who_exactly_organises_is_the_organiser_not_a_list_of_names(kb: Kn
     assert answer.answered and "The Paper" in answer.answer, answer.answer
     answer = await kb.answer("who exactly sits on the jury?")
     assert not answer.answered, answer.answer
+
+
+async def test_a_field_placed_in_another_track_than_the_one_guessed_gets_no_yes(kb: KnowledgeBase):
+    answer = await kb.answer("do electric car makers go under new energy?")
+    assert answer.answered and "Energy saving" in answer.answer and not answer.answer.startswith("Yes"), \
+        answer.answer
+    answer = await kb.answer("do electric car makers go under energy saving and environmental protection?")
+    assert answer.answered and not answer.answer.startswith("No"), answer.answer
+
+
+async def test_what_happens_after_a_situation_asks_about_the_situation(kb: KnowledgeBase):
+    # a tuning-set question (dev74): "what happens" alone came nearest "What happens if something is plagiarised?"
+    answer = await kb.answer("i left the funding part of the form blank bc we never raised any money. what happens")
+    assert answer.answered and "responsibility" in answer.answer, answer.answer
