@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from knowledge.eligibility import Eligibility
     from knowledge.generate import AnswerWriter
     from knowledge.retrieve import FaqHit, Hit, Retriever
+    from knowledge.tokens import Term
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +328,7 @@ class KnowledgeBase:
                 continue
             if n and parts[-1].answered and ask.short and ask.kind is Kind.LIST and \
                     _REFERS_BACK[lang].search(ask.text) and \
-                    self._only(_WHOLE_WORDS[lang], ask.text, lang):
+                    self._only(_WHOLE_WORDS[lang], self.retriever.tokenizer.terms(ask.text, lang=lang)):
                 # "what falls under new energy? list all of it": the ask before it, wanting its whole list; alone
                 # "list all of it" matched the list of awards.
                 before = asks[n - 1]
@@ -531,7 +532,7 @@ class KnowledgeBase:
         terms = self.retriever.tokenizer.terms(clause, lang=lang) if clause is not None else []
         if clause is not None and (_ASKS_TO_ENTER[lang].search(clause) or
                                    self.eligibility.asks_fit(clause, lang=lang) or
-                                   self._vague(clause, lang) or
+                                   self._vague(terms, lang) or
                                    (len(terms) < 2 and
                                     (not _WH_WORD[lang].search(clause) or _REFERS_BACK[lang].search(clause)))):
             return None
@@ -540,17 +541,15 @@ class KnowledgeBase:
     def _asks_of_situation(self, question: str, lang: Lang) -> bool:
         """True when the question after the situation told names nothing of its own ("… allowed?", "… then what")."""
         clause = question_after(question, lang=lang)
-        return clause is not None and self._vague(clause, lang)
+        return clause is not None and self._vague(self.retriever.tokenizer.terms(clause, lang=lang), lang)
 
-    def _vague(self, clause: str, lang: Lang) -> bool:
-        terms = self.retriever.tokenizer.terms(clause, lang=lang)
-        return self._only(_VAGUE[lang], clause, lang) or \
+    def _vague(self, terms: list[Term], lang: Lang) -> bool:
+        return self._only(_VAGUE[lang], terms) or \
             (lang == "en" and bool(terms) and terms[0].token in self._stems(_VAGUE_LEAD))
 
-    def _only(self, words: frozenset[str], text: str, lang: Lang) -> bool:
-        """True when `text` has words the matcher counts and every one is one of `words`, as itself: a word
+    def _only(self, words: frozenset[str], terms: list[Term]) -> bool:
+        """True when there are words the matcher counts and every one is one of `words`, as itself: a word
         standing in a synonym's phrase means the phrase ("would that rule us out?")."""
-        terms = self.retriever.tokenizer.terms(text, lang=lang)
         stems = self._stems(words)
         return bool(terms) and all(t.token in stems and t.alternatives <= stems for t in terms)
 
