@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.language import Lang, is_lang
 from intake.sensitive import redact
+from knowledge.question import is_traditional, to_traditional
 from knowledge.statements import is_statement
 from knowledge.tokens import detect_lang
 from knowledge.unanswered import DECLINED, STATEMENT, log_unanswered
@@ -140,6 +141,8 @@ def with_edition(answer: Answer, *, campaign: Campaign, now: datetime, texts: Te
     if not answer.answered or now < campaign.deadline:
         return answer
     note = texts.t("knowledge.edition_note", answer.lang, campaign=campaign.name.get(answer.lang))
+    if answer.lang == "zh" and is_traditional(answer.question):
+        note = to_traditional(note)  # in the script of the answer above it, as the answerer writes that
     return answer.model_copy(update={"answer": f"{answer.answer}\n{note}"})
 
 

@@ -259,6 +259,9 @@ async def test_next_years_call_runs_without_a_code_change(stub: BotApiStub, tmp_
         # Rules come from the latest edition that ran, its year in sight.
         deadline = await entrant.say("申报截止时间是什么时候？")
         assert "2024 年 10 月 20 日" in deadline and "以上依据 2024 科创先锋案例征集" in deadline, deadline
+        # Asked in traditional characters, the note under the answer is in them too, as the answer is.
+        traditional = await entrant.say("申報截止時間是甚麼時候？")
+        assert "以上依據 2024 科創先鋒案例徵集" in traditional and "依据" not in traditional, traditional
         status = await entrant.say("/status")
         assert "KCXF-2024-00001" in status and "年度科创先锋产品" in status and "初审中" in status
 
