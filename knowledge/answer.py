@@ -108,6 +108,7 @@ _ASKS_TO_ENTER = {
     # 报 but not 报销 (reimburse), 报道 (report) or 报告: "差旅能报销吗" asks about money, not entering.
     "zh": re.compile(r"(能|可以|可不可以|能不能|让)(报(?![销道告])|参加|参选|申报|参与|报名)|有戏|有希望|有机会|够格|符合条件"),
     "en": re.compile(r"\b(can|could|may) (we|i|they|you)( still)? (enter|apply|join|take part|participate|qualify)\b|"
+                     r"\b(also|still) can (join|enter|apply|participate)\b|"
                      r"\beligible\b|\bqualif(y|ies)\b", re.IGNORECASE),
 }
 # A question word: "who has the final say?" asks something of its own, however few its words.

@@ -38,6 +38,8 @@ _INTENT = {
         r"fits? (the |your |ur )?[\w-]+ (award|category|industry|sector|track|group)|"
         r"(put|placed|filed|classed|classified|listed|categori[sz]ed) (under|into)|"
         r"too (early|late|small|young|new|old)( for (us|me|them|it))? to (enter|apply)|"
+        # "game company also can join meh?", "hardware startup can apply or not?": no one named, as Singlish asks
+        r"(also|still) can (join|enter|apply|participate)|(?<!who )(?<!which )can (join|enter|apply|participate)( or not| anot| meh| lah| lor| not)?(?=\s*[?？!.]*$)|"
         # "do you even accept that kind of company?", "is that an industry you cover?", "which of your groups"
         r"(do|would|will) (you|u) (\w+ )?(accept|take|cover|allow|consider|include)|"
         # "is that even something you guys take?", "do we fit in somewhere?"

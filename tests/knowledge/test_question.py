@@ -786,3 +786,11 @@ async def test_what_happens_after_a_situation_asks_about_the_situation(kb: Knowl
     # a tuning-set question (dev74): "what happens" alone came nearest "What happens if something is plagiarised?"
     answer = await kb.answer("i left the funding part of the form blank bc we never raised any money. what happens")
     assert answer.answered and "responsibility" in answer.answer, answer.answer
+
+
+async def test_can_join_with_no_one_named_asks_whether_the_entrant_may_enter(kb: KnowledgeBase):
+    # Singlish leaves the subject out: "… also can join?" was read as no question about entering and declined.
+    answer = await kb.answer("my friend runs a small mobile game studio. also can join?")
+    assert answer.answered and "Digital creative" in answer.answer, answer.answer
+    answer = await kb.answer("we make drone software, can apply or not?")
+    assert answer.answered and "Awards you could enter" in answer.answer, answer.answer
