@@ -203,14 +203,17 @@ def yes_no_clause(ask: str, *, lang: str) -> str:
 
 
 def asking_clause(ask: str, *, lang: str) -> str | None:
-    """The question of an ask that a remark follows ("可以匿名报吗，老板不想露名" → "可以匿名报吗"), else None.
+    """The question of an ask that a remark follows ("可以匿名报吗，老板不想露名" → "可以匿名报吗"; "wats the hard
+    deadline, like exact day AND time? juggling 3 clients rn" → its first two clauses), else None.
 
-    Only a first clause: a situation told before the question ("我们是做手游的工作室，也能参加吗") is what an
-    eligibility question is about.
+    Only a question that opens the ask: a situation told before the question ("我们是做手游的工作室，也能参加吗") is
+    what an eligibility question is about.
     """
     clauses = _split_clauses(ask, lang=lang)
-    asking = [c for c in clauses if _asks_something(c, lang=lang)]
-    return clauses[0] if len(clauses) > 1 and asking == clauses[:1] else None
+    asking = [n for n, c in enumerate(clauses) if _asks_something(c, lang=lang)]
+    if not asking or asking[0] != 0 or asking[-1] == len(clauses) - 1:
+        return None
+    return ("，" if lang == "zh" else ", ").join(clauses[:asking[-1] + 1])
 
 
 def question_after(ask: str, *, lang: str) -> str | None:

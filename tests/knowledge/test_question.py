@@ -794,3 +794,12 @@ async def test_can_join_with_no_one_named_asks_whether_the_entrant_may_enter(kb:
     assert answer.answered and "Digital creative" in answer.answer, answer.answer
     answer = await kb.answer("we make drone software, can apply or not?")
     assert answer.answered and "Awards you could enter" in answer.answer, answer.answer
+
+
+async def test_a_question_of_several_clauses_is_matched_without_the_remark_after_it(kb: KnowledgeBase):
+    # The worry told after the question diluted its words below the FAQ's bar: declined
+    answer = await kb.answer("who's judging, like what sort of people? my cofounder worries it'll be all reporters "
+                             "who won't understand battery chemistry")
+    assert answer.answered and "media leaders" in answer.answer, answer.answer
+    answer = await kb.answer("what's the deadline, exact day and time? swamped with three launches this week")
+    assert answer.answered and "20 October" in answer.answer and "24:00" in answer.answer, answer.answer
