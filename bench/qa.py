@@ -91,10 +91,10 @@ async def ablation(sets: dict[str, list], tmp: Path) -> dict[str, dict[str, obje
             runtimes[embedding] = Runtime.open(Settings(_env_file=None, data_dir=tmp / embedding,  # type: ignore[call-arg]
                                                         embedding=embedding))
         kb = runtimes[embedding].knowledge
-        kb.retriever.vectors.enabled, kb.use_faq, kb.split_asks = vectors, faq, split
+        kb.retriever.use_vectors, kb.use_faq, kb.split_asks = vectors, faq, split
         for name, items in sets.items():
             out[f"{name}:{stage}"] = (await evaluate(kb, items)).summary()
-        kb.retriever.vectors.enabled = kb.use_faq = kb.split_asks = True
+        kb.retriever.use_vectors = kb.use_faq = kb.split_asks = True
     return out
 
 

@@ -243,6 +243,12 @@ class KnowledgeIndex:
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], vectors, strict=True)}
 
     # -- FAQ ---------------------------------------------------------------------------------------------
+    def faq_vectors(self) -> dict[str, np.ndarray]:
+        """Every FAQ variant's stored vector by record id, as the FAQ's embedding function wrote it."""
+        got = self.faq.get(include=["embeddings"])
+        vectors = got["embeddings"] if got["embeddings"] is not None else []
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], vectors, strict=True)}
+
     def faq_entries(self) -> list[FaqEntry]:
         """The FAQ as stored (one Chroma record per question variant, regrouped by entry)."""
         got = self.faq.get(include=["metadatas"])

@@ -6,7 +6,6 @@ import logging
 import math
 import re
 import threading
-import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -15,7 +14,6 @@ from typing import Any
 
 import bm25s
 import numpy as np
-from chromadb.api.models.Collection import Collection
 from chromadb.errors import ChromaError
 
 from knowledge.chunk import Chunk
@@ -58,9 +56,6 @@ _WH = {
            (re.compile(r"什么时候|啥时候|何时|哪天|几号|几月"), "when"),
            (re.compile(r"哪里|哪儿|在哪|什么地方|啥地方"), "where")),
 }
-# After a failed vector query (Chroma server down, slow or refusing) the vector side rests this long before it
-# is tried again, so an outage costs one failed request per pause instead of one per question.
-VECTOR_RETRY_S = 30.0
 QUERY_VECTORS_KEPT = 2048
 
 log = logging.getLogger(__name__)
@@ -146,8 +141,13 @@ class _Snapshot:
     lex: dict[str, _Lexical]
     faq: dict[str, FaqEntry]
     faq_variants: dict[str, list[tuple[str, str]]]
-    # Chroma's record id of every variant → (entry id, language, variant): the vector query returns ids alone.
+    # Chroma's record id of every variant → (entry id, language, variant).
     faq_records: dict[str, tuple[str, str, str]]
+    # Every variant's stored vector by the FAQ's embedding (unit length), in faq_records' order. Searched here
+    # rather than through a Chroma query: its approximate index over the hashed n-gram vectors returned another
+    # set of nearest variants for one question in five from one data folder to the next, and with it another
+    # answer now and then.
+    faq_matrix: np.ndarray
     faq_vocab: dict[tuple[str, str], set[str]]
     faq_lex: dict[str, _Lexical]
     vocab_cache: dict[str, set[str]] = field(default_factory=dict)
@@ -183,13 +183,16 @@ class _Snapshot:
             for lang in entry.questions
         }
         stored = index.chunk_vectors()
+        records = {r.id: (e.id, str(r.metadata["lang"]), r.question) for e in faq.values() for r in e.records()}
+        faq_stored = index.faq_vectors() if records else {}
         return cls(
             chunks=by_lang,
             chunk_vectors={lang: _unit_rows([stored[c.id] for c in cs]) for lang, cs in by_lang.items() if cs},
             lex={lang: _Lexical([tokenizer.tokens(c.index_text) for c in cs]) for lang, cs in by_lang.items()},
             faq=faq,
             faq_variants=variants,
-            faq_records={r.id: (e.id, str(r.metadata["lang"]), r.question) for e in faq.values() for r in e.records()},
+            faq_records=records,
+            faq_matrix=_unit_rows([faq_stored[i] for i in records]) if records else np.zeros((0, 0), np.float32),
             faq_vocab=faq_vocab,
             faq_lex={lang: _Lexical([tokenizer.tokens(q) for _, q in vs]) for lang, vs in variants.items()},
             # The shipped variants' vectors come from knowledge/vectors/; a maintainer's new ones meet the model.
@@ -208,10 +211,12 @@ class _Snapshot:
 class Retriever:
     """Answers "which passages and which FAQ entry fit this question" for one language at a time."""
 
-    def __init__(self, index: KnowledgeIndex, tokenizer: Tokenizer, *, vector_retry_s: float = VECTOR_RETRY_S) -> None:
+    def __init__(self, index: KnowledgeIndex, tokenizer: Tokenizer) -> None:
         self.index = index
         self.tokenizer = tokenizer
-        self.vectors = VectorSearch(retry_s=vector_retry_s, server=not index.embedded)
+        # Off only in bench/qa.py's ablation: BM25 and the FAQ's words alone. Questions are searched in the
+        # snapshot's matrices, so a Chroma server's outage does not reach them.
+        self.use_vectors = True
         # Question vectors by (text, embedding function), oldest first: a follow-up ask, /explain, the FAQ and the
         # passages all read the same one.
         self._vectors: dict[tuple[str, Any], Any] = {}
@@ -274,7 +279,7 @@ class Retriever:
         """The n passages nearest the question by cosine, as (position in chunks, cosine), nearest first; none
         while the vector side is switched off (bench/qa.py's ablation) or resting after a failure."""
         matrix = snap.chunk_vectors.get(lang)
-        if matrix is None or not self.vectors.available:
+        if matrix is None or not self.use_vectors:
             return []
         q = np.asarray(self._query_vectors(question, self.index.embedding), dtype=np.float32)
         sims = matrix @ (q / (float(np.linalg.norm(q)) or 1.0))
@@ -413,16 +418,15 @@ class Retriever:
         if self.index.embedded and self.index.faq.count() != len(snap.faq_records):
             # Another process changed the FAQ in the store since this snapshot: the answerer reopens it.
             raise StoreMoved(f"the FAQ holds {self.index.faq.count()} records, this process {len(snap.faq_records)}")
-        # Ids and distances only, over both languages: a filter on the language and the records' metadata made
-        # the query twice as slow (10 ms against 5), and the snapshot knows every record.
-        got = self.vectors.query(
-            self.index.faq, query_embeddings=self._query_vector(question, self.index.faq_embedding),
-            n_results=min(FAQ_VECTOR_POOL, len(snap.faq_records)), include=["distances"],
-        )
+        # The nearest variants over both languages, exactly: a question shares next to no n-grams with the other
+        # language's variants.
         best_cos: dict[str, tuple[float, str]] = {}
-        for record, dist in zip(got["ids"][0], got["distances"][0], strict=True) if got else ():
-            faq_id, record_lang, variant = snap.faq_records.get(record, ("", "", ""))
-            cos = _similarity(dist, self.index.faq_embedding)
+        query = np.asarray(self._query_vector(question, self.index.faq_embedding)[0], dtype=np.float32)
+        sims = snap.faq_matrix @ (query / (float(np.linalg.norm(query)) or 1.0))
+        records = list(snap.faq_records.values())
+        for i in np.argsort(-sims, kind="stable")[:FAQ_VECTOR_POOL] if self.use_vectors else ():
+            faq_id, record_lang, variant = records[int(i)]
+            cos = _similarity(1.0 - float(sims[i]), self.index.faq_embedding)
             if record_lang == lang and faq_id in snap.faq and cos > best_cos.get(faq_id, (-1.0, ""))[0]:
                 best_cos[faq_id] = (cos, variant)
         lex = snap.faq_lex[lang]
@@ -483,7 +487,7 @@ class Retriever:
     def _semantic_faq(self, question: str, snap: _Snapshot, lang: str) -> dict[str, tuple[float, str]]:
         """Per FAQ entry, the sentence model's similarity (0–1) of its nearest variant, and that variant."""
         matrix = snap.variant_vectors.get(lang)
-        if matrix is None or not self.vectors.available:
+        if matrix is None or not self.use_vectors:
             return {}
         sims = matrix @ np.asarray(self._query_vectors(question, self.index.embedding), dtype=np.float32)
         best: dict[str, tuple[float, str]] = {}
@@ -499,46 +503,6 @@ class Retriever:
             rows = self.index.embedding([snap.faq[faq_id].answer.get(lang, "") for faq_id, lang in missing])
             snap.answer_vectors.update(zip(missing, rows, strict=True))
         return [snap.answer_vectors[k] for k in keys]
-
-
-class VectorSearch:
-    """Chroma's side of retrieval, which may fail: then BM25 answers alone until the vector side is back.
-
-    Only a Chroma server has outages. An embedded store that fails has been written by another process
-    (see KnowledgeIndex.reopen): its error goes up, so that the answerer reopens the store instead.
-    """
-
-    def __init__(self, *, retry_s: float = VECTOR_RETRY_S, server: bool = True) -> None:
-        self.retry_s = retry_s
-        self.server = server
-        self.enabled = True
-        self._resting_until: float | None = None  # set while an outage lasts
-
-    @property
-    def available(self) -> bool:
-        """False while the vector side rests after a failure, or when switched off (bench/qa.py's ablation)."""
-        return self.enabled and (self._resting_until is None or time.monotonic() >= self._resting_until)
-
-    def query(self, collection: Collection, **kwargs: Any) -> Any:
-        """collection.query(**kwargs), or None (BM25 alone) when it fails or the vector side is resting."""
-        if not self.available:
-            return None
-        try:
-            got = collection.query(**kwargs)
-        except Exception as exc:  # whatever the client raises, the question is still answered lexically
-            if not self.server:
-                raise
-            if self._resting_until is None:
-                log.warning("vector search on %s failed (%s: %s); answering from BM25 alone, retrying in %.0f s",
-                            collection.name, type(exc).__name__, exc, self.retry_s)
-            else:
-                log.info("vector search on %s still failing (%s)", collection.name, type(exc).__name__)
-            self._resting_until = time.monotonic() + self.retry_s
-            return None
-        if self._resting_until is not None:
-            log.warning("vector search on %s is back", collection.name)
-            self._resting_until = None
-        return got
 
 
 def _unit_rows(rows: Sequence[np.ndarray]) -> np.ndarray:

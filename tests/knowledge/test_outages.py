@@ -1,4 +1,4 @@
-"""The LLM or the Chroma server failing while the bot runs: the entrant still gets an answer, the log a warning.
+"""The LLM or the Chroma server failing while the bot runs: the entrant still gets an answer.
 
 Each failure is real: a local OpenAI-compatible endpoint that errs, stalls, hangs up or talks nonsense; a real
 `chroma run` server killed, restarted, frozen (SIGSTOP) and thawed. The answer is checked as the entrant sees
@@ -39,7 +39,6 @@ from .llm_server import serve_chat, serve_garbage
 ENTRANT = UserRef(channel="test", external_id="asker")
 QUESTION = "国家政策鼓励在哪些领域实现创新突破？"  # answered from passages (where the LLM would write)
 LLM_FAULTS = ["server error", "timeout", "connection refused", "hangs up", "not json", "json without choices"]
-WAIT_S = 60.0
 
 
 @contextmanager
@@ -100,66 +99,38 @@ async def chroma(tmp_path: Path) -> AsyncIterator[ChromaServer]:
 
 
 def _server_backed_kb(settings: Settings, texts: Texts, campaign: Campaign) -> KnowledgeBase:
-    """The knowledge base as open_knowledge builds it, on the Chroma server, resting the vector side briefly."""
+    """The knowledge base as open_knowledge builds it, on the Chroma server."""
     index = open_index(settings)
     ensure_builtin(index, shipped_edition())
-    retriever = Retriever(index, Tokenizer(extra_terms=campaign_terms(campaign)), vector_retry_s=0.3)
+    retriever = Retriever(index, Tokenizer(extra_terms=campaign_terms(campaign)))
     return KnowledgeBase(retriever=retriever, texts=texts, eligibility=Eligibility(campaign=campaign, texts=texts),
                          mailbox=campaign.committee.mailbox, guideline_doc=campaign.guideline_doc)
 
 
-async def test_a_chroma_outage_leaves_bm25_answering_until_the_server_is_back(
+async def test_a_chroma_outage_leaves_the_answers_as_they_were(
     chroma: ChromaServer, sessionmaker: async_sessionmaker[AsyncSession], texts: Texts, campaign: Campaign,
-    clock: FixedClock, settings: Settings, caplog: pytest.LogCaptureFixture,
+    clock: FixedClock, settings: Settings,
 ):
     # The server is filled first with the default request timeout: writing the guideline and 1,100 FAQ variants
-    # outlasted 1 s on a loaded machine. The answerer's client then waits at most 1 s, so a pause ends quickly.
+    # outlasted 1 s on a loaded machine. The answerer's client then waits at most 1 s, were it to ask the server.
     await asyncio.to_thread(ensure_builtin, open_index(settings.model_copy(update={"chroma_url": chroma.url})),
                             shipped_edition())
     served = settings.model_copy(update={"chroma_url": chroma.url, "chroma_timeout_s": 1.0})
     kb = await asyncio.to_thread(_server_backed_kb, served, texts, campaign)
     engine = _engine(kb, sessionmaker, texts, campaign, clock, served)
-    vectors = kb.retriever.vectors
-    caplog.set_level(logging.INFO, logger="knowledge.retrieve")
-
-    def said(level: int, words: str, *, after: int = 0) -> list[str]:
-        return [r.getMessage() for r in caplog.records[after:]
-                if r.name == "knowledge.retrieve" and r.levelno == level and words in r.getMessage()]
-
-    up = await _ask(engine, QUESTION)
-    assert "生物科技" in up and _vector_hits(kb) and not said(logging.WARNING, "")
+    # One answered from passages, one from the FAQ: both searched by vectors, in the answerer's snapshot of the
+    # store, not by a request to the server.
+    questions = (QUESTION, "参选者可以同时申报几个奖项？")
+    before = [await _ask(engine, question) for question in questions]
+    assert "生物科技" in before[0] and before[1]
 
     for outage in ("killed", "frozen"):
-        mark = len(caplog.records)
         if outage == "killed":
             await chroma.kill()
         else:
-            chroma.pause()  # accepts connections, answers nothing: the request's timeout ends the wait
-        for question in (QUESTION, "参选者可以同时申报几个奖项？"):
-            text = await _ask(engine, question)
-            assert text and texts.t("engine.error", "zh") not in text
-        assert "生物科技" in await _ask(engine, QUESTION)  # the same answer from BM25 alone
-        assert not vectors.available
-        # One warning per outage, not one per question.
-        assert len(said(logging.WARNING, "answering from BM25 alone", after=mark)) == 1
+            chroma.pause()  # accepts connections, answers nothing
+        assert [await _ask(engine, question) for question in questions] == before
         if outage == "killed":
             await chroma.start()
         else:
             chroma.resume()
-        await _until_back(engine, lambda mark=mark: bool(said(logging.WARNING, "is back", after=mark)))
-        assert vectors.available and _vector_hits(kb)
-
-
-async def _until_back(engine: Engine, back) -> None:  # type: ignore[no-untyped-def]
-    """Ask until the vector side has come back (its rest after the failure has to pass first)."""
-    deadline = asyncio.get_running_loop().time() + WAIT_S
-    while not back():
-        assert asyncio.get_running_loop().time() < deadline, "vector search never came back"
-        assert "生物科技" in await _ask(engine, QUESTION)
-        await asyncio.sleep(0.1)
-
-
-def _vector_hits(kb: KnowledgeBase) -> list[str]:
-    got = kb.retriever.vectors.query(kb.retriever.index.passages, query_texts=[QUESTION], n_results=3,
-                                     where={"lang": "zh"}, include=["distances"])
-    return list(got["ids"][0]) if got else []

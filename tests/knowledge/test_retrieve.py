@@ -61,3 +61,27 @@ def test_an_entry_found_by_its_words_beyond_the_vector_pool_is_measured_not_zero
         "I accidentally left 2 boxes on the form BLANK, is my application dead?", lang="en")}
     assert "real_name" in hits
     assert 0.0 < hits["real_name"].cosine < 0.5
+
+
+def test_a_fresh_store_finds_the_same_faq_candidates(kb: KnowledgeBase, tmp_path):
+    # The FAQ's nearest variants were a Chroma query on an approximate index: another data folder, built from the
+    # same texts, returned another set for one question in five, and now and then another answer.
+    from bot.runtime import Runtime
+    from config.settings import Settings
+
+    fresh = Runtime.open(Settings(_env_file=None, data_dir=tmp_path / "var")).knowledge  # type: ignore[call-arg]
+    questions = {
+        "en": ["when do entries close", "can we enter two products", "is there a fee", "who are the judges",
+               "we used photos from a brochure, ok?", "what does the park award look for", "how big can files be",
+               "do we need an expert to nominate us", "is the review confidential", "what do finalists get",
+               "we had a fine two years ago", "which industries are covered", "can i use a pen name",
+               "where is the committee", "what should the email subject say", "is english ok for the form"],
+        "zh": ["报名截止到哪天", "能报几个奖", "要交钱吗", "评委是谁", "图片用了别人的可以吗", "园区奖看什么",
+               "附件多大", "需要专家推荐吗", "评审保密吗", "入围有什么好处", "前年被罚过款", "哪些行业可以报",
+               "可以用笔名吗", "组委会在哪", "邮件标题怎么写", "可以用英文填表吗"],
+    }
+    for lang, asked in questions.items():
+        for question in asked:
+            ours = [(c.entry.id, round(c.confidence, 6)) for c in kb.retriever.faq_candidates(question, lang=lang)]
+            theirs = [(c.entry.id, round(c.confidence, 6)) for c in fresh.retriever.faq_candidates(question, lang=lang)]
+            assert ours == theirs, question
