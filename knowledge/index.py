@@ -244,10 +244,18 @@ class KnowledgeIndex:
 
     # -- FAQ ---------------------------------------------------------------------------------------------
     def faq_vectors(self) -> dict[str, np.ndarray]:
-        """Every FAQ variant's stored vector by record id, as the FAQ's embedding function wrote it."""
-        got = self.faq.get(include=["embeddings"])
-        vectors = got["embeddings"] if got["embeddings"] is not None else []
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], vectors, strict=True)}
+        """Every FAQ variant's stored vector by record id, as the FAQ's embedding function wrote it.
+
+        Read a few hundred at a time: all 1,300 hashed vectors (2,048 dimensions) in one read raised a bot
+        worker's peak memory by 65 MB while the client converted them.
+        """
+        out: dict[str, np.ndarray] = {}
+        while True:
+            got = self.faq.get(include=["embeddings"], limit=FAQ_BATCH, offset=len(out))
+            vectors = got["embeddings"] if got["embeddings"] is not None else []
+            out.update((i, np.asarray(v, dtype=np.float32)) for i, v in zip(got["ids"], vectors, strict=True))
+            if len(got["ids"]) < FAQ_BATCH:
+                return out
 
     def faq_entries(self) -> list[FaqEntry]:
         """The FAQ as stored (one Chroma record per question variant, regrouped by entry)."""

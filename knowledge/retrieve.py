@@ -185,6 +185,10 @@ class _Snapshot:
         stored = index.chunk_vectors()
         records = {r.id: (e.id, str(r.metadata["lang"]), r.question) for e in faq.values() for r in e.records()}
         faq_stored = index.faq_vectors() if records else {}
+        # A variant written by another process between the two reads: its vector as the store would hold it.
+        if missing := [i for i in records if i not in faq_stored]:
+            faq_stored.update(zip(missing, np.asarray(index.faq_embedding([records[i][2] for i in missing]),
+                                                      dtype=np.float32), strict=True))
         return cls(
             chunks=by_lang,
             chunk_vectors={lang: _unit_rows([stored[c.id] for c in cs]) for lang, cs in by_lang.items() if cs},
