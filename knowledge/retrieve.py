@@ -141,9 +141,9 @@ class _Snapshot:
     lex: dict[str, _Lexical]
     faq: dict[str, FaqEntry]
     faq_variants: dict[str, list[tuple[str, str]]]
-    # Chroma's record id of every variant → (entry id, language, variant).
-    faq_records: dict[str, tuple[str, str, str]]
-    # Every variant's stored vector by the FAQ's embedding (unit length), in faq_records' order. Searched here
+    # Every variant as (entry id, language, variant), in faq_matrix's order.
+    faq_records: list[tuple[str, str, str]]
+    # Every variant's stored vector by the FAQ's embedding (unit length), one row per record. Searched here
     # rather than through a Chroma query: its approximate index over the hashed n-gram vectors returned another
     # set of nearest variants for one question in five from one data folder to the next, and with it another
     # answer now and then.
@@ -195,7 +195,7 @@ class _Snapshot:
             lex={lang: _Lexical([tokenizer.tokens(c.index_text) for c in cs]) for lang, cs in by_lang.items()},
             faq=faq,
             faq_variants=variants,
-            faq_records=records,
+            faq_records=list(records.values()),
             faq_matrix=_unit_rows([faq_stored[i] for i in records]) if records else np.zeros((0, 0), np.float32),
             faq_vocab=faq_vocab,
             faq_lex={lang: _Lexical([tokenizer.tokens(q) for _, q in vs]) for lang, vs in variants.items()},
@@ -427,9 +427,8 @@ class Retriever:
         best_cos: dict[str, tuple[float, str]] = {}
         query = np.asarray(self._query_vector(question, self.index.faq_embedding)[0], dtype=np.float32)
         sims = snap.faq_matrix @ (query / (float(np.linalg.norm(query)) or 1.0))
-        records = list(snap.faq_records.values())
         for i in np.argsort(-sims, kind="stable")[:FAQ_VECTOR_POOL] if self.use_vectors else ():
-            faq_id, record_lang, variant = records[int(i)]
+            faq_id, record_lang, variant = snap.faq_records[int(i)]
             cos = _similarity(1.0 - float(sims[i]), self.index.faq_embedding)
             if record_lang == lang and faq_id in snap.faq and cos > best_cos.get(faq_id, (-1.0, ""))[0]:
                 best_cos[faq_id] = (cos, variant)
