@@ -148,12 +148,12 @@ class _Snapshot:
     # set of nearest variants for one question in five from one data folder to the next, and with it another
     # answer now and then.
     faq_matrix: np.ndarray
+    # Each record's row in faq_matrix.
+    faq_rows: dict[tuple[str, str, str], int]
     faq_vocab: dict[tuple[str, str], set[str]]
     faq_lex: dict[str, _Lexical]
     vocab_cache: dict[str, set[str]] = field(default_factory=dict)
     answer_vectors: dict[tuple[str, str], Any] = field(default_factory=dict)
-    # Variants' vectors by the FAQ's embedding, as the vector query would have met them (Retriever._beyond_pool).
-    variant_faq_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     # Per language, the sentence model's vector of every variant in faq_variants' order (none without a model).
     variant_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     # Per language, every passage's stored vector (unit length) in chunks' order: a question is ranked against
@@ -196,6 +196,7 @@ class _Snapshot:
             faq=faq,
             faq_variants=variants,
             faq_records=list(records.values()),
+            faq_rows={record: n for n, record in enumerate(records.values())},
             faq_matrix=_unit_rows([faq_stored[i] for i in records]) if records else np.zeros((0, 0), np.float32),
             faq_vocab=faq_vocab,
             faq_lex={lang: _Lexical([tokenizer.tokens(q) for _, q in vs]) for lang, vs in variants.items()},
@@ -442,7 +443,7 @@ class Retriever:
             best_cos.setdefault(faq_id, (0.0, variant))
         share = FAQ_SEMANTIC_WEIGHT.get(lang, 0.0) if semantic else 0.0
         pooled = {faq_id for faq_id, (cos, _) in best_cos.items() if cos}
-        best_cos.update(self._beyond_pool(question, {f: v for f, (cos, v) in best_cos.items() if not cos}))
+        best_cos.update(self._beyond_pool(sims, {f: v for f, (cos, v) in best_cos.items() if not cos}, lang))
         hits = []
         for faq_id, (cos, variant) in best_cos.items():
             coverage = _coverage(terms, snap.faq_vocab.get((faq_id, lang), set()), lex)
@@ -469,23 +470,14 @@ class Retriever:
         # Stable on ties: the first candidate reached keeps the lead, as before.
         return sorted(hits, key=lambda h: -h.confidence)
 
-    def _beyond_pool(self, question: str, found: dict[str, str]) -> dict[str, tuple[float, str]]:
-        """The cosine of each entry found by its words or meaning alone to the variant it was found by, as the
-        vector query measures its pool: beyond the pool it is low, not nothing ("left 2 boxes on the form BLANK"
-        found "What happens if we leave some fields blank?" by its words, at cosine 0 it lost to the form's
-        download)."""
-        if not found:
-            return {}
-        query = np.asarray(self._query_vector(question, self.index.faq_embedding)[0], dtype=np.float32)
-        kept = self._snap.variant_faq_vectors
-        missing = [v for v in dict.fromkeys(found.values()) if v not in kept]
-        if missing:
-            kept.update(zip(missing, np.asarray(self.index.faq_embedding(missing), dtype=np.float32), strict=True))
-        rows = np.stack([kept[v] for v in found.values()])
-        norms = np.linalg.norm(rows, axis=1) * (np.linalg.norm(query) or 1.0)
-        sims = (rows @ query) / np.where(norms > 0, norms, 1.0)
-        return {faq_id: (_similarity(1.0 - float(sim), self.index.faq_embedding), variant)
-                for (faq_id, variant), sim in zip(found.items(), sims.tolist(), strict=True)}
+    def _beyond_pool(self, sims: np.ndarray, found: dict[str, str], lang: str) -> dict[str, tuple[float, str]]:
+        """The cosine of each entry found by its words or meaning alone to the variant it was found by (`sims`:
+        the question's against every record): beyond the nearest variants it is low, not nothing ("left 2 boxes on
+        the form BLANK" found "What happens if we leave some fields blank?" by its words, at cosine 0 it lost to
+        the form's download)."""
+        rows = self._snap.faq_rows
+        return {faq_id: (_similarity(1.0 - float(sims[rows[faq_id, lang, variant]]), self.index.faq_embedding), variant)
+                for faq_id, variant in found.items() if (faq_id, lang, variant) in rows}
 
     def _semantic_faq(self, question: str, snap: _Snapshot, lang: str) -> dict[str, tuple[float, str]]:
         """Per FAQ entry, the sentence model's similarity (0–1) of its nearest variant, and that variant."""
