@@ -167,6 +167,9 @@ _SCOPE_OF = {
     "zh": re.compile(r"(?P<a>[\u4e00-\u9fffA-Za-z]{2,12}?)(?:具体|都|主要)?(?:包括|包含|涵盖|覆盖)(?:哪些|什么|啥)|"
                      r"(?P<b>[\u4e00-\u9fffA-Za-z]{2,12}?)的?范围(?:是什么|是啥|有哪些|呢|[？?]|$)"),
 }
+# Words that relate or weigh what a question names, and endings that make a word of another (unknown_words).
+_NOT_THINGS = frozenset("whether inside outside within without otherwise regardless despite whereas".split())
+_DERIVED = ("able", "ible", "ment", "ness")
 _GENERIC = {"en": frozenset("the a an this that field fields track tracks sector sectors industry industries category "
                             "categories area areas trait traits criterion criteria part bit term word phrase".split()),
             "zh": frozenset("领域行业赛道方向这个那个的")}
@@ -573,7 +576,15 @@ class KnowledgeBase:
         unknown = self.retriever.unknown_words(clause, lang=lang)
         if lang == "zh":
             return any(is_thing(word) for word in unknown)
-        return any(len(word) >= 5 and word.isalpha() and word not in EN_STOP for word in unknown)
+        # An adverb ("essentially", "solely") or a word of relation ("whether", "inside") names no thing, and a
+        # word made from a known one ("payable" of "pay") names a known thing.
+        stem = self.retriever.tokenizer.stem
+        vocabulary = self.retriever.vocabulary(lang)
+        not_things = {stem(w) for w in re.findall(r"[a-z]+", clause.lower())
+                      if w in _NOT_THINGS or (w.endswith("ly") and len(w) > 5) or
+                      any(w.endswith(end) and stem(w[:-len(end)]) in vocabulary for end in _DERIVED)}
+        return any(len(word) >= 5 and word.isalpha() and word not in EN_STOP and word not in not_things
+                   for word in unknown)
 
     def _faq_answer(self, question: str, lang: Lang, hit: FaqHit) -> Answer:
         section = self.section_name(hit.entry.section, lang)

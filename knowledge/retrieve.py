@@ -290,9 +290,13 @@ class Retriever:
         sims = matrix @ (q / (float(np.linalg.norm(q)) or 1.0))
         return [(int(i), float(sims[i])) for i in np.argsort(-sims)[:n]]
 
+    def vocabulary(self, lang: str) -> frozenset[str]:
+        """Every word of every passage, FAQ variant and FAQ answer in `lang`, as tokens."""
+        return self._snap.vocabulary.get(lang, frozenset())
+
     def unknown_words(self, text: str, *, lang: str) -> list[str]:
         """The words of `text` that no passage, FAQ variant or FAQ answer uses, nor any synonym of theirs."""
-        vocabulary = self._snap.vocabulary.get(lang, frozenset())
+        vocabulary = self.vocabulary(lang)
         return [term.token for term in self.tokenizer.terms(text, lang=lang)
                 if not (term.alternatives | term.synonyms) & vocabulary]
 

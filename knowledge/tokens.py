@@ -187,6 +187,10 @@ class Tokenizer:
             found = _SEGMENTED.put(key, tuple(self._tokens(text, keep_stopwords=keep_stopwords)))
         return list(found)
 
+    def stem(self, word: str) -> str:
+        """An English word as the index holds it ("payable" → "payabl")."""
+        return self._stemmer.stemWord(word)
+
     def _tokens(self, text: str, *, keep_stopwords: bool) -> list[str]:
         text = normalize(text)
         out: list[str] = []
@@ -204,7 +208,7 @@ class Tokenizer:
                 for latin in parts:
                     # a unit stays even when it spells a stop word ("20m": the m of "i'm")
                     if keep_stopwords or latin not in EN_STOP or len(parts) > 1:
-                        out.append(self._stemmer.stemWord(latin))
+                        out.append(self.stem(latin))
         return out
 
     def _long_subwords(self, word: str) -> list[str]:

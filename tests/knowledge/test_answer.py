@@ -111,6 +111,13 @@ async def test_a_yes_no_question_about_a_thing_the_guideline_never_names_is_decl
     assert not answer.answered, answer.answer
 
 
+@pytest.mark.parametrize("question", ["is anything payable when we apply?", "is the fee waived entirely for startups?"])
+async def test_an_adverb_or_a_word_made_from_a_known_one_is_not_an_unknown_thing(kb: KnowledgeBase, question: str):
+    # "payable" is made from "pay", and "entirely" names nothing: the ask is about the fee the guideline rules on.
+    answer = await kb.answer(question)
+    assert answer.answered and "fee" in answer.answer, answer.answer
+
+
 async def test_words_the_guideline_never_uses_that_describe_the_entrant_are_not_what_is_asked(kb: KnowledgeBase):
     answer = await kb.answer("我们是做无人机飞控的公司，能报吗？")
     assert answer.answered, answer.answer
