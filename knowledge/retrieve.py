@@ -14,7 +14,6 @@ from typing import Any
 
 import bm25s
 import numpy as np
-from chromadb.errors import ChromaError
 
 from knowledge.chunk import Chunk
 from knowledge.faq import FaqEntry
@@ -65,10 +64,6 @@ def _question_word(text: str, lang: str) -> str | None:
     """Who, when or where, when the text asks with exactly one of them."""
     found = {word for pattern, word in _WH.get(lang, ()) if pattern.search(text)}
     return found.pop() if len(found) == 1 else None
-
-
-class StoreMoved(ChromaError):
-    """The embedded store holds records this process's snapshot does not: another process wrote to it."""
 
 
 @dataclass(frozen=True)
@@ -424,9 +419,6 @@ class Retriever:
         if not variants:
             return []
         terms = self.tokenizer.terms(question, lang=lang)
-        if self.index.embedded and self.index.faq.count() != len(snap.faq_records):
-            # Another process changed the FAQ in the store since this snapshot: the answerer reopens it.
-            raise StoreMoved(f"the FAQ holds {self.index.faq.count()} records, this process {len(snap.faq_records)}")
         # The nearest variants over both languages, exactly: a question shares next to no n-grams with the other
         # language's variants.
         best_cos: dict[str, tuple[float, str]] = {}
