@@ -147,6 +147,8 @@ _DEFINITION = {
                      r"\b(?:what is meant by|meaning of|definition of|define) [\"'‘“]?(?P<d>[^\"'’”?,]{3,60})|"
                      # "what exactly is the 'high quality' trait", "the high efficiency trait - what does that mean"
                      r"\bwhat (?:exactly |precisely )?(?:is|'s) (?:the |a )?[\"'‘“](?P<e>[^\"'’”?]{3,60})[\"'’”]|"
+                     # "What means "total-factor improvement" exactly?", as a non-native writer may put it
+                     r"\bwhat (?:exactly )?means? [\"'‘“](?P<g>[^\"'’”?]{3,60})[\"'’”]|"
                      r"^\W*(?:the )?(?P<f>[\w -]{3,40}?) (?:trait|track|criterion|dimension)\W+what (?:does|do) "
                      r"(?:that|it|this) mean\b", re.IGNORECASE),
     "zh": re.compile(r"(?P<a>[\u4e00-\u9fffA-Za-z“”\"「」‘’]{2,16}?)(?:到底|具体|究竟)?(?:是什么意思|是啥意思|什么意思|啥意思|"

@@ -119,6 +119,9 @@ _EN_INNER_QUESTION = re.compile(r"\b(what|when|where|how|which|who)\s+(happens|h
 # "our work is on photonic chips, which isnt in the named sectors." tells; "which is the deadline?" asks (its "?").
 _EN_RELATIVE = re.compile(r"^which\s+(is|isn'?t|are|aren'?t|was|wasn'?t|means?|makes?|has|have|had|we|i|our|my)\b",
                           re.IGNORECASE)
+# A case put before the question about it ("what if our founder is abroad, can …?", "如果…的话，能…吗").
+_WHAT_IF = {"en": re.compile(r"^\W*(?:(?:so|and|ok|okay|hi|hey|um|also|but)\W+)*(?:what if|suppose|say)\b", re.IGNORECASE),
+            "zh": re.compile(r"^(?:如果|假如|要是|万一)")}
 _EN_LEADING_JOINER = re.compile(r"^(?:(?:and|n|also|plus|oh|btw|ps)\b[\s,]*)+", re.IGNORECASE)
 
 _LIST = {
@@ -225,6 +228,9 @@ def question_after(ask: str, *, lang: str) -> str | None:
     """
     clauses = _split_clauses(ask, lang=lang)
     asking = [n for n, c in enumerate(clauses) if _asks_something(c, lang=lang)]
+    if len(asking) > 1 and _WHAT_IF[lang].match(clauses[asking[0]]):
+        # "what if my boss is based in Singapore — can the entry be in English?": the "what if" tells the case
+        asking = asking[1:]
     if not asking or asking[0] == 0:
         return None
     return ("，" if lang == "zh" else ", ").join(clauses[asking[0]:asking[-1] + 1])

@@ -376,12 +376,25 @@ async def test_the_urban_governance_category_is_described_by_what_its_cases_stan
     [("what do you guys mean by 'high quality' exactly?", "lean production"),
      ("what does intelligence and digitalisation really mean", "automation"),
      ("“全要素提升”到底是啥意思", "劳动力、资本、技术和管理"),
-     ("what is meant by other fields that fit the STAR market's remit", "optoelectronic chips")],
+     ("what is meant by other fields that fit the STAR market's remit", "optoelectronic chips"),
+     # word order as a non-native writer may put it
+     ("what means 'high efficiency' for the enterprise award?", "production processes")],
 )
 async def test_what_a_term_means_is_answered_by_the_item_that_explains_it(kb: KnowledgeBase, question: str,
                                                                         explained: str):
     answer = await kb.answer(question)
     assert answer.answered and explained in answer.answer, answer.answer
+
+
+async def test_a_what_if_case_before_the_question_is_the_case_not_the_question(kb: KnowledgeBase):
+    # Matched as one, the case's words ("CEO", "Dutch citizen") held the language entry under the confidence bar.
+    answer = await kb.answer("what if our CEO is a Dutch citizen — could the application be in English?")
+    assert answer.answered and "Chinese or English" in answer.answer, answer.answer
+
+
+async def test_a_proposal_is_an_entry(kb: KnowledgeBase):
+    answer = await kb.answer("may one lab hand in several proposals?")
+    assert answer.answered and "several projects" in answer.answer, answer.answer
 
 
 async def test_a_question_after_a_long_preamble_is_answered_not_the_preamble(kb: KnowledgeBase):
