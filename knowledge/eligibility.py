@@ -95,7 +95,8 @@ _LACKING = {
 # holds, not the awards for the asker's kind.
 _REQUIREMENTS = {
     "zh": re.compile(r"条件|要求|门槛|标准|资格"),
-    "en": re.compile(r"\b(requirements?|reqs?|conditions?|criteria|standards?|prerequisites?|basic eligibility|rules?)\b"),
+    # "company eligibility - anything about compliance record?" asks what the rules ask of a company
+    "en": re.compile(r"\b(requirements?|reqs?|conditions?|criteria|standards?|prerequisites?|eligibility|rules?)\b"),
 }
 
 

@@ -116,6 +116,11 @@ _EN_SPLIT = re.compile(r"(?<=[?!.;:])(?<!e\.g\.)(?<!i\.e\.)\s+|\n|\s*,\s*(?=\S)|
 _EN_PLUS = re.compile(r"\s+[+&]\s+")
 _EN_INNER_QUESTION = re.compile(r"\b(what|when|where|how|which|who)\s+(happens|happened|do|does|did|is|are|can|"
                                 r"should|will|would)\b", re.IGNORECASE)
+# "n form send to which email", "and the results are out when": a question word inside or at the end of a clause.
+_EN_QUESTION_INSIDE = re.compile(r"\b(?:to|in|on|at|for|by|from|under|into|of)\s+(?:which|what)\s+"
+                                 r"(?!(?:we|i|our|they|it|you|u|he|she|my|their)\b)\w+|"
+                                 r"\b(?:when|where|how long|how much|how many)\W*(?:ah|la|lah|leh|huh|eh)?\W*$",
+                                 re.IGNORECASE)
 # "our work is on photonic chips, which isnt in the named sectors." tells; "which is the deadline?" asks (its "?").
 _EN_RELATIVE = re.compile(r"^which\s+(is|isn'?t|are|aren'?t|was|wasn'?t|means?|makes?|has|have|had|we|i|our|my)\b",
                           re.IGNORECASE)
@@ -274,7 +279,8 @@ def _asks_something(clause: str, *, lang: str) -> bool:
     # "after we email the form what happens next": a question word after what the asker did
     if "?" in clause:
         return True
-    return not _EN_RELATIVE.match(clause) and bool(_EN_QUESTION_START.match(clause) or _EN_INNER_QUESTION.search(clause))
+    return not _EN_RELATIVE.match(clause) and bool(_EN_QUESTION_START.match(clause) or _EN_INNER_QUESTION.search(clause)
+                                                   or _EN_QUESTION_INSIDE.search(clause))
 
 
 def _stands_alone(fragment: str, before: str, *, lang: str) -> bool:

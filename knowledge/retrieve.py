@@ -19,7 +19,7 @@ from knowledge.chunk import Chunk
 from knowledge.faq import FaqEntry
 from knowledge.index import KnowledgeIndex
 from knowledge.tokens import Term, Tokenizer
-from knowledge.typos import HomophoneFixer, SpellingFixer
+from knowledge.typos import HomophoneFixer, SpellingFixer, expand_chat_spellings
 
 # Reciprocal-rank fusion: ranks matter, raw scores of the two retrievers are not comparable. A small k and a
 # lower weight for the vector side keep the lexical top hit on top when the offline embedding only adds noise;
@@ -297,7 +297,7 @@ class Retriever:
 
     def fix_typos(self, text: str, *, lang: str) -> str:
         """A question with its typos read as the knowledge base's words: Chinese homophones ("邮相" → "邮箱"),
-        English slips of one letter ("deadine" → "deadline")."""
+        English slips of one letter ("deadine" → "deadline") and phone spellings ("wat r the rules")."""
         snap = self._snap
         if lang == "en":
             speller = snap.spellers.get(lang)
@@ -305,7 +305,7 @@ class Retriever:
                 texts = [c.index_text for c in snap.chunks.get(lang, [])] + [q for _, q in snap.faq_variants.get(lang, [])]
                 speller = snap.spellers[lang] = SpellingFixer(
                     texts, known=lambda word: not self.unknown_words(word, lang=lang))
-            return speller.fix(text)
+            return speller.fix(expand_chat_spellings(text))
         if lang != "zh":
             return text
         fixer = snap.homophones.get(lang)

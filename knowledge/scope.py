@@ -65,6 +65,7 @@ ANSWER_TYPES = (
                           r"panel\w*|speakers?|guests?|finalists?|people|reviewers?)\b|\bwho (exactly|specifically) (is|are|sits?|will)\b(?! (behind|organi[sz]\w*|running|hosting|in charge)\b)|\bwhich (specific|exact|particular)\b|"
                           r"\b(which|what) (research )?(institutes|institutions|universities|media|outlets|companies|"
                           r"organi[sz]ations) (are|sit|serve)\b.{0,20}\b(jury|panel|judg\w*)|\bwho(?:'s|s| is)\b.{0,20}\bchair\w*|"
+                          r"\bwho (chairs|heads|presides over) (the |this year's )?(jury|panel|judg\w*|review)|"
                           r"\bwho(?:'s| is| are)(?: the)? "
                           r"(chair|head|president|director|members?)\b|"
                           # "what kind of people, not names" asks the kind
@@ -87,8 +88,14 @@ ANSWER_TYPES = (
     AnswerType(
         "share",
         {"zh": re.compile(r"权重|占比|占多少|比重|比例|百分之|几成|分值|多少分|几分|满分|计分|加分"),
-         "en": re.compile(r"(what|which|how much) ?%|%\s*of the (score|total|marks?)|\b(weight(s|ing|ed)?|percent(age)?|how many points|points? out of|proportion|"
-                          r"scor(e|ing) (formula|breakdown)|bonus points)\b", re.IGNORECASE)},
+         "en": re.compile(r"(what|which|how much) ?%|%\s*of the (score|total|marks?)|"
+                          # "which award puts weight on fundraising" asks where the emphasis lies, not a share
+                          r"\b(?<!puts )(?<!put )(?<!places )(?<!place )(?<!gives )(?<!give )(?<!more )(?<!most )(?<!extra )(?<!heavy )"
+                          r"(weight(s|ing|ed|age)?|percent(age)?|how many points|points? out of|proportion|"
+                          r"scor(e|ing) (formula|breakdown)|bonus points)\b|"
+                          # "how many score need for pass the preliminary review?", "what's the passing mark?"
+                          r"\bhow many (scores?|marks?)\b|\b(minimum|min|passing|pass|cut-?off|qualifying) (score|mark)s?\b",
+                          re.IGNORECASE)},
         re.compile(r"\d+(\.\d+)?\s*(%|％|分(?!钟))|百分之|\bpoints?\b", re.IGNORECASE),
     ),
     AnswerType(
@@ -139,11 +146,15 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "place",
-        # a street address too ("drop off our samples in person"): "based in Shanghai" is not one
+        # a street address too ("drop off our samples in person", "the mailing address, to ship them a prototype"):
+        # "based in Shanghai" is not one
         {"zh": re.compile(r"在哪[里儿]?(举办|举行|开|办|颁)|(举办|举行|颁奖|典礼|论坛|会议).{0,6}(地点|场地|在哪)|地点|场地|会场|停车|住宿|酒店|"
-                          r"(详细|具体|办公|街道|门牌|邮寄|寄件|收件)地址|门牌号|几楼|哪栋"),
+                          r"(详细|具体|办公|街道|门牌|邮寄|寄件|收件|快递|收货)地址|门牌号|几楼|哪栋"),
          "en": re.compile(r"\b(venue|location of the|where (is|will|does) the (forum|ceremony|event|award)|"
-                          r"(street|physical|postal|office|exact|full|building) address|which floor|room number|"
+                          r"(street|physical|postal|office|exact|full|building|mailing|shipping|delivery|courier) address|"
+                          # "i wanna ship them my prototype"
+                          r"(ship|courier|mail) (it|them|our|my|the|a) ([\w-]+ )?(prototype|sample|device|parcel|package)s?|"
+                          r"which floor|room number|"
                           r"where (exactly )?(is|will|does) (the )?([\w-]+ ){0,3}(forum|ceremony|event|gala)|"
                           r"where\b.{0,50}\b(being held|be held|take place|taking place)|"
                           r"parking|hotel|accommodation)\b", re.IGNORECASE)},
@@ -313,7 +324,11 @@ ANSWER_TYPES = (
         # "帮我把申报表翻译成英文"
         {"zh": re.compile(r"(帮我|帮忙|帮我们|替我|替我们|给我|给我们)(把\S{1,12}?)?(翻译|写|起草|改写|润色|修改|订|预订|找个|找一)"),
          "en": re.compile(r"\b(can|could|would) (you|u) (please |pls |just )?(help (me|us) )?(translate|write|draft|rewrite|polish|proofread|book|"
-                          r"find me|fill (in|out))\b", re.IGNORECASE)},
+                          r"find me|fill (in|out))\b|"
+                          # "translate 'new quality productive forces' into french for me", "write python code to …"
+                          r"^\W*(?:(?:please|pls|plz|hi|hey|ok|okay|also|and)\W+)*(translate|proofread|polish|rewrite|draft|"
+                          r"write (me |us )?(a |an |some )?(python|code|script|program|poem|essay|cover letter|speech|summary))\b",
+                          re.IGNORECASE)},
         re.compile(r"(?!)"),  # nothing in a passage offers it
     ),
     AnswerType(
@@ -341,6 +356,7 @@ _OTHER_EDITION = {
         r"\b(last (years?|yrs?)|previous (year|edition)s?|past editions?|next year)('s)?( (award|edition|call))?\s+"
         r"(winners?|finalists?|awards?|list|results?|edition|shortlist)\b|\bpast winners\b|"
         r"\b(who|(which|what) \w+) (won|got|took)\b.{0,90}\b(last (years?|yrs?|time|round)|previous (year|edition|round))\b|"
+        r"\b(last (year|yr|time|round)|previous (year|edition|round))\W{1,3}(\d{4}\W{1,3})?(who|(which|what) \w+) (won|got|took)\b|"
         r"\b(winners?|finalists?)\b.{0,30}\b(last (year|time|round)|previous (year|edition|round))\b|"
         r"\b(last|previous|prior|past) (edition|call)('s)?\b|\blast year's (\(\d{4}\) )?(edition|call|deadline|awards?|competition|"
         r"winners?|finalists?|list|"
@@ -366,7 +382,9 @@ _EDITION_YEAR = {
                      r"(?:获奖|得奖|入围|上榜)\S{0,4}(?:有哪些|是哪|名单))"),
     "en": re.compile(r"(?<!\d)(20\d\d)(?!\d)\)?\s*(?:'s\s*)?(?:edition|winners?|finalists?|list|awards?|forum|call|round|"
                      r"deadline|results?)\b|\b(?:edition|winners?|finalists?|awards?|forum|call|results?|deadline)\s+"
-                     r"(?:of|in|for)\s+(20\d\d)(?!\d)|\bwho (?:won|got|took|received)\b.{0,60}?(?<!\d)(20\d\d)(?!\d)",
+                     r"(?:of|in|for)\s+(20\d\d)(?!\d)|\bwho (?:won|got|took|received)\b.{0,60}?(?<!\d)(20\d\d)(?!\d)|"
+                     # "last year 2023, who won the product award?": the year before the question
+                     r"(?<!\d)(20\d\d)(?!\d)\W{1,3}(?:who|which \w+) (?:won|got|took|received)\b",
                      re.IGNORECASE),
 }
 

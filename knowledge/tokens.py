@@ -90,7 +90,9 @@ _LATIN_WORDS = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _EN_GRAMMAR = frozenset(
     "a an the is are was were be am do does did can could will would should may must what what's whats when "
     "where which who how why i we you he she it they our my your their this that these those to of for in on at "
-    "with from and or but if not no any there here".split()
+    "with from and or but if not no any there here "
+    # a phone's spellings of them ("form full name wat ah, 申报表?")
+    "wat wats wht u ur".split()
 )
 
 

@@ -13,8 +13,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Collection, Iterable
+from pathlib import Path
+
+import yaml
 
 from knowledge.tokens import ZH_STOP, is_han, is_thing
+
+CHAT_SPELLINGS_FILE = Path(__file__).with_name("chat_spellings.yaml")
 
 
 @functools.cache
@@ -81,15 +86,50 @@ class HomophoneFixer:
 
 
 _LATIN_WORD = re.compile(r"[A-Za-z]{5,}")
+# "2" and "4" are "to" and "for" before a word that no number counts ("does some prof have 2 nominate me", "does it
+# count 4 anything"); elsewhere they are numbers ("2 yrs ago", "need 2 projects").
+_TAKEN = (r"the|a|an|me|us|you|u|my|our|your|ur|it|its|this|that|these|those|them|him|her|anything|everything|"
+          r"something|both|each|every|any|all|free|real|sure|apply|enter|send|submit|sign|join|nominate|register|be|"
+          r"get|do|know|see|pay|win|make|use|show|talk|prove")
+_TO_OR_FOR = re.compile(rf"(?i)(?<![\w.,])([24])(?= (?:{_TAKEN})\b)")
+# "3 diff products" are different ones; "the diff between pioneer engine and rising potential" is a difference.
+_DIFFERENT = re.compile(r"(?i)\bdiff\b(?! (?:between|btwn|of|in)\b)")
 
 
 @functools.cache
-def _english() -> Collection[str]:
-    """English words (pyspellchecker's list, MIT): "weight" and "found" are words, not slips for eight, round."""
+def _chat_spellings() -> tuple[re.Pattern[str], dict[str, str]]:
+    table = {str(k).lower(): str(v) for k, v in
+             (yaml.safe_load(CHAT_SPELLINGS_FILE.read_text(encoding="utf-8")) or {}).items()}
+    words = "|".join(sorted(map(re.escape, table), key=len, reverse=True))
+    # Not a piece of something else: "R&D", "n/a", "U.S.", "don't" keep their letters.
+    return re.compile(rf"(?i)(?<![\w&/.'’-])(?:{words})(?![\w&/'’-]|\.\w)"), table
+
+
+def expand_chat_spellings(text: str) -> str:
+    """An English question with phone spellings written out ("wat do u need" → "what do you need")."""
+    pattern, table = _chat_spellings()
+    text = _DIFFERENT.sub("different", pattern.sub(lambda m: table[m.group(0).lower()], text))
+    return _TO_OR_FOR.sub(lambda m: "to" if m.group(1) == "2" else "for", text)
+
+
+@functools.cache
+def _english() -> dict[str, int]:
+    """English words and how common each is (pyspellchecker's list, MIT): "weight" and "found" are words, not slips
+    for eight, round."""
     # Imported on the first English question with a word the knowledge base never uses: 0.1 s, about 30 MB.
     from spellchecker import SpellChecker
 
     return SpellChecker().word_frequency.dictionary
+
+
+def _commonest_slip(word: str) -> str | None:
+    """The commonest English word one slip from `word` ("anounce" → "announce"), if any."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1} | \
+        {a + c + b[1:] for a, b in splits if b for c in letters} | {a + c + b for a, b in splits for c in letters}
+    known = [(_english()[w], w) for w in edits if w in _english()]
+    return max(known)[1] if known else None
 
 
 class SpellingFixer:
@@ -104,14 +144,19 @@ class SpellingFixer:
             self._by_length.setdefault(len(word), []).append(word)
 
     def fix(self, text: str) -> str:
-        """The text with every unambiguous misspelling of five letters or more replaced by the word it stands for."""
+        """The text with every misspelling of five letters or more replaced by the word it stands for: the knowledge
+        base's word when one is one slip away, else the commonest English word that is."""
         def replace(match: re.Match[str]) -> str:
             word = match.group(0).lower()
             if word in _english() or self._known(word):
                 return match.group(0)
             found = {w for n in (len(word) - 1, len(word), len(word) + 1) for w in self._by_length.get(n, ())
                      if _one_slip(word, w)}
-            return found.pop() if len(found) == 1 else match.group(0)
+            if len(found) == 1:
+                return found.pop()
+            # Not a slip for a word of ours: the English word it stands for ("when do you anounce the finalists"),
+            # which the synonyms may know.
+            return (_commonest_slip(word) if not found else None) or match.group(0)
 
         return _LATIN_WORD.sub(replace, text)
 

@@ -54,6 +54,9 @@ from knowledge.yes_no import lead, verdict
         # a plus before a question lists asks, and what it follows asks too; between what the asker tells, it joins
         ("review dates + how long does each round take?", "en", ["review dates?", "how long does each round take?"]),
         ("we have patents + a big team, which award fits?", "en", ["we have patents, a big team, which award fits?"]),
+        # a question word after a preposition, or closing a clause, asks without a "?"
+        ("is it free? and the form goes to which mailbox", "en", ["is it free?", "the form goes to which mailbox"]),
+        ("what is the fee. and results are out when", "en", ["what is the fee.", "results are out when"]),
     ],
 )
 def test_a_message_splits_into_its_asks(message: str, lang: str, asks: list[str]):
@@ -214,7 +217,12 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
      "上届（2022年）的评委都有谁", "what was the theme of the previous edition?",
      # a count; which side of the language rule, named in Chinese within English; a translation asked of the bot
      "how many experts sit on the jury?", "Taiwan team here, counted as 境外 or 境内 for the language of the materials?",
-     "能不能帮我把申报材料翻译成英文"],
+     "能不能帮我把申报材料翻译成英文",
+     # a translation or code asked of the bot in the imperative; a postal address to ship a device to; the chair of
+     # the jury; a weighting; a winner of the year before, asked after the year
+     "translate 'innovation district' into Korean pls", "write some python code to send the application email",
+     "what's the mailing address? we want to post a sample device", "who heads the judging panel this year?",
+     "What is the weightage of each of the criteria for products?", "2022: who won the park award?"],
 )
 async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
     answer = await kb.answer(question)
@@ -305,6 +313,24 @@ def test_an_english_slip_of_one_letter_is_read_as_the_knowledge_bases_word_but_a
     assert fixer.fix("Whats the deadine? And the maibox?") == "Whats the deadline? And the mailbox?"
     # English words one letter from a knowledge-base word are what the asker meant: weight is no slip for eight.
     assert fixer.fix("what weight does IP get, and who found it") == "what weight does IP get, and who found it"
+
+
+def test_phone_spellings_are_written_out_and_numbers_stay_numbers():
+    from knowledge.typos import expand_chat_spellings
+
+    assert expand_chat_spellings("wat r the R&D rules 4 a lab spin-off? n can u send 2 projects") == \
+        "what are the R&D rules for a lab spin-off? and can you send 2 projects"
+    assert expand_chat_spellings("does some prof have 2 nominate me? we hv 3 diff products, not n/a") == \
+        "does some prof have to nominate me? we have 3 different products, not n/a"
+    assert expand_chat_spellings("the diff between the two awards, 2 yrs ago") == \
+        "the diff between the two awards, 2 years ago"
+
+
+async def test_a_question_in_phone_spelling_with_a_slip_is_answered(kb: KnowledgeBase):
+    # "wen", "r" and "anounced": a phone's spellings, and a slip for an English word the knowledge base words
+    # otherwise ("announces")
+    answer = await kb.answer("wen do u anounce who made the cut")
+    assert answer.answered and "late October" in answer.answer, answer.answer
 
 
 async def test_a_misspelt_english_question_is_answered(kb: KnowledgeBase):
@@ -825,3 +851,21 @@ async def test_a_question_of_several_clauses_is_matched_without_the_remark_after
     assert answer.answered and "media leaders" in answer.answer, answer.answer
     answer = await kb.answer("what's the deadline, exact day and time? swamped with three launches this week")
     assert answer.answered and "20 October" in answer.answer and "24:00" in answer.answer, answer.answer
+
+
+async def test_an_award_putting_weight_on_something_is_asked_which_not_what_share(kb: KnowledgeBase):
+    # "puts weight on" asks where the emphasis lies; a weighting asked for stays declined (above).
+    answer = await kb.answer("which award puts weight on market recognition?")
+    assert answer.answered and "Pioneer Engine" in answer.answer, answer.answer
+
+
+async def test_a_companys_eligibility_asks_the_conditions_not_which_awards_fit(kb: KnowledgeBase):
+    answer = await kb.answer("company eligibility: anything on reputation?")
+    assert answer.answered and "reputation" in answer.answer and "Awards you could enter" not in answer.answer, \
+        answer.answer
+
+
+async def test_a_phone_spelt_english_question_holding_a_chinese_term_is_english(kb: KnowledgeBase):
+    answer = await kb.answer("form full name wat ah, 申报表?")
+    # "wat" is English grammar as "what" is: answered in English, with the form's full name
+    assert answer.lang == "en" and "2024 科创先锋案例征集申报表" in answer.answer, answer.answer
