@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.replies import Choice, Reply, StaleOut, TextOut
 from intake.sensitive import redact
+from knowledge.question import is_traditional, to_traditional
 from knowledge.ratings import Rated, Vote, keep_answer, rate
 
 if TYPE_CHECKING:
@@ -35,10 +36,15 @@ async def offer(ctx: Context, question: str, answer: Answer) -> TextOut:
     rating_id = await keep_answer(ctx.session, user_id=ctx.user.id, channel=ctx.user.channel,
                                   question=redact(question), answer=redact(answer.answer), lang=answer.lang,
                                   now=ctx.clock.now())
-    t = ctx.texts.t
+    # In the script of the answer above them: 繁體 under an answer in 繁體
+    script = to_traditional if answer.lang == "zh" and is_traditional(answer.question) else str
+
+    def label(key: str) -> str:
+        return script(ctx.texts.t(key, answer.lang))
+
     return TextOut(answer.answer, choices=(
-        Choice(t("feedback.helpful", answer.lang), f"{RATE_CHOICE_PREFIX}{rating_id}:up"),
-        Choice(t("feedback.unhelpful", answer.lang), f"{RATE_CHOICE_PREFIX}{rating_id}:down"),
+        Choice(label("feedback.helpful"), f"{RATE_CHOICE_PREFIX}{rating_id}:up"),
+        Choice(label("feedback.unhelpful"), f"{RATE_CHOICE_PREFIX}{rating_id}:down"),
     ))
 
 

@@ -167,6 +167,13 @@ async def test_the_terminal_shows_the_buttons_and_a_number_rates(engine: Engine,
         assert await count_votes(session) == Votes(helpful=0, unhelpful=1)
 
 
+async def test_the_buttons_under_an_answer_in_traditional_characters_are_in_them(
+        stub: BotApiStub, running: Runtime):  # noqa: F811
+    answer = await Person(stub).say("申報截止時間是甚麼時候？", expect="10 月 20 日")
+    assert "截止時間" in answer.text
+    assert [label for label, _ in answer.buttons] == ["👍 有幫助", "👎 沒幫助"]
+
+
 # -- the engine --------------------------------------------------------------------------------------------------
 ME = UserRef(channel="test", external_id="me")
 
