@@ -51,7 +51,7 @@ ANSWER_TYPES = (
                           r"要交))[^，,。？?！!；;\s]*?(奖金|多少钱|几万|几千|金额|现金|奖励多少|发多少|报销|差旅费|路费|车费|住宿费)"),
          # nor in one telling the asker's own money ("we raised 500M RMB last year")
          "en": re.compile(r"(?:^|[,.?!;]\s*)(?![^,.?!;]*\b(fees?|charged?|charges|cost to (enter|apply)|pay to (enter|apply)|"
-                          r"entry cost|raised|revenue|turnover|sales|valuation|funding|invested)\b)[^,.?!;]*?\b(prize money|cash|how much money|rmb|yuan|dollars?|bonus|reimburs\w*|"
+                          r"entry cost|raised|revenue|turnover|sales|valuation|funding|invested)\b)[^,.?!;]*?\b(prize money|prize (purse|pool|fund)|purse|cash|how much money|rmb|yuan|dollars?|bonus|reimburs\w*|"
                           r"travel (costs?|expenses?)|pay for (our|my) (travel|trip|flights?|hotel))\b", re.IGNORECASE)},
         re.compile(r"\d[\d,.]*\s*(元|万元|亿元|万|亿|块)|[¥￥$]\s*\d|\b(rmb|cny|usd|yuan)\b", re.IGNORECASE),
     ),
@@ -60,12 +60,12 @@ ANSWER_TYPES = (
         {"zh": re.compile(r"(评委|专家|评审|嘉宾|获奖者|得主)[^轮段节]{0,10}(名单|都有谁|有哪些人|是谁|名字|叫什么|哪位|哪几家|"
                           r"哪些(媒体|机构|高校|单位|公司))|具体都有谁|具体名单|是哪位|"
                           # "评委都有谁，能给个名单吗": the follow-up asks the names too
-                          r"(给|发|提供|公布|公开)(我|我们)?(个|一下|一份|一个)?\S{0,4}名单"),
+                          r"(给|发|提供|公布|公开)(我|我们)?(个|一下|一份|一个)?\S{0,4}名单|名单\S{0,3}(给|发|提供|公布|公开)"),
          "en": re.compile(r"\bnames? of (the |this year's |last year's )?(judges?|jury|experts?|winners?|members?|"
                           r"panel\w*|speakers?|guests?|finalists?|people|reviewers?)\b|\bwho (exactly|specifically) (is|are|sits?|will)\b(?! (behind|organi[sz]\w*|running|hosting|in charge)\b)|\bwhich (specific|exact|particular)\b|"
                           r"\b(which|what) (research )?(institutes|institutions|universities|media|outlets|companies|"
                           r"organi[sz]ations) (are|sit|serve)\b.{0,20}\b(jury|panel|judg\w*)|\bwho(?:'s|s| is)\b.{0,20}\bchair\w*|"
-                          r"\bwho (chairs|heads|presides over) (the |this year's )?(jury|panel|judg\w*|review)|"
+                          r"\bwho (chairs|heads|presides over) (the |this year's )?(jury|panel|judg\w*|review)|\bwho the (jury |panel )?(chair\w*|head|president)\b|"
                           r"\bwho(?:'s| is| are)(?: the)? "
                           r"(chair|head|president|director|members?)\b|"
                           # "what kind of people, not names" asks the kind
@@ -80,10 +80,12 @@ ANSWER_TYPES = (
     AnswerType(
         "length",
         {"zh": re.compile(r"字数|多少字|几个字|多少页|几页|篇幅"),
-         "en": re.compile(r"\b(word (limit|count)|how many (words|pages|characters)|page limit|max(imum)? length|"
-                          r"max(imum)? (number of )?(pages|words|characters))\b",
+         "en": re.compile(r"\b(word (limit|count)|how many (words|pages|characters)|page (limit|count)|max(imum)? length|"
+                          r"max(imum)? (number of )?(pages|words|characters)|"
+                          # "max video length", "how long can the video be"
+                          r"(video|clip) (length|duration)|how long (can|should|may|must) (the |our |a )?([\w-]+ )?(video|clip)s?)\b",
                           re.IGNORECASE)},
-        re.compile(r"\d+\s*(字|页|words?|pages?|characters?)", re.IGNORECASE),
+        re.compile(r"\d+\s*(字|页|分钟|秒|words?|pages?|characters?|minutes?|mins?|seconds?)", re.IGNORECASE),
     ),
     AnswerType(
         "share",
@@ -104,7 +106,9 @@ ANSWER_TYPES = (
         # "要准备哪几个材料", "有几个要求" ask which, not how many (30 Chinese answers of the tuning set were lost).
         "number",
         {"zh": re.compile(r"(?!)"),
-         "en": re.compile(r"\bhow many\b", re.IGNORECASE)},
+         # "what CAGR counts as 'relatively high', a number pls"
+         "en": re.compile(r"\bhow many\b|\b(a|the|exact|actual|hard) (number|figure)s? (pls|please|plz)\b|\bgive (me|us) (a|the) (number|figure)\b",
+                          re.IGNORECASE)},
         re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
                    r"twelve|once|twice|single|several|multiple|unlimited|no limit|any number)\b", re.IGNORECASE),
     ),
@@ -112,7 +116,9 @@ ANSWER_TYPES = (
         "quota",
         {"zh": re.compile(r"名额|几[家个位名]?(获奖|入围|得奖)|(入围|获奖|上榜)(名单)?\S{0,6}(多少|几)[家个位名]|(入围|获奖|得奖|上榜|评出|选出|评上)(几|多少)[家个位名]|(评|选|取)(出)?(几|多少)[家个位名](?!榜|奖项|类)|多少[家个位名](能|会|可以)?(获奖|入围|上榜)|"
                           r"录取率|获奖率|通过率|中奖率|多少人报|多少[家个]报名|报名人数"),
-         "en": re.compile(r"\bhow many [\w-]+ (win|make the (list|cut))\b|"
+         "en": re.compile(r"\bhow many [\w-]+ (win|make (the|it onto the|it to the) (list|cut|shortlist|final list)|get shortlisted)\b|"
+                          # "max number of finalists per list? there's a cap, isn't there"
+                          r"\b(max(imum)?|min(imum)?) (number of )?(winners|finalists|awardees)\b|"
                           r"\bhow many [\w-]+ (will|would|are going to) (actually |really )?(be )?(picked|chosen|selected|"
                           r"shortlisted|named|awarded)\b|"
                           r"\bhow many (winners|finalists|places|spots|seats|(entries|applicants|applications)(?!\s+([\w-]+\s+){0,3}(can|could|may|per|each|is one|are we|do we)\b)|"
@@ -197,7 +203,7 @@ ANSWER_TYPES = (
          # "what's the minimum to qualify?" asks for the entry requirements, which hold no number
          "en": re.compile(r"\b(minimum(?! (requirements?|criteria|conditions|bar)\b(?!.{0,30}\b(revenue|turnover|"
                           r"headcount|employees|staff|patents|capital|years)\b)| (needed )?to (qualify|enter|apply|join|"
-                          r"take part|be eligible)\b)|min (revenue|turnover|headcount|size|number|age)|at least how|threshold|registered capital|how long (must|do|should) we have (been|existed|operated)|"
+                          r"take part|be eligible)\b)|min (annual |yearly )?(revenue|turnover|headcount|size|number|age)|at least how|threshold|registered capital|how long (must|do|should) we have (been|existed|operated)|"
                           r"(revenue|turnover|headcount|funding) (requirement|threshold|minimum)|"
                           r"how many (employees|staff|people|workers|patents) (do|does|must|should|are)|how many invention patents|"
                           r"how many years\b.{0,40}\b(need|must|have to|required|operating|in business)|"
@@ -378,9 +384,10 @@ _EDITION_YEAR = {
                      # "2025年什么时候开始报名": that year's call, not a company founded that year ("2015年成立的公司能报名吗")
                      r"(?<!\d)(20\d\d)(?!\d)\s*年(?:(?!成立|注册|创办|创立|起|以来|开始做)[^，,。？?！!\d\s]){0,8}(?:报名|申报|截止|征集|评选)|"
                      # "2023年度科创街区是谁拿的": who won in a year
-                     r"(?<!\d)(20\d\d)(?!\d)[^，。？?！!]{0,14}(?:是谁|谁拿|谁得|哪家|哪几家|得主|获得者|"
+                     # ("2019年成立的公司是哪个类别": the asker's company, not an edition)
+                     r"(?<!\d)(20\d\d)(?!\d)(?:(?!成立|注册|创办|创立|以来)[^，。？?！!]){0,14}(?:是谁|谁拿|谁得|哪家|哪几家|是哪个|是哪些|得主|获得者|"
                      r"(?:获奖|得奖|入围|上榜)\S{0,4}(?:有哪些|是哪|名单))"),
-    "en": re.compile(r"(?<!\d)(20\d\d)(?!\d)\)?\s*(?:'s\s*)?(?:edition|winners?|finalists?|list|awards?|forum|call|round|"
+    "en": re.compile(r"(?<!\d)(20\d\d)(?!\d)\)?\s*(?:'s\s*)?(?:edition|winners?|finalists?|list|awards?|forum|call|round|one|"
                      r"deadline|results?)\b|\b(?:edition|winners?|finalists?|awards?|forum|call|results?|deadline)\s+"
                      r"(?:of|in|for)\s+(20\d\d)(?!\d)|\bwho (?:won|got|took|received)\b.{0,60}?(?<!\d)(20\d\d)(?!\d)|"
                      # "last year 2023, who won the product award?": the year before the question

@@ -222,7 +222,13 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
      # the jury; a weighting; a winner of the year before, asked after the year
      "translate 'innovation district' into Korean pls", "write some python code to send the application email",
      "what's the mailing address? we want to post a sample device", "who heads the judging panel this year?",
-     "What is the weightage of each of the criteria for products?", "2022: who won the park award?"],
+     "What is the weightage of each of the criteria for products?", "2022: who won the park award?",
+     # a video's length; a revenue bar; another edition as "the 2026 one" or asked which it was; a prize pool; a
+     # cap on winners; a number asked for; the chair, asked back to front
+     "how long can our demo video be at most?", "min yearly revenue for the pioneer engine?",
+     "we'll skip this year. when does the 2026 one open?", "2022年的年度科创园区是哪个？", "what's the prize pool?",
+     "max number of winners per award?", "how much funding counts as strong fundraising? a number please",
+     "who the panel chair is, can you tell me?"],
 )
 async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
     answer = await kb.answer(question)
