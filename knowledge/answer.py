@@ -130,6 +130,14 @@ _WHOLE_WORDS = {"en": frozenset("list all full whole complete every everything e
                 "zh": frozenset("列 列出 列出来 列一下 全部 所有 都 完整 一下 全 请".split())}
 # Kinds of fact a short follow-up asks of the ask before it ("who are the judges? any names?").
 _NARROWING = frozenset({"names", "exact_date", "timezone"})
+# "deadline + email, quick", "could you confirm the deadline and the email address?": one ask naming two things, each
+# its own entry. Not where the asker tells of themselves ("we have patents and a big team, which award?") or sets
+# two things side by side ("diff between pioneer engine and rising potential").
+_COORDINATED = {"en": re.compile(r",\s*|\s+(?:and|n|&|\+)\s+", re.IGNORECASE), "zh": re.compile(r"[，,、+]|和|以及|还有")}
+_TELLS_OR_COMPARES = {"en": re.compile(r"\b(we|we're|i|i'm|our|my|us|me|diff|difference|between|vs|versus|compare\w*|or)\b",
+                                       re.IGNORECASE),
+                      "zh": re.compile(r"我|区别|不同|对比|比较|还是|哪个")}
+_COORDINATED_MAX_TERMS = 8
 _THIS_EDITION = re.compile(r"今年|本届|这届|这一届|this year|this edition|this round|this call", re.IGNORECASE)
 _ZH_SENTENCE = re.compile(r"(?<=[。！？；])|\n")
 # not after an item's number ("1. Launch (from now): …")
@@ -301,7 +309,7 @@ class KnowledgeBase:
                                  and self._definition(a.text, lang) is None],
                                 whole=text if len(asks) > 1 else None)
         if len(asks) == 1:
-            return self._yes_or_no(asks[0], await self._answer(asks[0].text, lang, kind=asks[0].kind), lang)
+            return self._yes_or_no(asks[0], await self._answer_ask(asks[0], lang), lang)
         parts: list[Answer] = []
         elsewhere = False  # an ask about another edition: the asks after it go on about that one
         for n, ask in enumerate(asks):
@@ -331,7 +339,7 @@ class KnowledgeBase:
                 before = asks[n - 1]
                 parts[-1] = self._yes_or_no(before, await self._answer(before.text, lang, kind=Kind.LIST), lang)
                 continue
-            part = await self._answer(ask.text, lang, kind=ask.kind)
+            part = await self._answer_ask(ask, lang)
             if not part.answered and n:
                 # A follow-up leaning on the ask before it ("产品类有哪些类目？人物类呢？"). Of two asks, the two
                 # together are the message: the whole-message try below then reuses its vector (a model call
@@ -353,6 +361,40 @@ class KnowledgeBase:
             texts.append(self.texts.t("knowledge.partly_declined", lang, mailbox=self.mailbox))
         via = answered[0].via if all(p.via == answered[0].via for p in answered) else "extractive"
         return Answer(question=text, lang=lang, answered=True, via=via, answer="\n\n".join(texts), sources=sources)
+
+    async def _answer_ask(self, ask: Ask, lang: Lang) -> Answer:
+        """One ask's answer; an ask naming two things the FAQ answers apart gets both."""
+        answer = await self._answer(ask.text, lang, kind=ask.kind)
+        both = self._coordinated(ask.text, lang, answer)
+        if both is None:
+            return answer
+        first, second = (self._faq_answer(piece, lang, hit) for piece, hit in both)
+        return Answer(question=ask.text, lang=lang, answered=True, via="faq",
+                      answer=f"{first.answer}\n\n{second.answer}", sources=first.sources + second.sources)
+
+    def _coordinated(self, text: str, lang: Lang, answer: Answer) -> list[tuple[str, FaqHit]] | None:
+        """The two pieces of a short ask naming two things, with the FAQ entry each is sure of, when the entries
+        differ and the ask's own answer is one of them; else None. A declined ask stays declined: "who are the
+        judges? names pls" asks for what no entry holds, though each piece has an entry."""
+        pieces = [p.strip(" ?？,，.!") for p in _COORDINATED[lang].split(text)]
+        if len(pieces) < 2 or not answer.answered or answer.via != "faq" or _TELLS_OR_COMPARES[lang].search(text) or \
+                len(self.retriever.tokenizer.terms(text, lang=lang)) > _COORDINATED_MAX_TERMS:
+            return None
+        hits: list[tuple[str, FaqHit]] = []
+        for piece in pieces:
+            terms = self.retriever.tokenizer.terms(piece, lang=lang)
+            found = self.retriever.faq_candidates(piece, lang=lang) if terms else []
+            if found and found[0].confidence >= FAQ_CONFIDENCE and lang in found[0].entry.answer and \
+                    can_answer(piece, found[0].entry.answer[lang], lang=lang):
+                hits.append((piece, found[0]))
+            elif len(terms) > 1:  # a piece of its own the FAQ is not sure of; a remark ("quick") is none
+                return None
+        if len(hits) != 2:
+            return None
+        if hits[0][1].entry.id == hits[1][1].entry.id or \
+                not any(hit.entry.answer[lang] in answer.answer for _, hit in hits):
+            return None
+        return hits
 
     def _names_this_edition(self, text: str) -> bool:
         """True when an ask says it is about this edition (今年, this year, or a year the documents name)."""

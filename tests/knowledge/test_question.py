@@ -875,3 +875,14 @@ async def test_a_phone_spelt_english_question_holding_a_chinese_term_is_english(
     answer = await kb.answer("form full name wat ah, 申报表?")
     # "wat" is English grammar as "what" is: answered in English, with the form's full name
     assert answer.lang == "en" and "2024 科创先锋案例征集申报表" in answer.answer, answer.answer
+
+
+async def test_one_ask_naming_two_things_gets_both(kb: KnowledgeBase):
+    # One ask, no second question word: each of the two things has its own entry, and both are answered.
+    answer = await kb.answer("entry fee and closing date?")
+    assert "20 October" in answer.answer and "fee" in answer.answer, answer.answer
+    answer = await kb.answer("截止日期和报名费说一下")
+    assert "10 月 20 日" in answer.answer and "报名费" in answer.answer, answer.answer
+    # Two awards set side by side, or judges' names no entry holds, are not two things to answer apart.
+    assert (await kb.answer("diff between pioneer engine and rising potential")).answer.startswith("Pioneer Engine")
+    assert not (await kb.answer("who r the judges? names pls")).answered
