@@ -113,23 +113,23 @@ def expand_chat_spellings(text: str) -> str:
 
 
 @functools.cache
-def _english() -> dict[str, int]:
-    """English words and how common each is (pyspellchecker's list, MIT): "weight" and "found" are words, not slips
-    for eight, round."""
+def _speller():  # noqa: ANN202 - pyspellchecker has no type hints
+    """pyspellchecker (MIT) with its English word list."""
     # Imported on the first English question with a word the knowledge base never uses: 0.1 s, about 30 MB.
     from spellchecker import SpellChecker
 
-    return SpellChecker().word_frequency.dictionary
+    return SpellChecker()
+
+
+def _english() -> Collection[str]:
+    """English words: "weight" and "found" are words, not slips for eight, round."""
+    return _speller().word_frequency.dictionary
 
 
 def _commonest_slip(word: str) -> str | None:
     """The commonest English word one slip from `word` ("anounce" → "announce"), if any."""
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    edits = {a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1} | \
-        {a + c + b[1:] for a, b in splits if b for c in letters} | {a + c + b for a, b in splits for c in letters}
-    known = [(_english()[w], w) for w in edits if w in _english()]
-    return max(known)[1] if known else None
+    known = _speller().known(_speller().edit_distance_1(word))
+    return max(sorted(known), key=_speller().word_usage_frequency) if known else None
 
 
 class SpellingFixer:
