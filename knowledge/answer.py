@@ -133,7 +133,7 @@ _NARROWING = frozenset({"names", "exact_date", "timezone"})
 # "deadline + email, quick", "could you confirm the deadline and the email address?": one ask naming two things, each
 # its own entry. Not where the asker tells of themselves ("we have patents and a big team, which award?") or sets
 # two things side by side ("diff between pioneer engine and rising potential").
-_COORDINATED = {"en": re.compile(r",\s*|\s+(?:and|n|&|\+)\s+", re.IGNORECASE), "zh": re.compile(r"[，,、+]|和|以及|还有")}
+_COORDINATED = {"en": re.compile(r",\s*|\s+(?:and|&|\+)\s+", re.IGNORECASE), "zh": re.compile(r"[，,、+]|和|以及|还有")}
 _TELLS_OR_COMPARES = {"en": re.compile(r"\b(we|we're|i|i'm|our|my|us|me|diff|difference|between|vs|versus|compare\w*|or)\b",
                                        re.IGNORECASE),
                       "zh": re.compile(r"我|区别|不同|对比|比较|还是|哪个")}
