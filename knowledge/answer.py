@@ -138,6 +138,17 @@ _TELLS_OR_COMPARES = {"en": re.compile(r"\b(we|we're|i|i'm|our|my|us|me|diff|dif
                                        re.IGNORECASE),
                       "zh": re.compile(r"我|区别|不同|对比|比较|还是|哪个")}
 _COORDINATED_MAX_TERMS = 8
+# "how many (different prize) lists": the thing counted, in the three words after it.
+_HOW_MANY = {"en": re.compile(r"\bhow many ([a-z][a-z-]+)(?:[ /]([a-z][a-z-]+))?(?:[ /]([a-z][a-z-]+))?", re.IGNORECASE)}
+# A count in an answer: a number or a range of them ("3–5 years") that is not a year, a day or days of a month nor
+# an item's number ("(2)"), or a word for one.
+_COUNT = re.compile(r"(?<![\d.,:(])(?!20\d\d\b)\d+(?:\s*[–~-]\s*\d+)?(?![\d.,:)–~-])(?!\s*(?:january|february|march|"
+                    r"april|june|july|august|september|october|november|december)\b)|\b(?:one|two|three|four|five|six|"
+                    r"seven|eight|nine|ten|several|multiple)\b", re.IGNORECASE)
+# No cap answers how many of anything may be sent.
+_NO_LIMIT = re.compile(r"\b(no limit|unlimited|any number)\b", re.IGNORECASE)
+# How far after the count the thing counted may stand ("seven award categories").
+_COUNTED_WITHIN = 40
 _THIS_EDITION = re.compile(r"今年|本届|这届|这一届|this year|this edition|this round|this call", re.IGNORECASE)
 _ZH_SENTENCE = re.compile(r"(?<=[。！？；])|\n")
 # not after an item's number ("1. Launch (from now): …")
@@ -385,7 +396,7 @@ class KnowledgeBase:
             terms = self.retriever.tokenizer.terms(piece, lang=lang)
             found = self.retriever.faq_candidates(piece, lang=lang) if terms else []
             if found and found[0].confidence >= FAQ_CONFIDENCE and lang in found[0].entry.answer and \
-                    can_answer(piece, found[0].entry.answer[lang], lang=lang):
+                    self._can_answer(piece, found[0].entry.answer[lang], lang):
                 hits.append((piece, found[0]))
             elif len(terms) > 1:  # a piece of its own the FAQ is not sure of; a remark ("quick") is none
                 return None
@@ -395,6 +406,23 @@ class KnowledgeBase:
                 not any(hit.entry.answer[lang] in answer.answer for _, hit in hits):
             return None
         return hits
+
+    def _can_answer(self, question: str, text: str, lang: Lang) -> bool:
+        """The text holds the kinds of fact the question asks for (scope.can_answer), and a count of what it asks
+        how many of: "how many judges are on the jury?" is not answered by "two stages", nor "how many lists
+        will there be?" by the year the results come out."""
+        if not can_answer(question, text, lang=lang):
+            return False
+        asked = _HOW_MANY[lang].search(question) if lang in _HOW_MANY else None
+        if asked is None:
+            return True
+        tokenizer = self.retriever.tokenizer
+        counted = {alt for word in asked.groups() if word for term in tokenizer.terms(word, lang=lang)
+                   for alt in term.alternatives | term.synonyms}
+        if not counted or _NO_LIMIT.search(text):  # "how many 入圍 per list": an unknown word counts as any number
+            return True
+        return any(counted & set(tokenizer.tokens(text[found.end():found.end() + _COUNTED_WITHIN]))
+                   for found in _COUNT.finditer(text))
 
     def _names_this_edition(self, text: str) -> bool:
         """True when an ask says it is about this edition (今年, this year, or a year the documents name)."""
@@ -451,14 +479,14 @@ class KnowledgeBase:
         # trusted for the kind of fact its own variant asks ("有没有热线？" → "只接受邮件咨询"), not for another
         # ("when's the ddl for submissions?" is not "What's the email for submissions?").
         if top is not None and top.lexical >= FAQ_TRUSTED and (
-                can_answer(question, top.entry.answer[lang], lang=lang) or
+                self._can_answer(question, top.entry.answer[lang], lang) or
                 {t.name for t in asked_types(question, lang=lang)} <= {t.name for t in asked_types(top.question, lang=lang)}):
             return self._faq_answer(question, lang, top)
         # The nearest entry whose answer holds the kind of fact asked for ("when does the judging happen?": the
         # timeline, not how the review works).
         # A lower one must cover the question's words too: holding a date does not make the deadline an answer
         # to "what's the exact date of the forum?".
-        hit = next((c for n, c in enumerate(candidates) if can_answer(question, c.entry.answer[lang], lang=lang) and
+        hit = next((c for n, c in enumerate(candidates) if self._can_answer(question, c.entry.answer[lang], lang) and
                     (n == 0 or c.coverage >= FAQ_FALLBACK_COVERAGE)), None)
         # A yes/no ask naming a thing no text names is declined, unless an FAQ entry is near it in meaning and in
         # words both ("will you send back the printed brochures?" beside "Will you send back our documents?"):
@@ -494,7 +522,7 @@ class KnowledgeBase:
                 self._asks_of_situation(question, lang):
             return self._faq_answer(question, lang, hit)
         hits = [h for h in self.retriever.passages(question, lang=lang)
-                if can_answer(question, h.chunk.plain_text, lang=lang)]
+                if self._can_answer(question, h.chunk.plain_text, lang)]
         if not hits or max(h.coverage for h in hits) < MIN_COVERAGE:
             return self._decline(question, lang, hits)
         sources = [
@@ -549,15 +577,26 @@ class KnowledgeBase:
         # Sure, and holding the kind of fact asked for, unless the question comes first: a long preamble
         # ("我们是苏州做机器人的公司……请问报名最晚到几号？") brings up the entry nearest the asker's situation, which
         # cannot answer "when"; the question after it is tried alone.
-        if candidates and candidates[0].confidence >= FAQ_CONFIDENCE and (
-                clause is not None or can_answer(question, candidates[0].entry.answer[lang], lang=lang)):
+        answers = bool(candidates) and candidates[0].confidence >= FAQ_CONFIDENCE and (
+            clause is not None or self._can_answer(question, candidates[0].entry.answer[lang], lang))
+        # A question the remark after it leaves short of sure is tried alone too, and the surer kept: "could you
+        # confirm the email address? I want to make sure I have the official one and not a lookalike" fell under
+        # FAQ_SURE_OVER_UNKNOWN with the remark's words, and the unknown "lookalike" declined it. Not the question
+        # after a situation: alone, it loses what the situation says ("our patent is licensed, not owned. ok?").
+        if answers and (clause is None or candidates[0].confidence >= FAQ_SURE_OVER_UNKNOWN or
+                        asked_types(question[len(clause):], lang=lang)):  # "评委都有谁，名单发一下" asks for more
             return candidates
         if clause is None:
             clause = self._question_after(question, lang)
         if clause is None:
             return candidates
         alone = [c for c in self.retriever.faq_candidates(clause, lang=lang) if lang in c.entry.answer]
-        return alone if alone and alone[0].confidence >= FAQ_CONFIDENCE else candidates
+        if not alone or alone[0].confidence < FAQ_CONFIDENCE:
+            return candidates
+        # Over an answer of the whole, only an entry well ahead of the next: alone, "Roughly how long does the
+        # judging run?" (", Exact dates pls") came as near the judges as the timeline.
+        return alone if not answers or (alone[0].confidence > candidates[0].confidence and (
+            len(alone) < 2 or alone[0].confidence - alone[1].confidence >= FAQ_SITUATION_MARGIN)) else candidates
 
     def _question_after(self, question: str, lang: Lang) -> str | None:
         """The clause that asks after a situation told before it, where it can be matched alone."""

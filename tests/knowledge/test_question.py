@@ -886,3 +886,26 @@ async def test_one_ask_naming_two_things_gets_both(kb: KnowledgeBase):
     # Two awards set side by side, or judges' names no entry holds, are not two things to answer apart.
     assert (await kb.answer("diff between pioneer engine and rising potential")).answer.startswith("Pioneer Engine")
     assert not (await kb.answer("who r the judges? names pls")).answered
+
+
+async def test_a_question_a_remark_leaves_short_of_sure_is_matched_alone(kb: KnowledgeBase):
+    # The remark's words pulled the email entry under the sure bar, and its unknown "lookalike" declined the ask
+    answer = await kb.answer("can you confirm which email address the entry goes to? I'd hate to send it to some "
+                             "fake lookalike inbox")
+    assert answer.answered and "kcxf@thepaper.cn" in answer.answer, answer.answer
+    # a remark asking for a kind of fact (names) keeps the whole ask, which no entry answers
+    assert not (await kb.answer("评委有哪些人？名单能发我吗")).answered
+
+
+async def test_how_many_is_answered_by_a_count_of_what_was_asked(kb: KnowledgeBase):
+    # "two stages" counts no judges, and a year or a day of a month counts nothing
+    for question in ("how many judges sit on the panel?", "how many people are on the jury"):
+        answer = await kb.answer(question)
+        assert not answer.answered, (question, answer.answer)
+    # a count of a synonym of what was asked, or no limit on it, still answers
+    for question, fact in (("how many rounds does the judging have?", "two stages"),
+                           ("how many projects may one firm send?", "no limit"),
+                           ("how many award lists are there?", "seven awards"),
+                           ("how many lists are there altogether", "seven awards")):
+        answer = await kb.answer(question)
+        assert answer.answered and fact in answer.answer, (question, answer.answer)
