@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # model's OpenMP threads wake for every layer. On 2 cores, an 11-token question took 10 ms on one thread and
     # 15-21 ms on two; p95 on qa / holdout went from 39 / 47 ms to 30 / 45 ms (mean of three runs each).
     embedding_threads: int | None = Field(
-        default=1, ge=1, description="CPU threads of the local embedding model (unset: one per core)"
+        default=1, ge=1, description="CPU threads of the local embedding model"
     )
     embedding_base_url: str | None = None
     embedding_api_key: str | None = None

@@ -579,12 +579,14 @@ class KnowledgeBase:
         # cannot answer "when"; the question after it is tried alone.
         answers = bool(candidates) and candidates[0].confidence >= FAQ_CONFIDENCE and (
             clause is not None or self._can_answer(question, candidates[0].entry.answer[lang], lang))
-        # A question the remark after it leaves short of sure is tried alone too, and the surer kept: "could you
-        # confirm the email address? I want to make sure I have the official one and not a lookalike" fell under
-        # FAQ_SURE_OVER_UNKNOWN with the remark's words, and the unknown "lookalike" declined it. Not the question
-        # after a situation: alone, it loses what the situation says ("our patent is licensed, not owned. ok?").
-        if answers and (clause is None or candidates[0].confidence >= FAQ_SURE_OVER_UNKNOWN or
-                        asked_types(question[len(clause):], lang=lang)):  # "评委都有谁，名单发一下" asks for more
+        # A question the remark after it leaves short of sure (as _answer measures it) is tried alone too, and the
+        # surer kept: "could you confirm the email address? I want to make sure I have the official one and not a
+        # lookalike" fell under FAQ_SURE_OVER_UNKNOWN with the remark's words, and the unknown "lookalike" declined
+        # it. Not a remark asking a kind of fact of its own ("评委都有谁，名单发一下"), nor the question after a
+        # situation: alone, it loses what the situation says ("our patent is licensed, not owned. ok?").
+        if answers and (clause is None or (candidates[0].confidence >= FAQ_SURE_OVER_UNKNOWN and
+                                           candidates[0].coverage >= FAQ_SURE_COVERAGE) or
+                        {t.name for t in asked_types(question, lang=lang)} - {t.name for t in asked_types(clause, lang=lang)}):
             return candidates
         if clause is None:
             clause = self._question_after(question, lang)

@@ -893,6 +893,9 @@ async def test_a_question_a_remark_leaves_short_of_sure_is_matched_alone(kb: Kno
     answer = await kb.answer("can you confirm which email address the entry goes to? I'd hate to send it to some "
                              "fake lookalike inbox")
     assert answer.answered and "kcxf@thepaper.cn" in answer.answer, answer.answer
+    # sure by confidence but not by coverage: the unknown "valid" declined it
+    answer = await kb.answer("are wearables a valid category for products? we sell a sleep-tracking ring")
+    assert answer.answered and "wearable" in answer.answer.lower(), answer.answer
     # a remark asking for a kind of fact (names) keeps the whole ask, which no entry answers
     assert not (await kb.answer("评委有哪些人？名单能发我吗")).answered
 
@@ -907,5 +910,12 @@ async def test_how_many_is_answered_by_a_count_of_what_was_asked(kb: KnowledgeBa
                            ("how many projects may one firm send?", "no limit"),
                            ("how many award lists are there?", "seven awards"),
                            ("how many lists are there altogether", "seven awards")):
+        answer = await kb.answer(question)
+        assert answer.answered and fact in answer.answer, (question, answer.answer)
+
+
+async def test_a_codename_is_not_a_real_name(kb: KnowledgeBase):
+    for question, fact in (("could we sign up under a codename until launch?", "real names"),
+                           ("我们能用项目代号报名吗", "实名")):
         answer = await kb.answer(question)
         assert answer.answered and fact in answer.answer, (question, answer.answer)
