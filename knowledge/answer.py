@@ -491,7 +491,7 @@ class KnowledgeBase:
         # A yes/no ask naming a thing no text names is declined, unless an FAQ entry is near it in meaning and in
         # words both ("will you send back the printed brochures?" beside "Will you send back our documents?"):
         # near in meaning only, "Do we need to notarise the form?" came nearest the application fee.
-        sure = hit is not None and hit.confidence >= FAQ_SURE_OVER_UNKNOWN and hit.coverage >= FAQ_SURE_COVERAGE
+        sure = hit is not None and _sure(hit)
         if kind is Kind.YES_NO and not sure and self._asks_about_unknown(question, lang):
             return self._decline(question, lang)
         # In English on its words alone: with the meaning at 45 % of its confidence (retrieve.FAQ_SEMANTIC_WEIGHT),
@@ -579,13 +579,12 @@ class KnowledgeBase:
         # cannot answer "when"; the question after it is tried alone.
         answers = bool(candidates) and candidates[0].confidence >= FAQ_CONFIDENCE and (
             clause is not None or self._can_answer(question, candidates[0].entry.answer[lang], lang))
-        # A question the remark after it leaves short of sure (as _answer measures it) is tried alone too, and the
-        # surer kept: "could you confirm the email address? I want to make sure I have the official one and not a
-        # lookalike" fell under FAQ_SURE_OVER_UNKNOWN with the remark's words, and the unknown "lookalike" declined
-        # it. Not a remark asking a kind of fact of its own ("评委都有谁，名单发一下"), nor the question after a
+        # A question the remark after it leaves short of sure (_sure) is tried alone too, and the surer kept:
+        # "could you confirm the email address? I want to make sure I have the official one and not a lookalike"
+        # fell under FAQ_SURE_OVER_UNKNOWN with the remark's words, and the unknown "lookalike" declined it. Not a
+        # remark asking a kind of fact of its own ("评委都有谁，名单发一下"), nor the question after a
         # situation: alone, it loses what the situation says ("our patent is licensed, not owned. ok?").
-        if answers and (clause is None or (candidates[0].confidence >= FAQ_SURE_OVER_UNKNOWN and
-                                           candidates[0].coverage >= FAQ_SURE_COVERAGE) or
+        if answers and (clause is None or _sure(candidates[0]) or
                         {t.name for t in asked_types(question, lang=lang)} - {t.name for t in asked_types(clause, lang=lang)}):
             return candidates
         if clause is None:
@@ -792,3 +791,9 @@ def _trim(sentence: str, limit: int, lang: str) -> str:
     cut = sentence[:limit]
     stop = max(cut.rfind(p) for p in ("，", "、", ",", ";", "；"))
     return (cut[:stop] if stop > limit // 2 else cut) + ("……" if lang == "zh" else "…")
+
+
+def _sure(hit: FaqHit) -> bool:
+    """An FAQ entry near the question in meaning and in words both, so that a word no text uses does not make the
+    ask one about an unknown thing."""
+    return hit.confidence >= FAQ_SURE_OVER_UNKNOWN and hit.coverage >= FAQ_SURE_COVERAGE

@@ -126,6 +126,7 @@ def _english() -> Collection[str]:
     return _speller().word_frequency.dictionary
 
 
+@functools.lru_cache(maxsize=4096)  # the same slips come back; the edit set is some 300 words to look up
 def _commonest_slip(word: str) -> str | None:
     """The commonest English word one slip from `word` ("anounce" → "announce"), if any."""
     known = _speller().known(_speller().edit_distance_1(word))
