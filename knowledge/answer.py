@@ -134,9 +134,24 @@ _NARROWING = frozenset({"names", "exact_date", "timezone"})
 # its own entry. Not where the asker tells of themselves ("we have patents and a big team, which award?") or sets
 # two things side by side ("diff between pioneer engine and rising potential").
 _COORDINATED = {"en": re.compile(r",\s*|\s+(?:and|&|\+)\s+", re.IGNORECASE), "zh": re.compile(r"[，,、+]|和|以及|还有")}
-_TELLS_OR_COMPARES = {"en": re.compile(r"\b(we|we're|i|i'm|our|my|us|me|diff|difference|between|vs|versus|compare\w*|or)\b",
-                                       re.IGNORECASE),
+_TELLS_OR_COMPARES = {"en": re.compile(r"\b(we|we're|i|i'm|our|my|us|me|diff|difference|between|vs|versus|compare\w*|or|"
+                                       r"both|either)\b", re.IGNORECASE),
                       "zh": re.compile(r"我|区别|不同|对比|比较|还是|哪个")}
+# The asker in the frame of a question tells nothing of themselves: "pls tell me the mail address + deadline",
+# "which address do we email it to".
+# (Not in Chinese: "会告诉我们原因吗" asks whether they will tell.)
+_ASKING_FRAME = re.compile(r"\b(?:tell|give|send|show|remind|let)\s+(?:me|us)\b|\b(?:do|can|could|should|shall|must|would|"
+                           r"will|may)\s+(?:we|i)\b", re.IGNORECASE)
+# "would you confirm the closing date", "pls tell me the mail address": the request around the thing asked for, which
+# a piece is matched without (no entry's words say "confirm").
+_REQUEST = {"en": re.compile(r"^(?:(?:pls|please|plz|kindly|just|also)\s+)*(?:(?:could|would|can|will)\s+(?:you|u)\s+"
+                             r"(?:please\s+|pls\s+|kindly\s+|just\s+)?)?(?:confirm|tell\s+(?:me|us)|let\s+(?:me|us)\s+know|"
+                             r"remind\s+(?:me|us)(?:\s+of)?|give\s+(?:me|us)|send\s+(?:me|us)|share)\b\s*", re.IGNORECASE),
+            "zh": re.compile(r"^(?:请|麻烦)?(?:确认|告诉我们?|发我们?|给我们?)(?:一下)?")}
+# "Two qs: deadline date, and which address …": a piece announcing the asks asks nothing itself.
+_ANNOUNCES = {"en": re.compile(r"^(?:\d+|two|three|a few|few|a couple(?: of)?|couple(?: of)?|some|quick|one more)\s+"
+                               r"(?:q|qs|questions?|things?)$", re.IGNORECASE),
+              "zh": re.compile(r"^(?:有|问)?[两二三几俩]个问题$")}
 _COORDINATED_MAX_TERMS = 8
 # "how many (different prize) lists": the thing counted, in the three words after it.
 _HOW_MANY = {"en": re.compile(r"\bhow many ([a-z][a-z-]+)(?:[ /]([a-z][a-z-]+))?(?:[ /]([a-z][a-z-]+))?", re.IGNORECASE)}
@@ -377,6 +392,11 @@ class KnowledgeBase:
         """One ask's answer; an ask naming two things the FAQ answers apart gets both."""
         answer = await self._answer(ask.text, lang, kind=ask.kind)
         both = self._coordinated(ask.text, lang, answer)
+        after = question_after(ask.text, lang=lang)
+        if both is None and after is not None and len(_COORDINATED[lang].split(after)) > 1:
+            # "Our district office is preparing an entry. Could you confirm the deadline and the email address?":
+            # the situation told is no third thing asked about
+            both = self._coordinated(after, lang, answer)
         if both is None:
             return answer
         first, second = (self._faq_answer(piece, lang, hit) for piece, hit in both)
@@ -387,8 +407,10 @@ class KnowledgeBase:
         """The two pieces of a short ask naming two things, with the FAQ entry each is sure of, when the entries
         differ and the ask's own answer is one of them; else None. A declined ask stays declined: "who are the
         judges? names pls" asks for what no entry holds, though each piece has an entry."""
-        pieces = [p.strip(" ?？,，.!") for p in _COORDINATED[lang].split(text)]
-        if len(pieces) < 2 or not answer.answered or answer.via != "faq" or _TELLS_OR_COMPARES[lang].search(text) or \
+        pieces = [_REQUEST[lang].sub("", p) for p in (p.strip(" ?？,，.!:：") for p in _COORDINATED[lang].split(text))
+                  if not _ANNOUNCES[lang].match(p)]
+        if len(pieces) < 2 or not answer.answered or answer.via != "faq" or \
+                _TELLS_OR_COMPARES[lang].search(_ASKING_FRAME.sub(" ", text) if lang == "en" else text) or \
                 len(self.retriever.tokenizer.terms(text, lang=lang)) > _COORDINATED_MAX_TERMS:
             return None
         hits: list[tuple[str, FaqHit]] = []
@@ -400,9 +422,7 @@ class KnowledgeBase:
                 hits.append((piece, found[0]))
             elif len(terms) > 1:  # a piece of its own the FAQ is not sure of; a remark ("quick") is none
                 return None
-        if len(hits) != 2:
-            return None
-        if hits[0][1].entry.id == hits[1][1].entry.id or \
+        if len(hits) != 2 or hits[0][1].entry.id == hits[1][1].entry.id or \
                 not any(hit.entry.answer[lang] in answer.answer for _, hit in hits):
             return None
         return hits

@@ -96,6 +96,12 @@ _EN_GRAMMAR = frozenset(
 )
 
 
+# The guideline spells the British way (organiser, recognised, digitalisation); entrants often the American way,
+# which the stemmer cuts elsewhere ("recognized" → "recogn", "recognised" → "recognis"). Three letters before it:
+# "size", "prize" and "seize" are no -ise words.
+_AMERICAN = re.compile(r"(?<=[a-z]{3})([iy])z(?=(?:e|es|ed|ing|ings|ation|ations|er|ers)$)")
+
+
 @dataclass(frozen=True)
 class Term:
     """One word of a question and the words that may stand for it in the documents (itself included)."""
@@ -190,8 +196,8 @@ class Tokenizer:
         return list(found)
 
     def stem(self, word: str) -> str:
-        """An English word as the index holds it ("payable" → "payabl")."""
-        return self._stemmer.stemWord(word)
+        """An English word as the index holds it ("payable" → "payabl"; "organizing" as "organising" → "organis")."""
+        return self._stemmer.stemWord(_AMERICAN.sub(r"\1s", word))
 
     def _tokens(self, text: str, *, keep_stopwords: bool) -> list[str]:
         text = normalize(text)

@@ -31,6 +31,13 @@ def test_english_is_stemmed_and_full_width_normalised(tokenizer: Tokenizer):
     assert tokenizer.tokens("over 20mb") == tokenizer.tokens("over 20 MB")
 
 
+def test_american_spellings_are_the_guidelines_british_ones(tokenizer: Tokenizer):
+    assert tokenizer.tokens("organizing recognized specialization analyzed") == \
+        tokenizer.tokens("organising recognised specialisation analysed")
+    # no -ise word: the prize, the size
+    assert tokenizer.tokens("prize size citizen") == ["prize", "size", "citizen"]
+
+
 @pytest.mark.parametrize(
     ("text", "lang"),
     [("截止时间是？", "zh"), ("When is the deadline?", "en"), ("what is 初审", "en"), ("我们是AI公司能报吗", "zh")],
