@@ -110,10 +110,12 @@ _ZH_SPLIT = re.compile(r"(?<=[？?！!。；;\n])|(?<=[，,、])(?=另外|还有
                        r"|(?<=[，,])|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _ZH_LEADING_JOINER = re.compile(r"^(另外|还有|顺便问一?下|顺便|再问一?下|以及|然后|同时|再就是|还想问一?下)[，,、：:\s]*")
 # "when and where is the forum?" is one ask about one thing: no split after a bare question word.
-_EN_SPLIT = re.compile(r"(?<=[?!.;:])(?<!e\.g\.)(?<!i\.e\.)\s+|\n|\s*,\s*(?=\S)|\s+[+&]\s+|"
+_EN_SPLIT = re.compile(r"(?<=[?!.;:])(?<!e\.g\.)(?<!i\.e\.)\s+|\n|\s*,\s*(?=\S)|\s+[+&]\s+|\s+(?=[1-9]\)\s)|"
                        r"(?<!\bwhen)(?<!\bwhere)(?<!\bwhat)(?<!\bwho)(?<!\bhow)(?<!\bwhy)\s+(?=(?:and|n|also|plus)\s)",
                        re.IGNORECASE)
 _EN_PLUS = re.compile(r"\s+[+&]\s+")
+# "1) exact deadline? 2) which email": the number before an ask is no word of it, and each numbered one asks.
+_EN_NUMBERED = re.compile(r"^[1-9]\)\s+")
 _EN_INNER_QUESTION = re.compile(r"\b(what|when|where|how|which|who)\s+(happens|happened|do|does|did|is|are|can|"
                                 r"should|will|would)\b", re.IGNORECASE)
 # "n form send to which email", "and the results are out when": a question word inside or at the end of a clause.
@@ -258,7 +260,9 @@ def _clauses(message: str, *, lang: str) -> list[str]:
                 text += f" {piece}"
             else:
                 text += f"? {piece}" if told and _EN_QUESTION_START.match(piece) else f" + {piece}"
-        parts = [p.strip() for p in _EN_SPLIT.split(text)]
+        # a numbered piece asks, with or without its question mark ("1) deadline 2) email address")
+        parts = [_EN_NUMBERED.sub("", p).rstrip("?") + "?" if _EN_NUMBERED.match(p) else p
+                 for p in (p.strip() for p in _EN_SPLIT.split(text))]
         # A comma or "and" only separates two asks when the next one starts like a question; otherwise the
         # pieces belong together ("we make chips, and we're based in shenzhen").
         glued: list[str] = []

@@ -38,6 +38,10 @@ from knowledge.yes_no import lead, verdict
         ("which list fits a science park & what is the fee", "en", ["which list fits a science park", "what is the fee"]),
         # A colon ends what leads in to the asks.
         ("two things: whens the deadline, and is it free?", "en", ["two things:, whens the deadline", "is it free?"]),
+        # "1)", "2)" number the asks: each asks, with or without a question word, and the number is none of it.
+        ("checking two things 1) closing date 2) where do we get the form", "en",
+         ["checking two things, closing date?", "where do we get the form?"]),
+        ("we make (1) a chip and (2) a board, which award?", "en", ["we make (1) a chip and (2) a board, which award?"]),
         # A relative "which" clause tells: the situation stays with the ask after it.
         ("we build lidar units, which isnt one of the listed fields. can we still enter?", "en",
          ["we build lidar units, which isnt one of the listed fields., can we still enter?"]),
