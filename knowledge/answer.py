@@ -153,6 +153,17 @@ _ANNOUNCES = {"en": re.compile(r"^(?:\d+|two|three|a few|few|a couple(?: of)?|co
                                r"(?:q|qs|questions?|things?)$", re.IGNORECASE),
               "zh": re.compile(r"^(?:有|问)?[两二三几俩]个问题$")}
 _COORDINATED_MAX_TERMS = 8
+# When a case would happen, after the entry is chosen ("if we become a finalist and later someone sues us", "turns
+# out untrue after shortlisting"): the case, not the shortlist, is what the question is about. Not "after
+# submitting": "do we still own our patents after submitting?" asks what submitting does.
+_ONCE_SELECTED = {"en": re.compile(
+    r"\b(?:after|once|when|if)\s+(?:we|we've|we're|they|they've|they're|i|i'm|i've|it|it's|he|she|our \w+|the entry|"
+    r"an entry)\s+"
+    r"(?:(?:has|have|had|is|are|was|were|get|gets|got|become|becomes|became|been|being)\s+){0,2}(?:shortlisted|"
+    r"short-listed|selected|picked|chosen|named|a finalist|finalists|on the shortlist|in the final|awarded|"
+    r"a winner|winners?)\b(?:\s+as\s+(?:a\s+)?finalists?)?(?:\s+and\s+(?:later|then))?|"
+    r"\bafter (?:the )?(?:shortlisting|short-listing|selection|results?|judging|review)\b",
+    re.IGNORECASE)}
 # "how many (different prize) lists": the thing counted, in the three words after it.
 _HOW_MANY = {"en": re.compile(r"\bhow many ([a-z][a-z-]+)(?:[ /]([a-z][a-z-]+))?(?:[ /]([a-z][a-z-]+))?", re.IGNORECASE)}
 # A count in an answer: a number or a range of them ("3–5 years") that is not a year, a day or days of a month nor
@@ -593,6 +604,14 @@ class KnowledgeBase:
         """FAQ entries near the ask, with an answer in its language; those near its asking clause alone when the
         whole ask finds none sure enough (the remark beside the question, "老板不想露名", dilutes its words)."""
         candidates = [c for c in self.retriever.faq_candidates(question, lang=lang) if lang in c.entry.answer]
+        untimed = _ONCE_SELECTED[lang].sub(" ", question) if lang in _ONCE_SELECTED else question
+        if untimed != question and len(self.retriever.tokenizer.terms(untimed, lang=lang)) > 1:
+            # "what if our revenue turns out inaccurate after we're shortlisted?": when it happens is not what it is
+            # about; the shortlist's words brought up when finalists are announced. Matched without it where that
+            # leaves enough to match.
+            found = [c for c in self.retriever.faq_candidates(untimed, lang=lang) if lang in c.entry.answer]
+            if found and found[0].confidence >= FAQ_CONFIDENCE:
+                question, candidates = untimed, found
         clause = asking_clause(question, lang=lang)
         # Sure, and holding the kind of fact asked for, unless the question comes first: a long preamble
         # ("我们是苏州做机器人的公司……请问报名最晚到几号？") brings up the entry nearest the asker's situation, which

@@ -906,6 +906,21 @@ async def test_a_question_in_american_spelling_is_answered(kb: KnowledgeBase):
     assert answer.answered and "The Paper" in answer.answer, answer.answer
 
 
+async def test_when_a_case_would_happen_is_not_what_it_is_about(kb: KnowledgeBase):
+    # "after we've been shortlisted" brought up the entries on finalists; the case is wrong information
+    answer = await kb.answer("what happens if the turnover we put on the form proves to be wrong after we've been "
+                             "shortlisted?")
+    assert answer.answered and "revoke" in answer.answer, answer.answer
+    # what finalists get is about the shortlist itself
+    answer = await kb.answer("what do we get once we're shortlisted?")
+    assert "certificate" in answer.answer, answer.answer
+
+
+async def test_entering_alone_or_put_forward_by_another_is_the_ways_to_enter(kb: KnowledgeBase):
+    answer = await kb.answer("how can one enter: only apply by ourself or can somebody propose us?")
+    assert "self-nomination" in answer.answer and "expert recommendation" in answer.answer, answer.answer
+
+
 async def test_a_question_a_remark_leaves_short_of_sure_is_matched_alone(kb: KnowledgeBase):
     # The remark's words pulled the email entry under the sure bar, and its unknown "lookalike" declined the ask
     answer = await kb.answer("can you confirm which email address the entry goes to? I'd hate to send it to some "
