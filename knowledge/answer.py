@@ -403,8 +403,8 @@ class KnowledgeBase:
         """One ask's answer; an ask naming two things the FAQ answers apart gets both."""
         answer = await self._answer(ask.text, lang, kind=ask.kind)
         both = self._coordinated(ask.text, lang, answer)
-        after = question_after(ask.text, lang=lang)
-        if both is None and after is not None and len(_COORDINATED[lang].split(after)) > 1:
+        after = question_after(ask.text, lang=lang) if both is None else None
+        if after is not None:
             # "Our district office is preparing an entry. Could you confirm the deadline and the email address?":
             # the situation told is no third thing asked about
             both = self._coordinated(after, lang, answer)
