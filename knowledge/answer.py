@@ -148,10 +148,11 @@ _REQUEST = {"en": re.compile(r"^(?:(?:pls|please|plz|kindly|just|also)\s+)*(?:(?
                              r"(?:please\s+|pls\s+|kindly\s+|just\s+)?)?(?:confirm|tell\s+(?:me|us)|let\s+(?:me|us)\s+know|"
                              r"remind\s+(?:me|us)(?:\s+of)?|give\s+(?:me|us)|send\s+(?:me|us)|share)\b\s*", re.IGNORECASE),
             "zh": re.compile(r"^(?:请|麻烦)?(?:确认|告诉我们?|发我们?|给我们?)(?:一下)?")}
-# "Two qs: deadline date, and which address …": a piece announcing the asks asks nothing itself.
+# "Two qs: deadline date, and which address …", "quick one - ddl for submissions": what announces the asks
+# asks nothing itself.
 _ANNOUNCES = {"en": re.compile(r"^(?:\d+|two|three|a few|few|a couple(?: of)?|couple(?: of)?|some|quick|one more)\s+"
-                               r"(?:q|qs|questions?|things?)$", re.IGNORECASE),
-              "zh": re.compile(r"^(?:有|问)?[两二三几俩]个问题$")}
+                               r"(?:q|qs|questions?|things?|ones?)(?:\s*[-–—:]\s*|$)", re.IGNORECASE),
+              "zh": re.compile(r"^(?:有|问)?[两二三几俩]个问题(?:[:：]|$)")}
 _COORDINATED_MAX_TERMS = 8
 # When a case would happen, after the entry is chosen ("if we become a finalist and later someone sues us", "turns
 # out untrue after shortlisting"): the case, not the shortlist, is what the question is about. Not "after
@@ -418,8 +419,8 @@ class KnowledgeBase:
         """The two pieces of a short ask naming two things, with the FAQ entry each is sure of, when the entries
         differ and the ask's own answer is one of them; else None. A declined ask stays declined: "who are the
         judges? names pls" asks for what no entry holds, though each piece has an entry."""
-        pieces = [_REQUEST[lang].sub("", p) for p in (p.strip(" ?？,，.!:：") for p in _COORDINATED[lang].split(text))
-                  if not _ANNOUNCES[lang].match(p)]
+        pieces = [piece for piece in (_REQUEST[lang].sub("", _ANNOUNCES[lang].sub("", p))
+                                      for p in (p.strip(" ?？,，.!:：") for p in _COORDINATED[lang].split(text))) if piece]
         if len(pieces) < 2 or not answer.answered or answer.via != "faq" or \
                 _TELLS_OR_COMPARES[lang].search(_ASKING_FRAME.sub(" ", text) if lang == "en" else text) or \
                 len(self.retriever.tokenizer.terms(text, lang=lang)) > _COORDINATED_MAX_TERMS:
@@ -547,10 +548,12 @@ class KnowledgeBase:
         if hit is not None and hit.confidence >= FAQ_CONFIDENCE:
             return self._faq_answer(question, lang, hit)
         # "Client wants to enter under a brand alias, not its registered name. allowed?": the situation is all the
-        # question says, in words of its own; the nearest entry, well ahead of the next, is what it asks about.
+        # question says, in words of its own; the nearest entry, well ahead of the next, is what it asks about. So
+        # is a telling of an incident or a dispute, however long ("a tenant had a big pollution incident in 2022
+        # that made national news. Are they allowed to apply?"): the rule that may bar the asker.
         if hit is not None and hit is top and hit.confidence >= FAQ_SITUATION_CONFIDENCE and \
                 (len(candidates) < 2 or hit.confidence - candidates[1].confidence >= FAQ_SITUATION_MARGIN) and \
-                self._asks_of_situation(question, lang):
+                (self._asks_of_situation(question, lang) or self.eligibility.tells_of_trouble(question, lang=lang)):
             return self._faq_answer(question, lang, hit)
         hits = [h for h in self.retriever.passages(question, lang=lang)
                 if self._can_answer(question, h.chunk.plain_text, lang)]

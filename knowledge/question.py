@@ -143,9 +143,11 @@ _YES_NO = {
     "zh": re.compile(r"[吗么嘛][？?。!！]*$|能不能|能否|可不可以|可否|有没有|要不要|需不需要|用不用|是不是|是否|行不行|"
                      r"对不对|算不算|会不会|收不收|退不退|[能可要会行算用收退有是][不没]\S{0,2}[？?]*$|[不没][？?]*$"),
     # "if we aren't shortlisted, will you say why?": a condition before the asking clause
-    # "can u walk me thru the timeline?" asks for the timeline, not whether it can be done
-    "en": re.compile(r"^(?!(?:can|could|would) (?:you|u) (?:please |pls |just )?(?:walk|tell|explain|give|list|show|break|"
-                     r"describe|outline|summari[sz]e|share|send)\b)(?:(?:if|once|after|in case)\b[^,?]{3,60},\s*)?"
+    # "can u walk me thru the timeline?" asks for the timeline, not whether it can be done; "could you kindly
+    # confirm the final date?" for the date ("… confirm that it is free?" is a yes or a no)
+    "en": re.compile(r"^(?!(?:can|could|would) (?:you|u) (?:please |pls |just |kindly )?(?:walk|tell|explain|give|list|"
+                     r"show|break|describe|outline|summari[sz]e|share|send|specify|(?:confirm|clarify)(?!\s+(?:that|whether|"
+                     r"if)\b))\b)(?:(?:if|once|after|in case)\b[^,?]{3,60},\s*)?"
                      r"(?:(?:and|also|so|oh|btw|hi|hey|hello|pls|please)\b[\s,]*)*(is|are|r(?=\s+(?:we|u|you|they|there|i|it)\b)|am|was|were|do|does|did|can|"
                      r"could|should|would|will|may|might|must|shall|has|have)\b", re.IGNORECASE),
 }

@@ -60,7 +60,9 @@ ANSWER_TYPES = (
         {"zh": re.compile(r"(评委|专家|评审|嘉宾|获奖者|得主)[^轮段节]{0,10}(名单|都有谁|有哪些人|是谁|名字|叫什么|哪位|哪几家|"
                           r"哪些(媒体|机构|高校|单位|公司))|具体都有谁|具体名单|是哪位|"
                           # "评委都有谁，能给个名单吗": the follow-up asks the names too
-                          r"(给|发|提供|公布|公开)(我|我们)?(个|一下|一份|一个)?\S{0,4}名单|名单\S{0,3}(给|发|提供|公布|公开)"),
+                          r"(给|发|提供|公布|公开)(我|我们)?(个|一下|一份|一个)?\S{0,4}名单|名单\S{0,3}(给|发|提供|公布|公开)|"
+                          # "评委会都有哪些专家，能告诉我名字吗"
+                          r"告诉(我|我们)?(一下)?\S{0,3}(名字|名单|姓名)"),
          "en": re.compile(r"\bnames? of (the |this year's |last year's )?(judges?|jury|experts?|winners?|members?|"
                           r"panel\w*|speakers?|guests?|finalists?|people|reviewers?)\b|\bwho (exactly|specifically) (is|are|sits?|will)\b(?! (behind|organi[sz]\w*|running|hosting|in charge)\b)|\bwhich (specific|exact|particular)\b|"
                           r"\b(which|what) (research )?(institutes|institutions|universities|media|outlets|companies|"
@@ -224,9 +226,9 @@ ANSWER_TYPES = (
         "revision",
         {"zh": re.compile(r"(提交|发出|发送|发了|交了|寄出|报了).{0,8}(之后|以后|后)?.{0,6}(修改|更改|改动|替换|重发|重新发|补交|撤回|撤销)|"
                           r"(还能|能不能|可以|可不可以)(再)?(修改|更改|撤回|撤销|补交|重新提交)|(还|能|可以|能不能)(再)?改(吗|不|么|嘛)"),
-         "en": re.compile(r"\b(edit|change|update|correct|amend|modify|replace|resend|withdraw)\b.{0,40}"
+         "en": re.compile(r"\b(edit|change|update|correct|amend|modify|revise|replace|resend|withdraw)\b.{0,40}"
                           r"\b(after|already|once)\b|\b(after|already|once)\b.{0,40}\b(edit|change|update|amend|modify|"
-                          r"replace|resend|withdraw)\b|\bresend\b|\bcorrected version\b", re.IGNORECASE)},
+                          r"revise|replace|resend|withdraw)\b|\bresend\b|\bcorrected version\b", re.IGNORECASE)},
         re.compile(r"修改|更改|撤回|撤销|补交|重新提交|\b(edit\w*|amend\w*|revis\w*|resubmi\w*|resend|withdraw\w*)\b",
                    re.IGNORECASE),
     ),
@@ -236,7 +238,7 @@ ANSWER_TYPES = (
         {"zh": re.compile(r"(会|怎么|如何|是否|会不会|有没有|能不能).{0,8}(通知|告知)|电话还是短信|(短信|邮件|电话)通知|"
                           r"回执|确认邮件|自动回复"),
          "en": re.compile(r"\b(notif(y|ied|ication)|informed|confirmation (email|e-mail|receipt|message)|acknowledge?ment|"
-                          r"auto-?reply)\b|\bwill (you|someone|they|anyone) (email|call|contact|tell|ring) (us|me)\b|"
+                          r"auto-?reply)\b|\bwill (you|someone|they|anyone) (email|call|contact|tell|ring) (us|me|him|her|them)\b|"
                           r"(?<!when )\b(will|do|would) (we|i) (be told|be notified|get told|hear (anything|back|nothing))\b",
                           re.IGNORECASE)},
         re.compile(r"通知|告知|回执|\b(notif\w*|inform(ed)?|acknowledge?ment|confirmation)\b", re.IGNORECASE),
@@ -265,7 +267,8 @@ ANSWER_TYPES = (
         "feedback",
         {"zh": re.compile(r"反馈|落选(的)?原因|为什么没(入围|选上|评上|通过)|评语|点评意见|评审意见"),
          "en": re.compile(r"\bfeedback\b|\b(reasons?|told|hear|know|explain\w*) why\b.{0,30}\b(not|n't|rejected|failed)\b|"
-                          r"\b(tell|explain to|let) (us|me)\b.{0,10}\bwhy\b|\bjudges'? comments\b|\bscore ?sheets?\b",
+                          r"\b(tell|explain to|let) (us|me)\b.{0,10}\bwhy\b|\b(tell|give) (us|me|them) the reasons?\b|"
+                          r"\bjudges'? comments\b|\bscore ?sheets?\b",
                           re.IGNORECASE)},
         re.compile(r"反馈|评语|评审意见|\b(feedback|comments)\b", re.IGNORECASE),
     ),

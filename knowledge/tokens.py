@@ -51,7 +51,10 @@ EN_STOP = frozenset(
     # "list every industry", "the background bit, what does it say"
     "every each bit say says said directly itself themselves ourselves himself herself "
     # what a definition question says around its term ("what does X even mean in plain words")
-    "mean means meaning plain layman basically".split()
+    "mean means meaning plain layman basically "
+    # courtesy and asking verbs no text holds ("quick q", "sorry to bother", "could you kindly confirm …"): as
+    # unknown words they diluted the match and read as a thing no text names
+    "kindly confirm clarify sorry bother quick hmm btw fyi".split()
 )
 # "20mb", "3yrs": a number typed against its unit is two words, as the documents write them ("20 MB").
 _NUMBER_UNIT = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")

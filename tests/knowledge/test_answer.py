@@ -85,6 +85,14 @@ async def test_eligibility_question_names_track_awards_and_conditions(kb: Knowle
         assert condition in text
 
 
+async def test_an_electric_car_part_maker_is_placed_in_energy_saving(kb: KnowledgeBase):
+    # the guideline lists key new energy vehicle components under energy saving and environmental protection
+    answer = await kb.answer("我们做新能源车电驱系统，算哪个赛道")
+    assert answer.answered and "节能环保" in answer.answer, answer.answer
+    answer = await kb.answer("we build BMS boards for EV packs, which award can we enter?")
+    assert answer.answered and "energy saving" in answer.answer.lower(), answer.answer
+
+
 async def test_eligibility_in_english(kb: KnowledgeBase):
     answer = await kb.answer("We are a biotech startup making cancer drugs. Which award can we apply for?")
     assert answer.answered and answer.lang == "en"

@@ -80,6 +80,8 @@ def test_a_message_splits_into_its_asks(message: str, lang: str, asks: list[str]
         ("do we have to pay anything", "en", Kind.YES_NO),
         ("when are the results out", "en", Kind.DATE),
         ("if our video is too big, can we send a link instead?", "en", Kind.YES_NO),
+        ("could you kindly confirm when entries close", "en", Kind.DATE),
+        ("could you confirm that entering is free?", "en", Kind.YES_NO),
     ],
 )
 def test_each_ask_has_the_kind_of_answer_it_wants(ask: str, lang: str, kind: Kind):
@@ -232,7 +234,10 @@ async def test_a_yes_no_question_starts_with_the_answer(kb: KnowledgeBase):
      "how long can our demo video be at most?", "min yearly revenue for the pioneer engine?",
      "we'll skip this year. when does the 2026 one open?", "2022年的年度科创园区是哪个？", "what's the prize pool?",
      "max number of winners per award?", "how much funding counts as strong fundraising? a number please",
-     "who the panel chair is, can you tell me?"],
+     "who the panel chair is, can you tell me?",
+     # revising an entry once sent; the reasons for a rejection; how someone named is told
+     "can we revise the entry after sending it? spotted an error", "if we're turned down will they give us the reason?",
+     "if he gets shortlisted will they call him or me?"],
 )
 async def test_a_kind_of_fact_the_guideline_never_states_is_declined(kb: KnowledgeBase, question: str):
     answer = await kb.answer(question)
@@ -952,3 +957,36 @@ async def test_a_codename_is_not_a_real_name(kb: KnowledgeBase):
                            ("我们能用项目代号报名吗", "实名")):
         answer = await kb.answer(question)
         assert answer.answered and fact in answer.answer, (question, answer.answer)
+
+
+async def test_courtesy_words_are_no_things_asked_about(kb: KnowledgeBase):
+    # "quick one", "sorry to bother", "kindly confirm": words no text holds diluted the match, and "quick one -"
+    # was read as part of the first thing asked
+    answer = await kb.answer("quick one - closing date for entries and which mailbox do they go to")
+    assert "20 October" in answer.answer and "kcxf@thepaper.cn" in answer.answer, answer.answer
+    # a request to confirm a date asks for the date, not for a yes; "final date" is the deadline
+    answer = await kb.answer("Could you kindly confirm the final date and time for receiving entries?")
+    assert answer.answered and "20 October" in answer.answer and "24:00" in answer.answer, answer.answer
+    assert not answer.answer.startswith(("Yes", "No")), answer.answer
+
+
+async def test_a_long_telling_of_an_incident_asks_about_the_rule_on_incidents(kb: KnowledgeBase):
+    # the nearest entry was the rule on incidents, well ahead of the next, but short of sure
+    for question in ("Hmm, tricky: a tenant of ours had a big pollution incident in 2022 that made national news. Are "
+                     "they allowed to apply?",
+                     "Awkward one: a company we incubate had a chemical spill in 2023 that was all over the local "
+                     "news. Are they still allowed to apply?"):
+        answer = await kb.answer(question)
+        assert answer.answered and "3 years" in answer.answer, (question, answer.answer)
+
+
+async def test_the_people_category_is_the_person_award_and_its_industries_are_listed(kb: KnowledgeBase):
+    answer = await kb.answer("which fields are covered in the people category?")
+    assert answer.answered and "biomedicine" in answer.answer and "high-end equipment" in answer.answer, answer.answer
+    answer = await kb.answer("人物类覆盖哪些行业")
+    assert answer.answered and "生物医药" in answer.answer, answer.answer
+
+
+async def test_the_whole_form_is_the_rule_to_fill_it_in_completely(kb: KnowledgeBase):
+    answer = await kb.answer("must we fill in the entire form? a few fields don't apply to our lab")
+    assert answer.answered and "completely" in answer.answer, answer.answer
