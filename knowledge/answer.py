@@ -343,9 +343,12 @@ class KnowledgeBase:
         # as the whole (11 of the 13 such questions in qa and holdout).
         # Not an ask answered without a vector (another edition's, a term's definition): its model call would
         # only hold up the next question's.
-        self.retriever.prefetch([a.text for a in asks if not outside_edition(a.text, lang=lang, years=self._years)
-                                 and self._definition(a.text, lang) is None],
-                                whole=text if len(asks) > 1 else None)
+        # An ask's question without the remark after it ("申报表去哪下啊，官网翻半天没找着") is looked up when the
+        # whole is not sure enough (_faq_candidates): in the same call it costs less than a call of its own.
+        vectored = [a.text for a in asks if not outside_edition(a.text, lang=lang, years=self._years)
+                    and self._definition(a.text, lang) is None]
+        self.retriever.prefetch(vectored, whole=text if len(asks) > 1 else None,
+                                also=[c for t in vectored if (c := asking_clause(t, lang=lang)) is not None])
         if len(asks) == 1:
             return self._yes_or_no(asks[0], await self._answer_ask(asks[0], lang), lang)
         parts: list[Answer] = []
@@ -425,6 +428,8 @@ class KnowledgeBase:
                 _TELLS_OR_COMPARES[lang].search(_ASKING_FRAME.sub(" ", text) if lang == "en" else text) or \
                 len(self.retriever.tokenizer.terms(text, lang=lang)) > _COORDINATED_MAX_TERMS:
             return None
+        # One model call for the pieces rather than one each (the slowest questions are those split this way).
+        self.retriever.prefetch(pieces)
         hits: list[tuple[str, FaqHit]] = []
         for piece in pieces:
             terms = self.retriever.tokenizer.terms(piece, lang=lang)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from config.campaign import Award, Campaign, Keywords, Track
 from knowledge.answer import Source, TextSource
@@ -291,12 +292,17 @@ def _short_names(award: Award) -> set[str]:
 
 def _mentions(text: str, keywords: Keywords) -> bool:
     # Either language's words: "AI" in an English question, "EV battery pack" in a Chinese one.
-    for word in (normalize(w) for w in (*keywords.zh, *keywords.en)):
-        if word.isascii():
-            # ASCII words need word boundaries: "ar" must not match "solar", "ai" not "email"; a plural counts
-            # ("an award for individuals").
-            if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?:e?s)?(?![a-z0-9])", text):
-                return True
-        elif word in text:
-            return True
-    return False
+    latin, han = _keyword_pattern((*keywords.zh, *keywords.en))
+    return any(word in text for word in han) or (latin is not None and latin.search(text) is not None)
+
+
+@lru_cache(maxsize=1024)
+def _keyword_pattern(words: tuple[str, ...]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """One pattern for the ASCII words, and the others: built once per list, not per question (a few ms each
+    question spent escaping the same words)."""
+    normalized = [normalize(w) for w in words]
+    # ASCII words need word boundaries: "ar" must not match "solar", "ai" not "email"; a plural counts ("an award
+    # for individuals").
+    latin = [rf"{re.escape(w)}(?:e?s)?" for w in normalized if w.isascii()]
+    pattern = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(latin)})(?![a-z0-9])") if latin else None
+    return pattern, tuple(w for w in normalized if not w.isascii())

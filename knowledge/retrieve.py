@@ -44,6 +44,8 @@ FAQ_SEMANTIC_CANDIDATES = 5
 # The FAQ variants nearest by the FAQ's embedding, both languages together: the 20 nearest in the question's
 # language are among them (a question shares next to no n-grams with the other language's variants).
 FAQ_VECTOR_POOL = 40
+# Texts whose FAQ candidates are remembered, per snapshot (the last few hundred messages' asks).
+FAQ_HITS_KEPT = 2048
 # A variant that asks with another question word than the question ("When is judging?" for "who is judging")
 # asks for another fact, however many words the two share: its confidence is cut by this factor.
 WH_MISMATCH = 0.85
@@ -160,6 +162,9 @@ class _Snapshot:
     homophones: dict[str, HomophoneFixer] = field(default_factory=dict)
     # Built on the first English question.
     spellers: dict[str, SpellingFixer] = field(default_factory=dict)
+    # The FAQ candidates of a text, by (text, language, vectors used): one message looks up the same text two or
+    # three times (the ask, the whole message, the question after a situation).
+    faq_hits: dict[tuple[str, str, bool], list[FaqHit]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, index: KnowledgeIndex, tokenizer: Tokenizer) -> _Snapshot:
@@ -331,16 +336,19 @@ class Retriever:
                 found = self._vectors[key]
         return found
 
-    def prefetch(self, questions: Sequence[str], *, whole: str | None = None) -> None:
+    def prefetch(self, questions: Sequence[str], *, whole: str | None = None, also: Sequence[str] = ()) -> None:
         """Start embedding the questions (one model call for all) in a background thread, and return at once.
 
         The model's 15–20 ms per call is the larger part of answering a question; meanwhile the caller goes on
         with what needs no vector (the FAQ's word search and its Chroma query, BM25), and the first lookup of
         a vector waits only for what is left. The model's C code runs without the interpreter lock.
+
+        `also`: texts likely to be looked up next (an ask's clause without its remark), in the same call but not
+        in the whole's mean.
         """
         embedding = self.index.embedding
         with self._vectors_lock:
-            todo = [q for q in dict.fromkeys(questions)
+            todo = [q for q in dict.fromkeys([*questions, *also])
                     if (q, embedding) not in self._vectors and (q, embedding) not in self._pending]
             composed = whole is not None and (whole, embedding) not in self._vectors and \
                 (whole, embedding) not in self._pending
@@ -418,6 +426,15 @@ class Retriever:
         variants = snap.faq_variants.get(lang, [])
         if not variants:
             return []
+        key = (question, lang, self.use_vectors)
+        if key not in snap.faq_hits:
+            if len(snap.faq_hits) >= FAQ_HITS_KEPT:
+                snap.faq_hits.clear()
+            snap.faq_hits[key] = self._faq_candidates(question, snap, variants, lang)
+        return list(snap.faq_hits[key])
+
+    def _faq_candidates(self, question: str, snap: _Snapshot, variants: list[tuple[str, str]],
+                        lang: str) -> list[FaqHit]:
         terms = self.tokenizer.terms(question, lang=lang)
         # The nearest variants over both languages, exactly: a question shares next to no n-grams with the other
         # language's variants.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from knowledge.answer import FAQ_CONFIDENCE, KnowledgeBase
 
 
@@ -52,6 +54,18 @@ def test_a_messages_vector_is_composed_though_an_ask_left_the_vector_cache(kb: K
     retriever.prefetch([first, second], whole=whole)
     vector = retriever._query_vectors(whole, kb.retriever.index.embedding)
     assert abs(float((vector ** 2).sum()) - 1.0) < 1e-4
+
+
+def test_a_text_prefetched_beside_a_message_is_embedded_but_not_part_of_its_vector(kb: KnowledgeBase):
+    # an ask's clause without its remark is likely looked up next: embedded in the same call, outside the mean
+    retriever, embedding = kb.retriever, kb.retriever.index.embedding
+    first, second, clause = "when do entries close? asking for our lab", "is entering free?", "when do entries close?"
+    whole = f"{first} {second}"
+    retriever.prefetch([first, second], whole=whole, also=[clause])
+    vector = retriever._query_vectors(whole, embedding)
+    assert (clause, embedding) in retriever._vectors
+    mean = sum(np.asarray(retriever._query_vectors(q, embedding), dtype=np.float32) for q in (first, second))
+    assert np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-5)
 
 
 def test_an_entry_found_by_its_words_beyond_the_vector_pool_is_measured_not_zeroed(kb: KnowledgeBase):
