@@ -346,7 +346,8 @@ ANSWER_TYPES = (
         # "when …?" is answered by a date: the mailbox is no answer to "when's the ddl for submissions?"
         {"zh": re.compile(r"哪天|哪一天|几号|几月几|什么日子|具体日期|哪几天|什么时候|啥时候|何时|几时"),
          "en": re.compile(r"\b(what|which|exact) (date|day)\b|\bwhen exactly\b|"
-                          r"^\W*(?:(?:so|and|ok|okay|hi|hey|hello|pls|please|btw|also|but|um|uh)\W+)*when(?:'s|s)?\b"
+                          r"^\W*(?:(?:so|and|ok|okay|hi|hey|hello|yo|hmm|sorry|quick|q|pls|please|btw|also|but|um|uh)\W+)*"
+                          r"when(?:'s|s)?\b"
                           r"(?! (?:i|we|you|they|it) (?:submit|send|apply|enter|get|have|are|am)\b)|"
                           r"\bwhen (?:is|are|does|do|will|did|can|should|would|was|were)\b", re.IGNORECASE)},
         _DATE,

@@ -968,6 +968,9 @@ async def test_courtesy_words_are_no_things_asked_about(kb: KnowledgeBase):
     answer = await kb.answer("Could you kindly confirm the final date and time for receiving entries?")
     assert answer.answered and "20 October" in answer.answer and "24:00" in answer.answer, answer.answer
     assert not answer.answer.startswith(("Yes", "No")), answer.answer
+    # "yo when's …" asks when: the award's description holds no date
+    answer = await kb.answer("yo when's the deadline for the product award??")
+    assert "Products enter" not in answer.answer, answer.answer
 
 
 async def test_a_long_telling_of_an_incident_asks_about_the_rule_on_incidents(kb: KnowledgeBase):
