@@ -507,7 +507,8 @@ class KnowledgeBase:
         defined = self._definition(question, lang)
         if defined is not None:
             return defined
-        candidates = self._faq_candidates(question, lang) if self.use_faq else []
+        candidates = self._named_award_first(question, lang,
+                                             self._faq_candidates(question, lang) if self.use_faq else [])
         top = candidates[0] if candidates else None
         # A confident match to a rule outside scope and awards (IP, incidents, deadline…) is what was asked,
         # even when the asker also says what they do ("我们公司…出过事故，还能报吗").
@@ -645,6 +646,23 @@ class KnowledgeBase:
         # judging run?" (", Exact dates pls") came as near the judges as the timeline.
         return alone if not answers or (alone[0].confidence > candidates[0].confidence and (
             len(alone) < 2 or alone[0].confidence - alone[1].confidence >= FAQ_SITUATION_MARGIN)) else candidates
+
+    def _named_award_first(self, question: str, lang: Lang, candidates: list[FaqHit]) -> list[FaqHit]:
+        """The entry on the award the question names, ahead of a nearer entry on another award: in "For Sci-Tech
+        Pioneer of the Year, what do they evaluate? Our park director is considering it." the park's words brought
+        up the park award."""
+        named = self.eligibility.named(question) if len(candidates) > 1 else []
+        if len(named) != 1:
+            return candidates
+        # An entry on an award names it in its answer ("Parks enter Sci-Tech Park of the Year, …"); no award's name
+        # is inside another's.
+        name = named[0].name.get(lang)
+        top = candidates[0].entry.answer[lang]
+        if name in top or not any(a.name.get(lang) in top for a in self.eligibility.campaign.awards):
+            return candidates  # the top entry is on this award, or on no award (the deadline, the fee)
+        found = next((c for c in candidates[1:3] if name in c.entry.answer[lang] and
+                      c.confidence >= FAQ_CONFIDENCE), None)
+        return candidates if found is None else [found, *(c for c in candidates if c is not found)]
 
     def _question_after(self, question: str, lang: Lang) -> str | None:
         """The clause that asks after a situation told before it, where it can be matched alone."""

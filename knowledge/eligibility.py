@@ -65,7 +65,7 @@ _SIZE = {"zh": re.compile(r"[\d一二三四五六七八九十百几]+\s*(个)?�
 # "先锋引擎和新锐潜力有啥区别", "what's the diff between the park award and the district one?"
 _COMPARE = {
     "zh": re.compile(r"区别|差别|差异|不同|不一样|有何异同|怎么选|选哪个|哪个更"),
-    "en": re.compile(r"\b(difference|diff|differ|differs|versus|vs|compare|comparison|which (one )?should we pick|"
+    "en": re.compile(r"\b(difference|diff|differ|differs|different from|versus|vs|compare|comparison|which (one )?should we pick|"
                      r"(should|shall|do) (we|i) (go for|pick|choose|enter|apply for))\b"),
 }
 
@@ -248,16 +248,7 @@ class Eligibility:
         text = normalize(question)
         if not _COMPARE[lang].search(text):
             return None
-        named: list[Award] = []
-        rest = text
-        # Longest names first, each taken out once found: "sci-tech pioneer product" is not also "sci-tech pioneer".
-        for name, award in sorted(((n, a) for a in self.campaign.awards for n in _short_names(a)),
-                                  key=lambda pair: -len(pair[0])):
-            if name in rest:
-                rest = rest.replace(name, " ")
-                if award not in named:
-                    named.append(award)
-        named.sort(key=self.campaign.awards.index)
+        named, rest = self._named(text)
         if len(named) < 2:
             # By their words ("the park award"), or a group's with one award ("产品奖和人物奖").
             alone = {g.id for g in self.campaign.groups if sum(a.group == g.id for a in self.campaign.awards) == 1
@@ -272,6 +263,24 @@ class Eligibility:
         lines.append(t("knowledge.eligibility.cite_awards", lang))
         sources = [Source(doc="campaign", section="awards", title=a.name.get(lang), score=1.0) for a in named]
         return Verdict(text="\n".join(lines), sources=sources)
+
+    def named(self, question: str) -> list[Award]:
+        """The awards the question names, by any of their names, in the campaign's order."""
+        return self._named(normalize(question))[0]
+
+    def _named(self, text: str) -> tuple[list[Award], str]:
+        """The awards a normalised text names, and the text without their names."""
+        named: list[Award] = []
+        rest = text
+        # Longest names first, each taken out once found: "sci-tech pioneer product" is not also "sci-tech pioneer".
+        for name, award in sorted(((n, a) for a in self.campaign.awards for n in _short_names(a)),
+                                  key=lambda pair: -len(pair[0])):
+            if name in rest:
+                rest = rest.replace(name, " ")
+                if award not in named:
+                    named.append(award)
+        named.sort(key=self.campaign.awards.index)
+        return named, rest
 
     def _rank(self, named: list[Award], group_ids: set[str]) -> list[Award]:
         """Awards of the matched groups, those the description points to most directly first."""

@@ -93,6 +93,14 @@ async def test_an_electric_car_part_maker_is_placed_in_energy_saving(kb: Knowled
     assert answer.answered and "energy saving" in answer.answer.lower(), answer.answer
 
 
+async def test_protein_and_biologics_makers_are_placed_in_biomedicine(kb: KnowledgeBase):
+    # the guideline's biomedicine holds biological products; a portfolio company is a "portco" in chat
+    for question in ("we engineer therapeutic proteins, which industry is that under?",
+                     "a portco of ours makes biologics, which track?"):
+        answer = await kb.answer(question)
+        assert answer.answered and "Biomedicine" in answer.answer, (question, answer.answer)
+
+
 async def test_eligibility_in_english(kb: KnowledgeBase):
     answer = await kb.answer("We are a biotech startup making cancer drugs. Which award can we apply for?")
     assert answer.answered and answer.lang == "en"

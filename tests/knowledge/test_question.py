@@ -993,3 +993,17 @@ async def test_the_people_category_is_the_person_award_and_its_industries_are_li
 async def test_the_whole_form_is_the_rule_to_fill_it_in_completely(kb: KnowledgeBase):
     answer = await kb.answer("must we fill in the entire form? a few fields don't apply to our lab")
     assert answer.answered and "completely" in answer.answer, answer.answer
+
+
+async def test_the_award_named_outranks_another_awards_words(kb: KnowledgeBase):
+    # "park" in the remark brought up the park award over the award asked about
+    for question in ("For Sci-Tech Pioneer of the Year, what gets evaluated? The director of our park is considering it.",
+                     "Sci-Tech Pioneer of the Year - what is evaluated? our park manager is thinking about it"):
+        answer = await kb.answer(question)
+        assert answer.answered and answer.answer.startswith("Individuals enter"), (question, answer.answer)
+
+
+async def test_how_one_award_is_different_from_another_sets_them_side_by_side(kb: KnowledgeBase):
+    answer = await kb.answer("how is Rising Potential different from Pioneer Engine, briefly?")
+    assert "Rising Potential of the Year:" in answer.answer and "Pioneer Engine of the Year:" in answer.answer, \
+        answer.answer
