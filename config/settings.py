@@ -39,9 +39,9 @@ class Settings(BaseSettings):
         description="The FAQ's embedding (same choices as embedding). hashed-ngram: the FAQ thresholds in "
         "knowledge/answer.py were measured on its cosines (docs/embeddings.md)",
     )
-    # One thread: a question's model call runs beside the answerer's word search, and with a thread per core the
-    # model's OpenMP threads wake for every layer. On 2 cores, an 11-token question took 10 ms on one thread and
-    # 15-21 ms on two; p95 on qa / holdout went from 39 / 47 ms to 30 / 45 ms (mean of three runs each).
+    # One thread: with a thread per core, each of the model's layers waits for both threads, and a core taken by
+    # another process stalls every layer (qa p95 28 ms on two threads on a quiet machine, 157 ms with one core
+    # kept busy; 44 and 48 ms on one thread). docs/embeddings.md has the measurements.
     embedding_threads: int | None = Field(
         default=1, ge=1, description="CPU threads of the local embedding model"
     )

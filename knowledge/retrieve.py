@@ -7,8 +7,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -213,6 +212,20 @@ class _Snapshot:
         )
 
 
+class _Batch:
+    """Texts announced together, embedded in one call by the first thread that looks one of them up."""
+
+    def __init__(self, embed: Callable[[], None]) -> None:
+        self._embed: Callable[[], None] | None = embed
+        self._lock = threading.Lock()
+
+    def run(self) -> None:
+        with self._lock:  # a second thread asking for the same text waits for the call, not makes its own
+            embed, self._embed = self._embed, None
+            if embed is not None:
+                embed()
+
+
 class Retriever:
     """Answers "which passages and which FAQ entry fit this question" for one language at a time."""
 
@@ -226,9 +239,8 @@ class Retriever:
         # passages all read the same one.
         self._vectors: dict[tuple[str, Any], Any] = {}
         self._vectors_lock = threading.Lock()
-        # Question vectors being computed in the background (prefetch), by the same keys.
-        self._pending: dict[tuple[str, Any], Future[None]] = {}
-        self._embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcxf-embed")
+        # Question vectors announced (prefetch) and not embedded yet, by the same keys: the batch holding each.
+        self._pending: dict[tuple[str, Any], _Batch] = {}
         self.refresh()
 
     def refresh(self) -> None:
@@ -327,38 +339,42 @@ class Retriever:
         key = (question, embedding)
         found = self._vectors.get(key)
         if found is None:
-            pending = self._pending.get(key)
-            if pending is not None:
-                pending.result()  # a prefetch of this text is under way: wait for it, or raise what it raised
+            batch = self._pending.get(key)
+            if batch is not None:
+                batch.run()  # the texts announced with this one, in one model call (or raise what it raised)
                 found = self._vectors.get(key)
             if found is None:
                 self.embed_questions([question], embedding)
                 found = self._vectors[key]
         return found
 
-    def prefetch(self, questions: Sequence[str], *, whole: str | None = None, also: Sequence[str] = ()) -> None:
-        """Start embedding the questions (one model call for all) in a background thread, and return at once.
+    def prefetch(self, questions: Sequence[str], *, whole: str | None = None) -> None:
+        """Announce the texts a message will look up: the first lookup of any embeds them all in one model call.
 
-        The model's 15–20 ms per call is the larger part of answering a question; meanwhile the caller goes on
-        with what needs no vector (the FAQ's word search and its Chroma query, BM25), and the first lookup of
-        a vector waits only for what is left. The model's C code runs without the interpreter lock.
-
-        `also`: texts likely to be looked up next (an ask's clause without its remark), in the same call but not
-        in the whole's mean.
+        A call costs less than one per text (its setup is paid once), and the call runs in the asking thread: in a
+        background thread beside the word search, the model's thread and the interpreter's took turns on the
+        2 cores, and a third busy process made it worse (p95 on holdout 56 → 99 ms with one core kept busy, in
+        the asking thread 59 ms). A text that may not be needed (an ask's clause without its remark) is not
+        announced: in the same call it made the slowest questions' call twice as long whether or not it was
+        looked up (p95 qa 49 → 44 ms, measured alternating with the code before).
         """
         embedding = self.index.embedding
         with self._vectors_lock:
-            todo = [q for q in dict.fromkeys([*questions, *also])
+            todo = [q for q in dict.fromkeys(questions)
                     if (q, embedding) not in self._vectors and (q, embedding) not in self._pending]
             composed = whole is not None and (whole, embedding) not in self._vectors and \
                 (whole, embedding) not in self._pending
             if not todo and not composed:
                 return
-            future = self._embedder.submit(self._embed_message, todo, list(questions), whole if composed else None,
-                                           embedding)
-            self._pending.update(dict.fromkeys(((q, embedding) for q in todo), future))
+            batch = _Batch(lambda: self._embed_message(todo, list(questions), whole if composed else None,
+                                                       embedding))
+            self._pending.update(dict.fromkeys(((q, embedding) for q in todo), batch))
             if composed:
-                self._pending[(whole, embedding)] = future
+                self._pending[(whole, embedding)] = batch
+            # A text announced and never looked up (a whole whose asks were all answered) is forgotten in time;
+            # looked up after that, it is embedded alone.
+            while len(self._pending) > QUERY_VECTORS_KEPT:
+                del self._pending[next(iter(self._pending))]
 
     def _embed_message(self, todo: list[str], parts: list[str], whole: str | None, embedding: Any) -> None:
         """The parts embedded, then the whole message as the mean of its parts' vectors (unit length).

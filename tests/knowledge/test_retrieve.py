@@ -56,16 +56,35 @@ def test_a_messages_vector_is_composed_though_an_ask_left_the_vector_cache(kb: K
     assert abs(float((vector ** 2).sum()) - 1.0) < 1e-4
 
 
-def test_a_text_prefetched_beside_a_message_is_embedded_but_not_part_of_its_vector(kb: KnowledgeBase):
-    # an ask's clause without its remark is likely looked up next: embedded in the same call, outside the mean
+def test_announced_texts_are_embedded_in_one_call_at_the_first_lookup(kb: KnowledgeBase, monkeypatch):
+    # the asks of a message: nothing runs when they are announced, one call for all when one is looked up, and the
+    # whole message is their mean
     retriever, embedding = kb.retriever, kb.retriever.index.embedding
-    first, second, clause = "when do entries close? asking for our lab", "is entering free?", "when do entries close?"
+    calls: list[list[str]] = []
+    embed = embedding.embed_query
+    monkeypatch.setattr(embedding, "embed_query", lambda texts: calls.append(list(texts)) or embed(texts))
+    first, second = "when do entries close? asking for our lab", "is entering free?"
     whole = f"{first} {second}"
-    retriever.prefetch([first, second], whole=whole, also=[clause])
+    retriever.prefetch([first, second], whole=whole)
+    assert calls == []
     vector = retriever._query_vectors(whole, embedding)
-    assert (clause, embedding) in retriever._vectors
+    assert calls == [[first, second]]
+    retriever._query_vectors(second, embedding)
+    assert calls == [[first, second]]
     mean = sum(np.asarray(retriever._query_vectors(q, embedding), dtype=np.float32) for q in (first, second))
     assert np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-5)
+
+
+def test_a_text_announced_and_never_looked_up_is_forgotten(kb: KnowledgeBase, monkeypatch):
+    import knowledge.retrieve as retrieve
+
+    monkeypatch.setattr(retrieve, "QUERY_VECTORS_KEPT", 2)
+    retriever = kb.retriever
+    for n in range(5):
+        retriever.prefetch([f"question {n}?", f"and {n}?"], whole=f"question {n}? and {n}?")
+    assert len(retriever._pending) <= 2
+    # a forgotten text is embedded on its own when it is looked up after all
+    assert retriever._query_vectors("question 0?", retriever.index.embedding) is not None
 
 
 def test_an_entry_found_by_its_words_beyond_the_vector_pool_is_measured_not_zeroed(kb: KnowledgeBase):
