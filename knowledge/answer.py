@@ -325,7 +325,9 @@ class KnowledgeBase:
         await self.sync()
         # Matching works on simplified characters; the answer goes back in the script the entrant wrote in.
         text = to_simplified(question.strip())
-        text = self._translate_names(self.retriever.fix_typos(text, lang=lang), lang)
+        # A field's own word is no slip: "esports" was read as "sports", "lidar" as "liar".
+        text = self._translate_names(self.retriever.fix_typos(text, lang=lang, keep=self.eligibility.keyword_words),
+                                     lang)
         # From this process's snapshot alone: no question reaches Chroma, so another process's write to the store
         # is seen at the next check (sync), and never fails an answer.
         result = await self._answer_message(text, lang)
@@ -513,9 +515,12 @@ class KnowledgeBase:
         # ("奖金有多少钱" beside "获奖能得到什么"), which can_answer must then check. A maintainer's answer is
         # trusted for the kind of fact its own variant asks ("有没有热线？" → "只接受邮件咨询"), not for another
         # ("when's the ddl for submissions?" is not "What's the email for submissions?").
+        # Not an entry on who may enter when the asker names their field: "Is games/gaming industry eligible" gets
+        # the track games fall under (below), not the list of every industry.
         if top is not None and top.lexical >= FAQ_TRUSTED and (
                 self._can_answer(question, top.entry.answer[lang], lang) or
-                {t.name for t in asked_types(question, lang=lang)} <= {t.name for t in asked_types(top.question, lang=lang)}):
+                {t.name for t in asked_types(question, lang=lang)} <= {t.name for t in asked_types(top.question, lang=lang)}) and \
+                not (top.entry.section in ELIGIBILITY_SECTIONS and self._places_field(question, lang)):
             return self._faq_answer(question, lang, top)
         # The nearest entry whose answer holds the kind of fact asked for ("when does the judging happen?": the
         # timeline, not how the review works).
@@ -579,6 +584,11 @@ class KnowledgeBase:
         rest = [s for s in sources if s not in best_first]
         return Answer(question=question, lang=lang, answered=True, via="extractive", answer=text,
                       sources=best_first + rest)
+
+    def _places_field(self, question: str, lang: Lang) -> bool:
+        """True when the question asks whether the asker may enter and names a field the call's tracks hold."""
+        verdict = self.eligibility.assess(question, lang=lang)
+        return verdict is not None and verdict.in_scope
 
     def _definition(self, question: str, lang: Lang) -> Answer | None:
         """The list item that names and explains the term asked about ("5) Total-factor improvement: rather than

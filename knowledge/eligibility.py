@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from config.campaign import Award, Campaign, Keywords, Track
 from knowledge.answer import Source, TextSource
@@ -21,8 +21,8 @@ _INTENT = {
     ),
     "en": re.compile(
         r"\b(eligible|eligibility|qualify|qualifies|in scope|within scope|which (\w+ )?(award|category|list|track|"
-        r"prize|industry|sector|field)|fall(s)? (within|under|into)|belong(s)? (to|in)|count(s|ed)? (as|for|towards?|under)|"
-        r"what (\w+ )?(award|category|list|field|industry|sector|track)|(can|could|may) (we|i|our \w+|my \w+) (\w+ )?(apply|enter|join|take part|"
+        r"prize|industry|sector|field|bucket)|fall(s)? (within|under|into)|belong(s)? (to|in)|count(s|ed)? (as|for|towards?|under)|"
+        r"what (\w+ )?(award|category|list|field|industry|sector|track)|(can|could|may) (we|i|he|she|they|our \w+|my \w+|(a|an) ([\w-]+ ){0,2}[\w-]+) (\w+ )?(apply|enter|join|take part|"
         r"participate|compete)|allowed to (apply|enter)|is there a (category|award) for|"
         # "is that one of the sectors you accept?", "does that fit any of the industries?"
         r"(one|any|either) of (the|your|ur) (\w+ )?(industr\w*|sectors?|fields?|tracks?|categor\w*|awards?|groups?)|"
@@ -38,6 +38,8 @@ _INTENT = {
         # "fits enterprise category or not?", "EV battery startup, put under new energy right?"
         r"fits? (the |your |ur )?[\w-]+ (award|category|industry|sector|track|group)|"
         r"(put|placed|filed|classed|classified|listed|categori[sz]ed) (under|into)|"
+        # "steel alloys - ok under new materials?"
+        r"\b(ok|okay|fine) (under|in) |"
         r"too (early|late|small|young|new|old)( for (us|me|them|it))? to (enter|apply)|"
         # "game company also can join meh?", "hardware startup can apply or not?": no one named, as Singlish asks
         r"(also|still) can (join|enter|apply|participate)|(?<!who )(?<!which )can (join|enter|apply|participate)( or not| anot| meh| lah| lor| not)?(?=\s*[?？!.]*$)|"
@@ -237,6 +239,13 @@ class Eligibility:
         of lacking what the rules ask of every entrant ("no funding yet, nothing deployed")."""
         text = normalize(question)
         return bool(_TROUBLE[lang].search(text) or _LACKING[lang].search(text))
+
+    @cached_property
+    def keyword_words(self) -> frozenset[str]:
+        """The Latin words of the campaign's keywords ("esports", "lidar"): words of a field, not misspellings."""
+        keywords = [k for item in (*self.campaign.tracks, *self.campaign.groups, *self.campaign.awards)
+                    for k in (*item.keywords.zh, *item.keywords.en)]
+        return frozenset(w for k in keywords for w in re.findall(r"[a-z]+", k.lower()))
 
     @staticmethod
     def asks_requirements(question: str, *, lang: str) -> bool:

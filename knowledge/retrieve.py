@@ -312,7 +312,7 @@ class Retriever:
         return [term.token for term in self.tokenizer.terms(text, lang=lang)
                 if not (term.alternatives | term.synonyms) & vocabulary]
 
-    def fix_typos(self, text: str, *, lang: str) -> str:
+    def fix_typos(self, text: str, *, lang: str, keep: frozenset[str] = frozenset()) -> str:
         """A question with its typos read as the knowledge base's words: Chinese homophones ("邮相" → "邮箱"),
         English slips of one letter ("deadine" → "deadline") and phone spellings ("wat r the rules")."""
         snap = self._snap
@@ -322,7 +322,7 @@ class Retriever:
                 texts = [c.index_text for c in snap.chunks.get(lang, [])] + [q for _, q in snap.faq_variants.get(lang, [])]
                 speller = snap.spellers[lang] = SpellingFixer(
                     texts, known=lambda word: not self.unknown_words(word, lang=lang))
-            return speller.fix(expand_chat_spellings(text))
+            return speller.fix(expand_chat_spellings(text), keep=keep)
         if lang != "zh":
             return text
         fixer = snap.homophones.get(lang)

@@ -144,12 +144,13 @@ class SpellingFixer:
         for word in {w.lower() for text in texts for w in _LATIN_WORD.findall(text)}:
             self._by_length.setdefault(len(word), []).append(word)
 
-    def fix(self, text: str) -> str:
+    def fix(self, text: str, *, keep: frozenset[str] = frozenset()) -> str:
         """The text with every misspelling of five letters or more replaced by the word it stands for: the knowledge
-        base's word when one is one slip away, else the commonest English word that is."""
+        base's word when one is one slip away, else the commonest English word that is. Words in `keep` are
+        words, not misspellings."""
         def replace(match: re.Match[str]) -> str:
             word = match.group(0).lower()
-            if word in _english() or self._known(word):
+            if word in _english() or word in keep or self._known(word):
                 return match.group(0)
             found = {w for n in (len(word) - 1, len(word), len(word) + 1) for w in self._by_length.get(n, ())
                      if _one_slip(word, w)}

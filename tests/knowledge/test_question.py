@@ -1007,3 +1007,22 @@ async def test_how_one_award_is_different_from_another_sets_them_side_by_side(kb
     answer = await kb.answer("how is Rising Potential different from Pioneer Engine, briefly?")
     assert "Rising Potential of the Year:" in answer.answer and "Pioneer Engine of the Year:" in answer.answer, \
         answer.answer
+
+
+async def test_an_entrant_told_of_in_the_third_person_asks_whether_they_may_enter(kb: KnowledgeBase):
+    # "can she enter?", "ok under new materials?", "which bucket": asked for someone else, or in other words, were
+    # declined
+    answer = await kb.answer("my cousin makes AR headsets for museums, can she enter?")
+    assert answer.answered and "Digital creative" in answer.answer, answer.answer
+    answer = await kb.answer("one tenant makes carbon fibre bike frames - fine under new materials?")
+    assert answer.answered and "New materials" in answer.answer, answer.answer
+    answer = await kb.answer("our startup builds lidar lasers, which bucket do we go in")
+    assert answer.answered and "Other fields" in answer.answer, answer.answer
+
+
+async def test_a_field_named_gets_its_track_not_the_list_of_every_industry(kb: KnowledgeBase):
+    # the entry on the industries matched these words surely, and listed all eight without saying which fits
+    answer = await kb.answer("is the esports industry eligible")
+    assert answer.answer.startswith("Yes.") and "Digital creative" in answer.answer, answer.answer
+    answer = await kb.answer("which industries can enter?")
+    assert answer.via == "faq" and "biomedicine" in answer.answer, answer.answer
