@@ -292,17 +292,16 @@ def _jieba_dictionary() -> tuple[dict[str, int], int]:
 
 
 @functools.cache
-def _jieba_tags() -> dict[str, str]:
-    """jieba's part-of-speech tag of every word of its dictionary ("公章" → "n", "直接" → "ad")."""
+def _jieba_things() -> frozenset[str]:
+    """The words of jieba's dictionary tagged as things (_THING_TAGS): "公章" is one, "直接" (ad) is not."""
     import jieba
 
-    tags: dict[str, str] = {}
-    with jieba.dt.get_dict_file() as lines:
-        for line in lines:
-            parts = line.decode("utf-8").split()
-            if len(parts) == 3:
-                tags[parts[0]] = parts[2]
-    return tags
+    # One pattern over the whole file: decoding and splitting its 349,000 lines one by one took 0.35 s, this 0.1 s,
+    # paid by the first question that needs it.
+    with jieba.dt.get_dict_file() as file:
+        text = file.read().decode("utf-8")
+    tags = "|".join(sorted(_THING_TAGS))
+    return frozenset(re.findall(rf"^(\S+) \d+ (?:{tags})\r?$", text, re.MULTILINE))
 
 
 def is_thing(word: str) -> bool:
@@ -311,7 +310,7 @@ def is_thing(word: str) -> bool:
     Adverbs ("直接"), pronouns ("本身"), numerals ("半天") and words jieba does not know (colloquial fragments such
     as "全写") are not: a question can hold them without asking about them.
     """
-    return len(word) >= 2 and _jieba_tags().get(word, "") in _THING_TAGS
+    return len(word) >= 2 and word in _jieba_things()
 
 
 # jieba's tags for common nouns, verbal nouns and verbs; names of places, people and organisations (ns, nr, nt)
