@@ -220,7 +220,7 @@ _NOT_THINGS = frozenset("whether inside outside within without otherwise regardl
 _DERIVED = ("able", "ible", "ment", "ness")
 _GENERIC = {"en": frozenset("the a an this that field fields track tracks sector sectors industry industries category "
                             "categories area areas trait traits criterion criteria part bit term word phrase".split()),
-            "zh": frozenset("领域行业赛道方向这个那个的")}
+            "zh": frozenset("领域行业赛道方向这个那个的类")}
 _LIST_ITEM = re.compile(r"^\s*[-*]\s+")
 # "- 1) **新一代信息技术：** 包括……": a list item that names itself in bold before it explains.
 _ITEM_NAME = re.compile(r"^\s*[-*]\s+(?:[\w（()）、.]{1,4}\s*)?\*\*(.+?)[：:]?\s*\*\*")
@@ -628,6 +628,16 @@ class KnowledgeBase:
             found = [c for c in self.retriever.faq_candidates(untimed, lang=lang) if lang in c.entry.answer]
             if found and found[0].confidence >= FAQ_CONFIDENCE:
                 question, candidates = untimed, found
+        if asked_types(question, lang=lang) and not (
+                candidates and self._can_answer(question, candidates[0].entry.answer[lang], lang)):
+            # "what's the deadline for the park award?": the entry on the award holds no date, and the award's name,
+            # most of the question's words, left the deadline too little of them to be sure of.
+            unnamed = self.eligibility.without_names(question)
+            if unnamed is not None and self.retriever.tokenizer.terms(unnamed, lang=lang):
+                found = [c for c in self.retriever.faq_candidates(unnamed, lang=lang) if lang in c.entry.answer]
+                if found and found[0].confidence >= FAQ_CONFIDENCE and \
+                        self._can_answer(question, found[0].entry.answer[lang], lang):
+                    question, candidates = unnamed, found
         clause = asking_clause(question, lang=lang)
         # Sure, and holding the kind of fact asked for, unless the question comes first: a long preamble
         # ("我们是苏州做机器人的公司……请问报名最晚到几号？") brings up the entry nearest the asker's situation, which

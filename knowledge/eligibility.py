@@ -21,13 +21,15 @@ _INTENT = {
     ),
     "en": re.compile(
         r"\b(eligible|eligibility|qualify|qualifies|in scope|within scope|which (\w+ )?(award|category|list|track|"
-        r"prize|industry|sector|field|bucket)|fall(s)? (within|under|into)|belong(s)? (to|in)|count(s|ed)? (as|for|towards?|under)|"
+        r"prize|industry|sector|field|bucket)|fall(s)? (within|under|into)|belong(s)? (in|to(?! (us|our|who|whom|them|him|her|you|me|my|its|their)\b| (a|an|the) (\w+ )?(partner|uni|university|college|institute|lab|organi[sz]\w*|authors?|company|firm|person|owners?|third)\b))|count(s|ed)? (as|for|towards?|under)|"
         r"what (\w+ )?(award|category|list|field|industry|sector|track)|(can|could|may) (we|i|he|she|they|our \w+|my \w+|(a|an) ([\w-]+ ){0,2}[\w-]+) (\w+ )?(apply|enter|join|take part|"
         r"participate|compete)|allowed to (apply|enter)|is there a (category|award) for|"
         # "is that one of the sectors you accept?", "does that fit any of the industries?"
         r"(one|any|either) of (the|your|ur) (\w+ )?(industr\w*|sectors?|fields?|tracks?|categor\w*|awards?|groups?)|"
         # "do we go under new energy?", "is nuclear covered?", "is there a catch-all?"
         r"(go|goes|come|comes|sit|sits) (under|into)|(is|are|r) ([\w-]+ ){1,3}(under|part of) |(is|are) (\w+ ){1,3}(covered|included|accepted)|catch-?all|"
+        # "we do optoelectronic chips, don't see it in the list. so it's not covered?"
+        r"\b(it|that|this|we)('s| is|'re| are) (not |still )?(covered|included|accepted)\b|"
         # "industry-wise where do we sit?"
         r"(where|how) (do|would|does) (we|i|it|they|that) (sit|fit|belong|land|stand)|(industry|sector|category)-?wise|"
         # "is that new energy or high-end equipment?", "enter as a company or as a product?", "it fits?",
@@ -99,7 +101,9 @@ _LACKING = {
 _REQUIREMENTS = {
     "zh": re.compile(r"条件|要求|门槛|标准|资格"),
     # "company eligibility - anything about compliance record?" asks what the rules ask of a company
-    "en": re.compile(r"\b(requirements?|reqs?|conditions?|criteria|standards?|prerequisites?|eligibility|rules?)\b"),
+    # "do we need our own IP to enter as a company?" asks what is required, not which award fits
+    "en": re.compile(r"\b(requirements?|reqs?|conditions?|criteria|standards?|prerequisites?|eligibility|rules?)\b|"
+                     r"\b(do|does|must) (we|i|they|it|the \w+|a \w+|our \w+) (need|have) (to (own|have|hold|be)|(our|their|its) own)\b"),
 }
 
 
@@ -139,7 +143,7 @@ class Eligibility:
             return None
         # What the asker says they are not ("not a company founder", "不是公司") describes nobody.
         text = _SIZE[lang].sub(" ", _NOT[lang].sub(" ", text))
-        tracks = [t for t in self.campaign.tracks if _mentions(text, t.keywords)]
+        tracks = _most_specific(text, [t for t in self.campaign.tracks if _mentions(text, t.keywords)])
         if any(normalize(a.name.get(lang)) in text or normalize(a.name.zh) in text for a in self.campaign.awards):
             # The asker knows the award: only whether their field is in scope for it is left to say.
             return self._placed(text, tracks, lang=lang)
@@ -277,6 +281,11 @@ class Eligibility:
         """The awards the question names, by any of their names, in the campaign's order."""
         return self._named(normalize(question))[0]
 
+    def without_names(self, question: str) -> str | None:
+        """The question (normalised) without the awards it names; None when it names none."""
+        named, rest = self._named(normalize(question))
+        return rest if named else None
+
     def _named(self, text: str) -> tuple[list[Award], str]:
         """The awards a normalised text names, and the text without their names."""
         named: list[Award] = []
@@ -306,6 +315,26 @@ def _short_names(award: Award) -> set[str]:
     if short.count(" ") >= 3:  # "new quality productive forces (enterprise)"
         names.add(short.rsplit(" ", 1)[0])
     return {n for n in names if (" " in n if n.isascii() else len(n) >= 3)}
+
+
+def _most_specific(text: str, tracks: list[Track]) -> list[Track]:
+    """The tracks named, less one named only by words inside another's longer keyword: "optoelectronic chips" are
+    the STAR Market item's, not the chips of new-generation IT."""
+    spans = {t.id: _spans(text, t.keywords) for t in tracks}
+
+    def inside_another(track: Track, span: tuple[int, int]) -> bool:
+        return any(start <= span[0] and span[1] <= end and end - start > span[1] - span[0]
+                   for other in tracks if other is not track for start, end in spans[other.id])
+
+    kept = [t for t in tracks if not all(inside_another(t, span) for span in spans[t.id])]
+    return kept or tracks
+
+
+def _spans(text: str, keywords: Keywords) -> list[tuple[int, int]]:
+    """Where the text names one of the keywords."""
+    latin, han = _keyword_pattern((*keywords.zh, *keywords.en))
+    found = [(m.start(), m.end()) for word in han for m in re.finditer(re.escape(word), text)]
+    return found + ([(m.start(), m.end()) for m in latin.finditer(text)] if latin is not None else [])
 
 
 def _mentions(text: str, keywords: Keywords) -> bool:

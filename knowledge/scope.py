@@ -349,7 +349,11 @@ ANSWER_TYPES = (
                           r"^\W*(?:(?:so|and|ok|okay|hi|hey|hello|yo|hmm|sorry|quick|q|pls|please|btw|also|but|um|uh)\W+)*"
                           r"when(?:'s|s)?\b"
                           r"(?! (?:i|we|you|they|it) (?:submit|send|apply|enter|get|have|are|am)\b)|"
-                          r"\bwhen (?:is|are|does|do|will|did|can|should|would|was|were)\b", re.IGNORECASE)},
+                          r"\bwhen (?:is|are|does|do|will|did|can|should|would|was|were)\b|"
+                          # "what's the deadline for the park award?": the date, not the award it names
+                          r"\b(?:what'?s|whats|what is) (?:the |your )?(?:exact |final |submission |application |entry )?"
+                          r"(?:deadline|due date|closing date|cut-?off)\b|^\W*(?:the )?(?:deadline|due date|closing date)\b",
+                          re.IGNORECASE)},
         _DATE,
     ),
 )

@@ -1026,3 +1026,52 @@ async def test_a_field_named_gets_its_track_not_the_list_of_every_industry(kb: K
     assert answer.answer.startswith("Yes.") and "Digital creative" in answer.answer, answer.answer
     answer = await kb.answer("which industries can enter?")
     assert answer.via == "faq" and "biomedicine" in answer.answer, answer.answer
+
+
+async def test_what_belongs_to_another_asks_about_its_rights_not_which_award_fits(kb: KnowledgeBase):
+    # "belong to" asks about a category ("which track do we belong to?") or, as here, about an owner.
+    owned = await kb.answer("The patent behind our park's pilot belongs to a partner university, not to us. "
+                            "Is that an issue?")
+    assert owned.answered and "held by the entrants themselves" in owned.answer, owned.answer
+    assert "Awards you could enter" not in owned.answer
+    placed = await kb.answer("which track do we belong to? we make power batteries")
+    assert placed.answered and "Energy saving and environmental protection" in placed.answer, placed.answer
+
+
+async def test_needing_ones_own_ip_to_enter_asks_for_the_requirement(kb: KnowledgeBase):
+    answer = await kb.answer("do we need our own patents to enter as a company? we have none yet")
+    assert answer.answered and "intellectual property" in answer.answer, answer.answer
+    assert "Awards you could enter" not in answer.answer
+
+
+async def test_what_is_the_deadline_of_a_named_award_is_the_deadline(kb: KnowledgeBase):
+    answer = await kb.answer("What is the deadline for 科创园区 entries?")
+    assert answer.answered and "20 October" in answer.answer, answer.answer
+
+
+async def test_cantonese_what_and_a_track_called_a_category_get_the_tracks_scope(kb: KnowledgeBase):
+    answer = await kb.answer("我哋做診斷試劑，生物醫藥類包括啲乜？")
+    assert answer.answered and "生物製品" in answer.answer and "高端醫療設備" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("will you send back our physical copies after the review?", "will not be returned"),
+    ("can a company enter twice?", "no limit"),
+    ("can we use third-party footage in our materials?", "permission"),
+    ("who pays if somebody sues us over copyright in the entry?", "bear the consequences"),
+])
+async def test_everyday_words_for_the_rules_terms(kb: KnowledgeBase, question: str, expected: str):
+    answer = await kb.answer(question)
+    assert answer.answered and expected in answer.answer, answer.answer
+
+
+async def test_the_longer_keyword_places_a_field_inside_anothers_word(kb: KnowledgeBase):
+    # The guideline names optoelectronic chips under the STAR Market item, not with the chips of new-generation IT.
+    for question in ("we design optoelectronic chips, which industry is that?", "我们做光电芯片的，属于哪个领域？"):
+        answer = await kb.answer(question)
+        assert answer.answered and ("STAR Market" in answer.answer or "科创板" in answer.answer), answer.answer
+        assert "New-generation information technology" not in answer.answer and "新一代信息技术" not in answer.answer
+    chips = await kb.answer("we design memory chips, which industry is that?")
+    assert chips.answered and "New-generation information technology" in chips.answer, chips.answer
+    doubting = await kb.answer("we do optoelectronic chips and can't find them among your industries. so we're not covered?")
+    assert doubting.answered and "STAR Market" in doubting.answer, doubting.answer
