@@ -20,6 +20,7 @@ from knowledge.question import (
     split_asks,
     to_simplified,
     to_traditional,
+    unframed,
     yes_no_clause,
 )
 from knowledge.scope import asked_types, can_answer, outside_edition
@@ -219,7 +220,9 @@ _SCOPE_OF = {
 _NOT_THINGS = frozenset("whether inside outside within without otherwise regardless despite whereas".split())
 _DERIVED = ("able", "ible", "ment", "ness")
 _GENERIC = {"en": frozenset("the a an this that field fields track tracks sector sectors industry industries category "
-                            "categories area areas trait traits criterion criteria part bit term word phrase".split()),
+                            "categories area areas trait traits criterion criteria part bit term word phrase "
+                            # "what counts as biomedicine here?"
+                            "here there exactly actually really then though tho pls please plz anyway".split()),
             "zh": frozenset("领域行业赛道方向这个那个的类")}
 _LIST_ITEM = re.compile(r"^\s*[-*]\s+")
 # "- 1) **新一代信息技术：** 包括……": a list item that names itself in bold before it explains.
@@ -359,8 +362,9 @@ class KnowledgeBase:
                 # "2025年还办吗？大概几月开始报名": the second ask is about 2025 too, not this edition's dates
                 parts.append(self._decline(ask.text, lang))
                 continue
-            if n and not parts[-1].answered and ask.short:
-                # "有着装要求吗，要穿正装不": a short follow-up to an ask the guideline cannot answer asks the same.
+            if n and not parts[-1].answered and (ask.short or self._short_question(ask, lang)):
+                # "有着装要求吗，要穿正装不": a short follow-up to an ask the guideline cannot answer asks the same;
+                # so does one with a remark after it ("who chairs the jury? name please? i want to write to him").
                 parts.append(parts[-1])
                 continue
             if n and parts[-1].answered and ask.short and \
@@ -379,6 +383,16 @@ class KnowledgeBase:
                 before = asks[n - 1]
                 parts[-1] = self._yes_or_no(before, await self._answer(before.text, lang, kind=Kind.LIST), lang)
                 continue
+            if n and parts[-1].answered and ask.short and _REFERS_BACK[lang].search(ask.text):
+                # "is there an award for individuals and what do they look at?": "they" is what the ask before
+                # named (in its question, not in the situation told before it); alone, the ask matched what every
+                # award is profiled on.
+                named = question_after(asks[n - 1].text, lang=lang) or asks[n - 1].text
+                part = await self._answer(f"{named} {ask.text}", lang, kind=ask.kind)
+                # Unless that only says again what the ask before got ("who runs this and where are they based?")
+                if part.answered and part.answer not in parts[-1].answer:
+                    parts.append(self._yes_or_no(ask, part, lang))
+                    continue
             part = await self._answer_ask(ask, lang)
             if not part.answered and n:
                 # A follow-up leaning on the ask before it ("产品类有哪些类目？人物类呢？"). Of two asks, the two
@@ -389,7 +403,10 @@ class KnowledgeBase:
             parts.append(self._yes_or_no(ask, part, lang))
         answered = [p for p in parts if p.answered]
         if not answered:
-            whole = await self._answer(text, lang, kind=Kind.OTHER)
+            # As yes/no when the message opens with one: "申报表需要加盖公章吗？定系签名就得？", "is there an awards
+            # night? what date?" name a thing no text names, whichever way they are read (the whole of 10 such
+            # messages in the tuning set was answered with a passage on something else).
+            whole = await self._answer(text, lang, kind=Kind.YES_NO if asks[0].kind is Kind.YES_NO else Kind.OTHER)
             return whole if whole.answered else self._decline(text, lang)
         texts: list[str] = []
         sources: list[Source] = []
@@ -401,6 +418,12 @@ class KnowledgeBase:
             texts.append(self.texts.t("knowledge.partly_declined", lang, mailbox=self.mailbox))
         via = answered[0].via if all(p.via == answered[0].via for p in answered) else "extractive"
         return Answer(question=text, lang=lang, answered=True, via=via, answer="\n\n".join(texts), sources=sources)
+
+    @staticmethod
+    def _short_question(ask: Ask, lang: Lang) -> bool:
+        """A question of a few words opening an ask, with a remark after it."""
+        clause = asking_clause(ask.text, lang=lang)
+        return clause is not None and Ask(text=clause, kind=ask.kind).short
 
     async def _answer_ask(self, ask: Ask, lang: Lang) -> Answer:
         """One ask's answer; an ask naming two things the FAQ answers apart gets both."""
@@ -619,6 +642,7 @@ class KnowledgeBase:
     def _faq_candidates(self, question: str, lang: Lang) -> list[FaqHit]:
         """FAQ entries near the ask, with an answer in its language; those near its asking clause alone when the
         whole ask finds none sure enough (the remark beside the question, "老板不想露名", dilutes its words)."""
+        question = unframed(question, lang=lang)
         candidates = [c for c in self.retriever.faq_candidates(question, lang=lang) if lang in c.entry.answer]
         untimed = _ONCE_SELECTED[lang].sub(" ", question) if lang in _ONCE_SELECTED else question
         if untimed != question and len(self.retriever.tokenizer.terms(untimed, lang=lang)) > 1:

@@ -30,11 +30,14 @@ _INTENT = {
         r"(go|goes|come|comes|sit|sits) (under|into)|(is|are|r) ([\w-]+ ){1,3}(under|part of) |(is|are) (\w+ ){1,3}(covered|included|accepted)|catch-?all|"
         # "we do optoelectronic chips, don't see it in the list. so it's not covered?"
         r"\b(it|that|this|we)('s| is|'re| are) (not |still )?(covered|included|accepted)\b|"
+        # "not in the usual 7 industries. can still enter?": the entrant left out, as chat leaves it
+        r"(?:^|(?<=[,.;?!] )|(?<=[,.;?!]))(can|could|may) (still |also |even )?(enter|apply|join|participate|take part)"
+        r"(?=( or not| at all| too)? *\?*$)|"
         # "industry-wise where do we sit?"
         r"(where|how) (do|would|does) (we|i|it|they|that) (sit|fit|belong|land|stand)|(industry|sector|category)-?wise|"
         # "is that new energy or high-end equipment?", "enter as a company or as a product?", "it fits?",
         # "do games even count?"
-        r"(is|are|r) (that|this|it|we|they) .{0,40}\bor\b|\bor ([\w-]+ ){1,3}(category|track|industry|sector|field|group)\b|(enter|apply|go|submit) as (a|an|the) |(it|that|this|we) "
+        r"(is|are|r) (that|this|it|we|they) (?!(allowed|ok|okay|fine|possible|permitted|acceptable)\b).{0,40}\bor\b|\bor ([\w-]+ ){1,3}(category|track|industry|sector|field|group)\b|(enter|apply|go|submit) as (a|an|the) |(it|that|this|we) "
         r"(fits?|qualif\w+)|do(es)? (\w+ ){1,3}(even )?count|"
         r"(fit|fits|match|matches|suit|suits) (any|one|an?) (award|category|industry|sector|track)|fits? (under|in|into) |"
         # "fits enterprise category or not?", "EV battery startup, put under new energy right?"

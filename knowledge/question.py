@@ -107,8 +107,9 @@ _EN_QUESTION_START = re.compile(
     re.IGNORECASE,
 )
 # A space between two Chinese characters is a phone's comma ("报名要交钱吗 资料会退吗").
+# So is an English "and" between two Chinese clauses ("申报表发到哪个邮箱 and 邮件标题怎么写").
 _ZH_SPLIT = re.compile(r"(?<=[？?！!。；;\n])|(?<=[，,、])(?=另外|还有|顺便|再问|以及|然后|同时|另|再就是|还想问)"
-                       r"|(?<=[，,])|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+                       r"|(?<=[，,])|(?<=[\u4e00-\u9fff])\s+(?:(?:and|&|\+)\s+)?(?=[\u4e00-\u9fff])", re.IGNORECASE)
 _ZH_LEADING_JOINER = re.compile(r"^(另外|还有|顺便问一?下|顺便|再问一?下|以及|然后|同时|再就是|还想问一?下)[，,、：:\s]*")
 # "when and where is the forum?" is one ask about one thing: no split after a bare question word.
 _EN_SPLIT = re.compile(r"(?<=[?!.;:])(?<!e\.g\.)(?<!i\.e\.)\s+|\n|\s*,\s*(?=\S)|\s+[+&]\s+|\s+(?=[1-9]\)\s)|"
@@ -120,8 +121,11 @@ _EN_NUMBERED = re.compile(r"^[1-9]\)\s+")
 _EN_INNER_QUESTION = re.compile(r"\b(what|when|where|how|which|who)\s+(happens|happened|do|does|did|is|are|can|"
                                 r"should|will|would)\b", re.IGNORECASE)
 # "n form send to which email", "and the results are out when": a question word inside or at the end of a clause.
+# "after the judging do you send back our brochures": a question after when it would happen.
 _EN_QUESTION_INSIDE = re.compile(r"\b(?:to|in|on|at|for|by|from|under|into|of)\s+(?:which|what)\s+"
                                  r"(?!(?:we|i|our|they|it|you|u|he|she|my|their)\b)\w+|"
+                                 r"^(?:after|before|once|during|when|if|until|till)\s[^,?]*?\b(?:do|does|did|can|could|will|"
+                                 r"would|should|is|are)\s+(?:you|u|we|i|they|it)\b|"
                                  r"\b(?:when|where|how long|how much|how many)\W*(?:ah|la|lah|leh|huh|eh)?\W*$",
                                  re.IGNORECASE)
 # "our work is on photonic chips, which isnt in the named sectors." tells; "which is the deadline?" asks (its "?").
@@ -209,10 +213,22 @@ def _split_clauses(ask: str, *, lang: str) -> list[str]:
 
 
 def yes_no_clause(ask: str, *, lang: str) -> str:
-    """The clause of a yes/no ask that asks ("我们是外资企业，要交营业执照吗" → "要交营业执照吗"), else the ask."""
+    """The clause of a yes/no ask that asks ("我们是外资企业，要交营业执照吗" → "要交营业执照吗"), else the ask;
+    without the reason given after it ("is there an entry fee because we are broke"): that is the asker's case."""
     clauses = _split_clauses(ask, lang=lang)
-    asking = [c for c in clauses if _YES_NO[lang].search(c)]
-    return asking[-1] if asking else ask
+    asking = [n for n, c in enumerate(clauses) if _YES_NO[lang].search(c)]
+    if not asking:
+        return ask if lang == "zh" else _REASON_AFTER.sub("", ask)
+    last = asking[-1]
+    if lang == "zh":
+        return clauses[last]
+    # "does the form need our company seal, or is a signature enough?": the alternative and what it is the
+    # alternative to are one ask
+    first = last - 1 if last and re.match(r"or\b", clauses[last], re.IGNORECASE) else last
+    return _REASON_AFTER.sub("", ", ".join(clauses[first:last + 1]))
+
+
+_REASON_AFTER = re.compile(r"\s+(?:because|cause|cuz|coz|since)\s.*$", re.IGNORECASE)
 
 
 def asking_clause(ask: str, *, lang: str) -> str | None:
@@ -227,6 +243,21 @@ def asking_clause(ask: str, *, lang: str) -> str | None:
     if not asking or asking[0] != 0 or asking[-1] == len(clauses) - 1:
         return None
     return ("，" if lang == "zh" else ", ").join(clauses[:asking[-1] + 1])
+
+
+def unframed(ask: str, *, lang: str) -> str:
+    """The ask without who wants to know ("财务部门想确认一下报名要不要交报名费" → "报名要不要交报名费", "my boss
+    wants to know if there is a fee" → "there is a fee"): the asker's go-between is none of the words to match."""
+    rest = _REPORTED[lang].sub("", ask)
+    return rest if _size(rest) >= 2 else ask
+
+
+_REPORTED = {
+    "zh": re.compile(r"(?:^|(?<=[，,。；;？?！!\s]))[^，,。；;？?！!\s]{0,10}?(?:想|要|需要|让我|叫我)"
+                     r"(?:确认|问问?|了解|知道|咨询|核实)(?:一下|下)?[，,：:\s]*"),
+    "en": re.compile(r"(?:^|(?<=[,;.?!]\s))(?:[\w']+\s+){0,4}?(?:wants?|wanted|needs?|asks?|asked|wonders?|"
+                     r"wondering)\s+(?:to\s+(?:know|check|confirm|find\s+out)\s+)?(?:if|whether)\s+", re.IGNORECASE),
+}
 
 
 def question_after(ask: str, *, lang: str) -> str | None:

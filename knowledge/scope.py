@@ -182,8 +182,9 @@ ANSWER_TYPES = (
     AnswerType(
         # The STAR Market names a field the call collects; how to list on it is no rule of the call.
         "stock_listing",
-        {"zh": re.compile(r"上市(的)?(条件|要求|规则|流程|标准|门槛|程序)|(怎么|如何|怎样)上市"),
-         "en": re.compile(r"\b(listing (requirements?|rules|criteria|conditions|process|standards?)|"
+        # Nor is a share price ("The Paper stock price now?").
+        {"zh": re.compile(r"上市(的)?(条件|要求|规则|流程|标准|门槛|程序)|(怎么|如何|怎样)上市|股价|股票价格"),
+         "en": re.compile(r"\b(listing (requirements?|rules|criteria|conditions|process|standards?)|(stock|share) prices?|"
                           r"(requirements?|rules|criteria|conditions) (for|of) (an? )?(ipo|listing)|"
                           r"how (do|can|to) (we |i )?(ipo|go public|list on))\b", re.IGNORECASE)},
         re.compile(r"上市(条件|要求|规则|标准)|\b(listing (requirements?|rules|criteria))\b", re.IGNORECASE),
@@ -258,7 +259,7 @@ ANSWER_TYPES = (
         # "exact date results come out?": a day of a month, which "late October to November" is not
         "exact_date",
         {"zh": re.compile(r"具体(哪天|哪一天|日期|几号|时间)|几月几[号日]|哪一?天具体"),
-         "en": re.compile(r"\b(exact|specific|precise) (date|day)\b|\bwhich day exactly\b|\bwhen exactly\b",
+         "en": re.compile(r"\b(exact|specific|precise) ([a-z]+ )?(date|day)\b|\bwhich day exactly\b|\bwhen exactly\b",
                           re.IGNORECASE)},
         re.compile(rf"\d{{1,2}}\s*月\s*\d{{1,2}}\s*[日号]|\b\d{{1,2}}(st|nd|rd|th)?\s+({_MONTHS})\b|"
                    rf"\b({_MONTHS})\s+\d{{1,2}}\b", re.IGNORECASE),

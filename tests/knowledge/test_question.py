@@ -61,6 +61,10 @@ from knowledge.yes_no import lead, verdict
         # a question word after a preposition, or closing a clause, asks without a "?"
         ("is it free? and the form goes to which mailbox", "en", ["is it free?", "the form goes to which mailbox"]),
         ("what is the fee. and results are out when", "en", ["what is the fee.", "results are out when"]),
+        # an English "and" between two Chinese questions; a question after when it would happen asks
+        ("邮件发到哪个邮箱 and 标题怎么写", "zh", ["邮件发到哪个邮箱", "标题怎么写"]),
+        ("is it free? and after the review do you return our samples", "en",
+         ["is it free?", "after the review do you return our samples"]),
     ],
 )
 def test_a_message_splits_into_its_asks(message: str, lang: str, asks: list[str]):
@@ -1075,3 +1079,45 @@ async def test_the_longer_keyword_places_a_field_inside_anothers_word(kb: Knowle
     assert chips.answered and "New-generation information technology" in chips.answer, chips.answer
     doubting = await kb.answer("we do optoelectronic chips and can't find them among your industries. so we're not covered?")
     assert doubting.answered and "STAR Market" in doubting.answer, doubting.answer
+
+
+async def test_the_reason_given_after_a_yes_no_ask_is_not_what_it_asks_about(kb: KnowledgeBase):
+    answer = await kb.answer("is there a fee to enter cuz we're broke")
+    assert answer.answered and "No application fee" in answer.answer, answer.answer
+
+
+async def test_who_wants_to_know_is_no_part_of_the_ask(kb: KnowledgeBase):
+    answer = await kb.answer("你好，我们是一家上市公司，法务部想确认一下要不要交报名费？另外材料会退吗？")
+    assert answer.answered and "不收取任何报名费用" in answer.answer and "不退稿" in answer.answer, answer.answer
+
+
+async def test_they_in_a_follow_up_is_what_the_ask_before_named(kb: KnowledgeBase):
+    answer = await kb.answer("we'd also like to nominate our chief scientist. is there an award for individuals, "
+                             "and what do they look at?")
+    assert answer.answered and "Sci-Tech Pioneer of the Year" in answer.answer and "team leadership" in answer.answer
+
+
+async def test_can_still_enter_without_a_subject_asks_whether_one_may_enter(kb: KnowledgeBase):
+    answer = await kb.answer("our team builds optoelectronic chips, none of the seven industries. could still apply?")
+    assert answer.answered and "STAR Market" in answer.answer, answer.answer
+
+
+async def test_a_share_price_is_no_rule_of_the_call(kb: KnowledgeBase):
+    assert not (await kb.answer("how is The Paper's stock price doing?")).answered
+    assert not (await kb.answer("澎湃新闻现在股价多少")).answered
+
+
+async def test_here_after_a_field_still_asks_what_the_field_covers(kb: KnowledgeBase):
+    answer = await kb.answer("what counts as new energy here?")
+    assert answer.answered and "photovoltaic" in answer.answer, answer.answer
+
+
+async def test_a_yes_no_ask_about_an_unknown_thing_with_its_alternative_is_declined_whole(kb: KnowledgeBase):
+    # Cantonese: "does the form need the company seal, or is a signature enough?"
+    assert not (await kb.answer("申請表需要蓋公司公章嗎？定係簽名就得？")).answered
+
+
+async def test_a_short_follow_up_with_a_remark_after_it_asks_what_the_declined_ask_did(kb: KnowledgeBase):
+    # "name pls" asks the chair's name, which the guideline never gives: not the rule on entrants' real names.
+    answer = await kb.answer("who chairs the judging panel? name pls, i'd like to write them a letter")
+    assert not answer.answered, answer.answer
