@@ -216,16 +216,9 @@ def yes_no_clause(ask: str, *, lang: str) -> str:
     """The clause of a yes/no ask that asks ("我们是外资企业，要交营业执照吗" → "要交营业执照吗"), else the ask;
     without the reason given after it ("is there an entry fee because we are broke"): that is the asker's case."""
     clauses = _split_clauses(ask, lang=lang)
-    asking = [n for n, c in enumerate(clauses) if _YES_NO[lang].search(c)]
-    if not asking:
-        return ask if lang == "zh" else _REASON_AFTER.sub("", ask)
-    last = asking[-1]
-    if lang == "zh":
-        return clauses[last]
-    # "does the form need our company seal, or is a signature enough?": the alternative and what it is the
-    # alternative to are one ask
-    first = last - 1 if last and re.match(r"or\b", clauses[last], re.IGNORECASE) else last
-    return _REASON_AFTER.sub("", ", ".join(clauses[first:last + 1]))
+    asking = [c for c in clauses if _YES_NO[lang].search(c)]
+    clause = asking[-1] if asking else ask
+    return _REASON_AFTER.sub("", clause) if lang == "en" else clause
 
 
 _REASON_AFTER = re.compile(r"\s+(?:because|cause|cuz|coz|since)\s.*$", re.IGNORECASE)
