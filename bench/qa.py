@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.runtime import Runtime  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from knowledge.answer import Answer  # noqa: E402
+from knowledge.answer import Answer, Answerer  # noqa: E402
 from knowledge.evaluate import EvalReport, evaluate, load_eval  # noqa: E402
 from knowledge.tokens import detect_lang, is_han, normalize  # noqa: E402
 
@@ -137,6 +137,38 @@ def cold_start(data_dir: Path) -> tuple[float, float]:
     return times[0], times[1]
 
 
+def warm_up(kb: Answerer) -> None:
+    """What a process loads once is not counted against the first question of a set: the English word list (any
+    English question), and the pinyin tables and jieba's word classes (a Chinese typo: "公张", 公章). Together
+    they take about 0.35 s, paid in the bot by the first question that needs them."""
+    for question in ("warm-up 预热", "warm-up question", "预热：公张"):
+        asyncio.run(kb.answer(question))
+
+
+def threads_under_load(data_dir: Path, items: list) -> dict[str, float]:
+    """p95 of one set's questions with the model on one thread and on the cores idle at each call (the default),
+    on a quiet machine and with another process keeping one core busy: the busy core is what a fixed second
+    thread would wait for at every layer."""
+    import subprocess
+
+    out: dict[str, float] = {}
+    for load in ("quiet", "one core busy"):
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if load != "quiet" else None
+        try:
+            for threads in (1, None):
+                # A runtime of its own each time: a question's vector, once computed, is remembered.
+                kb = Runtime.open(Settings(_env_file=None, data_dir=data_dir,  # type: ignore[call-arg]
+                                           embedding_threads=threads)).knowledge
+                warm_up(kb)
+                report = asyncio.run(evaluate(kb, items))
+                out[f"{load}, {'1 thread' if threads else 'idle cores'}"] = round(report.latency_ms(95), 1)
+        finally:
+            if busy is not None:
+                busy.kill()
+                busy.wait()
+    return out
+
+
 def main() -> dict[str, object]:
     """Run the evaluation, print the table and return the figures (also printed as one JSON line)."""
     console = Console()
@@ -145,12 +177,7 @@ def main() -> dict[str, object]:
         first, warm = cold_start(Path(tmp) / "var")
         runtime = Runtime.open(Settings(_env_file=None, data_dir=Path(tmp) / "var"))  # type: ignore[call-arg]
         kb = runtime.knowledge
-        # What a process loads once is not counted against the first question of a set: the English word list
-        # (any English question), and the pinyin tables and jieba's word classes (a Chinese typo: "公张", 公章).
-        # Together they take about 0.35 s, paid in the bot by the first question that needs them.
-        asyncio.run(kb.answer("warm-up 预热"))
-        asyncio.run(kb.answer("warm-up question"))
-        asyncio.run(kb.answer("预热：公张"))
+        warm_up(kb)
         baseline = BigramBaseline(runtime)
         reports: dict[tuple[str, str], EvalReport] = {}
         for name, items in sets.items():
@@ -161,6 +188,7 @@ def main() -> dict[str, object]:
         started = time.perf_counter()
         asyncio.run(evaluate(kb, everything))
         qps = len(everything) / (time.perf_counter() - started)
+        threads = threads_under_load(Path(tmp) / "var", sets["holdout.jsonl"])
         stages = asyncio.run(ablation(sets, Path(tmp) / "ablation"))
         rss = rss_mb(Path(tmp) / "var")
         rss_hashed = rss_mb(Path(tmp) / "ablation" / "hashed-ngram", embedding="hashed-ngram")
@@ -188,6 +216,7 @@ def main() -> dict[str, object]:
             "zh_answerable", "en_answerable", "declined_correctly", "answered_wrong")))
     console.print(ablated)
     console.print(f"throughput after warm-up: {qps:.0f} questions/s (one process, sequential)")
+    console.print("holdout p95 by the model's threads: " + "; ".join(f"{k} {v:.1f} ms" for k, v in threads.items()))
     console.print(f"bot worker RSS (engine + knowledge base + model, after answering): {rss:.0f} MB; "
                   f"with the hashed function instead of the model: {rss_hashed:.0f} MB")
     console.print(f"cold start to first answer: {first:.2f} s on an empty data folder (index built), "
@@ -200,7 +229,7 @@ def main() -> dict[str, object]:
             console.print(f"[red]FAIL[/red] {name} {item.id}: {item.question!r} → {answer.via}: "
                           f"{answer.answer[:90]!r}", highlight=False)
     figures: dict[str, object] = {"qa": results, "qa_cold_start_s": {"empty": first, "built": warm}, "qa_qps": qps,
-                                  "qa_ablation": stages, "qa_rss_mb": rss,
+                                  "qa_ablation": stages, "qa_rss_mb": rss, "qa_threads_p95_ms": threads,
                                   "qa_rss_mb_hashed": rss_hashed}
     print(json.dumps(figures))
     return figures

@@ -49,6 +49,7 @@ def flatten(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], n
              "qa.cold_start_s.empty": qa_figures["qa_cold_start_s"]["empty"],
              "qa.cold_start_s.built": qa_figures["qa_cold_start_s"]["built"], "qa.rss_mb": qa_figures["qa_rss_mb"],
              "qa.rss_mb_hashed": qa_figures["qa_rss_mb_hashed"]}
+    flat |= {f"qa.threads_p95_ms.{load}": p95 for load, p95 in qa_figures["qa_threads_p95_ms"].items()}
     for run, summary in qa_figures["qa_ablation"].items():
         for key, value in summary.items():
             flat[f"qa.ablation.{run}.{key}"] = value
@@ -99,7 +100,9 @@ def markdown(qa_figures: Mapping[str, Any], results: Sequence[intake.DbResult], 
                   f"{qa_figures['qa_rss_mb_hashed']:.0f} MB)."]
     cold = qa_figures["qa_cold_start_s"]
     lines += ["", f"Throughput after warm-up: {qa_figures['qa_qps']:.0f} questions/s; cold start to first answer "
-                  f"{cold['empty']:.2f} s (empty data folder), {cold['built']:.2f} s (built).", ""]
+                  f"{cold['empty']:.2f} s (empty data folder), {cold['built']:.2f} s (built).", "",
+              "Holdout p95 by the model's threads (another process keeping one core busy, or not): " +
+              "; ".join(f"{load} {p95:.1f} ms" for load, p95 in qa_figures["qa_threads_p95_ms"].items()) + ".", ""]
     applicants = results[0].applicants if results else 0
     lines += ["## Intake (bench/intake.py)", "",
               f"{applicants} applicants completing whole applications concurrently through one Engine "

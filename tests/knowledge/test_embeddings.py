@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,10 +18,11 @@ import numpy as np
 import pytest
 from chromadb.api.fastapi import FastAPI
 from chromadb.api.types import Documents, EmbeddingFunction
+from threadpoolctl import threadpool_info
 
 from config.editions import load_editions
 from config.settings import Settings
-from knowledge.embeddings import E5SmallEmbedding, HashedNgramEmbedding, make_embedding
+from knowledge.embeddings import E5SmallEmbedding, HashedNgramEmbedding, idle_cores, make_embedding
 from knowledge.index import FAQ, PASSAGES, KnowledgeIndex, connect
 from knowledge.ingest import read_document
 from knowledge.service import open_index
@@ -208,3 +211,29 @@ def test_the_shipped_texts_vectors_ship_with_them_and_match_the_model(e5: E5Smal
     # A text the table does not hold still goes through the model.
     (new,) = e5(["论坛当天提供接驳班车。"])
     assert cos(new, e5.embed(["论坛当天提供接驳班车。"])[0]) > 0.9999
+
+
+def test_the_model_takes_only_the_cores_no_other_process_is_running_on(e5: E5SmallEmbedding):
+    import subprocess
+
+    threads_of_last_call = e5._model._lib.omp_get_max_threads  # this thread's count, set at each call
+    cores = len(os.sched_getaffinity(0))
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
+    try:
+        # The busy processes are counted once they run; the caller itself never is.
+        for _ in range(200):
+            if idle_cores() == 1:
+                break
+            time.sleep(0.01)
+        assert idle_cores() == 1
+        e5.embed_questions(["报名截止时间是什么时候？"])
+        assert threads_of_last_call() == 1
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+    fixed = E5SmallEmbedding(threads=2)
+    fixed.embed_questions(["When do entries close?"])
+    assert threads_of_last_call() == 2
+    # numpy's BLAS threads would spin on the cores the model counted as idle
+    assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
