@@ -37,7 +37,7 @@ _INTENT = {
         r"(where|how) (do|would|does) (we|i|it|they|that) (sit|fit|belong|land|stand)|(industry|sector|category)-?wise|"
         # "is that new energy or high-end equipment?", "enter as a company or as a product?", "it fits?",
         # "do games even count?"
-        r"(is|are|r) (that|this|it|we|they) (?!(allowed|ok|okay|fine|possible|permitted|acceptable)\b).{0,40}\bor\b|\bor ([\w-]+ ){1,3}(category|track|industry|sector|field|group)\b|(enter|apply|go|submit) as (a|an|the) |(it|that|this|we) "
+        r"(is|are|r) (that|this|it|we|they) (?!(allowed|ok|okay|fine|possible|permitted|acceptable|paid|given|awarded|sent|presented|handed)\b).{0,40}\bor\b|\bor ([\w-]+ ){1,3}(category|track|industry|sector|field|group)\b|(enter|apply|go|submit) as (a|an|the) |(it|that|this|we) "
         r"(fits?|qualif\w+)|do(es)? (\w+ ){1,3}(even )?count|"
         r"(fit|fits|match|matches|suit|suits) (any|one|an?) (award|category|industry|sector|track)|fits? (under|in|into) |"
         # "fits enterprise category or not?", "EV battery startup, put under new energy right?"
@@ -294,7 +294,9 @@ class Eligibility:
         named: list[Award] = []
         rest = text
         # Longest names first, each taken out once found: "sci-tech pioneer product" is not also "sci-tech pioneer".
-        for name, award in sorted(((n, a) for a in self.campaign.awards for n in _short_names(a)),
+        # What entrants call an award goes too: "产品奖 (年度科创先锋产品)什么时候截止" is asked of the deadline.
+        for name, award in sorted(((n, a) for a in self.campaign.awards
+                                   for n in _short_names(a) | {normalize(x) for x in a.aliases.zh + a.aliases.en}),
                                   key=lambda pair: -len(pair[0])):
             if name in rest:
                 rest = rest.replace(name, " ")

@@ -63,14 +63,18 @@ ANSWER_TYPES = (
                           # "评委都有谁，能给个名单吗": the follow-up asks the names too
                           r"(给|发|提供|公布|公开)(我|我们)?(个|一下|一份|一个)?\S{0,4}名单|名单\S{0,3}(给|发|提供|公布|公开)|"
                           # "评委会都有哪些专家，能告诉我名字吗"
-                          r"告诉(我|我们)?(一下)?\S{0,3}(名字|名单|姓名)"),
+                          r"告诉(我|我们)?(一下)?\S{0,3}(名字|名单|姓名)|"
+                          # a person in a role, which no text names: "评委会主席系边位" (Cantonese "who"), "澎湃的ceo是谁"
+                          r"(评委|专家|评审|嘉宾|获奖者|得主)[^轮段节]{0,10}(边位|边个)|"
+                          r"(主席|总裁|社长|总编|主编|老板|负责人|创始人|董事长|ceo|CEO)\S{0,3}(是谁|叫什么|哪位|边位|边个)"),
          "en": re.compile(r"\bnames? of (the |this year's |last year's )?(judges?|jury|experts?|winners?|members?|"
                           r"panel\w*|speakers?|guests?|finalists?|people|reviewers?)\b|\bwho (exactly|specifically) (is|are|sits?|will)\b(?! (behind|organi[sz]\w*|running|hosting|in charge)\b)|\bwhich (specific|exact|particular)\b|"
                           r"\b(which|what) (research )?(institutes|institutions|universities|media|outlets|companies|"
                           r"organi[sz]ations) (are|sit|serve)\b.{0,20}\b(jury|panel|judg\w*)|\bwho(?:'s|s| is)\b.{0,20}\bchair\w*|"
                           r"\bwho (chairs|heads|presides over) (the |this year's )?(jury|panel|judg\w*|review)|\bwho the (jury |panel )?(chair\w*|head|president)\b|"
                           r"\bwho(?:'s| is| are)(?: the)? "
-                          r"(chair|head|president|director|members?)\b|"
+                          r"(chair|head|president|director|members?|ceo|cto|founder|editor|editor-in-chief|boss|leader|"
+                          r"manager|contact person|person in charge)\b|"
                           # "what kind of people, not names" asks the kind
                           r"\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b.{0,40}(?<!not )(?<!no )(?<!need )"
                           r"(?<!want )(?<!without )"
@@ -99,7 +103,9 @@ ANSWER_TYPES = (
                           r"(weight(s|ing|ed|age)?|percent(age)?|how many points|points? out of|proportion|"
                           r"scor(e|ing) (formula|breakdown)|bonus points)\b|"
                           # "how many score need for pass the preliminary review?", "what's the passing mark?"
-                          r"\bhow many (scores?|marks?)\b|\b(minimum|min|passing|pass|cut-?off|qualifying) (score|mark)s?\b",
+                          r"\bhow many (scores?|marks?)\b|\b(minimum|min|passing|pass|cut-?off|qualifying) (score|mark)s?\b|"
+                          # "how much does IP count compared with financing?", "how much does each dimension weigh"
+                          r"\bhow much (do|does|will|would) ([\w-]+ ){1,8}(count|weigh|matter)\b",
                           re.IGNORECASE)},
         re.compile(r"\d+(\.\d+)?\s*(%|％|分(?!钟))|百分之|\bpoints?\b", re.IGNORECASE),
     ),
@@ -194,7 +200,9 @@ ANSWER_TYPES = (
         {"zh": re.compile(r"年龄|多大年纪|年纪|[几多少]岁|岁以[上下]"),
          # not the asker's own age told ("our spin-off is only 2 years old, which award fits?"), unless as a bound
          "en": re.compile(r"\b(age (limit|requirement|cap)|how old|(?:(?:under|over|than|below|above|least|most) \d+ |"
-                          r"(?<!\d )(?<!\d))years old|too old|too young|company age|"
+                          r"(?<!\d )(?<!\d)" + "".join(f"(?<!{n} )" for n in (
+                              "one two three four five six seven eight nine ten eleven twelve few".split())) +
+                          r")years old|too old|too young|company age|"
                           r"age of the (company|firm|business))\b", re.IGNORECASE)},
         re.compile(r"\d+\s*(周)?岁|年龄|\bage(d)?\b|years old", re.IGNORECASE),
     ),
@@ -211,9 +219,13 @@ ANSWER_TYPES = (
                           r"(revenue|turnover|headcount|funding) (requirement|threshold|minimum)|"
                           r"how many (employees|staff|people|workers|patents) (do|does|must|should|are)|how many invention patents|"
                           r"how many years\b.{0,40}\b(need|must|have to|required|operating|in business)|"
-                          r"how (big|large|old) (does|must|should) (the|our|a) (company|firm|startup|team) be)\b",
+                          r"how (big|large|old) (does|must|should) (the|our|a) (company|firm|startup|team) be|"
+                          # a ceiling ("is there a maximum share a state shareholder may hold for us to be eligible?")
+                          r"max(imum)? (\w+ )?(share(holding)?|stake|equity|ownership|holdings?)|"
+                          r"(cap|limit|ceiling) on (\w+ )?(share(holding)?s?|stakes?|equity|ownership|holdings?))\b",
                           re.IGNORECASE)},
-        re.compile(r"至少|不低于|不少于|[\d一二两三四五六七八九十百千万]\s*\S{0,3}以上|满\s*\d|\b(at least|minimum|no less than|or more)\b", re.IGNORECASE),
+        re.compile(r"至少|不低于|不少于|不超过|[\d一二两三四五六七八九十百千万]\s*\S{0,3}以上|满\s*\d|"
+                   r"\b(at least|minimum|no less than|or more|at most|maximum|no more than)\b", re.IGNORECASE),
     ),
     AnswerType(
         # "截止时间能延期吗": whether the deadline moves, which a date alone does not say

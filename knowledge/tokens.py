@@ -54,7 +54,9 @@ EN_STOP = frozenset(
     "mean means meaning plain layman basically "
     # courtesy and asking verbs no text holds ("quick q", "sorry to bother", "could you kindly confirm …"): as
     # unknown words they diluted the match and read as a thing no text names
-    "kindly confirm clarify sorry bother quick hmm btw fyi".split()
+    "kindly confirm clarify sorry bother quick hmm btw fyi "
+    # "is my unreleased tech kept secret during review?": as unknown words ("dure") they declined it
+    "during while quite".split()
 )
 # "20mb", "3yrs": a number typed against its unit is two words, as the documents write them ("20 MB").
 _NUMBER_UNIT = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")

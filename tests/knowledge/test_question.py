@@ -1121,3 +1121,61 @@ async def test_a_short_follow_up_with_a_remark_after_it_asks_what_the_declined_a
     # "name pls" asks the chair's name, which the guideline never gives: not the rule on entrants' real names.
     answer = await kb.answer("who chairs the judging panel? name pls, i'd like to write them a letter")
     assert not answer.answered, answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "who's the CEO of The Paper?",
+    "評委會主席係邊位？",  # Cantonese: "who is the jury's chair?"
+    "澎湃的总编是谁",
+])
+async def test_a_person_in_a_role_is_a_name_no_text_gives(kb: KnowledgeBase, question: str):
+    answer = await kb.answer(question)
+    assert not answer.answered, answer.answer
+
+
+async def test_a_phone_number_is_not_answered_with_the_mailbox_as_if_it_were_one(kb: KnowledgeBase):
+    answer = await kb.answer("有客服电话吗？想打电话问")
+    assert not answer.answered and "kcxf@thepaper.cn" in answer.answer, answer.answer
+
+
+async def test_is_it_open_yet_is_answered_open_now(kb: KnowledgeBase):
+    answer = await kb.answer("can we already apply or not open yet?")
+    assert answer.answered and "open now" in answer.answer and "mid-September" in answer.answer, answer.answer
+
+
+async def test_a_ceiling_asked_for_is_a_threshold_the_guideline_never_sets(kb: KnowledgeBase):
+    answer = await kb.answer("Our university holds 30% of a spin-off. Is there a maximum stake a university may hold "
+                             "for the company to be eligible?")
+    assert not answer.answered, answer.answer
+
+
+async def test_who_the_prize_goes_to_is_not_which_award_to_enter(kb: KnowledgeBase):
+    answer = await kb.answer("is it given to the company or to the founder?")
+    assert "could enter" not in answer.answer, answer.answer
+
+
+async def test_an_age_told_in_words_is_the_askers_not_an_age_limit(kb: KnowledgeBase):
+    answer = await kb.answer("our startup is three years old and grew revenue 5x since. which award fits it?")
+    assert answer.answered and "Rising Potential" in answer.answer, answer.answer
+
+
+async def test_how_much_a_dimension_counts_asks_for_its_weight(kb: KnowledgeBase):
+    answer = await kb.answer("how much does the innovation rating count against the IP assets?")
+    assert not answer.answered, answer.answer
+
+
+async def test_what_entrants_call_an_award_is_taken_out_with_its_name(kb: KnowledgeBase):
+    # "the person award": when does it close?
+    answer = await kb.answer("人物奖什么时候截止")
+    assert answer.answered and "10 月 20 日" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("I'm in a tricky spot. One of our spin-offs had an environmental incident 2 years ago with quite a bit of press "
+     "coverage. Would that exclude them?", "may not take part"),
+    ("the patent in my project belongs to my former employer, problem?", "permission"),
+])
+async def test_chat_words_for_a_spin_off_exclusion_and_an_employer(kb: KnowledgeBase, question: str,
+                                                                          expected: str):
+    answer = await kb.answer(question)
+    assert answer.answered and expected in answer.answer, answer.answer
