@@ -80,7 +80,10 @@ ANSWER_TYPES = (
                           r"(?<!want )(?<!without )"
                           r"\bnames?\b|"
                           r"\bnames?\b.{0,30}\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b|"
-                          r"\bany (\w+ )?names\b|\bnames? (you|u) can (share|give|tell)\b",
+                          r"\bany (\w+ )?names\b|\bnames? (you|u) can (share|give|tell)\b|"
+                          # "who are the judges? can you send me the names", not the names of the awards
+                          r"\b(give|send|share|tell|list|provide|post|drop) ((me|us) )?(all )?(the |their |some )?names\b"
+                          r"(?! of (the |all )?(seven |7 )?(awards?|lists?|categor\w*|tracks?|industr\w*|fields?|groups?)\b)",
                           re.IGNORECASE)},
         re.compile(r"[\u4e00-\u9fff]{2,3}(教授|院士|博士|先生|女士)|\b(Prof|Dr|Mr|Ms|Mrs)\.? [A-Z][a-z]+"),
     ),

@@ -1179,3 +1179,13 @@ async def test_chat_words_for_a_spin_off_exclusion_and_an_employer(kb: Knowledge
                                                                           expected: str):
     answer = await kb.answer(question)
     assert answer.answered and expected in answer.answer, answer.answer
+
+
+async def test_a_follow_up_asking_to_share_the_names_asks_the_judges_names(kb: KnowledgeBase):
+    answer = await kb.answer("who's on the jury? can you share the names")
+    assert not answer.answered, answer.answer
+
+
+async def test_updates_and_the_official_site_are_the_topic_page(kb: KnowledgeBase):
+    answer = await kb.answer("where can I check for updates on the campaign?")
+    assert answer.answered and "topic page" in answer.answer, answer.answer
