@@ -219,6 +219,7 @@ _SCOPE_OF = {
 # Words that relate or weigh what a question names, and endings that make a word of another (unknown_words).
 _NOT_THINGS = frozenset("whether inside outside within without otherwise regardless despite whereas".split())
 _DERIVED = ("able", "ible", "ment", "ness")
+_OWN = re.compile(r"\b(?:our|my|their)\s+((?:[a-z]+\s+)?[a-z]+)")
 _GENERIC = {"en": frozenset("the a an this that field fields track tracks sector sectors industry industries category "
                             "categories area areas trait traits criterion criteria part bit term word phrase "
                             # "what counts as biomedicine here?"
@@ -764,6 +765,9 @@ class KnowledgeBase:
         not_things = {stem(w) for w in re.findall(r"[a-z]+", clause.lower())
                       if w in _NOT_THINGS or (w.endswith("ly") and len(w) > 5) or
                       any(w.endswith(end) and stem(w[:-len(end)]) in vocabulary for end in _DERIVED)}
+        # The asker's own things are what they tell of, not what they ask about: "can we submit both our watch and
+        # our earbuds, or one entry per company?"
+        not_things |= {stem(w) for found in _OWN.findall(clause.lower()) for w in found.split()}
         return any(len(word) >= 5 and word.isalpha() and word not in EN_STOP and word not in not_things
                    for word in unknown)
 

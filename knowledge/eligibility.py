@@ -32,7 +32,7 @@ _INTENT = {
         r"\b(it|that|this|we)('s| is|'re| are) (not |still )?(covered|included|accepted)\b|"
         # "not in the usual 7 industries. can still enter?": the entrant left out, as chat leaves it
         r"(?:^|(?<=[,.;?!] )|(?<=[,.;?!]))(can|could|may) (still |also |even )?(enter|apply|join|participate|take part)"
-        r"(?=( or not| at all| too)? *\?*$)|"
+        r"(?=( or not| at all| too)?( (this|it|in|the (call|awards?|campaign|competition)))?( or not| at all| too)? *(\?+|$))|"
         # "industry-wise where do we sit?"
         r"(where|how) (do|would|does) (we|i|it|they|that) (sit|fit|belong|land|stand)|(industry|sector|category)-?wise|"
         # "is that new energy or high-end equipment?", "enter as a company or as a product?", "it fits?",

@@ -53,7 +53,10 @@ ANSWER_TYPES = (
          # nor in one telling the asker's own money ("we raised 500M RMB last year")
          "en": re.compile(r"(?:^|[,.?!;]\s*)(?![^,.?!;]*\b(fees?|charged?|charges|cost to (enter|apply)|pay to (enter|apply)|"
                           r"entry cost|raised|revenue|turnover|sales|valuation|funding|invested)\b)[^,.?!;]*?\b(prize money|prize (purse|pool|fund)|purse|cash|how much money|rmb|yuan|dollars?|bonus|reimburs\w*|"
-                          r"travel (costs?|expenses?)|pay for (our|my) (travel|trip|flights?|hotel))\b", re.IGNORECASE)},
+                          r"travel (costs?|expenses?)|pay for (our|my) (travel|trip|flights?|hotel)|"
+                          # "do finalists pay their own travel to the forum or is it covered?"
+                          r"(pay|cover|covers|covered|reimburse\w*) (for )?(their|our|my|the) (own )?(travel|trip|flights?|hotel|accommodation))\b",
+                          re.IGNORECASE)},
         re.compile(r"\d[\d,.]*\s*(元|万元|亿元|万|亿|块)|[¥￥$]\s*\d|\b(rmb|cny|usd|yuan)\b", re.IGNORECASE),
     ),
     AnswerType(
@@ -82,7 +85,7 @@ ANSWER_TYPES = (
                           r"\bnames?\b.{0,30}\b(judges?|jury|panel|experts?|winners?|members?|speakers?|guests?)\b|"
                           r"\bany (\w+ )?names\b|\bnames? (you|u) can (share|give|tell)\b|"
                           # "who are the judges? can you send me the names", not the names of the awards
-                          r"\b(give|send|share|tell|list|provide|post|drop) ((me|us) )?(all )?(the |their |some )?names\b"
+                          r"\b(give|send|share|tell|provide|post|drop) ((me|us) )?(all )?(the |their |some )?names\b"
                           r"(?! of (the |all )?(seven |7 )?(awards?|lists?|categor\w*|tracks?|industr\w*|fields?|groups?)\b)",
                           re.IGNORECASE)},
         re.compile(r"[\u4e00-\u9fff]{2,3}(教授|院士|博士|先生|女士)|\b(Prof|Dr|Mr|Ms|Mrs)\.? [A-Z][a-z]+"),
@@ -90,8 +93,8 @@ ANSWER_TYPES = (
     AnswerType(
         "length",
         {"zh": re.compile(r"字数|多少字|几个字|多少页|几页|篇幅"),
-         "en": re.compile(r"\b(word (limit|count)|how many (words|pages|characters)|page (limit|count)|max(imum)? length|"
-                          r"max(imum)? (number of )?(pages|words|characters)|"
+         "en": re.compile(r"\b(word (limit|count)|how many (words|pages|characters|slides)|(page|slide) (limit|count)|max(imum)? length|"
+                          r"max(imum)? (number of )?(pages|words|characters|slides)|"
                           # "max video length", "how long can the video be"
                           r"(video|clip) (length|duration)|how long (can|should|may|must) (the |our |a )?([\w-]+ )?(video|clip)s?)\b",
                           re.IGNORECASE)},
@@ -178,6 +181,25 @@ ANSWER_TYPES = (
                           r"parking|hotel|accommodation)\b", re.IGNORECASE)},
         re.compile(r"地点|会场|酒店|会议中心|[路街道]\s*\d+\s*号|\b(venue|hotel|conference cent(re|er)|hall)\b",
                    re.IGNORECASE),
+    ),
+    AnswerType(
+        # A video's or an image's file format or resolution: the guideline asks for images and video, in no format.
+        # Not the form's, which is a Word document.
+        "media_format",
+        {"zh": re.compile(r"(视频|图片|照片)\S{0,6}(格式|分辨率|清晰度)|\b(mp4|mov|avi|4k|1080p)\b", re.IGNORECASE),
+         "en": re.compile(r"\b(videos?|images?|photos?|pictures?|pics|clips?|footage)\b.{0,25}\b(file )?(formats?|resolutions?|codecs?|file types?)\b|"
+                          r"\b(formats?|resolutions?)\b.{0,25}\b(videos?|images?|photos?|pictures?|clips?|footage)\b|\b(mp4|mov|avi|4k|1080p)\b",
+                          re.IGNORECASE)},
+        re.compile(r"\b(mp4|mov|avi|1080p|4k|resolution|jpe?g|png)\b|分辨率", re.IGNORECASE),
+    ),
+    AnswerType(
+        # what the trophy or certificate is made of, or its size: the guideline names them, nothing more
+        "trophy_itself",
+        {"zh": re.compile(r"(奖杯|证书)\S{0,6}(材质|什么做的|多大|尺寸|多重|样子|长什么样)"),
+         "en": re.compile(r"\b(trophy|trophies|certificate)\b.{0,30}\b(made of|material|size|how big|how large|how heavy|dimensions?|weigh\w*|look like)\b|"
+                          r"\b(made of|material|size|how big|how large|how heavy|dimensions?)\b.{0,30}\b(trophy|trophies|certificate)\b",
+                          re.IGNORECASE)},
+        re.compile(r"\b(made of|cm|mm|inch(es)?|kg|grams?|crystal|metal|glass)\b|材质|厘米", re.IGNORECASE),
     ),
     AnswerType(
         # The guideline holds a forum, not a prize-giving: "when is the awards ceremony?" is not the results date

@@ -1189,3 +1189,35 @@ async def test_a_follow_up_asking_to_share_the_names_asks_the_judges_names(kb: K
 async def test_updates_and_the_official_site_are_the_topic_page(kb: KnowledgeBase):
     answer = await kb.answer("where can I check for updates on the campaign?")
     assert answer.answered and "topic page" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "which file format and resolution should our demo video be in?",
+    "how heavy is the trophy and what is it made of?",
+    "do winners have to cover their own flights to the forum?",
+    "how many slides can our deck have at most?",
+])
+async def test_a_format_a_trophys_make_travel_costs_and_slides_are_facts_no_text_gives(kb: KnowledgeBase,
+                                                                                        question: str):
+    answer = await kb.answer(question)
+    assert not answer.answered, answer.answer
+
+
+async def test_rising_potential_without_patents_gets_the_business_model_alternative(kb: KnowledgeBase):
+    answer = await kb.answer("does a rising potential entrant need patents, or can a new business model do?")
+    assert answer.answered and "novel ways" in answer.answer, answer.answer
+
+
+async def test_the_askers_own_things_are_not_what_a_yes_no_ask_asks_about(kb: KnowledgeBase):
+    answer = await kb.answer("can we submit both our robot and our sensor or is it one entry per company")
+    assert answer.answered and "no limit" in answer.answer, answer.answer
+
+
+async def test_her_is_no_thing_asked_about(kb: KnowledgeBase):
+    answer = await kb.answer("our CTO is kinda a big deal in the field, can we put her up as a person?")
+    assert answer.answered and "Sci-Tech Pioneer of the Year" in answer.answer, answer.answer
+
+
+async def test_can_join_this_without_a_subject_asks_whether_one_may_enter(kb: KnowledgeBase):
+    answer = await kb.answer("a studio making mobile games, can join this?")
+    assert answer.answered and "games" in answer.answer, answer.answer
