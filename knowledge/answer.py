@@ -191,7 +191,7 @@ _DEFINITION = {
                      r"\bwhat (?:exactly |precisely |actually )?(?:does|do|is|'s|s) (?:the (?:term |phrase |word )?)?(?!(?:they|you|u|we|it)\b)"
                      r"(?P<b>[\w -]{3,60}?) (?:(?:even|actually|really|exactly) )?mean\b|"
                      r"\bwhat (?:do|does) (?:they|you(?: guys| all)?|u|it|the \w+) mean by [\"'‘“]?(?P<c>[^\"'’”?,]{3,60})|"
-                     r"\b(?:what is meant by|meaning of|definition of|define) [\"'‘“]?(?P<d>[^\"'’”?,]{3,60})|"
+                     r"\b(?:what is meant by|what (?:is |does )?means? by|meaning of|definition of|define) [\"'‘“]?(?P<d>[^\"'’”?,]{3,60})|"
                      # "what exactly is the 'high quality' trait", "the high efficiency trait - what does that mean"
                      r"\bwhat (?:exactly |precisely )?(?:is|'s) (?:the |a )?[\"'‘“](?P<e>[^\"'’”?]{3,60})[\"'’”]|"
                      # "What means "total-factor improvement" exactly?", as a non-native writer may put it
@@ -212,14 +212,16 @@ _SCOPE_OF = {
                      r"\bwhat(?:'s| is| exactly| precisely)?(?: falls| comes| goes)? (?:in|under|included in|covered by|covered under) (?:the )?[\"'‘“]?"
                      r"(?P<f>[\w -]{3,40})|\bwhat (?:counts|qualifies) as (?:an? |the )?[\"'‘“]?(?P<g>[\w -]{3,40})|"
                      # "does the biomedicine track cover med devices?"
-                     r"\bdoes (?:the )?(?P<h>[\w -]{3,40}?) (?:track|field|sector) (?:cover|include)s?\b", re.IGNORECASE),
+                     r"\bdoes (?:the )?(?P<h>[\w -]{3,40}?) (?:track|field|sector) (?:cover|include)s?\b|"
+                     # "new energy field covers what exactly", as chat puts it
+                     r"^\W*(?:the )?(?P<i>[\w -]{3,40}?) (?:track |field |sector )?(?:covers?|includes?) what\b", re.IGNORECASE),
     "zh": re.compile(r"(?P<a>[\u4e00-\u9fffA-Za-z]{2,12}?)(?:具体|都|主要)?(?:包括|包含|涵盖|覆盖)(?:哪些|什么|啥)|"
                      r"(?P<b>[\u4e00-\u9fffA-Za-z]{2,12}?)的?范围(?:是什么|是啥|有哪些|呢|[？?]|$)"),
 }
 # Words that relate or weigh what a question names, and endings that make a word of another (unknown_words).
 _NOT_THINGS = frozenset("whether inside outside within without otherwise regardless despite whereas".split())
 _DERIVED = ("able", "ible", "ment", "ness")
-_OWN = re.compile(r"\b(?:our|my|their)\s+((?:[a-z]+\s+)?[a-z]+)")
+_OWN = re.compile(r"\b(?:our|my|their)\s+([a-z]+)\s+(?:and|or|&)\s+(?:(?:our|my|their)\s+)?([a-z]+)")
 _GENERIC = {"en": frozenset("the a an this that field fields track tracks sector sectors industry industries category "
                             "categories area areas trait traits criterion criteria part bit term word phrase "
                             # "what counts as biomedicine here?"
@@ -765,9 +767,9 @@ class KnowledgeBase:
         not_things = {stem(w) for w in re.findall(r"[a-z]+", clause.lower())
                       if w in _NOT_THINGS or (w.endswith("ly") and len(w) > 5) or
                       any(w.endswith(end) and stem(w[:-len(end)]) in vocabulary for end in _DERIVED)}
-        # The asker's own things are what they tell of, not what they ask about: "can we submit both our watch and
-        # our earbuds, or one entry per company?"
-        not_things |= {stem(w) for found in _OWN.findall(clause.lower()) for w in found.split()}
+        # The asker's own things, two of them named side by side, are what they tell of, not what they ask about:
+        # "can we submit both our watch and our earbuds, or one entry per company?"
+        not_things |= {stem(w) for pair in _OWN.findall(clause.lower()) for w in pair}
         return any(len(word) >= 5 and word.isalpha() and word not in EN_STOP and word not in not_things
                    for word in unknown)
 

@@ -58,7 +58,8 @@ EN_STOP = frozenset(
     # "is my unreleased tech kept secret during review?": as unknown words ("dure") they declined it
     "during while quite "
     # pronouns and chat words the lists above missed: "can we put her up as a person?" named no "her" thing
-    "her hers him his them theirs yours mine wants kinda sorta".split()
+    # ("them" stays a word: "list them all" asks for the whole list of what was named before it)
+    "her hers him his theirs yours mine wants kinda sorta".split()
 )
 # "20mb", "3yrs": a number typed against its unit is two words, as the documents write them ("20 MB").
 _NUMBER_UNIT = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")

@@ -1221,3 +1221,8 @@ async def test_her_is_no_thing_asked_about(kb: KnowledgeBase):
 async def test_can_join_this_without_a_subject_asks_whether_one_may_enter(kb: KnowledgeBase):
     answer = await kb.answer("a studio making mobile games, can join this?")
     assert answer.answered and "games" in answer.answer, answer.answer
+
+
+async def test_a_field_covers_what_asks_for_the_fields_own_item(kb: KnowledgeBase):
+    answer = await kb.answer("biomedicine track covers what?")
+    assert answer.answered and "biological products" in answer.answer, answer.answer
