@@ -181,7 +181,7 @@ def idle_cores() -> int:
     """The cores no other process is running on now (at least 1): the threads a model call can have without
     waiting for a core at each layer. The kernel's count of runnable tasks, less this process's own (its model
     threads spin a moment after a call, and the caller is running)."""
-    cores = len(os.sched_getaffinity(0))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
         with open("/proc/loadavg", encoding="ascii") as loadavg:
             running = int(loadavg.read().split()[3].split("/")[0])
